@@ -1,0 +1,265 @@
+"""Frozen configuration dataclasses: one per model type, plus the training settings.
+
+pythae-style chain: each variant's config holds only what it adds (``AEConfig`` ->
+``SparseAEConfig``, ``VAEConfig`` -> ``CVAEConfig``). The same config object trains in the CLI
+and in the browser, and is saved as JSON in the card beside the weights, so that loading is
+``build_model(config_from_dict(card["config"]))``. Every number is bounded here (the widgets
+bound them too), so a bad value fails early with a clear :class:`ConfigError`.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
+
+from .errors import ConfigError
+
+ACTIVATIONS = ("relu", "gelu", "elu", "tanh", "sigmoid", "leaky_relu")
+LOSSES = ("bce", "mse")
+NOISE_KINDS = ("none", "gaussian", "salt_pepper", "masking", "speckle", "mixed")
+
+
+# helpers
+
+def _check_range(name: str, value: float, lo: float, hi: float) -> None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not (lo <= value <= hi):
+        raise ConfigError(f"{name} must be between {lo:g} and {hi:g}, got {value!r}")
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+
+
+def _check_widths(name: str, widths: tuple[int, ...], lo: int, hi: int, max_len: int,
+                  min_len: int = 1) -> None:
+    if not isinstance(widths, tuple) or not (min_len <= len(widths) <= max_len):
+        raise ConfigError(f"{name} needs {min_len} to {max_len} layer sizes, got {widths!r}")
+    for w in widths:
+        if not isinstance(w, int) or not (lo <= w <= hi):
+            raise ConfigError(f"each of {name} must be an integer between {lo} and {hi}, got {w!r}")
+
+
+# model configs
+
+@dataclass(frozen=True)
+class AEConfig:
+    """Dense autoencoder on 28x28 images: 784 -> hidden... -> k -> ...hidden -> 784."""
+
+    kind: ClassVar[str] = "dense"
+    latent_dim: int = 32
+    hidden: tuple[int, ...] = (512, 256)  # mirrored in the decoder; () = one layer each way
+    activation: str = "relu"
+
+    def __post_init__(self) -> None:
+        # JSON gives lists; keep tuples so configs stay hashable and comparable
+        if isinstance(getattr(self, "hidden", None), list):
+            object.__setattr__(self, "hidden", tuple(self.hidden))
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` if a field is out of its documented range."""
+        _check_range("latent size k", self.latent_dim, 1, 2048)
+        _check_widths("hidden widths", self.hidden, 1, 4096, 5, min_len=0)
+        _check_choice("activation", self.activation, ACTIVATIONS)
+
+
+@dataclass(frozen=True)
+class ConvAEConfig(AEConfig):
+    """Convolutional AE: strided convs down to 7x7, a dense bottleneck of size k, and
+    nearest-upsample + conv back up (faster than ConvTranspose2d on CPU, see PERF-NOTES)."""
+
+    kind: ClassVar[str] = "conv"
+    hidden: tuple[int, ...] = (32, 64)  # channels of the two 3x3 stride-2 convs (28->14->7)
+
+    def validate(self) -> None:
+        _check_range("latent size k", self.latent_dim, 1, 2048)
+        if len(self.hidden) != 2:
+            raise ConfigError(f"the conv AE takes exactly 2 channel widths, got {self.hidden!r}")
+        _check_widths("conv channels", self.hidden, 1, 256, 2)
+        _check_choice("activation", self.activation, ACTIVATIONS)
+
+
+@dataclass(frozen=True)
+class SparseAEConfig(AEConfig):
+    """Dense AE whose code is pushed towards sparsity: an L1 penalty on the activations
+    (weight * mean |h|) or a KL penalty to a target mean activation rho (Ng, CS294A notes)."""
+
+    kind: ClassVar[str] = "sparse"
+    penalty: str = "l1"  # "l1" | "kl"
+    weight: float = 1e-3
+    rho: float = 0.05  # target mean activation for the KL penalty
+
+    def validate(self) -> None:
+        super().validate()
+        _check_choice("sparsity penalty", self.penalty, ("l1", "kl"))
+        _check_range("sparsity weight", self.weight, 0.0, 100.0)
+        _check_range("target activation rho", self.rho, 1e-4, 0.5)
+
+
+@dataclass(frozen=True)
+class ContractiveAEConfig(AEConfig):
+    """Dense AE with a penalty on ||d code / d input||_F^2 (Rifai et al., ICML 2011)."""
+
+    kind: ClassVar[str] = "contractive"
+    weight: float = 1e-2
+
+    def validate(self) -> None:
+        super().validate()
+        _check_range("contraction weight", self.weight, 0.0, 100.0)
+
+
+@dataclass(frozen=True)
+class VAEConfig(AEConfig):
+    """Dense VAE (Kingma & Welling 2014); beta weights the KL term (Higgins et al. 2017)."""
+
+    kind: ClassVar[str] = "vae"
+    latent_dim: int = 20
+    hidden: tuple[int, ...] = (400,)  # pytorch/examples: 784-400-20
+    beta: float = 1.0
+
+    def validate(self) -> None:
+        super().validate()
+        if not self.hidden:
+            raise ConfigError("a VAE needs at least one hidden layer")
+        _check_range("beta", self.beta, 0.0, 100.0)
+
+
+@dataclass(frozen=True)
+class CVAEConfig(VAEConfig):
+    """Conditional VAE: the one-hot label joins the encoder input and the decoder input."""
+
+    kind: ClassVar[str] = "cvae"
+    n_classes: int = 10
+
+    def validate(self) -> None:
+        super().validate()
+        _check_range("number of classes", self.n_classes, 2, 100)
+
+
+@dataclass(frozen=True)
+class StackedAEConfig(AEConfig):
+    """Dense AE trained greedily one layer pair at a time, then fine-tuned end to end."""
+
+    kind: ClassVar[str] = "stacked"
+    pretrain_epochs: int = 1  # epochs per greedy stage, before fine-tuning
+
+    def validate(self) -> None:
+        super().validate()
+        _check_range("pretraining epochs per layer", self.pretrain_epochs, 0, 50)
+
+
+@dataclass(frozen=True)
+class SeqAEConfig:
+    """Sequence AE for (T, C) multichannel time series: an LSTM/GRU encoder's last state is
+    projected to k, and a recurrent decoder unrolls it back to T steps."""
+
+    kind: ClassVar[str] = "seq"
+    latent_dim: int = 16
+    hidden: tuple[int, ...] = (64,)  # recurrent width (one layer)
+    cell: str = "lstm"  # "lstm" | "gru"
+    channels: int = 4
+    seq_len: int = 64
+
+    def __post_init__(self) -> None:
+        if isinstance(self.hidden, list):
+            object.__setattr__(self, "hidden", tuple(self.hidden))
+        self.validate()
+
+    def validate(self) -> None:
+        _check_range("latent size k", self.latent_dim, 1, 512)
+        _check_widths("recurrent width", self.hidden, 2, 1024, 1)
+        _check_choice("cell", self.cell, ("lstm", "gru"))
+        _check_range("channels", self.channels, 1, 64)
+        _check_range("sequence length", self.seq_len, 4, 4096)
+
+
+MODEL_CONFIGS: dict[str, type] = {c.kind: c for c in (
+    AEConfig, ConvAEConfig, SparseAEConfig, ContractiveAEConfig, VAEConfig, CVAEConfig,
+    StackedAEConfig, SeqAEConfig)}
+
+
+# training config
+
+MAX_EPOCHS = 200
+MAX_BATCH = 4096
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train: shared by the CLI, the zoo recipes and the Train page."""
+
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 1e-3
+    loss: str = "bce"  # "bce" (with logits) | "mse"; VAEs use BCE summed over pixels + KL
+    schedule: str = "cosine"  # "constant" | "cosine" (decay to 5% over all steps)
+    weight_decay: float = 0.0
+    noise: str = "none"  # corrupt the input, keep the clean target: a denoising AE
+    noise_level: float = 0.0  # sigma, probability or fraction by noise kind; "mixed" draws up to it
+    subset: int = 0  # use only the first n shuffled training examples; 0 = all
+    val_size: int = 2000  # held out from the training split for the validation curve
+    seed: int = 0
+    dataset: str = "mnist"  # "mnist" | "fashion-mnist" | "sensors"
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        _check_range("epochs", self.epochs, 1, MAX_EPOCHS)
+        _check_range("batch size", self.batch_size, 1, MAX_BATCH)
+        _check_range("learning rate", self.lr, 1e-6, 1.0)
+        _check_choice("loss", self.loss, LOSSES)
+        _check_choice("schedule", self.schedule, ("constant", "cosine"))
+        _check_range("weight decay", self.weight_decay, 0.0, 1.0)
+        _check_choice("noise", self.noise, NOISE_KINDS)
+        _check_range("noise level", self.noise_level, 0.0, 2.0)
+        _check_range("training subset", self.subset, 0, 1_000_000)
+        _check_range("validation size", self.val_size, 0, 20_000)
+        _check_range("seed", self.seed, 0, 2**31 - 1)
+        _check_choice("dataset", self.dataset, ("mnist", "fashion-mnist", "sensors"))
+
+
+# (de)serialisation
+
+def config_to_dict(cfg: Any) -> dict:
+    """A JSON-ready dict of a model config, with its ``kind`` so the loader can rebuild it."""
+    d = dataclasses.asdict(cfg)
+    for k, v in d.items():
+        if isinstance(v, tuple):
+            d[k] = list(v)
+    if hasattr(type(cfg), "kind"):
+        d = {"kind": type(cfg).kind, **d}
+    return d
+
+
+def _from_dict(cls: type, d: dict) -> Any:
+    if not isinstance(d, dict):
+        raise ConfigError(f"a config must be a JSON object, got {type(d).__name__}")
+    names = {f.name for f in fields(cls)}
+    unknown = set(d) - names - {"kind"}
+    if unknown:
+        raise ConfigError(f"unknown setting(s) for {cls.__name__}: {', '.join(sorted(unknown))}")
+    try:
+        return cls(**{k: v for k, v in d.items() if k in names})
+    except TypeError as exc:
+        raise ConfigError(f"bad settings for {cls.__name__}: {exc}") from exc
+
+
+def model_config_from_dict(d: dict) -> Any:
+    """Rebuild a model config from :func:`config_to_dict` output; the ``kind`` picks the class."""
+    kind = d.get("kind") if isinstance(d, dict) else None
+    if kind not in MODEL_CONFIGS:
+        raise ConfigError(f"unknown model type {kind!r}; known: {', '.join(MODEL_CONFIGS)}")
+    return _from_dict(MODEL_CONFIGS[kind], d)
+
+
+def train_config_from_dict(d: dict) -> TrainConfig:
+    """Rebuild a :class:`TrainConfig` from a dict (unknown keys are an error, not ignored)."""
+    return _from_dict(TrainConfig, d)
+
+
+def replace(cfg: Any, **changes: Any) -> Any:
+    """``dataclasses.replace`` that re-validates (the frozen configs validate in __post_init__)."""
+    return dataclasses.replace(cfg, **changes)
+

@@ -1,0 +1,462 @@
+"""Background trainings for a shared server: a bounded pool, a FIFO queue, jobs the UI polls.
+
+A classroom runs one server for many browsers. :class:`JobManager` runs at most
+``max_concurrent`` trainings at once on daemon worker threads; later submissions wait in a FIFO
+queue and know their position. A :class:`Job` is plain data a page polls (status, progress,
+one history record and one snapshot per epoch, the final model and card); nothing here knows
+about Streamlit. ``Job.cancel()`` sets an Event that the training loop polls every step, so a
+running training stops within one batch and keeps its best validated epoch.
+
+Threads: torch's intra-op pool is process-global, so the manager bounds it for everyone,
+``torch.set_num_threads(max(1, cores // max_concurrent))``, when it starts and again at the start
+of each job. Two trainings on two cores then use one thread each instead of fighting over both
+(oversubscribed OpenMP threads on a busy machine run several times slower, not a bit slower).
+Anything else in the process that calls ``torch.set_num_threads`` changes it for running jobs too
+(``app.py`` pins 1 thread for inference, which equals the default share on 2 cores).
+
+Configuration (read once, by :func:`get_manager`): ``AE_MAX_TRAININGS`` (trainings at once,
+default 2), ``AE_MAX_EPOCHS`` (default 50) and ``AE_MAX_SUBSET`` (training images, default
+60,000) for one browser training.
+"""
+from __future__ import annotations
+
+import atexit
+import collections
+import itertools
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from .config import TrainConfig, config_to_dict
+from .data import load_split
+from .errors import AecoreError, ConfigError
+from .evaluate import reconstruct_all, vae_test_loss
+from .metrics import mse, psnr, ssim, sse
+from .models import Autoencoder, build_model
+from .recipes import total_epochs
+from .train import Callbacks, Progress, prepare_data, train
+from .weights import clean_metrics, make_card
+
+STATUSES = ("queued", "running", "done", "cancelled", "failed")
+N_DIGITS = 8            # reconstructions of these fixed test digits are kept every epoch
+N_CODES = 2000          # fixed test sample whose 2-D codes are kept every epoch when k = 2
+SAMPLE_SEED = 0         # the 2,000-digit sample is the same for every job, so runs compare
+
+
+# limits
+
+
+def _env_int(name: str, default: int, lo: int, hi: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"environment variable {name} must be an integer, got {raw!r}") from exc
+    if not lo <= value <= hi:
+        raise ConfigError(f"environment variable {name} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class BrowserLimits:
+    """Caps on what one browser may ask a shared server to train (tighter than the CLI's).
+
+    ``max_epochs`` counts a stacked AE's pretraining epochs too. Environment overrides:
+    ``AE_MAX_EPOCHS``, ``AE_MAX_SUBSET``.
+    """
+
+    max_epochs: int = 50
+    max_subset: int = 60_000       # training images; the 2,000 validation digits come on top
+    max_latent: int = 256
+    max_width: int = 1024          # dense widths; conv channels are capped at 128
+    max_channels: int = 128
+    min_batch: int = 16            # tiny batches make an epoch thousands of Python steps
+    max_batch: int = 1024
+
+    @classmethod
+    def from_env(cls) -> "BrowserLimits":
+        """Defaults, with ``AE_MAX_EPOCHS`` / ``AE_MAX_SUBSET`` applied when set."""
+        return cls(max_epochs=_env_int("AE_MAX_EPOCHS", cls.max_epochs, 1, 200),
+                   max_subset=_env_int("AE_MAX_SUBSET", cls.max_subset, 100, 60_000))
+
+    def check(self, model_cfg: Any, train_cfg: TrainConfig) -> None:
+        """Raise :class:`ConfigError` if a run asks for more than a browser may."""
+        n_ep = total_epochs(model_cfg, train_cfg)
+        if n_ep > self.max_epochs:
+            extra = " (pretraining epochs per layer count too)" if n_ep != train_cfg.epochs else ""
+            raise ConfigError(f"{n_ep} epochs is more than this server allows for one training "
+                              f"in the browser ({self.max_epochs}){extra}; train longer runs with "
+                              "the command line: python -m aecore train")
+        n_images = train_cfg.subset or 60_000 - train_cfg.val_size  # 0 = the whole split
+        if n_images > self.max_subset:
+            raise ConfigError(f"the training subset must be at most {self.max_subset:,} images "
+                              f"here, got {n_images:,}")
+        if not self.min_batch <= train_cfg.batch_size <= self.max_batch:
+            raise ConfigError(f"the batch size must be between {self.min_batch} and "
+                              f"{self.max_batch} here, got {train_cfg.batch_size}")
+        if train_cfg.dataset != "mnist":
+            raise ConfigError("the browser trains on the bundled MNIST only")
+        if getattr(model_cfg, "kind", None) == "seq":
+            raise ConfigError("the sequence AE trains on sensor data; use the command line")
+        if model_cfg.latent_dim > self.max_latent:
+            raise ConfigError(f"the latent size k must be at most {self.max_latent} here, "
+                              f"got {model_cfg.latent_dim}")
+        top = self.max_channels if type(model_cfg).kind == "conv" else self.max_width
+        if max(model_cfg.hidden) > top:
+            raise ConfigError(f"layer sizes must be at most {top} here, got {max(model_cfg.hidden)}")
+
+
+# jobs
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the model did after one epoch (epoch 0: before training)."""
+
+    epoch: int
+    recon: np.ndarray               # (N_DIGITS, 28, 28) uint8 reconstructions of the fixed digits
+    codes: np.ndarray | None = None  # (N_CODES, 2) float32 codes of the fixed sample when k = 2
+
+
+@dataclass(frozen=True)
+class Probe:
+    """The fixed test digits every snapshot is taken on (same for every job)."""
+
+    digits: torch.Tensor            # (N_DIGITS, 1, 28, 28) float in [0, 1]
+    digit_labels: torch.Tensor      # (N_DIGITS,)
+    sample: torch.Tensor            # (N_CODES, 1, 28, 28)
+    sample_labels: torch.Tensor     # (N_CODES,)
+
+    @classmethod
+    def from_test_set(cls) -> "Probe":
+        """The first test example of digits 0..7, and a seeded sample of 2,000 test digits."""
+        test = load_split("test")
+        first = [int(torch.nonzero(test.labels == d)[0]) for d in range(N_DIGITS)]
+        idx = torch.randperm(len(test), generator=torch.Generator().manual_seed(SAMPLE_SEED))[:N_CODES]
+        return cls(test.float_images(first), test.labels[first], test.float_images(idx),
+                   test.labels[idx])
+
+    @torch.inference_mode()
+    def snapshot(self, model: Autoencoder, epoch: int) -> Snapshot:
+        """Reconstructions (and 2-D codes when k = 2) of the fixed digits under ``model``."""
+        dev = next(model.parameters()).device
+        cond = model.conditional
+        rec = model.reconstruct(self.digits.to(dev), self.digit_labels.to(dev) if cond else None)
+        recon = (rec.clamp(0, 1).mul(255).add(0.5).to(torch.uint8).squeeze(1).cpu().numpy())
+        codes = None
+        if model.latent_dim == 2:
+            z = model.encode(self.sample.to(dev), self.sample_labels.to(dev) if cond else None)
+            codes = z.float().cpu().numpy()
+        return Snapshot(epoch, recon, codes)
+
+
+def quick_metrics(model: Autoencoder, n: int = 1000, n_ssim: int = 250) -> dict[str, float]:
+    """Card metrics on the first ``n`` test digits: mse (per pixel), sse (per image), psnr and
+    the VAE test loss, and ssim on the first ``n_ssim`` (SSIM's windows cost ~1 ms a digit on one
+    core); well under a second, unlike the zoo's full :func:`evaluate`."""
+    model.eval()
+    test = load_split("test")
+    x, y = test.float_images(slice(0, n)), test.labels[:n]
+    y_in = y if model.conditional else None
+    rec = reconstruct_all(model.cpu(), x, y_in)
+    out = {"mse": mse(rec, x).mean().item(), "sse": sse(rec, x).mean().item(),
+           "psnr": psnr(rec, x).mean().item(), "ssim": ssim(rec[:n_ssim], x[:n_ssim]).mean().item(),
+           "n_test": n}
+    if model.variational:
+        out["vae_loss"] = vae_test_loss(model, x, y_in)
+    return out
+
+
+_ids = itertools.count(1)
+
+
+class Job:
+    """One training: plain data written by a worker thread and read by the UI.
+
+    Read ``status``, ``queue_position``, ``progress``, ``history``, ``snapshots``, ``error``,
+    ``model`` and ``card``; call ``cancel()``. The lists are returned as tuples (copies), so a
+    reader never sees one change under it.
+    """
+
+    def __init__(self, model_cfg: Any, train_cfg: TrainConfig, name: str, title: str = "",
+                 data: Any = None) -> None:
+        self.id = f"job{next(_ids)}"
+        self.data = data  # optional TrainData (e.g. one digit class only); None = prepare_data
+        self.name = name
+        self.title = title or name
+        self.model_cfg = model_cfg
+        self.train_cfg = train_cfg
+        self.total_epochs = total_epochs(model_cfg, train_cfg)
+        self.status = "queued"
+        self.stage = "waiting"      # what a running job is doing: preparing, training, measuring
+        self.queue_position = 0     # 1-based while queued, 0 otherwise
+        self.progress: Progress | None = None
+        self.error: str | None = None
+        self.model: Autoencoder | None = None
+        self.card: dict | None = None
+        self.submitted = time.time()
+        self.started: float | None = None
+        self.finished_at: float | None = None
+        self.train_ended: float | None = None   # when the loop returned (cancel latency)
+        self.sample_labels: np.ndarray | None = None   # labels of the 2-D code sample (k = 2)
+        self.digits: np.ndarray | None = None          # (N_DIGITS, 28, 28) uint8 originals
+        self._history: list[dict] = []
+        self._snapshots: list[Snapshot] = []
+        self._cancel = threading.Event()
+        self._done = threading.Event()
+        self._on_cancel: Any = None   # set by the manager: drop a queued job from its queue
+
+    # what the UI reads
+    @property
+    def history(self) -> tuple[dict, ...]:
+        """One record per finished epoch ({phase, epoch, train_loss, val_loss, parts, seconds})."""
+        return tuple(self._history)
+
+    @property
+    def snapshots(self) -> tuple[Snapshot, ...]:
+        """Epoch 0 (before training), then one per finished epoch."""
+        return tuple(self._snapshots)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "cancelled", "failed")
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancel.is_set()
+
+    def eta_s(self) -> float:
+        """Seconds left by the last step's pace (NaN before the first step)."""
+        p = self.progress
+        return p.eta_s if p is not None else math.nan
+
+    def cancel(self) -> None:
+        """Stop: a queued job leaves the queue; a running one stops within one batch and keeps
+        its best validated epoch (no model if none had finished)."""
+        self._cancel.set()
+        if self._on_cancel is not None:
+            self._on_cancel(self)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job has finished (for scripts and tests); True if it has."""
+        return self._done.wait(timeout)
+
+    def result(self) -> tuple[Autoencoder, dict] | None:
+        """``(model, card)`` once finished with a model, else None."""
+        return (self.model, self.card) if self.finished and self.model is not None else None
+
+    # what the worker writes
+    def _finish(self, status: str, error: str | None = None) -> None:
+        self.error = error
+        self.finished_at = time.time()
+        self.queue_position = 0
+        self.stage = status
+        self.status = status
+        self._done.set()
+
+    def _run(self, probe: Probe, device: torch.device | str | None) -> None:
+        cfg = self.train_cfg
+        self.stage = "preparing"
+        self.digits = (probe.digits.squeeze(1) * 255 + 0.5).to(torch.uint8).numpy()
+        model = build_model(self.model_cfg, seed=cfg.seed)
+        if model.latent_dim == 2:
+            self.sample_labels = probe.sample_labels.numpy()
+        data = self.data if self.data is not None else prepare_data(model, cfg)
+        model.eval()
+        self._snapshots.append(probe.snapshot(model, 0))
+
+        def on_epoch(p: Progress, rec: dict, m: Autoencoder) -> None:
+            self._history.append(dict(rec))
+            self._snapshots.append(probe.snapshot(m, p.epoch))
+
+        self.stage = "training"
+        hist = train(model, cfg, data, Callbacks(on_step=self._on_step, on_epoch=on_epoch,
+                                                 should_stop=self._cancel.is_set), device=device)
+        self.train_ended = time.time()
+        if hist.cancelled and hist.best_epoch is None:
+            self._finish("cancelled", "cancelled before the first epoch finished: nothing to keep")
+            return
+        self.stage = "measuring"
+        metrics = clean_metrics(quick_metrics(model))
+        description = f"Trained in the browser: {len(hist.epochs)} epoch(s) on {data.x.shape[0]:,} digits"
+        if hist.cancelled:
+            description += f", cancelled early; the best epoch ({hist.best_epoch}) was kept"
+        self.card = make_card(
+            model, name=self.name, title=self.title, description=description + ".",
+            train=config_to_dict(cfg), data="mnist", epochs=len(hist.epochs), seed=cfg.seed,
+            train_seconds=round(hist.seconds, 1), threads=torch.get_num_threads(),
+            cancelled=hist.cancelled, best_epoch=hist.best_epoch, source="browser",
+            metrics=metrics)
+        self.model = model.eval()
+        self._finish("cancelled" if hist.cancelled else "done")
+
+    def _on_step(self, p: Progress) -> None:
+        self.progress = p  # a frozen object: one atomic assignment
+
+
+# the manager
+
+
+class JobManager:
+    """A thread-safe FIFO queue of trainings served by at most ``max_concurrent`` daemon threads.
+
+    ``submit`` checks the browser limits, queues the job and returns it at once; workers pick
+    jobs in order. Finished jobs are kept in a bounded list (``keep_finished``), so a busy server
+    does not hold every model ever trained; a session keeps its own :class:`Job` anyway.
+    """
+
+    def __init__(self, max_concurrent: int = 2, limits: BrowserLimits | None = None,
+                 max_queued: int = 16, keep_finished: int = 16,
+                 threads_per_job: int | None = None, device: str | None = "cpu") -> None:
+        if not 1 <= max_concurrent <= 64:
+            raise ConfigError(f"max_concurrent must be between 1 and 64, got {max_concurrent}")
+        self.max_concurrent = max_concurrent
+        self.limits = limits or BrowserLimits()
+        self.max_queued = max_queued
+        self.keep_finished = keep_finished
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        self.threads_per_job = threads_per_job or max(1, cores // max_concurrent)
+        self.device = device
+        self._lock = threading.Condition()
+        self._queue: collections.deque[Job] = collections.deque()
+        self._running: list[Job] = []
+        self._finished: collections.deque[Job] = collections.deque(maxlen=keep_finished)
+        self._workers: list[threading.Thread] = []
+        self._closed = False
+        self._probe: Probe | None = None
+        torch.set_num_threads(self.threads_per_job)
+        # torch imports its compiler stack the first time an optimizer is built (1-3 s): do it
+        # now, in the background, rather than while the first user watches "Preparing..."
+        threading.Thread(target=_warm_up, name="ae-train-warm-up", daemon=True).start()
+        # a daemon thread still holding torch's thread pools at interpreter exit makes the C++
+        # runtime abort ("terminate called without an active exception"): stop workers first
+        atexit.register(self._shutdown)
+
+    @classmethod
+    def from_env(cls) -> "JobManager":
+        """A manager configured by ``AE_MAX_TRAININGS`` (default 2) and the browser limits."""
+        return cls(max_concurrent=_env_int("AE_MAX_TRAININGS", 2, 1, 64),
+                   limits=BrowserLimits.from_env())
+
+    # public
+    def submit(self, model_cfg: Any, train_cfg: TrainConfig, name: str = "my_model",
+               title: str = "", data: Any = None) -> Job:
+        """Queue a training and return its :class:`Job` at once. ``data`` (a
+        :class:`~aecore.train.TrainData`) replaces the config's MNIST split, e.g. for a one-class
+        anomaly detector. Raises :class:`ConfigError` for settings beyond the limits or when the
+        queue is full."""
+        self.limits.check(model_cfg, train_cfg)
+        job = Job(model_cfg, train_cfg, name, title, data=data)
+        job._on_cancel = self._dequeue
+        with self._lock:
+            if self._closed:
+                raise ConfigError("the training service has shut down")
+            if len(self._queue) >= self.max_queued:
+                raise ConfigError(f"the training queue is full ({self.max_queued} waiting); "
+                                  "try again in a few minutes")
+            self._queue.append(job)
+            self._renumber()
+            if len(self._workers) < self.max_concurrent:
+                t = threading.Thread(target=self._work, name=f"ae-train-{len(self._workers) + 1}",
+                                     daemon=True)
+                self._workers.append(t)
+                t.start()
+            self._lock.notify()
+        return job
+
+    def counts(self) -> dict[str, int]:
+        """How many jobs are queued and running, and the limit."""
+        with self._lock:
+            return {"queued": len(self._queue), "running": len(self._running),
+                    "max_concurrent": self.max_concurrent}
+
+    def jobs(self) -> list[Job]:
+        """Running, then queued, then recently finished jobs."""
+        with self._lock:
+            return [*self._running, *self._queue, *self._finished]
+
+    def close(self, cancel: bool = True) -> None:
+        """Stop taking jobs; with ``cancel``, cancel every queued and running one."""
+        with self._lock:
+            self._closed = True
+            pending = [*self._running, *self._queue]
+            self._lock.notify_all()
+        if cancel:
+            for job in pending:
+                job.cancel()
+
+    # internals
+    def _shutdown(self, timeout: float = 5.0) -> None:
+        self.close(cancel=True)
+        for t in list(self._workers):
+            t.join(timeout)
+
+    def _renumber(self) -> None:
+        for i, queued in enumerate(self._queue, 1):
+            queued.queue_position = i
+
+    def _dequeue(self, job: Job) -> None:
+        with self._lock:
+            if job in self._queue:
+                self._queue.remove(job)
+                self._renumber()
+                self._finished.append(job)
+                job._finish("cancelled", "cancelled while waiting in the queue")
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                while not self._queue and not self._closed:
+                    self._lock.wait()
+                if not self._queue:  # closed and drained
+                    return
+                job = self._queue.popleft()
+                self._renumber()
+                job.queue_position = 0
+                job.status = "running"
+                job.started = time.time()
+                self._running.append(job)
+            self._run_one(job)
+            with self._lock:
+                self._running.remove(job)
+                self._finished.append(job)
+
+    def _run_one(self, job: Job) -> None:
+        try:
+            torch.set_num_threads(self.threads_per_job)
+            if self._probe is None:
+                self._probe = Probe.from_test_set()
+            job._run(self._probe, self.device)
+        except AecoreError as exc:
+            job._finish("failed", str(exc))
+        except MemoryError:
+            job._finish("failed", "out of memory: try a smaller model, batch or subset")
+        except Exception as exc:  # noqa: BLE001 - a worker must survive any job and report it
+            job._finish("failed", f"training failed unexpectedly: {type(exc).__name__}: {exc}")
+        if not job.finished:  # _run returned without finishing (should not happen)
+            job._finish("failed", "training ended without a result")
+
+
+def _warm_up() -> None:
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+
+
+_manager: JobManager | None = None
+_manager_lock = threading.Lock()
+
+
+def get_manager() -> JobManager:
+    """The process-wide manager, created on first use from the environment."""
+    global _manager
+    with _manager_lock:
+        if _manager is None:
+            _manager = JobManager.from_env()
+        return _manager

@@ -1,0 +1,64 @@
+"""Reconstruction losses and the regularisers that define each autoencoder type.
+
+Shapes: ``logits``/``target`` (B, ...); codes ``h`` (B, k); ``mu``/``logvar`` (B, k).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .errors import ConfigError
+
+
+def recon_loss(logits: torch.Tensor, target: torch.Tensor, kind: str = "bce", *,
+               per_image_sum: bool = False) -> torch.Tensor:
+    """Reconstruction loss between decoder logits and a target in [0, 1].
+
+    ``"bce"`` is binary cross-entropy with logits (numerically stable and faster than
+    sigmoid + BCE); ``"mse"`` compares ``sigmoid(logits)`` with the target. By default the mean
+    over every element; with ``per_image_sum`` the sum over pixels averaged over the batch, the
+    convention of Kingma & Welling and pytorch/examples' VAE.
+    """
+    if kind == "bce":
+        per = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    elif kind == "mse":
+        per = (torch.sigmoid(logits) - target).pow(2)
+    else:
+        raise ConfigError(f"loss must be 'bce' or 'mse', got {kind!r}")
+    if per_image_sum:
+        return per.flatten(1).sum(1).mean()
+    return per.mean()
+
+
+def value_mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean squared error for unbounded outputs (the sequence AE's signals)."""
+    return (pred - target).pow(2).mean()
+
+
+def kl_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, sigma^2) || N(0, I)) per sample, summed over latent dims: (B,).
+
+    Closed form from Kingma & Welling (2014), appendix B:
+    -1/2 * sum(1 + log sigma^2 - mu^2 - sigma^2).
+    """
+    return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(dim=1)
+
+
+def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """Mean KL per latent dimension over a batch, (k,): near 0 marks an inactive unit."""
+    return (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).mean(dim=0)
+
+
+def l1_activity(h: torch.Tensor) -> torch.Tensor:
+    """L1 activity penalty: mean |h| over batch and units (scalar)."""
+    return h.abs().mean()
+
+
+def kl_sparsity(h: torch.Tensor, rho: float) -> torch.Tensor:
+    """Sparsity penalty sum_j KL(rho || rho_hat_j), rho_hat_j the mean activation of unit j.
+
+    From Ng's CS294A sparse autoencoder notes; ``h`` must lie in (0, 1) (sigmoid units).
+    """
+    rho_hat = h.mean(dim=0).clamp(1e-6, 1 - 1e-6)  # (k,)
+    return (rho * torch.log(rho / rho_hat)
+            + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))).sum()

@@ -1,0 +1,110 @@
+"""Named recipes: a model config plus a training config, with a title and a why.
+
+The zoo in ``pretrained/`` is exactly the ``ZOO`` recipes, each rebuilt by
+``python -m aecore train --preset NAME --out pretrained``. The Train page offers the ``TEACHING``
+presets as buttons. One dict each; nothing else names a recipe.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .config import (AEConfig, ContractiveAEConfig, ConvAEConfig, CVAEConfig, SeqAEConfig,
+                     SparseAEConfig, StackedAEConfig, TrainConfig, VAEConfig)
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    title: str
+    model: Any          # a model config
+    train: TrainConfig
+    description: str = ""
+    role: str = ""      # which page uses it: "sweep", "latent2d", "denoise", "generate", ...
+
+
+SWEEP_KS = (2, 4, 8, 16, 32, 64)
+SWEEP_HIDDEN = (512, 256)  # one family for every k, so only the bottleneck differs
+
+
+def _sweep(k: int) -> Preset:
+    # more epochs for larger k: a wide code keeps improving long after a narrow one saturates
+    epochs = {2: 20, 4: 20, 8: 12, 16: 15, 32: 40, 64: 40}[k]
+    return Preset(
+        f"ae_k{k}", f"Dense AE, k = {k}", AEConfig(latent_dim=k, hidden=SWEEP_HIDDEN),
+        TrainConfig(epochs=epochs, batch_size=128, lr=2e-3, loss="bce"),
+        f"784-512-256-{k}-256-512-784, BCE: the bottleneck sweep at k = {k}.", "sweep")
+
+
+ZOO: dict[str, Preset] = {p.name: p for p in [
+    *(_sweep(k) for k in SWEEP_KS),
+    Preset("ae_overcomplete", "Overcomplete AE, k = 800",
+           AEConfig(latent_dim=800, hidden=()),
+           TrainConfig(epochs=5, lr=1e-3, loss="bce"),
+           "784-800-784, linear code, no regulariser: a code wider than the input can simply "
+           "copy it, so reconstructions are near perfect but it has learnt little.", "overcomplete"),
+    Preset("dae_conv", "Denoising conv AE", ConvAEConfig(latent_dim=128, hidden=(32, 64)),
+           TrainConfig(epochs=12, lr=2e-3, loss="bce", noise="mixed", noise_level=0.7),
+           "Conv AE trained on inputs corrupted by Gaussian, salt-and-pepper, masking and speckle "
+           "noise at random levels up to 0.7, with the clean digit as target.", "denoise"),
+    Preset("vae_k2", "VAE, k = 2", VAEConfig(latent_dim=2, hidden=(512, 256)),
+           TrainConfig(epochs=20, lr=1e-3, loss="bce"),
+           "A 2-D latent space you can see whole: the latent page and the manifold grid.", "latent2d"),
+    Preset("vae_k20", "VAE 784-400-20 (pytorch/examples)", VAEConfig(latent_dim=20, hidden=(400,)),
+           TrainConfig(epochs=30, lr=1e-3, loss="bce"),
+           "The VAE of pytorch/examples, trained with our loop.", "generate"),
+    Preset("vae_best", "VAE, k = 32, two hidden layers", VAEConfig(latent_dim=32, hidden=(512, 256)),
+           TrainConfig(epochs=30, lr=1e-3, loss="bce"),
+           "The zoo's best sampler.", "generate"),
+    *(Preset(f"bvae_{b:g}", f"beta-VAE, beta = {b:g}", VAEConfig(latent_dim=10, hidden=(256,), beta=b),
+             TrainConfig(epochs=10, lr=1e-3, loss="bce"),
+             f"beta = {b:g}: " + ("a weaker KL pull, sharper but less regular" if b < 1 else
+                                 "the plain VAE" if b == 1 else "a stronger KL pull: smoother, "
+                                 "blurrier, more disentangled"), "beta")
+      for b in (0.5, 1.0, 4.0)),
+    Preset("cvae", "Conditional VAE", CVAEConfig(latent_dim=8, hidden=(256, 128)),
+           TrainConfig(epochs=15, lr=1e-3, loss="bce"),
+           "Pick a digit, sample a style: the label is an input of the decoder.", "cvae"),
+    Preset("sparse_l1", "Sparse AE (L1)", SparseAEConfig(latent_dim=128, hidden=(), penalty="l1",
+                                                          weight=0.05),
+           TrainConfig(epochs=10, lr=2e-3, loss="bce"), "784-128-784: an L1 penalty on a 128-unit ReLU code.", "types"),
+    Preset("sparse_kl", "Sparse AE (KL)", SparseAEConfig(latent_dim=128, hidden=(), penalty="kl",
+                                                          weight=0.01, rho=0.05),
+           TrainConfig(epochs=10, lr=2e-3, loss="bce"),
+           "784-128-784: a KL penalty pulls each sigmoid unit's mean activation to rho = 0.05.", "types"),
+    Preset("contractive", "Contractive AE", ContractiveAEConfig(latent_dim=32, hidden=(256,), weight=0.1),
+           TrainConfig(epochs=10, lr=2e-3, loss="bce"),
+           "Penalty on the encoder Jacobian: codes move little under small input changes.", "types"),
+    Preset("stacked", "Stacked AE", StackedAEConfig(latent_dim=32, hidden=(256, 128), pretrain_epochs=2),
+           TrainConfig(epochs=8, lr=2e-3, loss="bce"),
+           "Greedy layer-wise pretraining, 2 epochs per layer, then 8 epochs of fine-tuning.", "types"),
+    Preset("seq_lstm", "Sequence AE (LSTM) on sensor signals",
+           SeqAEConfig(latent_dim=16, hidden=(64,), cell="lstm", channels=4, seq_len=64),
+           TrainConfig(epochs=30, lr=3e-3, loss="mse", batch_size=64, dataset="sensors", val_size=400),
+           "Trained on normal behaviour only; spikes, drift and stuck sensors reconstruct badly.",
+           "sensors"),
+]}
+
+TEACHING: dict[str, Preset] = {p.name: p for p in [
+    Preset("keras_dense", "Keras tutorial: dense 784-128-64-32, BCE",
+           AEConfig(latent_dim=32, hidden=(128, 64)),
+           TrainConfig(epochs=10, batch_size=256, lr=1e-3, loss="bce", schedule="constant"),
+           "The deep dense autoencoder of the Keras blog's autoencoder tutorial."),
+    Preset("examples_vae", "pytorch/examples VAE: 784-400-20",
+           VAEConfig(latent_dim=20, hidden=(400,)),
+           TrainConfig(epochs=10, batch_size=128, lr=1e-3, loss="bce", schedule="constant"),
+           "The VAE of pytorch/examples (BCE summed + KL, Adam 1e-3, batch 128)."),
+    Preset("quick_k2", "Quick 2-D AE (watch the latent map form)",
+           AEConfig(latent_dim=2, hidden=(256, 128)),
+           TrainConfig(epochs=5, lr=2e-3, subset=10_000),
+           "Small and fast: a 2-D code you can watch organise itself epoch by epoch."),
+]}
+
+
+def get_preset(name: str) -> Preset:
+    """A recipe by name from the zoo or the teaching presets."""
+    for table in (ZOO, TEACHING):
+        if name in table:
+            return table[name]
+    raise ConfigError(f"unknown preset {name!r}; known: {', '.join([*ZOO, *TEACHING])}")

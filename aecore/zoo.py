@@ -1,0 +1,41 @@
+"""The shipped models in ``pretrained/``: list their cards, load them by name."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from .errors import WeightsError
+from .models import Autoencoder
+from .presets import ZOO
+from .weights import load_model
+
+PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
+_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+
+
+def zoo_path(name: str, folder: Path | None = None) -> Path:
+    """Path of a shipped model's weights; names are checked so a URL cannot walk the disk."""
+    if not _NAME.match(name or ""):
+        raise WeightsError(f"{name!r} is not a valid model name")
+    return (folder or PRETRAINED_DIR) / f"{name}.safetensors"
+
+
+def zoo_cards(folder: Path | None = None) -> dict[str, dict]:
+    """Cards of every model in ``pretrained/`` by name, in recipe order; unreadable cards are
+    skipped here (loading that model then reports the problem)."""
+    folder = folder or PRETRAINED_DIR
+    cards: dict[str, dict] = {}
+    names = [n for n in ZOO] + sorted(p.stem for p in folder.glob("*.json") if p.stem not in ZOO)
+    for name in names:
+        p = folder / f"{name}.json"
+        try:
+            cards[name] = json.loads(p.read_text())
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+            continue
+    return cards
+
+
+def load_zoo_model(name: str, folder: Path | None = None) -> tuple[Autoencoder, dict]:
+    """Load a shipped model by name: (model in eval mode, card). Raises :class:`WeightsError`."""
+    return load_model(zoo_path(name, folder))

@@ -1,0 +1,159 @@
+"""The app in a real browser: one copy of the server and Chromium helpers for tests and benchmarks.
+
+``streamlit_server()`` runs ``streamlit run app.py`` (this interpreter's Streamlit) on a free
+loopback port and yields its base URL once ``/_stcore/health`` answers; ``chromium()`` launches the
+Debian Chromium through Playwright's sync API (Playwright's own browsers are never installed).
+``wait_idle(page)`` waits until the app's script (and its fragments) stopped running.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator, Mapping
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENS = ROOT / "artifacts" / "screens"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+START_TIMEOUT_S = 90.0  # a loaded machine needs a while to import torch and streamlit
+# Streamlit marks its root element with the script state; anything but "notRunning" is busy
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def missing() -> str | None:
+    """Why the browser cannot run here (a reason for ``pytest.skip``), or None when it can."""
+    if not Path(CHROMIUM).exists():
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright python package is not installed (requirements-dev.txt)"
+    return None
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def streamlit_server(env: Mapping[str, str] | None = None, timeout: float = START_TIMEOUT_S,
+                     log: Path | None = None) -> Iterator[str]:
+    """Run the app on a free loopback port; yields ``http://127.0.0.1:PORT`` and kills it after.
+
+    ``env`` adds variables (e.g. ``AE_MAX_TRAININGS``); ``log`` keeps the server's output in a
+    file (otherwise it is discarded). Raises RuntimeError when the server dies or does not answer
+    within ``timeout`` seconds.
+    """
+    port = free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+           "--server.port", str(port), "--server.headless", "true",
+           "--browser.gatherUsageStats", "false",
+           # no file watcher: the app under test is a fixed snapshot, and watching a repository
+           # that others edit costs CPU (inotify overflows) and can prompt reruns mid-measurement
+           "--server.fileWatcherType", "none"]
+    out = open(log, "w") if log else subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                            env={**os.environ, **(env or {})})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while not _healthy(url):
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with code {proc.returncode} before answering")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not answer {url}/_stcore/health in {timeout:.0f} s")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+        if log:
+            out.close()
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator["playwright.sync_api.Browser"]:  # noqa: F821
+    """Headless Debian Chromium driven by Playwright's sync API; closed on exit."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def new_page(browser, width: int = 1400, height: int = 1600, timeout_ms: int = 60_000):
+    """A page in a fresh context (its own Streamlit session) with a generous default timeout."""
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    page.set_default_timeout(timeout_ms)
+    return page
+
+
+def wait_idle(page, timeout_ms: int = 60_000, settle_ms: int = 150) -> None:
+    """Wait until the app's script run (or fragment run) has finished.
+
+    The state is read twice ``settle_ms`` apart: a widget change shows "running" only after its
+    message reaches the server, so one idle reading right after an action can be the old state.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        left = max(1, int((deadline - time.monotonic()) * 1000))
+        page.wait_for_selector(IDLE, state="attached", timeout=left)
+        page.wait_for_timeout(settle_ms)
+        if page.locator(IDLE).count() == 1:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app did not become idle")
+
+
+def sidebar_link(page, title: str):
+    """The sidebar navigation link to the page titled ``title``."""
+    return page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True)
+
+
+def exceptions(page) -> int:
+    """How many Streamlit exception boxes the page shows."""
+    return page.locator('[data-testid="stException"]').count()
+
+
+# the latent page's decoder: the z sliders and the decoded digit
+Z_SLIDER = 'input[type="range"][aria-label="{}"]'  # the slider thumb's input, by its label
+_DECODED_JS = """() => { const b = [...document.querySelectorAll('[data-testid="stImage"]')]
+    .find(e => e.innerText.includes('decoded at z'));
+  const i = b && b.querySelector('img');
+  return i ? {src: i.src, caption: b.innerText, loaded: i.complete && i.naturalWidth > 0} : null; }"""
+_CHANGED_JS = "old => { const d = (" + _DECODED_JS + """)();
+  return d && d.loaded && (d.src !== old.src || d.caption !== old.caption); }"""
+
+
+def decoded(page) -> dict | None:
+    """The latent page's decoded digit: ``{"src", "caption", "loaded"}``, or None if not shown."""
+    return page.evaluate(_DECODED_JS)
+
+
+def wait_decoded_change(page, old: dict, timeout_ms: int = 30_000) -> None:
+    """Wait until the decoded digit differs from ``old`` (a new source or caption) and loaded."""
+    page.wait_for_function(_CHANGED_JS, arg=old, timeout=timeout_ms)

@@ -1,0 +1,323 @@
+"""A full classroom on one server: many browser sessions move sliders, switch pages and upload
+images while trainings run; reports exceptions, slider latency, trainings and server memory.
+
+    python benchmarks/load.py                      # 20 sessions, 60 s, 3 trainings
+    python benchmarks/load.py --sessions 5 --seconds 20 --trainings 1
+
+One ``streamlit run app.py`` (benchmarks/_browser.py) and one headless Chromium with one context
+(its own Streamlit session) per user, driven concurrently with Playwright's async API. A slider
+move is timed from the key press until the server has answered it: the Denoise page writes the
+noise level into the URL (ui/query.py ``sync``), so the URL changing means the rerun got there.
+Training sessions are extra contexts that start a small training on the Train page and wait for
+it. Peak memory is VmHWM from /proc of the server process and its children.
+
+Prints a human summary, then one JSON line with at least ``exceptions``, ``slider_ms_median``,
+``slider_ms_p95``, ``trainings_done``, ``peak_rss_mb``. Exit status 1 when a bar is missed
+(exceptions > 0 or p95 slider latency >= 1 s).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import random
+import re
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import _browser  # noqa: E402
+
+LEVEL_RE = re.compile(r"[?&]level=([^&]+)")
+SLIDER_BAR_MS = 1000.0
+PAGES = ("Reconstruct & compress", "Latent space", "Generate (VAE)")
+
+
+# helpers
+
+def seven_png(seed: int) -> bytes:
+    """A slightly different hand-drawn 7 per call (a fresh upload each time, no cache hit)."""
+    rnd = random.Random(seed)
+    im = Image.new("L", (120 + rnd.randrange(80), 160 + rnd.randrange(80)), 255)
+    w, h = im.size
+    ImageDraw.Draw(im).line([(0.2 * w, 0.2 * h), (0.8 * w, 0.2 * h), (0.45 * w, 0.85 * h)],
+                            fill=0, width=8 + rnd.randrange(8))
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def server_pids(port: int) -> list[int]:
+    """The streamlit process listening on ``port`` and its descendants."""
+    procs: dict[int, tuple[int, str]] = {}
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            cmd = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            ppid = int((p / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        procs[int(p.name)] = (ppid, cmd)
+    roots = [pid for pid, (_, cmd) in procs.items()
+             if "streamlit" in cmd and f"--server.port {port}" in cmd]
+    out, todo = [], list(roots)
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo += [c for c, (pp, _) in procs.items() if pp == pid]
+    return out
+
+
+def vm_kb(pid: int, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class MemoryWatch(threading.Thread):
+    """Samples the server's memory: peak VmHWM (high-water mark) and the last VmRSS, in MB."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(daemon=True)
+        self.port, self.peak_mb, self.rss_mb, self.stop = port, 0.0, 0.0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            pids = server_pids(self.port)
+            if pids:
+                self.peak_mb = max(self.peak_mb, sum(vm_kb(p, "VmHWM") for p in pids) / 1024)
+                self.rss_mb = sum(vm_kb(p, "VmRSS") for p in pids) / 1024
+            self.stop.wait(0.5)
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.slider_ms: list[float] = []
+        self.exceptions = 0
+        self.errors: list[str] = []  # what went wrong, for the summary
+        self.actions = {"slider": 0, "page": 0, "upload": 0}
+        self.queue_positions: set[int] = set()
+        self.trainings_started = 0
+        self.trainings_done = 0
+
+
+# one user
+
+async def idle(page, timeout_ms: int = 60_000) -> None:
+    await page.wait_for_selector(_browser.IDLE, state="attached", timeout=timeout_ms)
+
+
+async def check_exceptions(page, stats: Stats, where: str) -> None:
+    n = await page.locator('[data-testid="stException"]').count()
+    if n:
+        stats.exceptions += n
+        stats.errors.append(f"{n} exception box(es) after {where}")
+
+
+async def open_denoise(page, base: str) -> None:
+    await page.goto(f"{base}/denoise")
+    await page.get_by_test_id("stSlider").first.wait_for()
+    await idle(page)
+
+
+async def move_slider(page, stats: Stats, rnd: random.Random) -> None:
+    before = LEVEL_RE.search(page.url)
+    thumb = page.get_by_test_id("stSlider").get_by_role("slider").first
+    await thumb.focus()
+    value = float(await thumb.get_attribute("aria-valuenow") or 0)
+    key = "ArrowLeft" if value > 0.6 or (value > 0 and rnd.random() < 0.4) else "ArrowRight"
+    t0 = time.perf_counter()
+    await thumb.press(key)
+    old = before.group(1) if before else None
+    await page.wait_for_function(
+        "old => { const m = location.search.match(/[?&]level=([^&]+)/);"
+        " return m && m[1] !== old; }", arg=old, timeout=30_000)
+    stats.slider_ms.append((time.perf_counter() - t0) * 1000)
+    stats.actions["slider"] += 1
+
+
+async def switch_pages(page, base: str, stats: Stats, rnd: random.Random) -> None:
+    title = rnd.choice(PAGES)
+    await _browser.sidebar_link(page, title).click()
+    await page.get_by_role("heading", name=title.split(" (")[0]).first.wait_for()
+    await idle(page)
+    await check_exceptions(page, stats, f"opening {title}")
+    await _browser.sidebar_link(page, "Denoise").click()
+    await page.get_by_test_id("stSlider").first.wait_for()
+    await idle(page)
+    stats.actions["page"] += 1
+
+
+async def upload(page, stats: Stats, seed: int) -> None:
+    await page.get_by_text("Upload an image", exact=True).click()
+    await page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+        {"name": f"seven_{seed}.png", "mimeType": "image/png", "buffer": seven_png(seed)})
+    await page.get_by_text(f"seven_{seed}.png").last.wait_for()
+    await page.get_by_text(re.compile(r"^PSNR [\d.]+ dB")).first.wait_for()
+    await idle(page)
+    await page.get_by_text("Test digit", exact=True).click()
+    await idle(page)
+    stats.actions["upload"] += 1
+
+
+async def user(browser, base: str, i: int, seconds: float, ready: asyncio.Barrier,
+               stats: Stats) -> None:
+    rnd = random.Random(i)
+    ctx = await browser.new_context(viewport={"width": 1400, "height": 1400})
+    page = await ctx.new_page()
+    page.set_default_timeout(60_000)
+    page.on("pageerror", lambda e: stats.errors.append(f"session {i}: page error {e}"))
+    try:
+        await open_denoise(page, base)
+        await ready.wait()  # the clock starts once every session has its page (loading is slow)
+        deadline = time.monotonic() + seconds
+        n = 0
+        while time.monotonic() < deadline:
+            what = rnd.choices(("slider", "page", "upload"), weights=(6, 2, 1))[0]
+            try:
+                if what == "slider":
+                    await move_slider(page, stats, rnd)
+                elif what == "page":
+                    await switch_pages(page, base, stats, rnd)
+                else:
+                    await upload(page, stats, seed=i * 1000 + n)
+            except Exception as exc:  # a timeout: note it, start over on a fresh page
+                stats.errors.append(f"session {i}: {what}: {type(exc).__name__}: "
+                                    f"{str(exc).splitlines()[0][:120]}")
+                await open_denoise(page, base)
+            await check_exceptions(page, stats, what)
+            n += 1
+    finally:
+        await ctx.close()
+
+
+async def trainer(browser, base: str, i: int, deadline: float, stats: Stats) -> None:
+    """Start a small training on the Train page and wait for it (or the deadline)."""
+    ctx = await browser.new_context(viewport={"width": 1400, "height": 1600})
+    page = await ctx.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        await page.goto(f"{base}/train")
+        await page.get_by_role("button", name="Start training").wait_for()
+        await idle(page)
+        for label, value in (("Epochs", 2), ("Training images", 1000)):
+            box = page.get_by_label(label, exact=True)
+            await box.fill(str(value))
+            await box.press("Enter")
+            await idle(page)
+        await page.get_by_role("button", name="Start training").click()
+        stats.trainings_started += 1
+        while time.monotonic() < deadline + 60:  # a started training may finish after the users
+            text = await page.locator("body").inner_text()
+            for m in re.finditer(r"position (\d+)", text):
+                stats.queue_positions.add(int(m.group(1)))
+            if "now appears as" in text:
+                stats.trainings_done += 1
+                break
+            await page.wait_for_timeout(500)
+        await check_exceptions(page, stats, f"training {i}")
+    except Exception as exc:
+        stats.errors.append(f"trainer {i}: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
+    finally:
+        await ctx.close()
+
+
+async def drive(base: str, sessions: int, seconds: float, trainings: int, stats: Stats) -> None:
+    from playwright.async_api import async_playwright
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=_browser.CHROMIUM,
+                                          args=_browser.CHROMIUM_ARGS)
+        ready = asyncio.Barrier(sessions)
+        # trainers start at once: their trainings run while the users load and act
+        deadline = time.monotonic() + seconds + 60
+        tasks = [trainer(browser, base, i, deadline, stats) for i in range(trainings)]
+        tasks += [user(browser, base, i, seconds, ready, stats) for i in range(sessions)]
+        await asyncio.gather(*tasks)
+        await browser.close()
+
+
+def server_tracebacks(log: str) -> tuple[int, int]:
+    """(tracebacks through the app's own code, websocket-disconnect noise) in a server log: a
+    browser context closing mid-message makes the server log a disconnect, not an app error."""
+    blocks = log.split("Traceback (most recent call last):")[1:]
+    ours = [b for b in blocks if re.search(rf'File "{re.escape(str(ROOT))}/(?!\.venv)', b)]
+    noise = sum("WebSocketDisconnected" in b or "ClientDisconnected" in b for b in blocks)
+    return len(ours), noise
+
+
+def percentile(xs: list[float], q: float) -> float:
+    if not xs:
+        return float("nan")
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sessions", type=int, default=20, help="simultaneous browser sessions")
+    ap.add_argument("--seconds", type=float, default=60.0, help="how long the users act")
+    ap.add_argument("--trainings", type=int, default=3, help="trainings started meanwhile")
+    ap.add_argument("--log", type=Path, default=ROOT / "artifacts" / "load_server.log",
+                    help="the server's output (tracebacks are counted as exceptions)")
+    args = ap.parse_args(argv)
+    reason = _browser.missing()
+    if reason:
+        print(f"cannot run: {reason}", file=sys.stderr)
+        return 2
+    args.log.parent.mkdir(parents=True, exist_ok=True)
+    stats = Stats()
+    env = {"AE_MAX_TRAININGS": "2"}  # fewer than --trainings by default: the queue is exercised
+    with _browser.streamlit_server(env=env, log=args.log) as base:
+        watch = MemoryWatch(int(base.rsplit(":", 1)[1]))
+        watch.start()
+        t0 = time.monotonic()
+        asyncio.run(drive(base, args.sessions, args.seconds, args.trainings, stats))
+        wall = time.monotonic() - t0
+        watch.stop.set()
+        watch.join()
+    tracebacks, disconnects = server_tracebacks(args.log.read_text(errors="replace"))
+    exceptions = stats.exceptions + tracebacks
+    result = {
+        "sessions": args.sessions, "seconds": args.seconds, "wall_s": round(wall, 1),
+        "exceptions": exceptions, "server_tracebacks": tracebacks,
+        "websocket_disconnect_tracebacks": disconnects,
+        "timeouts": len(stats.errors),
+        "slider_moves": len(stats.slider_ms),
+        "slider_ms_median": round(statistics.median(stats.slider_ms), 1) if stats.slider_ms else None,
+        "slider_ms_p95": round(percentile(stats.slider_ms, 0.95), 1) if stats.slider_ms else None,
+        "page_switches": stats.actions["page"], "uploads": stats.actions["upload"],
+        "trainings_started": stats.trainings_started, "trainings_done": stats.trainings_done,
+        "queue_positions_shown": sorted(stats.queue_positions),
+        "peak_rss_mb": round(watch.peak_mb, 1), "end_rss_mb": round(watch.rss_mb, 1),
+    }
+    print(f"{args.sessions} sessions for {args.seconds:g} s ({wall:.0f} s wall), "
+          f"{args.trainings} training(s)")
+    print(f"  exceptions seen: {exceptions} (server tracebacks {tracebacks})")
+    print(f"  slider latency: median {result['slider_ms_median']} ms, p95 {result['slider_ms_p95']}"
+          f" ms over {len(stats.slider_ms)} moves")
+    print(f"  page switches {stats.actions['page']}, uploads {stats.actions['upload']}")
+    print(f"  trainings completed: {stats.trainings_done}/{stats.trainings_started}; queue "
+          f"positions shown: {sorted(stats.queue_positions) or 'none'}")
+    print(f"  server peak memory (VmHWM): {watch.peak_mb:.0f} MB, at the end {watch.rss_mb:.0f} MB")
+    for e in stats.errors[:10]:
+        print(f"  ! {e}")
+    print(json.dumps(result))
+    p95 = result["slider_ms_p95"]
+    return 0 if exceptions == 0 and p95 is not None and p95 < SLIDER_BAR_MS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Shared fixtures: the app under AppTest, generated images, tiny trained models."""
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+APP_TIMEOUT = 60  # seconds per AppTest run: first runs load torch models and MNIST
+
+# real-browser fixtures (live_server, browser, page): one copy, in browser_util.py
+from browser_util import browser, live_server, page  # noqa: E402,F401
+
+
+@pytest.fixture
+def app():
+    """A fresh AppTest of the whole app (the entry file routes to every page)."""
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_TIMEOUT)
+    return at
+
+
+def open_page(at, page: str):
+    """Run the app, then switch to ``views/<page>.py`` and run it; returns the AppTest."""
+    at.run()
+    at.switch_page(f"views/{page}.py")
+    at.run()
+    return at
+
+
+def open_with(page: str, **params: str):
+    """The app opened on ``views/<page>.py`` with ``params`` in its URL; no exception."""
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_TIMEOUT)
+    at.query_params.update(params)
+    at.run()
+    at.switch_page(f"views/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.fixture
+def clear_caches():
+    """Empty Streamlit's caches before and after a test that swaps the zoo folder."""
+    import streamlit as st
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()  # later tests must not see this test's zoo
+    st.cache_data.clear()
+
+
+def digit_png(size=(200, 300), mode="RGB", ink=(0, 0, 0), paper=(255, 255, 255)) -> bytes:
+    """A hand-drawn-looking '7' in ``mode`` as PNG bytes (black ink on white paper)."""
+    im = Image.new("RGB", size, paper)
+    d = ImageDraw.Draw(im)
+    w, h = size
+    d.line([(w * 0.2, h * 0.2), (w * 0.8, h * 0.2), (w * 0.45, h * 0.85)], fill=ink,
+           width=max(3, w // 12))
+    buf = io.BytesIO()
+    im.convert(mode).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def seven_png() -> bytes:
+    return digit_png()

@@ -1,0 +1,75 @@
+"""A real browser trains a model while the user moves widgets and visits another page.
+
+Starts ``streamlit run app.py`` on a free loopback port and drives headless Chromium (the Debian
+package; Playwright's own browsers are never installed). Screenshots go to ``artifacts/``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"
+EPOCHS = 3
+SERVER_ENV = {"AE_MAX_TRAININGS": "1"}  # read by the shared live_server fixture (browser_util.py)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _set_number(page, label: str, value: int) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    page.wait_for_timeout(600)  # let the rerun land before the next widget
+
+
+def _go(page, title: str, heading: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+    page.get_by_role("heading", name=heading).wait_for()
+
+
+def test_training_survives_widgets_and_page_switches(live_server, page):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(live_server + "/")
+    page.get_by_role("heading", name="Autoencoder Explorer").wait_for()
+    _go(page, "Train", "Train an autoencoder")
+    _set_number(page, "Latent size k", 2)
+    _set_number(page, "Epochs", EPOCHS)
+    _set_number(page, "Training images", 20_000)  # long enough to still run after the visit
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_role("button", name="Cancel").first.wait_for()
+
+    # while it runs: move a widget (the server's answer, the type's summary, shows it landed),
+    # then visit another page and come back
+    page.get_by_test_id("stSelectbox").first.click()
+    page.get_by_role("option", name="Sparse AE (L1)").click()
+    page.get_by_text("An L1 penalty keeps most code units at zero.").wait_for()
+    page.screenshot(path=str(ARTIFACTS / "train_running.png"), full_page=True)
+    _go(page, "Home", "Autoencoder Explorer")
+    page.wait_for_timeout(1500)
+    _go(page, "Train", "Train an autoencoder")
+    page.get_by_text("An L1 penalty keeps most code units at zero.").wait_for(timeout=10_000)
+
+    page.get_by_text(f"epoch {EPOCHS}/{EPOCHS} recorded").wait_for(timeout=180_000)
+    page.get_by_text("It now appears as").wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)  # let plotly draw the final curve
+    page.screenshot(path=str(ARTIFACTS / "train_done.png"), full_page=True)
+
+    # the loss curve has a point for every epoch (train and validation traces)
+    points = page.locator(".st-key-trn_curve .scatterlayer .trace").first.locator(".point")
+    assert points.count() == EPOCHS
+    assert page.get_by_role("button", name="Start training").is_enabled()
+    assert page.get_by_role("button", name="Download the model").filter(visible=True).count() == 1
+    anim = page.locator(".st-key-trn_latent_anim")
+    anim.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    anim.screenshot(path=str(ARTIFACTS / "train_latent_animation.png"))
+    assert anim.locator(".slider-container").count() == 1, "no epoch slider on the latent map"
+    assert page.get_by_test_id("stException").count() == 0
+
+    # the new model is offered on another page
+    _go(page, "Home", "Autoencoder Explorer")
+    page.get_by_test_id("stSelectbox").first.click()
+    assert page.get_by_role("option", name="(yours)").count() >= 1
+    assert page.get_by_test_id("stException").count() == 0

@@ -1,0 +1,58 @@
+"""The CLI trains and evaluates with a JSON last line; the layers stay apart."""
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str) -> tuple[int, dict]:
+    out = subprocess.run([sys.executable, "-m", "aecore", "--threads", "1", *args], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    return out.returncode, json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_cli_trains_a_preset_saves_it_and_evaluates_it(tmp_path):
+    rc, res = run_cli("train", "--preset", "quick_k2", "--epochs", "1", "--set", "subset=1000",
+                      "--set", "hidden=[32]", "--out", str(tmp_path))
+    assert rc == 0, res
+    assert res["name"] == "quick_k2" and 0 < res["mse"] < 1 and "knn_2d" in res
+    card = json.loads((tmp_path / "quick_k2.json").read_text())
+    assert card["config"]["hidden"] == [32] and card["train"]["subset"] == 1000
+    assert card["command"].startswith("python -m aecore train --preset quick_k2")
+    rc, ev = run_cli("eval", str(tmp_path / "quick_k2.safetensors"), "--n", "500")
+    assert rc == 0 and abs(ev["mse"] - res["mse"]) < 0.02
+
+
+def test_cli_reports_bad_input_as_json():
+    rc, res = run_cli("train", "--preset", "nope")
+    assert rc == 2 and "unknown preset" in res["error"]
+    rc, res = run_cli("train", "--preset", "quick_k2", "--set", "epochs=0")
+    assert rc == 2 and "epochs must be between" in res["error"]
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_core_never_imports_streamlit():
+    for p in (ROOT / "aecore").rglob("*.py"):
+        assert "streamlit" not in _imports(p), p
+
+
+def test_pages_do_not_build_or_train_models():
+    for p in (ROOT / "views").glob("*.py"):
+        text = p.read_text()
+        for banned in ("nn.Linear(", "nn.Conv2d(", ".backward(", "optim."):
+            assert banned not in text, f"{p.name} contains {banned}"

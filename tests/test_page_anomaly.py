@@ -1,0 +1,87 @@
+"""Anomaly page through AppTest: OOD mode, threshold controls, scoring an upload, one-class
+training, the sensor demo."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import open_page
+
+
+def _metrics(at) -> dict[str, float]:
+    return {m.label: float(m.value.rstrip("%")) for m in at.metric}
+
+
+def _digit_tab_metrics(at) -> dict[str, float]:
+    first4 = list(at.metric)[:4]  # the digits tab comes first, then the sensor tab
+    return {m.label: float(m.value.rstrip("%")) for m in first4}
+
+
+def test_ood_mode_separates_noise_from_digits(app):
+    at = open_page(app, "anomaly")
+    assert not at.exception
+    at.multiselect(key="ano_kinds").set_value(["uniform noise"]).run()
+    assert not at.exception
+    m = _digit_tab_metrics(at)
+    assert m["AUROC"] > 95  # i.i.d. noise reconstructs far worse than any digit
+    assert at.get("plotly_chart")  # histogram + ROC
+
+
+def test_threshold_slider_trades_recall_for_precision(app):
+    at = open_page(app, "anomaly")
+    slider = at.select_slider(key="ano_thr")
+    opts = slider.options
+    slider.set_value(float(opts[0])).run()
+    low = _digit_tab_metrics(at)
+    at.select_slider(key="ano_thr").set_value(float(opts[-1])).run()
+    high = _digit_tab_metrics(at)
+    assert not at.exception
+    assert low["Recall"] >= high["Recall"]
+    assert low["Recall"] == pytest.approx(100.0, abs=1)  # lowest threshold flags nearly all
+
+
+def test_no_kinds_warns(app):
+    at = open_page(app, "anomaly")
+    at.multiselect(key="ano_kinds").set_value([]).run()
+    assert not at.exception
+    assert any("at least one kind" in w.value for w in at.warning)
+
+
+def test_upload_is_scored_against_the_threshold(app, seven_png):
+    at = open_page(app, "anomaly")
+    at.radio(key="ano_in_src").set_value("upload").run()
+    at.file_uploader(key="ano_in_file").upload("seven.png", seven_png, "image/png").run()
+    assert not at.exception
+    msgs = [s.value for s in at.success] + [w.value for w in at.warning]
+    assert any("Score" in m and "threshold" in m for m in msgs)
+
+
+def test_bad_upload_shows_an_error(app):
+    at = open_page(app, "anomaly")
+    at.radio(key="ano_in_src").set_value("upload").run()
+    at.file_uploader(key="ano_in_file").upload("x.png", b"not an image", "image/png").run()
+    assert not at.exception
+    assert at.error
+
+
+def test_sensor_demo_without_faults_says_so(app):
+    at = open_page(app, "anomaly")
+    at.multiselect(key="ano_seq_faults").set_value([]).run()
+    assert not at.exception
+    assert any("Add at least one fault" in i.value for i in at.info)
+
+
+@pytest.mark.slow
+def test_one_class_mode_trains_in_background_then_scores(app):
+    at = open_page(app, "anomaly")
+    at.radio(key="ano_mode").set_value("One digit (one-class MNIST)").run()
+    at.selectbox(key="ano_digit").set_value(1).run()
+    at.slider(key="ano_epochs").set_value(1).run()
+    assert any("learns digit" in i.value for i in at.info)
+    at.button(key="ano_train").click().run()
+    assert not at.exception
+    job = at.session_state["ano_jobs"][1]
+    assert job.wait(300) and job.status == "done", job.error
+    at.run()
+    assert not at.exception
+    m = _digit_tab_metrics(at)
+    assert m["AUROC"] > 80  # one epoch on the 1s already separates them from other digits

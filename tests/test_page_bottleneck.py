@@ -1,0 +1,119 @@
+"""The Bottleneck sizes page through the real app (AppTest), and the PCA baseline it plots."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import torch
+
+import aecore.zoo
+from aecore.pca import PCA, pca_test_mse
+from aecore.zoo import zoo_cards
+from conftest import open_page
+
+
+def _sweep() -> list[tuple[str, int]]:
+    """(name, k) of the ae_kN cards, by k."""
+    cards = zoo_cards()
+    return sorted(((n, int(c["config"]["latent_dim"])) for n, c in cards.items()
+                   if re.fullmatch(r"ae_k\d+", n)), key=lambda t: t[1])
+
+
+def _labels(at) -> list[str]:
+    return [m.value for m in at.markdown]
+
+
+def _metric(at, label_start: str) -> str:
+    return next(m.value for m in at.metric if m.label.startswith(label_start))
+
+
+def _traces(at) -> dict[str, dict]:
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return {t["name"]: t for t in spec["data"]}
+
+
+
+
+def test_pca_test_mse_matches_direct_reconstruction():
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(300, 1, 4, 4, generator=gen) * torch.linspace(0.1, 1.0, 16).view(1, 1, 4, 4)
+    pca = PCA.fit(x[:200])
+    got = pca_test_mse([1, 3, 8, 16, 40], pca, x[200:], chunk=30)
+    want = [(pca.reconstruct(x[200:], min(k, 16)) - x[200:]).pow(2).mean().item()
+            for k in (1, 3, 8, 16, 40)]
+    assert got == pytest.approx(want, rel=1e-4, abs=1e-9)
+    assert got[-1] == pytest.approx(0.0, abs=1e-9)  # k above D: every component, exact copy
+
+
+def test_grid_shows_every_model_of_the_sweep(app):
+    at = open_page(app, "bottleneck")
+    assert not at.exception and not at.error
+    sweep = _sweep()
+    labels = _labels(at)
+    for _, k in sweep:
+        assert any(v.startswith(f"**k = {k}**") for v in labels), k
+    if "ae_overcomplete" in zoo_cards():
+        k_over = zoo_cards()["ae_overcomplete"]["config"]["latent_dim"]
+        assert any(v.startswith(f"**k = {k_over}**") and "bigger than the image" in v
+                   for v in labels)
+    # the originals row and one row per model, all over the same number of digits
+    n = len(at.image[0].captions)
+    assert all(len(im.captions) == n for im in at.image[1:len(sweep) + 1])
+
+
+def test_mse_chart_has_autoencoder_and_pca_at_the_same_ks(app):
+    at = open_page(app, "bottleneck")
+    traces = _traces(at)
+    ae, lin = traces["Autoencoder"], traces["PCA (same k)"]
+    sweep = _sweep()
+    assert len(sweep) == 6
+    ks = [k for _, k in sweep]
+    assert ae["x"] == ks and lin["x"] == ks
+    assert len(ae["y"]) == len(lin["y"]) == 6
+    assert ae["y"] == pytest.approx([zoo_cards()[n]["metrics"]["mse"] for n, _ in sweep])
+    assert all(a > b for a, b in zip(lin["y"], lin["y"][1:]))  # more components, less error
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["xaxis"]["type"] == "log"
+
+
+def test_picking_k_updates_the_closer_look(app):
+    at = open_page(app, "bottleneck")
+    pca_before = at.image[-2].captions  # closer look: originals, AE, PCA, then the noisy demo
+    name, k = _sweep()[2]
+    at.select_slider(key="bot_k").set_value(k).run()
+    assert not at.exception
+    labels = _labels(at)
+    assert f"**Autoencoder**  \nk = {k}" in labels and f"**PCA**  \nk = {k}" in labels
+    card = zoo_cards()[name]
+    assert _metric(at, "Test MSE") == f"{card['metrics']['mse']:.4f}"
+    assert _metric(at, "Epochs") == str(card["epochs"])
+    assert at.image[-2].captions != pca_before  # PCA with fewer components
+
+
+def test_overcomplete_output_on_a_noisy_digit_beside_k32(app):
+    if "ae_overcomplete" not in zoo_cards():
+        pytest.skip("no overcomplete model in pretrained/")
+    at = open_page(app, "bottleneck")
+    k_over = zoo_cards()["ae_overcomplete"]["config"]["latent_dim"]
+    demo = at.image[-1].captions
+    assert demo[0] == "clean" and demo[1].startswith("noisy")
+    assert demo[2].startswith(f"k = {k_over} output") and demo[3].startswith("k = 32 output")
+
+
+def test_broken_model_file_shows_an_error_and_the_rest(app, tmp_path, monkeypatch, clear_caches):
+    for p in aecore.zoo.PRETRAINED_DIR.iterdir():
+        (tmp_path / p.name).symlink_to(p)
+    name, k = _sweep()[1]
+    data = (aecore.zoo.PRETRAINED_DIR / f"{name}.safetensors").read_bytes()
+    (tmp_path / f"{name}.safetensors").unlink()
+    (tmp_path / f"{name}.safetensors").write_bytes(data[: len(data) // 3])
+    monkeypatch.setattr(aecore.zoo, "PRETRAINED_DIR", tmp_path)
+    at = open_page(app, "bottleneck")
+    assert not at.exception
+    assert any(name in e.value for e in at.error)
+    other = _sweep()[2][1]
+    assert any(v.startswith(f"**k = {other}**") for v in _labels(at))  # the others still show
+    at.select_slider(key="bot_k").set_value(k).run()
+    assert not at.exception
+    assert any(name in e.value for e in at.error)

@@ -1,0 +1,264 @@
+"""The Latent space page through the real app (AppTest)."""
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pytest
+
+from conftest import open_page
+from ui.charts import DIGIT_COLORS
+
+AE, VAE = "zoo:ae_k2", "zoo:vae_k2"
+
+
+# helpers
+def _array(v) -> np.ndarray:
+    """A trace coordinate array from the figure JSON: a list, or Plotly's base64 typed array."""
+    if isinstance(v, dict) and "bdata" in v:
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+    return np.asarray(v, dtype=float)
+
+
+def _traces(at) -> dict[str, dict]:
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return {t.get("name", ""): t for t in spec["data"]}
+
+
+def _decoded(at):
+    """The decoder's images: (url of the digit, its caption, url of the locator)."""
+    img = next(im for im in at.image if im.captions and im.captions[0].startswith("decoded at z"))
+    return img.value[0], img.captions[0], img.value[1]
+
+
+def _sliders(at, key=AE):
+    return at.slider(key=f"lat_z1_{key}"), at.slider(key=f"lat_z2_{key}")
+
+
+def _grid_caption(at) -> str:
+    return next(c.value for c in at.caption if "digits decoded on an even grid" in c.value)
+
+
+@pytest.fixture
+def page(app):
+    at = open_page(app, "latent")
+    assert not at.exception
+    return at
+
+
+# the map
+def test_map_shows_all_10000_test_digits_in_10_coloured_traces(page):
+    traces = _traces(page)
+    digits = [traces[str(d)] for d in range(10)]
+    assert sum(len(_array(t["x"])) for t in digits) == 10_000
+    assert all(len(_array(t["x"])) == len(_array(t["y"])) > 0 for t in digits)
+    assert all(t["type"] == "scattergl" for t in digits)
+    assert [t["marker"]["color"] for t in digits] == list(DIGIT_COLORS)
+    grid = traces["click grid"]  # dense and invisible until a point of it is selected
+    assert grid["marker"]["opacity"] == 0 and grid["selected"]["marker"]["opacity"] == 1
+    assert len(_array(grid["x"])) >= 50 * 50
+
+
+def test_moving_a_slider_decodes_a_new_point_and_moves_the_marker(page):
+    url0, cap0, where0 = _decoded(page)
+    z1, z2 = _sliders(page)
+    new = round(z1.min + 0.25 * (z1.max - z1.min), 2)
+    z1.set_value(new).run()
+    assert not page.exception
+    url1, cap1, where1 = _decoded(page)
+    assert url1 != url0 and where1 != where0  # a new digit, and the crosshair moved
+    assert cap1 == f"decoded at z = ({new:.2f}, {z2.value:.2f})"
+
+
+def test_a_click_on_the_plane_moves_the_point_and_the_sliders(page):
+    url0, _, where0 = _decoded(page)
+    z1, z2 = _sliders(page)
+    x = round(z1.min + 0.8 * (z1.max - z1.min), 2)
+    y = round(z2.min + 0.1 * (z2.max - z2.min), 2)
+    page.session_state[f"lat_map_{AE}"] = {
+        "selection": {"points": [{"x": x, "y": y, "curve_number": 10, "point_index": 0}],
+                      "point_indices": [0], "box": [], "lasso": []}}
+    page.run()
+    assert not page.exception
+    z1, z2 = _sliders(page)
+    assert (z1.value, z2.value) == pytest.approx((x, y))
+    url1, cap1, where1 = _decoded(page)
+    assert url1 != url0 and where1 != where0 and cap1 == f"decoded at z = ({x:.2f}, {y:.2f})"
+    # the same selection on later reruns does not pull the sliders back
+    z1.set_value(z1.min).run()
+    assert _sliders(page)[0].value == pytest.approx(z1.min)
+
+
+def test_switching_ae_to_vae_changes_the_map(page):
+    ae = _array(_traces(page)["3"]["x"]).copy()
+    page.selectbox(key="lat_model").set_value(VAE).run()
+    assert not page.exception
+    vae = _array(_traces(page)["3"]["x"])
+    assert len(vae) == len(ae) and not np.allclose(vae, ae)
+    assert _sliders(page, VAE)[0].value is not None  # the VAE has its own sliders
+
+
+def test_manifold_grid_size_follows_n(page):
+    for n in (7, 20):
+        page.slider(key="lat_grid_n").set_value(n).run()
+        assert not page.exception
+        cap = _grid_caption(page)
+        assert cap.startswith(f"{n} x {n} digits") and f"({28 * n} x {28 * n} pixels)" in cap
+
+
+def test_interpolation_shows_two_strips_of_the_chosen_length(page):
+    page.slider(key="lat_int_steps").set_value(7).run()
+    strips = [im for im in page.image if im.captions and im.captions[0] == "t = 0.00"]
+    assert len(strips) == 2 and all(len(s.value) == 7 for s in strips)
+    latent, pixels = strips
+    before = list(pixels.value)
+    page.number_input(key="lat_int_b").set_value(5).run()
+    after = [im for im in page.image if im.captions and im.captions[0] == "t = 0.00"][1].value
+    assert after[0] == before[0] and after[-1] != before[-1]  # the start digit stays, the end moves
+
+
+def test_your_digit_is_encoded_and_marked_on_the_map(page, seven_png):
+    first = _traces(page)["your digit"]  # the default input: test digit #0
+    page.radio(key="lat_in_src").set_value("upload").run()
+    assert "your digit" not in _traces(page)  # nothing uploaded yet: no star
+    page.file_uploader(key="lat_in_file").upload("seven.png", seven_png, "image/png").run()
+    assert not page.exception and not page.error
+    star = _traces(page)["your digit"]
+    xy = (float(_array(star["x"])[0]), float(_array(star["y"])[0]))
+    assert xy != (float(_array(first["x"])[0]), float(_array(first["y"])[0]))
+    assert any(c == f"decoded from z = ({xy[0]:.2f}, {xy[1]:.2f})"
+               for im in page.image for c in im.captions)
+    page.button(key="lat_goto").click().run()  # decode at the star
+    z1, z2 = _sliders(page)
+    assert (z1.value, z2.value) == pytest.approx((np.clip(xy[0], z1.min, z1.max),
+                                                  np.clip(xy[1], z2.min, z2.max)), abs=1e-5)
+
+
+def test_a_session_model_with_a_2d_code_gets_its_own_map(app):
+    from aecore.config import AEConfig
+    from aecore.models import build_model
+    from aecore.weights import make_card
+
+    model = build_model(AEConfig(latent_dim=2, hidden=(32,)), seed=3).eval()
+    at = open_page(app, "latent")
+    at.session_state["user_models"] = {"mine": (model, make_card(model, title="My 2-D AE"))}
+    at.run()
+    at.selectbox(key="lat_model").set_value("user:mine").run()
+    assert not at.exception and not at.error
+    traces = _traces(at)
+    assert sum(len(_array(traces[str(d)]["x"])) for d in range(10)) == 10_000
+    z1, _ = _sliders(at, "user:mine")
+    z1.set_value(z1.max).run()
+    assert _decoded(at)[1].startswith(f"decoded at z = ({z1.max:.2f}")
+
+
+# the page's helpers (ui.latent_view), without the app
+def test_selected_point_reads_streamlit_events_and_test_dicts():
+    from ui.latent_view import selected_point
+
+    assert selected_point(None) is None
+    assert selected_point({}) is None
+    assert selected_point({"selection": {"points": []}}) is None
+    ev = {"selection": {"points": [{"x": 1.5, "y": -2}, {"x": 9, "y": 9}]}}
+    assert selected_point(ev) == (1.5, -2.0)
+
+
+def test_slider_grid_covers_the_range_in_whole_steps():
+    from ui.latent_view import slider_grid
+
+    lo, hi = np.array([-2.37, -31.2]), np.array([2.91, 18.04])
+    step, lo_r, hi_r = slider_grid(lo, hi)
+    assert step in (0.05, 0.1)  # about a hundredth of the narrower span (5.28)
+    for i in range(2):
+        assert lo_r[i] <= lo[i] < lo_r[i] + step and hi_r[i] - step < hi[i] <= hi_r[i]
+        assert abs(lo_r[i] / step - round(lo_r[i] / step)) < 1e-6
+
+
+def test_locator_marks_z_with_a_crosshair():
+    from ui.latent_view import locator
+
+    codes = np.random.default_rng(0).normal(size=(500, 2))
+    labels = np.arange(500) % 10
+    lo, hi = np.array([-3.0, -3.0]), np.array([3.0, 3.0])
+    a = locator(codes, labels, lo, hi, (-1.5, 1.5), size=61)  # pixel (row 15, column 15)
+    b = locator(codes, labels, lo, hi, (1.5, -1.5), size=61)  # pixel (row 45, column 45)
+    assert a.shape == (61, 61, 3) and a.dtype == np.uint8
+    far = slice(26, 58, 2)  # every other pixel, away from the ring round the point
+    assert (a[15, far] == 0).all() and (a[far, 15] == 0).all()  # dotted crosshair
+    assert (b[45, 2:34:2] == 0).all() and (b[2:34:2, 45] == 0).all()
+    assert not (a[45, far] == 0).all()  # no line where z is not
+
+
+# the page in a real browser: a click on the plane and a slider moved with the keyboard
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture
+def server():
+    """``streamlit run app.py`` on a free local port; yields its base URL."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("no Chromium at /usr/bin/chromium")
+    pytest.importorskip("playwright")
+    root = Path(__file__).resolve().parent.parent
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("streamlit did not start")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_click_and_keyboard_decode_new_points_in_a_browser(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        page.set_default_timeout(60_000)
+        page.goto(server)
+        page.get_by_role("link", name="Latent space").first.click()
+        caption = page.get_by_text("decoded at z = ").first
+        caption.wait_for()
+        page.locator("[data-testid=stPlotlyChart] .nsewdrag").first.wait_for()
+        before = caption.inner_text()
+        plane = page.locator("[data-testid=stPlotlyChart] .nsewdrag").first.bounding_box()
+        page.mouse.click(plane["x"] + 0.8 * plane["width"], plane["y"] + 0.2 * plane["height"])
+        expect(caption).not_to_have_text(before, timeout=30_000)
+        clicked = caption.inner_text()
+        z1 = page.get_by_role("slider").first
+        assert f"({z1.get_attribute('aria-valuetext')}," in clicked  # the slider followed
+        z1.focus()
+        page.keyboard.press("ArrowLeft")
+        expect(caption).not_to_have_text(clicked, timeout=30_000)
+        assert page.get_by_test_id("stException").count() == 0
+        browser.close()

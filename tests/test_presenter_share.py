@@ -1,0 +1,84 @@
+"""Presenter mode (ui/presenter.py), the "Copy link" box (ui/share.py) and the exports."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from conftest import APP_TIMEOUT, ROOT, open_with
+
+from ui import charts, share
+
+
+
+def link(at) -> str:
+    return at.sidebar.code[0].value
+
+
+def styled(at) -> bool:
+    return any("<style>" in m.value for m in at.markdown)
+
+
+def test_present_in_the_url_turns_presenter_mode_on_and_hides_advanced_controls():
+    at = open_with("denoise", present="1", seed="7")
+    assert at.toggle(key="presenter").value is True
+    assert styled(at)
+    assert not [n for n in at.number_input if n.key == "den_seed"]  # seed hidden
+    assert not [c for c in at.checkbox if c.key == "den_any"]
+    assert any(h.value.endswith("noise at 0.5") for h in at.subheader)
+    fig = at.get("plotly_chart")[0].proto.spec
+    assert '"size":17' in fig.replace(" ", "")  # fonts enlarged 1.4 x (12 -> 17)
+    assert "present=1" in link(at)
+    at.toggle(key="presenter").set_value(False).run()
+    assert not styled(at)
+    assert [n for n in at.number_input if n.key == "den_seed"]
+    assert "present" not in at.query_params
+    assert "present=1" not in link(at)
+
+
+def test_latent_hides_the_grid_range_sliders_in_presenter_mode():
+    at = open_with("latent", present="1")
+    keys = [s.key for s in at.slider]
+    assert not any(k.startswith("lat_grid_z") for k in keys)
+    assert "lat_grid_n" in keys
+    at.toggle(key="presenter").set_value(False).run()
+    assert any(s.key.startswith("lat_grid_z") for s in at.slider)
+
+
+def test_copy_link_shows_the_current_state_and_follows_the_widgets():
+    at = open_with("denoise", noise="masking", level="0.3", seed="7")
+    text = link(at)
+    assert text.startswith("/denoise?") and "noise=masking" in text and "seed=7" in text
+    at.number_input(key="den_seed").set_value(9).run()
+    assert "seed=9" in link(at)
+    # the link round-trips: opening it gives the same state
+    params = dict(kv.split("=") for kv in link(at).split("?", 1)[1].split("&"))
+    again = open_with("denoise", **params)
+    assert again.number_input(key="den_seed").value == 9
+    assert again.selectbox(key="den_kind").value == "masking"
+    assert link(again) == link(at)
+
+
+def test_every_page_has_exactly_one_copy_link():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_TIMEOUT).run()
+    assert len(at.sidebar.code) == 1 and link(at) == "/"  # the default page is the root
+
+
+def test_exports_are_valid_png_gif_and_offline_html():
+    frames = [np.full((10, 12), v, np.uint8) for v in (0, 128, 255)]
+    png = Image.open(io.BytesIO(share.png_bytes(frames[1])))
+    assert png.format == "PNG" and png.size == (12, 10)
+    gif = Image.open(io.BytesIO(share.gif_bytes(frames)))
+    assert gif.format == "GIF" and gif.n_frames == 4  # forth and back: 0 1 2 1
+    fig = charts.lines([1, 2], {"a": [3, 4]})
+    html = fig.to_html(include_plotlyjs=True)
+    assert "cdn.plot.ly" not in html.split("<body>")[0] and len(html) > 1_000_000  # inlined
+
+
+def test_latent_offers_png_and_gif_downloads():
+    at = open_with("latent")
+    keys = {b.key for b in at.get("download_button")}
+    assert {"lat_grid_png", "lat_int_png", "lat_int_gif"} <= keys
+    assert not at.exception

@@ -1,0 +1,179 @@
+"""Renderers of the anomaly page (and the sequence AE view of the types page).
+
+Pure figure builders (scores in, plotly figure out) plus :func:`threshold_panel`, the shared
+"slider -> precision, recall, F1, confusion matrix, ROC" block. Keys are passed in by the page.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+
+from aecore.anomaly import SeriesScores, flagged_spans
+from aecore.metrics import auroc, roc_curve, threshold_stats
+from ui import share
+
+NORMAL_C, ANOM_C, THR_C = "#0072B2", "#D55E00", "#000000"
+N_CANDIDATES = 201  # threshold positions on the slider: quantiles of all scores
+
+
+def heat_rgb(err: torch.Tensor | np.ndarray, scale: int = 4, vmax: float = 1.0) -> np.ndarray:
+    """An error map (28, 28) in [0, vmax] as an RGB uint8 heatmap (black -> red -> yellow -> white),
+    enlarged ``scale`` x by pixel repetition."""
+    a = err.detach().cpu().numpy() if isinstance(err, torch.Tensor) else np.asarray(err)
+    a = np.clip(a.reshape(a.shape[-2], a.shape[-1]) / max(vmax, 1e-8), 0.0, 1.0)
+    rgb = np.stack([np.clip(3 * a, 0, 1), np.clip(3 * a - 1, 0, 1), np.clip(3 * a - 2, 0, 1)], -1)
+    rgb = (rgb * 255 + 0.5).astype(np.uint8)
+    return rgb.repeat(scale, 0).repeat(scale, 1)
+
+
+def score_histogram(scores: np.ndarray, is_anom: np.ndarray, threshold: float,
+                    names: tuple[str, str] = ("normal", "anomalous")) -> go.Figure:
+    """Overlaid histograms of log10 reconstruction error, normal vs anomalous, and the threshold."""
+    lo = np.log10(np.maximum(scores, 1e-8))
+    bins = dict(start=float(lo.min()), end=float(lo.max()) + 1e-6, size=float(np.ptp(lo) / 60 or 0.01))
+    fig = go.Figure()
+    for mask, name, color in ((~is_anom, names[0], NORMAL_C), (is_anom, names[1], ANOM_C)):
+        fig.add_trace(go.Histogram(x=lo[mask], name=f"{name} ({int(mask.sum())})", xbins=bins,
+                                   marker_color=color, opacity=0.6, histnorm="probability"))
+    fig.add_vline(x=float(np.log10(max(threshold, 1e-8))), line_color=THR_C, line_dash="dash",
+                  annotation_text="threshold")
+    fig.update_layout(barmode="overlay", height=320, margin=dict(l=10, r=10, t=40, b=10),
+                      title="Reconstruction error", xaxis_title="log10 of the MSE per pixel",
+                      yaxis_title="fraction of the group", legend=dict(orientation="h"))
+    return fig
+
+
+def roc_figure(scores: np.ndarray, is_anom: np.ndarray, threshold: float) -> go.Figure:
+    """ROC curve with its AUROC in the title and the current threshold's operating point."""
+    fpr, tpr, _ = roc_curve(scores, is_anom)
+    st_ = threshold_stats(scores, is_anom, threshold)
+    fp_rate = st_["fp"] / max(1, st_["fp"] + st_["tn"])
+    fig = go.Figure(go.Scatter(x=fpr, y=tpr, mode="lines", line_color=NORMAL_C, name="ROC"))
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(color="#999999", dash="dot"),
+                             name="chance"))
+    fig.add_trace(go.Scatter(x=[fp_rate], y=[st_["recall"]], mode="markers", name="threshold",
+                             marker=dict(color=ANOM_C, size=11)))
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10), showlegend=False,
+                      title=f"ROC curve: AUROC = {100 * auroc(scores, is_anom):.1f}%",
+                      xaxis_title="false-positive rate", yaxis_title="true-positive rate (recall)")
+    return fig
+
+
+def candidates(scores: np.ndarray) -> list[float]:
+    """Threshold positions for the slider: quantiles 0..100% of all scores, distinct, ascending."""
+    q = np.quantile(scores, np.linspace(0, 1, N_CANDIDATES))
+    return sorted({float(f"{v:.6g}") for v in q})
+
+
+def threshold_panel(key: str, scores: np.ndarray, is_anom: np.ndarray, default: float,
+                    unit: str = "image") -> float:
+    """Threshold slider, precision / recall / F1, confusion matrix, histogram and ROC.
+    Returns the chosen threshold (flag a score strictly above it)."""
+    cands = candidates(scores)
+    start = min(cands, key=lambda c: abs(c - default))
+    thr = st.select_slider("Threshold: flag as anomalous above this reconstruction error", cands,
+                           value=start, format_func=lambda v: f"{v:.5f}", key=key)
+    s = threshold_stats(scores, is_anom, thr)
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Precision", f"{100 * s['precision']:.1f}%")
+    c2.metric("Recall", f"{100 * s['recall']:.1f}%")
+    c3.metric("F1", f"{100 * s['f1']:.1f}%")
+    c4.metric("AUROC", f"{100 * auroc(scores, is_anom):.1f}%",
+              help="Threshold-free: the chance that a random anomalous " + unit +
+                   " scores above a random normal one.")
+    left, right = st.columns(2)
+    hist, roc = score_histogram(scores, is_anom, thr), roc_figure(scores, is_anom, thr)
+    left.plotly_chart(hist, key=f"{key}_hist")
+    share.download_buttons(hist, f"{key}-score-histogram", f"{key}_hist_dl", where=left)
+    right.plotly_chart(roc, key=f"{key}_roc")
+    share.download_buttons(roc, f"{key}-roc-curve", f"{key}_roc_dl", where=right)
+    st.markdown("**Confusion matrix** at this threshold")
+    st.table({"": ["truly normal", "truly anomalous"],
+              "flagged normal": [s["tn"], s["fn"]],
+              "flagged anomalous": [s["fp"], s["tp"]]})
+    return thr
+
+
+def series_figure(x: torch.Tensor, sc: SeriesScores, names: Sequence[str], threshold: float,
+                  fault_mask: torch.Tensor) -> go.Figure:
+    """Each channel with its reconstruction, the per-step error below, flagged spans shaded
+    orange and the true fault spans marked grey."""
+    from plotly.subplots import make_subplots
+
+    c = x.shape[1]
+    t = np.arange(x.shape[0])
+    fig = make_subplots(rows=c + 1, cols=1, shared_xaxes=True, vertical_spacing=0.02,
+                        subplot_titles=[*names, "reconstruction error per step"])
+    for i in range(c):
+        fig.add_trace(go.Scatter(x=t, y=x[:, i].numpy(), mode="lines", line=dict(color="#000000", width=1),
+                                 name="signal", showlegend=i == 0), row=i + 1, col=1)
+        fig.add_trace(go.Scatter(x=t, y=sc.recon[:, i].numpy(), mode="lines",
+                                 line=dict(color=NORMAL_C, width=1.5), name="reconstruction",
+                                 showlegend=i == 0), row=i + 1, col=1)
+    fig.add_trace(go.Scatter(x=t, y=sc.step_error.numpy(), mode="lines", line_color=ANOM_C,
+                             name="error"), row=c + 1, col=1)
+    fig.add_hline(y=threshold, line_dash="dash", line_color=THR_C, row=c + 1, col=1)
+    for a, b in flagged_spans(sc.step_error > threshold):
+        fig.add_vrect(x0=a - 0.5, x1=b - 0.5, fillcolor=ANOM_C, opacity=0.18, line_width=0)
+    for a, b in flagged_spans(fault_mask):
+        fig.add_vrect(x0=a - 0.5, x1=b - 0.5, fillcolor="#999999", opacity=0.0,
+                      line=dict(color="#555555", width=1, dash="dot"))
+    fig.update_yaxes(type="log", row=c + 1, col=1)
+    fig.update_layout(height=130 * (c + 1) + 60, margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", y=1.04))
+    return fig
+
+
+# the sensor demo (anomaly page and the types page's sequence AE view)
+
+@st.cache_data(max_entries=16, show_spinner="Scoring the sensor series...")
+def _sensor_run(length: int, faults: tuple[str, ...], seed: int):
+    from aecore.anomaly import series_scores
+    from aecore.sensors import generate_series
+    from ui import loaders
+
+    model, _ = loaders.zoo_model("seq_lstm")
+    s = generate_series(length, channels=model.cfg.channels, faults=faults, seed=seed)
+    clean = generate_series(length, channels=model.cfg.channels, seed=seed + 10_000)
+    return s, series_scores(model, s.x), series_scores(model, clean.x).step_error
+
+
+def sensor_demo(key: str) -> None:
+    """The sequence AE (shipped ``seq_lstm``) on a synthetic 4-channel series with injected
+    faults: signal, reconstruction, error over time, flagged steps, threshold controls."""
+    from aecore.errors import AecoreError
+    from aecore.sensors import FAULT_KINDS
+
+    c1, c2, c3 = st.columns([2, 1, 1])
+    faults = c1.multiselect("Faults to inject", list(FAULT_KINDS), default=list(FAULT_KINDS),
+                            key=f"{key}_faults",
+                            help="spike: a few samples jump 5-8 sd; drift: a slow ramp to 3-5 sd; "
+                                 "stuck: the sensor repeats one reading.")
+    length = c2.select_slider("Series length", [256, 512, 1024, 2048], value=1024, key=f"{key}_len")
+    seed = c3.number_input("Seed", 0, 10_000, 3, step=1, key=f"{key}_seed")
+    try:
+        s, sc, clean_err = _sensor_run(int(length), tuple(faults), int(seed))
+    except AecoreError as exc:
+        st.error(f"This series cannot be scored: {exc}")
+        return
+    default = float(np.quantile(clean_err.numpy(), 0.99))
+    st.caption(f"Default threshold: the 99th percentile of the per-step error on a fault-free series "
+               f"({default:.3f}). The model was trained on normal windows only (64 steps, 4 channels).")
+    err = sc.step_error.numpy().astype(np.float64)
+    mask = s.fault_mask.numpy()
+    if mask.all() or not mask.any():
+        st.info("Add at least one fault to score detections against the ground truth." if not mask.any()
+                else "Every step is faulty: there is nothing normal to compare with.")
+        st.plotly_chart(series_figure(s.x, sc, s.channel_names, default, s.fault_mask),
+                        key=f"{key}_series0")
+        return
+    thr = threshold_panel(f"{key}_thr", err, mask, default, unit="time step")
+    st.plotly_chart(series_figure(s.x, sc, s.channel_names, thr, s.fault_mask), key=f"{key}_series")
+    st.caption("Black: the signal; blue: its reconstruction; orange bands: steps flagged above the "
+               "threshold; dotted boxes: where faults were really injected ("
+               + ", ".join(f"{k} on {s.channel_names[ch]} at {a}-{b}" for k, ch, a, b in s.faults)
+               + ").")

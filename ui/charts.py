@@ -1,0 +1,76 @@
+"""Plotly figure builders the pages share. Pure functions: data in, figure out."""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+# Okabe-Ito, extended to 10 distinguishable colours: safe for the common colour-vision deficiencies
+DIGIT_COLORS = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00",
+                "#CC79A7", "#999999", "#882255")
+
+
+def architecture(rows: Sequence[tuple[str, str]], title: str = "") -> go.Figure:
+    """Encoder -> code -> decoder as bars whose heights grow with each layer's size.
+
+    ``rows`` are (stage, shape) pairs from ``model.describe()``; the code is highlighted.
+    """
+    def size(shape: str) -> float:
+        nums = [int(t) for t in shape.replace("(", " ").replace(")", " ").replace("x", " ").split()
+                if t.isdigit()]
+        return float(np.prod(nums[:3])) if nums else 1.0
+
+    fig = go.Figure()
+    code_i = next((i for i, (s, _) in enumerate(rows) if s in ("code", "sample z")), len(rows) // 2)
+    for i, (stage, shape) in enumerate(rows):
+        h = 0.25 + math.log10(size(shape) + 1) / 3.5
+        color = "#D55E00" if i == code_i else ("#0072B2" if i < code_i else "#009E73")
+        fig.add_shape(type="rect", x0=i - 0.3, x1=i + 0.3, y0=-h / 2, y1=h / 2,
+                      fillcolor=color, opacity=0.85, line_width=0)
+        fig.add_annotation(x=i, y=-h / 2 - 0.08, text=f"<b>{stage}</b><br>{shape}",
+                           showarrow=False, yanchor="top", font_size=11)
+    fig.add_annotation(x=(code_i - 1) / 2, y=0.95, text="encoder", showarrow=False, font_size=14)
+    fig.add_annotation(x=(code_i + len(rows)) / 2, y=0.95, text="decoder", showarrow=False,
+                       font_size=14)
+    fig.update_xaxes(visible=False, range=[-0.7, len(rows) - 0.3])
+    fig.update_yaxes(visible=False, range=[-1.3, 1.05])
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), title=title,
+                      plot_bgcolor="white", showlegend=False)
+    return fig
+
+
+def bars(values: Sequence[float], title: str = "", xlabel: str = "unit", ylabel: str = "value"
+         ) -> go.Figure:
+    """A bar chart of one vector (e.g. a latent code)."""
+    fig = go.Figure(go.Bar(x=list(range(len(values))), y=list(values), marker_color="#0072B2"))
+    fig.update_layout(height=240, margin=dict(l=10, r=10, t=30, b=10), title=title,
+                      xaxis_title=xlabel, yaxis_title=ylabel)
+    return fig
+
+
+def lines(x: Sequence[float], series: dict[str, Sequence[float]], title: str = "",
+          xlabel: str = "", ylabel: str = "", log_x: bool = False, log_y: bool = False
+          ) -> go.Figure:
+    """Several named lines over a shared x (markers on, colour-blind-safe palette)."""
+    fig = go.Figure()
+    for i, (name, ys) in enumerate(series.items()):
+        fig.add_trace(go.Scatter(x=list(x), y=list(ys), name=name, mode="lines+markers",
+                                 line_color=DIGIT_COLORS[(i + 5) % 10]))
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10), title=title,
+                      xaxis_title=xlabel, yaxis_title=ylabel, legend=dict(orientation="h"))
+    if log_x:
+        fig.update_xaxes(type="log")
+    if log_y:
+        fig.update_yaxes(type="log")
+    return fig
+
+
+def apply_presenter(fig: go.Figure, scale: float = 1.4) -> go.Figure:
+    """``fig`` with fonts and height enlarged ``scale`` times, for a projector (presenter mode).
+    Changes and returns the same figure."""
+    font = fig.layout.font.size or 12
+    fig.update_layout(font_size=round(font * scale), height=round((fig.layout.height or 400) * scale))
+    fig.update_annotations(font_size=round(font * scale))
+    return fig

@@ -1,0 +1,85 @@
+"""Every cached loader of the app, in one place.
+
+``st.cache_resource`` for objects shared by all sessions (models: eval mode, used only under
+``torch.inference_mode()``, never mutated); ``st.cache_data`` for arrays and tables. Every cache
+has ``max_entries`` so a busy classroom server keeps bounded memory.
+"""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+
+from aecore.data import Split, load_split
+from aecore.evaluate import encode_all
+from aecore.models import Autoencoder
+from aecore.pca import PCA, mnist_pca
+from aecore.zoo import load_zoo_model, zoo_cards
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def configure_runtime() -> int:
+    """Set torch's process-wide thread count once: the training manager's share per job
+    (cores // concurrent trainings), which is also plenty for inference on 28x28 digits."""
+    from aecore.jobs import get_manager
+    threads = get_manager().threads_per_job
+    torch.set_num_threads(threads)
+    return threads
+
+
+@st.cache_resource(max_entries=40, show_spinner=False)
+def zoo_model(name: str) -> tuple[Autoencoder, dict]:
+    """A shipped model and its card (raises WeightsError with a clear message if broken)."""
+    model, card = load_zoo_model(name)
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)  # shared across sessions: never trained in place
+    return model, card
+
+
+@st.cache_data(max_entries=4, ttl=600, show_spinner=False)
+def cards() -> dict[str, dict]:
+    """Cards of the shipped models (re-read at most every 10 minutes)."""
+    return zoo_cards()
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def mnist_split(split: str) -> Split:
+    """The MNIST ``train`` or ``test`` split, held once per process."""
+    return load_split(split)
+
+
+@st.cache_resource(max_entries=1, show_spinner="Fitting PCA on the training set...")
+def pca() -> PCA:
+    """PCA fitted on the MNIST training split (the linear-autoencoder baseline)."""
+    return mnist_pca()
+
+
+@st.cache_data(max_entries=16, show_spinner="Encoding the test set...")
+def zoo_test_codes(name: str) -> np.ndarray:
+    """Codes of all 10,000 test digits under a shipped model, (10000, k) float32."""
+    model, _ = zoo_model(name)
+    test = mnist_split("test")
+    y = test.labels if model.conditional else None
+    with torch.inference_mode():
+        return encode_all(model, test.float_images(), y).numpy()
+
+
+@st.cache_data(max_entries=8, show_spinner="Measuring PCA on the test set...")
+def pca_test_mse(ks: tuple[int, ...]) -> list[float]:
+    """Test-set MSE per pixel of PCA with k components, one per k (the linear baseline)."""
+    from aecore.pca import pca_test_mse as _pca_test_mse  # local: keeps this edit self-contained
+
+    return _pca_test_mse(ks, pca(), mnist_split("test").float_images())
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def zoo_test_kl(name: str) -> np.ndarray:
+    """Mean KL(q(z_d|x) || N(0, 1)) per latent dimension d over the test set of a shipped VAE,
+    in nats, (k,); the sum is the KL term that beta weighs (cards hold the MSE, not this)."""
+    from aecore.latent import kl_per_dim  # local: keeps this edit self-contained
+
+    model, _ = zoo_model(name)
+    test = mnist_split("test")
+    y = test.labels if model.conditional else None
+    return kl_per_dim(model, test.float_images(), y).numpy()

@@ -1,0 +1,164 @@
+"""Reconstructions with their errors, for the Reconstruct and Bottleneck pages.
+
+Everything here is a thin call into ``aecore`` (model, PCA, metrics) plus the rendering both pages
+share; no model maths lives here.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+
+from aecore.data import Split
+from aecore.errors import AecoreError
+from aecore.metrics import mse, psnr
+from aecore.models import Autoencoder
+from aecore.pca import PCA
+
+from . import catalog, charts, loaders, widgets
+
+PIXELS = 28 * 28  # an MNIST digit: 784 numbers, one uint8 byte each on disk
+FLOAT_BYTES = 4   # a float32 code number
+_SWEEP = re.compile(r"^ae_k(\d+)$")
+OVERCOMPLETE = "ae_overcomplete"
+
+
+@dataclass(frozen=True)
+class Recon:
+    """Reconstructions of a batch and the error of each against the original."""
+
+    images: torch.Tensor  # (B, 1, 28, 28) in [0, 1], ready to show
+    mse: list[float]      # per image, mean over the 784 pixels
+    psnr: list[float]     # per image, dB
+
+    @property
+    def mean_mse(self) -> float:
+        return sum(self.mse) / len(self.mse)
+
+    def captions(self) -> list[str]:
+        """One per image: MSE and PSNR, or the MSE alone when many images make them narrow."""
+        if len(self.mse) > 8:
+            return [f"{m:.4f}" for m in self.mse]
+        # no-break spaces: a narrow caption wraps after the dot, never inside a number and its unit
+        return [f"MSE\u00a0{m:.4f} · {p:.1f}\u00a0dB" for m, p in zip(self.mse, self.psnr)]
+
+
+# helpers
+
+
+def model_recon(model: Autoencoder, x: torch.Tensor, y: torch.Tensor | None = None,
+                target: torch.Tensor | None = None) -> Recon:
+    """A model's reconstructions of ``x`` (B, 1, 28, 28), errors against ``target`` (default: x,
+    or e.g. the clean digit when x is noisy); labels ``y`` go only to conditional models."""
+    target = x if target is None else target
+    with torch.inference_mode():
+        out = model.reconstruct(x, y if model.conditional else None).reshape(x.shape)
+    return Recon(out, mse(out, target).tolist(), psnr(out, target).tolist())
+
+
+def model_code(model: Autoencoder, x: torch.Tensor, y: torch.Tensor | None = None) -> list[float]:
+    """The code of one digit x (1, 1, 28, 28) as a list of k floats."""
+    with torch.inference_mode():
+        return model.encode(x, y if model.conditional else None)[0].tolist()
+
+
+def pca_k(k: int, pca: PCA) -> int:
+    """PCA cannot use more components than the image has pixels."""
+    return min(int(k), pca.dim)
+
+
+def pca_recon(pca: PCA, x: torch.Tensor, k: int) -> Recon:
+    """PCA's reconstructions with ``k`` components (clamped to 784). Errors are those of PCA's own
+    unclipped output (the linear baseline); the images are clipped to [0, 1] only for display."""
+    raw = pca.reconstruct(x, pca_k(k, pca))  # (B, 1, 28, 28), may leave [0, 1] slightly
+    return Recon(raw.clamp(0.0, 1.0), mse(raw, x).tolist(), psnr(raw, x).tolist())
+
+
+def ratio_text(k: int) -> str:
+    """784 / k as a short figure: 392x, 24.5x, 0.77x."""
+    return f"{round(PIXELS / k, 2):g}x"
+
+
+def size_text(before: float, after: float) -> str:
+    """How ``after`` compares with ``before``: "6.13x smaller" or "1.02x larger"."""
+    r = before / after
+    return f"{r:.3g}x smaller" if r >= 1 else f"{1 / r:.3g}x larger"
+
+
+def sweep(cards: dict[str, dict]) -> list[tuple[str, int]]:
+    """The bottleneck sweep in the zoo: (name, k) of every ``ae_kN`` card by k, then the
+    overcomplete model if shipped."""
+    out = sorted(((n, int(c.get("config", {}).get("latent_dim") or m.group(1)))
+                  for n, c in cards.items() if (m := _SWEEP.match(n))), key=lambda t: t[1])
+    if OVERCOMPLETE in cards:
+        out.append((OVERCOMPLETE, int(cards[OVERCOMPLETE].get("config", {}).get("latent_dim", 0))))
+    return out
+
+
+def zoo_or_error(name: str) -> tuple[Autoencoder, dict] | None:
+    """A shipped model and its card, or None after an error message in place (the page goes on)."""
+    try:
+        return catalog.get(f"zoo:{name}")
+    except AecoreError as exc:
+        st.error(f"{name} could not be loaded: {exc}")
+        return None
+
+
+def card_figures(card: dict) -> list[tuple[str, str]]:
+    """(label, value) pairs from a card for st.metric: epochs, training time, test MSE and PSNR."""
+    metrics, secs = card.get("metrics", {}), card.get("train_seconds")
+    return [("Epochs", str(card.get("epochs", card.get("train", {}).get("epochs", "?")))),
+            ("Training time", "?" if secs is None else f"{secs:,.0f} s" if secs >= 10
+             else f"{secs:.1f} s"),
+            ("Test MSE", f"{metrics['mse']:.4f}" if "mse" in metrics else "?"),
+            ("Test PSNR", f"{metrics['psnr']:.1f} dB" if "psnr" in metrics else "?")]
+
+
+def data_or_stop() -> tuple[Split, PCA]:
+    """The MNIST test split and the fitted PCA, or an error message and ``st.stop()``."""
+    try:
+        return loaders.mnist_split("test"), loaders.pca()
+    except AecoreError as exc:
+        st.error(f"The MNIST data could not be read: {exc}")
+    st.stop()
+
+
+# rendering
+
+
+ROW_PX = 760  # room for one row of images beside its label on a laptop screen (1366 px, sidebar open)
+
+
+def labelled_row(label: str, images: torch.Tensor, captions: list[str]) -> None:
+    """One row of the grid: a bold label on the left, the images with their captions on the right,
+    shrunk so that up to 16 digits stay on one line and rows stay aligned."""
+    left, right = st.columns((1, 7), vertical_alignment="center")
+    left.markdown(label)
+    with right:
+        widgets.image_row(images, captions, width=max(44, min(112, ROW_PX // len(images))))
+
+
+def digit_captions(idx: list[int], labels: torch.Tensor) -> list[str]:
+    return [f"#{i} · a {int(labels[i])}" for i in idx]
+
+
+def mse_vs_k(ks: list[int], ae: list[float | None], pca: list[float],
+             extra: tuple[str, int, float] | None = None) -> go.Figure:
+    """Test MSE against code size (log x): the autoencoders, PCA at the same k, and optionally
+    one more autoencoder as a lone marker (the overcomplete model)."""
+    fig = charts.lines(ks, {"Autoencoder": ae, "PCA (same k)": pca},
+                       xlabel="code size k (log scale)",
+                       ylabel="test MSE per pixel", log_x=True)
+    if extra is not None:
+        name, k, value = extra
+        fig.add_trace(go.Scatter(x=[k], y=[value], name=name, mode="markers",
+                                 marker=dict(symbol="diamond", size=11, color="#009E73")))
+    ticks = ks + ([extra[1]] if extra else [])
+    fig.update_xaxes(tickvals=ticks, ticktext=[str(t) for t in ticks])
+    fig.update_yaxes(rangemode="tozero")
+    fig.update_layout(height=380, legend=dict(orientation="h", x=1, xanchor="right", y=1.02,
+                                              yanchor="bottom"))
+    return fig

@@ -1,0 +1,180 @@
+"""Anomaly detection: an autoencoder of normal data rebuilds anything else badly.
+
+Two image settings (all digits against out-of-distribution inputs with a shipped AE; one digit
+against the nine others with a small AE trained live on that digit in the background), and the
+sequence AE on sensor signals with injected faults.
+"""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+
+from aecore import anomaly as an
+from aecore.config import AEConfig, TrainConfig
+from aecore.errors import AecoreError
+from aecore.jobs import get_manager
+from ui import anomaly_view as view
+from ui import catalog, image_input, loaders, widgets
+
+N_NORMAL = 2000    # test digits scored as the normal group (OOD mode)
+N_PER_KIND = 100   # generated images per out-of-distribution kind
+N_ONE_CLASS = 3000  # first test digits scored in the one-class mode (~300 normal, ~2,700 not)
+N_GALLERY = 8
+JOBS_KEY = "ano_jobs"  # {digit: Job} of this session's one-class trainings
+
+
+def takes_images(card: dict) -> bool:
+    return catalog.is_image(card) and card.get("model") != "cvae"
+
+
+@st.cache_data(max_entries=16, show_spinner="Scoring test digits and generated images...")
+def ood_scores(key: str, token: int, kinds: tuple[str, ...], _model) -> dict:
+    """Scores of the first N_NORMAL test digits and of N_PER_KIND images of each OOD kind."""
+    x = loaders.mnist_split("test").float_images(slice(0, N_NORMAL))
+    ood, names = an.ood_images(N_PER_KIND, torch.Generator().manual_seed(0), kinds)
+    images = torch.cat([x, ood])
+    return {"images": images, "scores": an.recon_errors(_model, images).numpy().astype(np.float64),
+            "is_anom": np.r_[np.zeros(N_NORMAL, bool), np.ones(len(names), bool)],
+            "group": ["MNIST digit"] * N_NORMAL + names}
+
+
+@st.cache_data(max_entries=10, scope="session", show_spinner="Scoring 3,000 test digits...")
+def one_class_scores(job_id: str, digit: int, _model) -> dict:
+    test = loaders.mnist_split("test")
+    images = test.float_images(slice(0, N_ONE_CLASS))
+    labels = test.labels[:N_ONE_CLASS]
+    return {"images": images, "scores": an.recon_errors(_model, images).numpy().astype(np.float64),
+            "is_anom": an.one_class_labels(labels, digit).numpy(),
+            "group": [f"digit {int(v)}" for v in labels]}
+
+
+def start_training(digit: int, epochs: int) -> None:
+    split = loaders.mnist_split("train")
+    data = an.one_class_data(split.images, split.labels, digit, val_size=500, seed=0)
+    cfg = AEConfig(latent_dim=32, hidden=(256, 128))
+    tcfg = TrainConfig(epochs=epochs, batch_size=64, lr=2e-3, val_size=500, seed=0)
+    job = get_manager().submit(cfg, tcfg, name=f"one_class_{digit}",
+                               title=f"Anomaly detector for digit {digit}", data=data)
+    st.session_state.setdefault(JOBS_KEY, {})[digit] = job
+
+
+def one_class_model(digit: int):
+    """Train (in the background) or reuse this session's detector for ``digit``; the model, or
+    None while it trains (a fragment polls and reruns the page when it finishes)."""
+    job = st.session_state.get(JOBS_KEY, {}).get(digit)
+    c1, c2 = st.columns([1, 2])
+    epochs = c1.slider("Epochs", 1, 10, 3, key="ano_epochs")
+    busy = job is not None and not job.finished
+    label = "Retrain" if job is not None and job.model is not None else "Train the detector"
+    if c2.button(f"{label} on the {len(loaders.mnist_split('train').labels.eq(digit).nonzero()):,} "
+                 f"training images of digit {digit}", type="primary", disabled=busy,
+                 key="ano_train"):
+        try:
+            start_training(digit, epochs)
+        except AecoreError as exc:
+            st.error(f"The training could not start: {exc}")
+            return None
+        st.rerun()
+    if job is None:
+        st.info("A dense AE (784-256-128-32) learns digit "
+                f"{digit} only; a few epochs take seconds to a minute. It trains in the background, "
+                "so you can keep using the app.")
+        return None
+    if not job.finished:
+        @st.fragment(run_every=0.5)
+        def poll() -> None:
+            j = st.session_state[JOBS_KEY][digit]
+            p = j.progress
+            if j.finished:
+                st.rerun()
+            text = ("waiting in the queue" if j.status == "queued"
+                    else f"epoch {p.epoch}/{p.total_epochs}" if p else j.stage)
+            st.progress(p.fraction if p else 0.0, text=f"Training on digit {digit}: {text}")
+        poll()
+        return None
+    if job.model is None:
+        st.error(f"The training did not finish: {job.error or job.status}")
+        return None
+    st.caption(f"Detector trained on digit {digit} only: {len(job.history)} epoch(s).")
+    return job
+
+
+def gallery(title: str, idx: np.ndarray, res: dict, model, thr: float) -> None:
+    idx = np.ascontiguousarray(idx)
+    x = res["images"][torch.from_numpy(idx)]
+    rec, err = an.error_maps(model, x)
+    st.markdown(f"**{title}**")
+    caps = [f"{res['group'][i]}: {res['scores'][i]:.4f}" + (" ⚑" if res["scores"][i] > thr else "")
+            for i in idx]
+    st.image([widgets.to_uint8(im, 3) for im in x], caption=caps, width=84)
+    st.image([widgets.to_uint8(im, 3) for im in rec], width=84)
+    st.image([view.heat_rgb(e, 3, vmax=float(err.max())) for e in err], width=84)
+    st.caption("Rows: input, reconstruction, error map |x - x̂| (brighter = worse). "
+               "⚑ = flagged at the current threshold.")
+
+
+st.title("Anomaly detection")
+st.markdown(
+    "Train an autoencoder on **normal** data only. It learns to rebuild what it has seen, so a "
+    "normal input comes back almost unchanged while anything unusual comes back wrong: the "
+    "reconstruction error is an anomaly score. Pick a threshold and everything above it is flagged.")
+st.latex(r"\text{score}(x) = \frac{1}{784}\lVert x - g(f(x)) \rVert^2, \qquad "
+         r"\text{anomalous} \iff \text{score}(x) > \tau")
+
+tab_img, tab_seq = st.tabs(["Digits", "Sensor signals (sequence AE)"])
+
+with tab_img:
+    mode = st.radio("What is normal?", ["All digits (vs. out-of-distribution inputs)",
+                                        "One digit (one-class MNIST)"],
+                    horizontal=True, key="ano_mode")
+    res, model = None, None
+    if mode.startswith("All"):
+        key = widgets.model_picker("Model of normal digits", "ano_model", takes_images,
+                                   default="zoo:ae_k32")
+        model, _ = widgets.load_or_stop(key)
+        kinds = st.multiselect("Anomalies", list(an.OOD_KINDS), default=list(an.OOD_KINDS),
+                               key="ano_kinds")
+        if not kinds:
+            st.warning("Choose at least one kind of out-of-distribution input.")
+        else:
+            st.caption(f"Normal: the first {N_NORMAL:,} MNIST test digits; anomalies: "
+                       f"{N_PER_KIND} generated images of each kind.")
+            res = ood_scores(key, id(model), tuple(kinds), model)
+    else:
+        digit = int(st.selectbox("Normal digit", list(range(10)), key="ano_digit"))
+        job = one_class_model(digit)
+        if job is not None:
+            model = job.model
+            res = one_class_scores(job.id, digit, model)
+            st.caption(f"Scored: the first {N_ONE_CLASS:,} test digits; the "
+                       f"{int((~res['is_anom']).sum())} of digit {digit} are normal, the rest "
+                       "anomalous (Ruff et al., 2018). `benchmarks/anomaly.py` runs this protocol "
+                       "for all ten digits.")
+    if res is not None:
+        scores, is_anom = res["scores"], res["is_anom"]
+        default = an.quantile_threshold(scores[~is_anom], 0.95)
+        thr = view.threshold_panel("ano_thr", scores, is_anom, default)
+        order = np.argsort(scores)
+        gallery("Most anomalous", order[::-1][:N_GALLERY], res, model, thr)
+        gallery("Least anomalous", order[:N_GALLERY], res, model, thr)
+
+        st.subheader("Score your own image")
+        digit_in = image_input.digit_input("ano_in", label="Image to score")
+        if digit_in is not None:
+            rec, err = an.error_maps(model, digit_in.image)
+            s = float(err.square().mean())
+            st.image([widgets.to_uint8(digit_in.image[0]), widgets.to_uint8(rec[0]),
+                      view.heat_rgb(err[0], 4, vmax=float(err.max()))],
+                     caption=["input", "reconstruction", "error map"], width=112)
+            pct = 100 * float((scores[~is_anom] < s).mean())
+            msg = (f"Score {s:.5f}: higher than {pct:.0f}% of the normal images "
+                   f"(threshold {thr:.5f}).")
+            (st.warning if s > thr else st.success)(
+                ("Flagged as **anomalous**. " if s > thr else "Looks **normal**. ") + msg)
+
+with tab_seq:
+    st.markdown("A sequence autoencoder (LSTM encoder and decoder) was trained on windows of "
+                "normal machine-sensor signals. Slid over a new series, it rebuilds normal "
+                "stretches well; spikes, drifts and stuck sensors leave a large error.")
+    view.sensor_demo("ano_seq")

@@ -1,0 +1,119 @@
+"""Bottleneck sizes: the same digits through codes from 2 numbers to more than the image, against
+PCA at the same size."""
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from aecore.metrics import mse
+from aecore.noise import add_noise
+from ui import loaders, query, recon_view, share, widgets
+
+NOISE_LEVEL = 0.5  # Gaussian sigma of the noisy-digit demo: clearly visible, digit still readable
+
+st.title("Bottleneck sizes")
+st.markdown(
+    "The same network trained with codes of different sizes k: a tiny code keeps only the rough "
+    "shape, a bigger one keeps more detail, and a code **bigger than the image** (overcomplete) "
+    "can simply copy it.")
+
+sweep = recon_view.sweep(loaders.cards())
+if not sweep:
+    st.warning("The bottleneck sweep (ae_k2 ... ae_k64) is not in pretrained/. Restore it with "
+               "make pretrained, or train such models on the Train page.")
+    st.stop()
+test, pca = recon_view.data_or_stop()
+
+
+# the whole sweep on the same few digits
+st.subheader("The same digits through every bottleneck")
+st.session_state.setdefault("bot_digits_mode", "By index")  # varied digits on first view
+with st.expander("Choose the digits"):
+    idx = widgets.digit_indices("bot_digits", 6, test.labels)
+if not idx:
+    st.warning("No digits to show: pick another class or index.")
+    st.stop()
+x, y = test.float_images(idx), test.labels[idx]  # (B, 1, 28, 28), (B,)
+recon_view.labelled_row("**Original**  \n784 pixels", x, recon_view.digit_captions(idx, test.labels))
+for name, k in sweep:
+    loaded = recon_view.zoo_or_error(name)
+    if loaded is not None:
+        r = recon_view.model_recon(loaded[0], x, y)
+        recon_view.labelled_row(f"**k = {k}**  \n{recon_view.ratio_text(k)} smaller"
+                                if k < recon_view.PIXELS else f"**k = {k}**  \nbigger than the image",
+                                r.images, r.captions())
+
+# test error against k
+st.subheader("Test error against code size")
+cards = loaders.cards()
+ks = [k for name, k in sweep if name != recon_view.OVERCOMPLETE]
+ae_mse = [cards[name].get("metrics", {}).get("mse") for name, k in sweep
+          if name != recon_view.OVERCOMPLETE]
+over = cards.get(recon_view.OVERCOMPLETE, {}).get("metrics", {}).get("mse")
+extra = None if over is None else (f"overcomplete AE (k = {sweep[-1][1]})", sweep[-1][1], over)
+if ks:
+    fig = recon_view.mse_vs_k(ks, ae_mse, loaders.pca_test_mse(tuple(ks)), extra)
+    st.plotly_chart(fig, key="bot_mse_chart")  # its modebar offers "Download plot as png"
+    share.download_buttons(fig, "bottleneck-mse-vs-k", "bot_mse_dl")
+    st.caption("Mean squared error per pixel over the 10,000 test digits. Autoencoder figures come "
+               "from each model's card; PCA is measured here with the same number of components.")
+
+# one k, closer
+st.subheader("A closer look")
+options = [k for _, k in sweep]
+k_default = 32 if 32 in options else options[len(options) // 2]
+query.qp_choice("k", options, k_default, key="bot_k")  # a link may open any code size (?k=8)
+if st.session_state.get("bot_k") not in options:
+    st.session_state["bot_k"] = k_default
+k = st.select_slider("Code size k", options, key="bot_k")
+query.sync(k=k)
+name = next(n for n, kk in sweep if kk == k)
+loaded = recon_view.zoo_or_error(name)
+if loaded is not None:
+    model, card = loaded
+    # the first test digit of each class, 0 to 9
+    more = [int(torch.nonzero(test.labels == d)[0]) for d in range(10)]
+    xm = test.float_images(more)
+    ae = recon_view.model_recon(model, xm, test.labels[more])
+    pk = recon_view.pca_k(k, pca)
+    lin = recon_view.pca_recon(pca, xm, pk)
+    recon_view.labelled_row("**Original**", xm, recon_view.digit_captions(more, test.labels))
+    recon_view.labelled_row(f"**Autoencoder**  \nk = {k}", ae.images, ae.captions())
+    recon_view.labelled_row(f"**PCA**  \nk = {pk}", lin.images, lin.captions())
+    st.caption("Under each reconstruction: its mean squared error per pixel against the original.")
+    st.markdown(f"**{card.get('title', name)}**: {card.get('description', '')}")
+    here, whole = st.columns([2, 4])
+    here.caption("On these 10 digits")
+    h1, h2 = here.columns(2)
+    h1.metric("Autoencoder MSE", f"{ae.mean_mse:.4f}",
+              delta=f"{ae.mean_mse - lin.mean_mse:+.4f} vs PCA", delta_color="inverse")
+    h2.metric("PCA MSE", f"{lin.mean_mse:.4f}")
+    whole.caption("From the model's card: its training, and its error on all 10,000 test digits")
+    for col, (label, value) in zip(whole.columns(4), recon_view.card_figures(card)):
+        col.metric(label, value)
+
+# what the overcomplete model shows
+if any(n == recon_view.OVERCOMPLETE for n, _ in sweep):
+    st.subheader("Overcomplete: a code bigger than the image")
+    k_over = sweep[-1][1]
+    st.markdown(
+        f"With {k_over} code numbers for 784 pixels and nothing stopping it, the network can learn "
+        "to pass the input straight through: near-perfect reconstructions, yet it has learnt little "
+        "about digits. Feed it a noisy digit and the noise comes through too; a narrow bottleneck "
+        "has room only for digit-like shapes, so it drops much of the noise.")
+    by_k = {kk: n for n, kk in sweep if n != recon_view.OVERCOMPLETE}
+    k_ref = 32 if 32 in by_k else max(by_k, default=None)  # the page's usual bottleneck
+    pair = [(recon_view.OVERCOMPLETE, k_over)] + ([(by_k[k_ref], k_ref)] if k_ref else [])
+    clean = test.float_images([0])  # (1, 1, 28, 28), a 7
+    noisy = add_noise(clean, "gaussian", NOISE_LEVEL, torch.Generator().manual_seed(0))
+    imgs = [clean[0], noisy[0]]
+    caps = ["clean", f"noisy, sigma {NOISE_LEVEL} · MSE {float(mse(noisy, clean)[0]):.4f}"]
+    for n, kk in pair:
+        loaded = recon_view.zoo_or_error(n)
+        if loaded is not None:
+            out = recon_view.model_recon(loaded[0], noisy, test.labels[:1], target=clean)
+            imgs.append(out.images[0])
+            caps.append(f"k = {kk} output · MSE {out.mse[0]:.4f}")
+    widgets.image_row(imgs, caps)
+    st.caption("Gaussian noise with a fixed seed. Each MSE is against the clean digit: the lower, "
+               "the more noise the model removed.")

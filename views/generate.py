@@ -1,0 +1,167 @@
+"""Generate: new digits from a VAE's prior, the beta variants, the conditional VAE, traversals."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+
+from aecore.errors import AecoreError
+from aecore.latent import kl_per_dim, tile, traverse
+from aecore.presets import ZOO
+from ui import catalog, loaders, query, widgets
+
+SEED_MAX = 1_000_000
+COUNTS = list(range(4, 65, 4))  # the sample-count slider's stops
+UNUSED_KL = 0.05  # nats: a dimension whose posterior barely leaves the prior carries no information
+
+
+def _is_vae(card: dict) -> bool:
+    return card.get("model") == "vae"
+
+
+def _is_cvae(card: dict) -> bool:
+    return card.get("model") == "cvae"
+
+
+def _bump_seed() -> None:
+    st.session_state["gen_seed"] = (int(st.session_state.get("gen_seed", 0)) + 1) % (SEED_MAX + 1)
+
+
+def _sample(model, n: int, seed: int, temperature: float, y: torch.Tensor | None = None):
+    """``n`` decoded prior samples, the same ones for the same seed."""
+    with torch.inference_mode():
+        return model.sample(n, torch.Generator().manual_seed(seed), temperature, y)
+
+
+def _show(images: torch.Tensor, scale: int = 3) -> None:
+    st.image([widgets.to_uint8(im, scale) for im in images], width=28 * scale)
+
+
+def _kl_dims(key: str, model) -> np.ndarray:
+    """Mean KL per latent dimension on test digits, (k,): which dimensions the model uses."""
+    src, _, name = key.partition(":")
+    if src == "zoo":
+        return loaders.zoo_test_kl(name)
+    return kl_per_dim(model, loaders.mnist_split("test").float_images(slice(0, 2000))).numpy()
+
+
+def _zoo_key(name: str) -> str | None:
+    """Catalogue key of a shipped recipe, found by file name or by the name in its card."""
+    for e in catalog.entries():
+        if e.key == f"zoo:{name}" or (e.key.startswith("zoo:") and e.card.get("name") == name):
+            return e.key
+    return None
+
+
+def _beta_variants(seed: int, temp: float) -> None:
+    """The beta-VAE recipes side by side: same seed, same temperature, their MSE and KL."""
+    betas = [p for p in ZOO.values() if p.role == "beta"]
+    for col, preset in zip(st.columns(len(betas)), betas):
+        with col:
+            st.markdown(f"**beta = {preset.model.beta:g}**")
+            bkey = _zoo_key(preset.name)
+            if bkey is None:
+                st.warning(f"The model {preset.name} is not in pretrained/.")
+                continue
+            try:
+                bmodel, bcard = catalog.get(bkey)
+            except (KeyError, AecoreError) as exc:  # one broken file must not hide the page
+                st.warning(f"{preset.name} could not be loaded: {exc}")
+                continue
+            mosaic = tile(_sample(bmodel, 16, seed, temp), cols=4, gap=2)  # white lines between
+            st.image(widgets.to_uint8(mosaic, 2), width=2 * mosaic.shape[1])
+            kl = float(_kl_dims(bkey, bmodel).sum())
+            mse = bcard.get("metrics", {}).get("mse", float("nan"))
+            st.caption(f"test MSE {mse:.4f} · KL {kl:.1f} nats per digit")
+
+
+def _conditional(count: int, seed: int, temp: float) -> None:
+    """Samples of the conditional VAE for one chosen digit."""
+    ckeys = [e.key for e in catalog.entries(_is_cvae)]
+    if not ckeys:
+        st.warning("No conditional VAE is available: train one on the Train page.")
+        return
+    ckey = ckeys[0] if len(ckeys) == 1 else widgets.model_picker(
+        "Conditional VAE", "gen_cvae_model", _is_cvae, default="zoo:cvae")
+    try:
+        cmodel, _ = catalog.get(ckey)
+    except (KeyError, AecoreError) as exc:
+        st.warning(f"The conditional VAE could not be loaded: {exc}")
+        return
+    query.qp_choice("digit", list(range(10)), 7, key="gen_cvae_digit")  # a link may set it
+    digit = st.pills("Digit", list(range(10)), default=7, key="gen_cvae_digit")
+    query.sync(digit=digit)
+    if digit is None:
+        st.info("Pick a digit to draw.")
+        return
+    y = torch.full((count,), int(digit), dtype=torch.long)
+    _show(_sample(cmodel, count, seed, temp, y))
+    st.caption(f"{count} styles of the digit {digit}: the label goes into the decoder, the random "
+               "code decides the style (slant, thickness, width). Same seed, other digit: often "
+               "the same style.")
+
+
+st.title("Generate new digits")
+st.markdown("A VAE is trained so that its codes look like draws from **N(0, I)**. So any code "
+            "drawn from that prior, one the model has never seen, decodes to a new digit.")
+query.qp_model("model", "gen_model", _is_vae, "zoo:vae_best")  # a link may set the model,
+query.qp_choice("count", COUNTS, 24, key="gen_count")         # the count, the temperature
+query.qp_float("temperature", 0.1, 2.0, 1.0, key="gen_temp")  # and the seed
+temp_now = st.session_state.get("gen_temp")
+if temp_now is not None and temp_now != round(temp_now, 1):  # a link's value: onto the 0.1 steps
+    st.session_state["gen_temp"] = round(float(temp_now), 1)
+query.qp_int("seed", 0, SEED_MAX, 0, key="gen_seed")
+key = widgets.model_picker("VAE to sample from", "gen_model", _is_vae, default="zoo:vae_best",
+                           help="Shipped VAEs and the ones you trained or uploaded in this session")
+model, card = widgets.load_or_stop(key)
+
+c1, c2, c3, c4 = st.columns([2, 2, 1.3, 0.9], vertical_alignment="bottom")
+count = c1.slider("How many samples", 4, 64, 24, step=4, key="gen_count")
+temp = c2.slider("Temperature", 0.1, 2.0, 1.0, step=0.1, key="gen_temp",
+                 help="z ~ N(0, T² I): below 1 stays near the centre (typical, safe digits); "
+                      "above 1 reaches regions the model rarely saw (odd digits)")
+seed = int(c3.number_input("Seed", 0, SEED_MAX, 0, step=1, key="gen_seed"))
+c4.button("Resample", on_click=_bump_seed, key="gen_resample", help="Next seed: new samples")
+query.sync(model=key, count=count, temperature=temp, seed=seed)
+_show(_sample(model, count, seed, temp))
+st.caption(f"{count} samples of {card.get('title', key)}, z ~ N(0, {temp:.1f}² I), seed {seed}.")
+
+st.subheader("Beta: how hard the KL term pulls")
+st.markdown("The loss is reconstruction + **beta** x KL. A small beta lets each code describe its "
+            "digit in detail (sharp reconstructions, large KL) but the codes drift from the prior, "
+            "so samples can be odd; a large beta pulls every code towards N(0, I) (small KL): "
+            "smoother, blurrier samples, and dimensions that tend to capture separate factors.")
+_beta_variants(seed, temp)
+
+st.subheader("Conditional VAE: choose the digit, sample the style")
+_conditional(count, seed, temp)
+
+st.subheader("Walk along one latent dimension")
+k = model.latent_dim
+kl = _kl_dims(key, model)  # (k,)
+c1, c2, c3 = st.columns([1.2, 2, 1])
+dim = int(c1.selectbox(
+    "Dimension, most used first", np.argsort(-kl).tolist(), key=f"gen_trav_dim_{key}",
+    format_func=lambda d: f"z{d}: KL {kl[d]:.2f}" + (" (unused)" if kl[d] < UNUSED_KL else ""),
+    help="KL of each dimension averaged over test digits: near 0, the model ignores that "
+         "dimension and moving along it changes nothing"))
+base = c2.radio("The other dimensions", ["Zero (the prior's centre)", "The code of a test digit"],
+                horizontal=True, key="gen_trav_base")
+steps = c3.slider("Steps", 5, 15, 11, step=2, key="gen_trav_steps")
+z0 = torch.zeros(k)
+if base.startswith("The code"):
+    test = loaders.mnist_split("test")
+    idx = int(st.number_input("Test digit #", 0, len(test) - 1, 0, step=1, key="gen_trav_idx"))
+    x = test.float_images([idx])
+    with torch.inference_mode():
+        z0 = model.encode(x)[0]
+    widgets.image_row([x[0]], [f"test digit #{idx} (a {int(test.labels[idx])})"], scale=3)
+values = np.linspace(-3.0, 3.0, steps)
+try:
+    strip = traverse(model, z0, dim, values)
+except AecoreError as exc:
+    st.error(str(exc))
+    st.stop()
+widgets.image_row(strip, [f"z{dim} = {v:+.1f}" for v in values], scale=3)
+st.caption(f"Dimension {dim} goes from -3 to +3, the other {k - 1} stay fixed. A dimension the "
+           "model does not use leaves the digit unchanged; a used one changes one trait.")

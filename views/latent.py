@@ -1,0 +1,168 @@
+"""Latent space: the 10,000 test digits on a 2-D code plane; decode any point of it."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import streamlit as st
+import torch
+
+from aecore.errors import AecoreError
+from aecore.latent import (decode_codes, interpolate_latent, interpolate_pixels, latent_range,
+                           manifold_grid)
+from ui import catalog, image_input, latent_view, loaders, presenter, query, share, widgets
+
+
+def _is_2d(card: dict) -> bool:
+    # conditional models need a label to decode: their plane is a style space, not a digit map
+    return catalog.is_image(card) and catalog.latent_dim(card) == 2 and card.get("model") != "cvae"
+
+
+def _move_to(zkeys: tuple[str, str], z: tuple[float, float], lo: list[float],
+             hi: list[float]) -> None:
+    """Set the z sliders to ``z`` (clipped to their range); only before they are created, or in a
+    callback."""
+    for i, zk in enumerate(zkeys):
+        st.session_state[zk] = float(np.clip(z[i], lo[i], hi[i]))
+
+
+@st.fragment
+def decoder(key: str, codes: np.ndarray, labels: np.ndarray, lo: list[float], hi: list[float],
+            step: float) -> None:
+    """The z sliders, the decoded digit and where it lies: a slider move reruns only this."""
+    model, _ = widgets.load_or_stop(key)
+    zkeys = (f"lat_z1_{key}", f"lat_z2_{key}")
+    st.slider("z1", lo[0], hi[0], step=step, format="%.2f", key=zkeys[0])
+    st.slider("z2", lo[1], hi[1], step=step, format="%.2f", key=zkeys[1])
+    z = (float(st.session_state[zkeys[0]]), float(st.session_state[zkeys[1]]))
+    query.sync(z1=z[0], z2=z[1])
+    img = decode_codes(model, z)  # (1, 1, 28, 28)
+    where = latent_view.locator(codes, labels, np.array(lo), np.array(hi), z)
+    st.image([widgets.to_uint8(img[0], 6), where], width=168,
+             caption=[f"decoded at z = ({z[0]:.2f}, {z[1]:.2f})", "where z lies on the map"])
+    st.caption("Click anywhere on the map, or move the sliders (arrow keys step them).")
+
+
+@st.fragment
+def manifold(model_key: str, lo: np.ndarray, hi: np.ndarray) -> None:
+    """The decoded manifold: what the decoder draws at every point of a grid over the plane."""
+    m, _ = widgets.load_or_stop(model_key)
+    st.subheader("The decoded manifold")
+    c1, c2, c3 = st.columns(3)
+    n = c1.slider("Grid size n (n x n digits)", 5, 25, 15, key="lat_grid_n")
+    wide = np.maximum(hi - lo, 1e-3)
+    bounds = [(round(float(lo[i] - wide[i] / 2), 2), round(float(hi[i] + wide[i] / 2), 2))
+              for i in range(2)]
+    full = [(round(float(lo[i]), 2), round(float(hi[i]), 2)) for i in range(2)]
+    if presenter.active():  # advanced controls hidden on the projector: the grid spans the map
+        r1, r2 = full
+    else:
+        r1 = c2.slider("z1 range", *bounds[0], full[0], step=0.05, key=f"lat_grid_z1_{model_key}")
+        r2 = c3.slider("z2 range", *bounds[1], full[1], step=0.05, key=f"lat_grid_z2_{model_key}")
+    grid = manifold_grid(m, n, (r1[0], r2[0]), (r1[1], r2[1]))  # (n * 28, n * 28)
+    side = 640  # pixels on the page, whatever n is: a bigger n means smaller digits
+    big = widgets.to_uint8(grid, math.ceil(side / grid.shape[0]))
+    st.image(big, width=side)
+    d1, d2, _ = st.columns([1, 1, 2])
+    d1.download_button("Download the manifold (PNG)", share.png_bytes(big), "manifold.png",
+                       "image/png", key="lat_grid_png", on_click="ignore")
+    # built on click only: n frames of the whole grid, one more row of digits each
+    d2.download_button("Download the manifold (animated GIF)",
+                       lambda: share.gif_bytes(share.reveal_rows(big, n), ms=200),
+                       "manifold.gif", "image/gif", key="lat_grid_gif", on_click="ignore",
+                       help="The grid drawn row by row, from the top")
+    st.caption(f"{n} x {n} digits decoded on an even grid ({grid.shape[1]} x {grid.shape[0]} "
+               f"pixels): z1 from {r1[0]:.2f} (left) to {r1[1]:.2f} (right), z2 from {r2[1]:.2f} "
+               f"(top) to {r2[0]:.2f} (bottom).")
+
+
+# the page
+st.title("Latent space")
+st.markdown("A code of only **2 numbers** can be drawn whole: every test digit becomes a point of "
+            "the plane, coloured by its true class (which the autoencoder never saw).")
+query.qp_model("model", "lat_model", _is_2d, "zoo:ae_k2")  # a link may pick the model
+key = widgets.model_picker("Model with a 2-D code", "lat_model", _is_2d, default="zoo:ae_k2",
+                           help="The 2-D AE and 2-D VAE of the zoo, and your own models with k = 2")
+st.caption("Switch between the AE and the VAE and look between the clusters: the plain AE leaves "
+           "gaps and long streaks, where points decode to smudges, while the VAE's pull towards "
+           "N(0, I) packs every digit into one continuous round cloud, so any point decodes to a "
+           "plausible digit.")
+model, card = widgets.load_or_stop(key)
+query.sync(model=key)
+try:
+    codes = latent_view.test_codes(key, model)
+except AecoreError as exc:
+    st.error(f"The test set could not be encoded: {exc}")
+    st.stop()
+test = loaders.mnist_split("test")
+labels = test.labels.numpy()
+lo, hi = latent_range(codes)
+
+step, lo_r, hi_r = latent_view.slider_grid(lo, hi)
+zkeys, chart_key, last_key = (f"lat_z1_{key}", f"lat_z2_{key}"), f"lat_map_{key}", f"lat_clk_{key}"
+for i, zk in enumerate(zkeys):  # start at test digit #0: a point that decodes to a digit
+    v = st.session_state.get(zk, round(round(float(codes[0, i]) / step) * step, 6))
+    v = query.qp_float(f"z{i + 1}", lo_r[i], hi_r[i], v)  # a link may set the code
+    st.session_state[zk] = float(np.clip(v, lo_r[i], hi_r[i]))
+# a new click moves the sliders: set here, before the decoder creates them
+click = latent_view.selected_point(st.session_state.get(chart_key))
+if click != st.session_state.get(last_key):
+    st.session_state[last_key] = click
+    if click is not None:
+        _move_to(zkeys, click, lo_r, hi_r)
+
+map_area = st.container()  # filled after the digit input below, which the map marks with a star
+
+st.subheader("Your own digit on the map")
+c_in, c_out = st.columns([2, 1])
+with c_in:
+    digit = image_input.digit_input("lat_in", label="Your digit")
+yours = None
+if digit is not None:
+    with torch.inference_mode():
+        code = model.encode(digit.image)[0]  # (2,)
+        rec = model.decode(code.unsqueeze(0))
+    yours = (float(code[0]), float(code[1]))
+    with c_out:
+        widgets.image_row([digit.image[0], rec[0]],
+                          [digit.label, f"decoded from z = ({yours[0]:.2f}, {yours[1]:.2f})"])
+        st.caption("Your digit is the white star on the map.")
+        st.button("Decode at my digit's code", key="lat_goto", on_click=_move_to,
+                  args=(zkeys, yours, lo_r, hi_r), help="Move the z sliders to the star")
+with map_area:
+    c_map, c_dec = st.columns([3, 1.5])
+    with c_map:
+        # outside the decoder fragment: re-sending 10,000 points on every slider step is slow
+        st.plotly_chart(latent_view.latent_map(codes, labels, np.array(lo_r), np.array(hi_r),
+                                               yours=yours),
+                        key=chart_key, on_select="rerun", selection_mode="points",
+                        config={"displayModeBar": False, "scrollZoom": False})
+    with c_dec:
+        decoder(key, codes, labels, lo_r, hi_r, step)
+
+manifold(key, lo, hi)
+
+st.subheader("Morph one test digit into another")
+c1, c2, c3 = st.columns(3)
+i0 = int(c1.number_input("From test digit #", 0, len(test) - 1, 0, step=1, key="lat_int_a"))
+i1 = int(c2.number_input("To test digit #", 0, len(test) - 1, 1, step=1, key="lat_int_b"))
+steps = c3.slider("Steps", 5, 16, 10, key="lat_int_steps")
+x0, x1 = test.float_images([i0]), test.float_images([i1])
+path_z = interpolate_latent(model, x0, x1, steps)
+path_x = interpolate_pixels(x0, x1, steps)
+ts = [f"t = {t:.2f}" for t in np.linspace(0, 1, steps)]
+st.markdown(f"**Through the code** (a {int(test.labels[i0])} becomes a {int(test.labels[i1])}: "
+            "encode both, walk the straight line between the codes, decode each step)")
+widgets.image_row(path_z, ts, scale=3)
+st.markdown("**Through the pixels** (a plain cross-fade: two half-transparent digits on top of "
+            "each other, never a digit in between)")
+widgets.image_row(path_x, ts, scale=3)
+frames = [widgets.to_uint8(f, 6) for f in path_z]  # each (168, 168)
+fades = [widgets.to_uint8(f, 6) for f in path_x]
+d1, d2, d3, _ = st.columns([1, 1, 1, 1])
+d1.download_button("Download the morph strip (PNG)", share.png_bytes(np.concatenate(frames, 1)),
+                   "morph.png", "image/png", key="lat_int_png", on_click="ignore")
+d2.download_button("Download the morph (animated GIF)", share.gif_bytes(frames), "morph.gif",
+                   "image/gif", key="lat_int_gif", on_click="ignore")
+d3.download_button("Download the cross-fade (animated GIF)", share.gif_bytes(fades),
+                   "cross-fade.gif", "image/gif", key="lat_fade_gif", on_click="ignore")

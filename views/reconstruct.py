@@ -1,0 +1,80 @@
+"""Reconstruct & compress: a digit through a code of k numbers and back, beside PCA at the same k."""
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import catalog, charts, query, recon_view, share, widgets
+from ui.recon_view import FLOAT_BYTES, PIXELS
+
+st.title("Reconstruct & compress")
+st.markdown(
+    "Each digit (784 pixels) is squeezed into a **code of k numbers** and rebuilt from that code "
+    "alone: the closer a reconstruction looks to its original, the less the squeeze lost. "
+    "**PCA** with the same k is the best any *linear* squeeze can do, the bar to beat.")
+
+test, pca = recon_view.data_or_stop()
+st.session_state.setdefault("rec_digits_mode", "By index")  # varied digits on first view
+left, right = st.columns([1, 2])
+with left:
+    query.qp_model("model", "rec_model", catalog.is_image, "zoo:ae_k32")  # a link may pick it
+    key = widgets.model_picker("Model", "rec_model", catalog.is_image, default="zoo:ae_k32")
+with right:
+    idx = widgets.digit_indices("rec_digits", 8, test.labels)
+model, card = widgets.load_or_stop(key)
+query.sync(model=key)
+if not idx:
+    st.warning("No digits to show: pick another class or index.")
+    st.stop()
+
+k = model.latent_dim
+x, y = test.float_images(idx), test.labels[idx]  # (B, 1, 28, 28), (B,)
+try:
+    ae = recon_view.model_recon(model, x, y)
+except (RuntimeError, ValueError) as exc:  # a user's model whose shapes do not fit MNIST
+    st.error(f"This model could not reconstruct MNIST digits: {exc}")
+    st.stop()
+pk = recon_view.pca_k(k, pca)
+lin = recon_view.pca_recon(pca, x, pk)
+
+st.subheader("Originals and reconstructions")
+recon_view.labelled_row("**Original**  \n784 pixels", x, recon_view.digit_captions(idx, test.labels))
+recon_view.labelled_row(f"**Autoencoder**  \nk = {k}", ae.images, ae.captions())
+recon_view.labelled_row(f"**PCA**  \nk = {pk}", lin.images, lin.captions())
+st.caption("Under each image: its mean squared error per pixel (lower is better) and, for up to 8 "
+           "digits, its PSNR in dB (higher is better), against the original."
+           + ("" if pk == k else f" PCA cannot use more than {PIXELS} components: at {PIXELS} it "
+                                 "copies the digit exactly."))
+
+st.subheader("How much smaller?")
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Compression ratio (784 / k)", recon_view.ratio_text(k),
+          help="How many pixels each code number stands for.")
+c2.metric("Code, float32", f"{FLOAT_BYTES * k:,} bytes", help=f"{k} numbers x 4 bytes")
+c3.metric("Digit, uint8 pixels", f"{PIXELS:,} bytes", help="784 pixels x 1 byte")
+c4.metric("Digit, float32 pixels", f"{FLOAT_BYTES * PIXELS:,} bytes", help="784 pixels x 4 bytes")
+m1, m2, _ = st.columns([1, 1, 2])
+m1.metric(f"Mean MSE, autoencoder ({len(idx)} digits)", f"{ae.mean_mse:.4f}",
+          delta=f"{ae.mean_mse - lin.mean_mse:+.4f} vs PCA", delta_color="inverse")
+m2.metric(f"Mean MSE, PCA k = {pk}", f"{lin.mean_mse:.4f}")
+st.caption(f"In bytes the float32 code is {recon_view.size_text(PIXELS, FLOAT_BYTES * k)} than the "
+           f"uint8 image and {recon_view.size_text(FLOAT_BYTES * PIXELS, FLOAT_BYTES * k)} than the "
+           "float32 one. Only the code travels"
+           + (" (with the digit's label, which this conditional model also needs)"
+              if model.conditional else "")
+           + ": the decoder (its weights) is shared once by sender and receiver, like a dictionary.")
+
+st.subheader("The code of one digit")
+c_pick, c_bar = st.columns([1, 3], vertical_alignment="center")
+with c_pick:
+    if st.session_state.get("rec_code_digit") not in idx:
+        st.session_state["rec_code_digit"] = idx[0]  # the digits shown have changed
+    label = dict(zip(idx, recon_view.digit_captions(idx, test.labels)))
+    pick = st.selectbox("Digit", idx, key="rec_code_digit", format_func=label.get)
+    pos = idx.index(pick)
+    widgets.image_row([x[pos], ae.images[pos]], ["original", "rebuilt"])
+code = recon_view.model_code(model, x[pos:pos + 1], y[pos:pos + 1])
+fig = charts.bars(code, f"The {k} numbers the encoder keeps for test digit #{pick}",
+                  xlabel="code unit", ylabel="value")
+fig.update_xaxes(tickmode="linear", dtick=max(1, k // 16))  # whole-number ticks for any k
+c_bar.plotly_chart(fig, key="rec_code_chart")  # its modebar offers "Download plot as png"
+share.download_buttons(fig, f"code-of-test-digit-{pick}", "rec_code_dl", where=c_bar)

@@ -1,0 +1,19 @@
+"""Autoencoder types: what each one changes (its loss) and the diagnostic that shows it."""
+from __future__ import annotations
+
+import streamlit as st
+
+from aecore.errors import AecoreError
+from ui import types_view
+
+st.title("Autoencoder types")
+st.markdown("Every autoencoder squeezes an input through a code and rebuilds it. The types differ "
+            "in **what stops the network from simply copying**: a narrow code, a penalty, noise, "
+            "a probabilistic code, a label. Pick a type to see its loss and a measurement that "
+            "makes its effect visible on the shipped models.")
+choice = st.radio("Type", list(types_view.VIEWS), horizontal=True, key="typ_choice")
+st.subheader(choice)
+try:
+    types_view.VIEWS[choice]()
+except AecoreError as exc:
+    st.error(f"This view needs a shipped model that could not be loaded: {exc}")
