@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from ui import catalog, charts, loaders, presenter, share, widgets
+from ui import catalog, charts, loaders, presenter, query, share, widgets
 
 st.set_page_config(page_title="Autoencoder Explorer", page_icon="🧩", layout="wide")
 loaders.configure_runtime()  # once per process: torch threads shared with background trainings
@@ -20,10 +20,13 @@ def home() -> None:
         "An **autoencoder** squeezes its input through a narrow **code** and tries to rebuild it. "
         "Whatever survives the squeeze is what the network found important. Everything here runs "
         "real PyTorch models on real MNIST digits, on your machine, offline.")
+    query.qp_model("model", "home_model", catalog.is_image, "zoo:ae_k32")  # a link may pick it
     key = widgets.model_picker("Model", "home_model", catalog.is_image, default="zoo:ae_k32")
     model, card = widgets.load_or_stop(key)
-    st.plotly_chart(charts.architecture(model.describe(), card.get("title", "")),
-                    key="home_arch")  # its modebar offers "Download plot as png"
+    query.sync(model=key)
+    arch = charts.architecture(model.describe(), card.get("title", ""))
+    st.plotly_chart(arch, key="home_arch")  # its modebar offers "Download plot as png"
+    share.download_buttons(arch, f"architecture-{key.partition(':')[2]}", "home_arch_dl")
 
     test = loaders.mnist_split("test")
     idx = list(range(8))
@@ -79,9 +82,12 @@ PAGES = {
 }
 
 nav = st.navigation(PAGES)
+query.begin()
 presenter.toggle()
 share_slot = st.sidebar.empty()  # filled after the page ran: its sync() calls set the URL
 try:
     nav.run()
+    query.finish()  # not after st.stop() or st.rerun(): a cut-short run wrote only part of its state
 finally:  # also after a page's st.stop(): the link to what is on screen is still wanted
     share.share_link(nav.url_path, share_slot)
+    loaders.freeze_imports()  # a page's first visit imported its modules: keep GC pauses short

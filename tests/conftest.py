@@ -35,11 +35,11 @@ def open_page(at, page: str):
 
 
 def open_with(page: str, **params: str):
-    """The app opened on ``views/<page>.py`` with ``params`` in its URL; no exception."""
+    """The app opened on ``views/<page>.py`` with ``params`` in its URL, as a shared link opens
+    it (only that page runs: the home page reads some of the same names); no exception."""
     from streamlit.testing.v1 import AppTest
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_TIMEOUT)
     at.query_params.update(params)
-    at.run()
     at.switch_page(f"views/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -73,6 +73,9 @@ def test_tiny_training_finishes_and_joins_other_pickers(app):
     anims = [c for c in at.get("plotly_chart") if '"frames"' in c.proto.spec]
     assert anims, "no latent-map animation for k = 2"
     assert len(json.loads(anims[0].proto.spec)["frames"]) == len(job.history) + 1
+    # exportable: its modebar (PNG of the frame shown) and an HTML copy that keeps the animation
+    assert '"displayModeBar":false' not in anims[0].proto.config.replace(" ", "")
+    assert "trn_latent_anim_dl" in {b.key for b in at.get("download_button")}
     # the session catalogue holds it, and another page's picker offers it
     assert "class_demo_k2" in at.session_state["user_models"]
     at.switch_page("views/reconstruct.py").run()

@@ -63,7 +63,8 @@ def test_copy_link_shows_the_current_state_and_follows_the_widgets():
 
 def test_every_page_has_exactly_one_copy_link():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_TIMEOUT).run()
-    assert len(at.sidebar.code) == 1 and link(at) == "/"  # the default page is the root
+    # the default page is the root; its model is in the link like every page's state
+    assert len(at.sidebar.code) == 1 and link(at) == "/?model=ae_k32"
 
 
 def test_exports_are_valid_png_gif_and_offline_html():

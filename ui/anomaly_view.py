@@ -14,10 +14,11 @@ import torch
 
 from aecore.anomaly import SeriesScores, flagged_spans
 from aecore.metrics import auroc, roc_curve, threshold_stats
-from ui import share
+from ui import query, share
 
 NORMAL_C, ANOM_C, THR_C = "#0072B2", "#D55E00", "#000000"
 N_CANDIDATES = 201  # threshold positions on the slider: quantiles of all scores
+LENGTHS = (256, 512, 1024, 2048)  # the sensor demo's series lengths
 
 
 def heat_rgb(err: torch.Tensor | np.ndarray, scale: int = 4, vmax: float = 1.0) -> np.ndarray:
@@ -70,13 +71,18 @@ def candidates(scores: np.ndarray) -> list[float]:
 
 
 def threshold_panel(key: str, scores: np.ndarray, is_anom: np.ndarray, default: float,
-                    unit: str = "image") -> float:
-    """Threshold slider, precision / recall / F1, confusion matrix, histogram and ROC.
-    Returns the chosen threshold (flag a score strictly above it)."""
+                    unit: str = "image", param: str | None = None) -> float:
+    """Threshold slider, precision / recall / F1, confusion matrix, histogram and ROC; with
+    ``param`` the threshold is kept in the URL under that name. Returns the chosen threshold
+    (flag a score strictly above it)."""
     cands = candidates(scores)
     start = min(cands, key=lambda c: abs(c - default))
+    if param is not None:
+        query.qp_choice(param, cands, start, key=key)  # one of the slider's stops, as written
     thr = st.select_slider("Threshold: flag as anomalous above this reconstruction error", cands,
                            value=start, format_func=lambda v: f"{v:.5f}", key=key)
+    if param is not None:
+        query.sync(**{param: thr})
     s = threshold_stats(scores, is_anom, thr)
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Precision", f"{100 * s['precision']:.1f}%")
@@ -142,19 +148,27 @@ def _sensor_run(length: int, faults: tuple[str, ...], seed: int):
     return s, series_scores(model, s.x), series_scores(model, clean.x).step_error
 
 
-def sensor_demo(key: str) -> None:
+def sensor_demo(key: str, link: bool = False) -> None:
     """The sequence AE (shipped ``seq_lstm``) on a synthetic 4-channel series with injected
-    faults: signal, reconstruction, error over time, flagged steps, threshold controls."""
+    faults: signal, reconstruction, error over time, flagged steps, threshold controls. With
+    ``link`` the controls are kept in the URL (``faults``, ``length``, ``series_seed``,
+    ``series_thr``)."""
     from aecore.errors import AecoreError
     from aecore.sensors import FAULT_KINDS
 
+    if link:
+        query.qp_choices("faults", list(FAULT_KINDS), list(FAULT_KINDS), key=f"{key}_faults")
+        query.qp_choice("length", LENGTHS, 1024, key=f"{key}_len")
+        query.qp_int("series_seed", 0, 10_000, 3, key=f"{key}_seed")
     c1, c2, c3 = st.columns([2, 1, 1])
     faults = c1.multiselect("Faults to inject", list(FAULT_KINDS), default=list(FAULT_KINDS),
                             key=f"{key}_faults",
                             help="spike: a few samples jump 5-8 sd; drift: a slow ramp to 3-5 sd; "
                                  "stuck: the sensor repeats one reading.")
-    length = c2.select_slider("Series length", [256, 512, 1024, 2048], value=1024, key=f"{key}_len")
+    length = c2.select_slider("Series length", LENGTHS, value=1024, key=f"{key}_len")
     seed = c3.number_input("Seed", 0, 10_000, 3, step=1, key=f"{key}_seed")
+    if link:
+        query.sync(faults=faults, length=length, series_seed=int(seed))
     try:
         s, sc, clean_err = _sensor_run(int(length), tuple(faults), int(seed))
     except AecoreError as exc:
@@ -168,11 +182,15 @@ def sensor_demo(key: str) -> None:
     if mask.all() or not mask.any():
         st.info("Add at least one fault to score detections against the ground truth." if not mask.any()
                 else "Every step is faulty: there is nothing normal to compare with.")
-        st.plotly_chart(series_figure(s.x, sc, s.channel_names, default, s.fault_mask),
-                        key=f"{key}_series0")
+        fig = series_figure(s.x, sc, s.channel_names, default, s.fault_mask)
+        st.plotly_chart(fig, key=f"{key}_series0")  # its modebar offers "Download plot as png"
+        share.download_buttons(fig, f"{key}-sensor-series", f"{key}_series0_dl")
         return
-    thr = threshold_panel(f"{key}_thr", err, mask, default, unit="time step")
-    st.plotly_chart(series_figure(s.x, sc, s.channel_names, thr, s.fault_mask), key=f"{key}_series")
+    thr = threshold_panel(f"{key}_thr", err, mask, default, unit="time step",
+                          param="series_thr" if link else None)
+    fig = series_figure(s.x, sc, s.channel_names, thr, s.fault_mask)
+    st.plotly_chart(fig, key=f"{key}_series")  # its modebar offers "Download plot as png"
+    share.download_buttons(fig, f"{key}-sensor-series", f"{key}_series_dl")
     st.caption("Black: the signal; blue: its reconstruction; orange bands: steps flagged above the "
                "threshold; dotted boxes: where faults were really injected ("
                + ", ".join(f"{k} on {s.channel_names[ch]} at {a}-{b}" for k, ch, a, b in s.faults)

@@ -17,9 +17,10 @@ import torch
 from aecore.errors import AecoreError
 from aecore.preprocess import Preprocessed, preprocess_image
 
-from . import loaders, widgets
+from . import loaders, query, widgets
 
 SOURCES = {"test": "Test digit", "upload": "Upload an image", "draw": "Draw one"}
+HOWS = {"index": "By index", "class": "Random digit of a class"}  # URL text: radio option
 UPLOAD_EXTENSIONS = ("png", "jpg", "jpeg", "gif", "bmp", "webp")
 # MIME types beside the extensions: with a MIME type present Streamlit leaves the type check to the
 # browser and hands every file to us, so a renamed PDF reaches preprocess_image (which refuses it
@@ -87,17 +88,27 @@ def show_steps(prep: Preprocessed) -> None:
 
 # sources
 
-def _test_digit(key: str) -> InputDigit:
+def _test_digit(key: str, link: bool = False) -> InputDigit:
     test = loaders.mnist_split("test")
-    how = st.radio("Choose it", ["By index", "Random digit of a class"], horizontal=True,
-                   key=f"{key}_how")
-    if how == "By index":
+    if link:
+        query.qp_choice("how", HOWS, HOWS["index"], key=f"{key}_how")
+    how = st.radio("Choose it", list(HOWS.values()), horizontal=True, key=f"{key}_how")
+    if how == HOWS["index"]:
+        if link:
+            query.qp_int("idx", 0, len(test) - 1, 0, key=f"{key}_idx")
         i = int(st.number_input("Test index", 0, len(test) - 1, 0, step=1, key=f"{key}_idx"))
+        params = {"how": "index", "idx": i}
     else:
+        if link:
+            query.qp_choice("cls", list(range(10)), 7, key=f"{key}_cls")
+            query.qp_int("digit_seed", 0, 1_000_000, 0, key=f"{key}_seed")
         c1, c2 = st.columns(2)
         digit = c1.selectbox("Class", list(range(10)), index=7, key=f"{key}_cls")
         seed = c2.number_input("Seed", 0, 1_000_000, 0, step=1, key=f"{key}_seed")
         i = pick_of_class(test.labels, int(digit), int(seed))
+        params = {"how": "class", "cls": int(digit), "digit_seed": int(seed)}
+    if link:
+        query.sync(**params)
     c = int(test.labels[i])
     return InputDigit(test.float_images([i]), "test", f"test digit #{i} (a {c})", true_class=c)
 
@@ -141,8 +152,10 @@ def _drawn_digit(key: str) -> InputDigit | None:
 
 
 def digit_input(key: str, allow: Sequence[str] = ("test", "upload", "draw"),
-                label: str = "Input digit") -> InputDigit | None:
+                label: str = "Input digit", link: bool = False) -> InputDigit | None:
     """Let the user choose one digit from the allowed sources; widget keys start with ``key``.
+    With ``link`` the choice is kept in the URL (``src=test&how=index&idx=42``, or
+    ``how=class&cls=7&digit_seed=3``; an upload or a drawing cannot travel in a link).
 
     Returns the digit, or None (after a hint or an error message on the page) when there is
     none yet or the upload/drawing cannot be used.
@@ -150,10 +163,14 @@ def digit_input(key: str, allow: Sequence[str] = ("test", "upload", "draw"),
     sources = [s for s in SOURCES if s in allow]
     if not sources:
         raise ValueError(f"digit_input: allow must name some of {list(SOURCES)}, got {allow!r}")
+    if link and len(sources) > 1:
+        query.qp_choice("src", sources, sources[0], key=f"{key}_src")
     src = (st.radio(label, sources, format_func=SOURCES.get, horizontal=True, key=f"{key}_src")
            if len(sources) > 1 else sources[0])
+    if link and len(sources) > 1:
+        query.sync(src=src)
     if src == "test":
-        return _test_digit(key)
+        return _test_digit(key, link)
     if src == "upload":
         return _uploaded_digit(key)
     return _drawn_digit(key)

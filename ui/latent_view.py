@@ -86,6 +86,14 @@ def latent_map(codes: np.ndarray, labels: np.ndarray, lo: np.ndarray, hi: np.nda
     return fig
 
 
+def without_grid(fig: go.Figure) -> go.Figure:
+    """A copy of the map for export: the invisible click grid (4,900 points that only serve
+    click-to-decode) left out."""
+    out = go.Figure(fig)
+    out.data = [t for t in out.data if t.name != GRID_TRACE]
+    return out
+
+
 def _rgb(hex_color: str) -> tuple[int, int, int]:
     return tuple(int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
 

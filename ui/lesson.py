@@ -16,7 +16,7 @@ from aecore.errors import AecoreError
 from aecore.latent import decode_codes, latent_range
 from aecore.metrics import mse, psnr
 from aecore.noise import add_noise
-from ui import charts, loaders, widgets
+from ui import charts, loaders, share, widgets
 
 DEMO_DIGITS = 6  # test digits shown in the reconstruction demos
 GAP_GRID = 25  # candidate points per axis when looking for the emptiest spot of a code plane
@@ -85,7 +85,8 @@ def demo_bottleneck() -> None:
     errs = [float(cards[f"ae_k{k}"].get("metrics", {}).get("mse", float("nan"))) for k in ks]
     fig = charts.lines(ks, {"test MSE": errs}, xlabel="code size k", ylabel="test MSE",
                        log_x=True)
-    st.plotly_chart(fig, key="les_bottleneck_chart")
+    st.plotly_chart(fig, key="les_bottleneck_chart")  # its modebar offers "Download plot as png"
+    share.download_buttons(fig, "lesson-test-mse-vs-k", "les_bottleneck_dl")
 
 
 def demo_denoise() -> None:

@@ -6,6 +6,8 @@ second while it runs, so widget changes and page switches never touch the traini
 
 Widget values are mirrored in a plain dict (``SAVED_KEY``): Streamlit forgets the state of
 widgets that a run did not draw, so without it the form would reset after a visit to another page.
+The settings shown are also kept in the URL (``?type=vae&k=2&beta=4``), so a link opens the form
+filled in the same way.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from aecore.jobs import BrowserLimits, Job, JobManager
 from aecore.noise import LABELS as NOISE_LABELS
 from aecore.presets import TEACHING
 
-from . import catalog, charts, share, widgets
+from . import catalog, charts, query, share, widgets
 
 JOB_KEY = "trn_job"
 SAVED_KEY = "trn_saved"
@@ -37,6 +39,13 @@ BATCHES = (16, 32, 64, 128, 256, 512, 1024)
 RATES = (1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2)
 NOISES = {**NOISE_LABELS, "mixed": "Mixed (random kind and level up to the maximum)"}
 POLL_S = 0.5
+LINKED = {  # widget key: its URL parameter (the name text box stays out of links)
+    "trn_type": "type", "trn_base": "base", "trn_k": "k", "trn_act": "act", "trn_c0": "ch1",
+    "trn_c1": "ch2", "trn_layers": "layers", "trn_w0": "w1", "trn_w1": "w2", "trn_w2": "w3",
+    "trn_noise": "noise", "trn_level": "level", "trn_sw": "sparsity", "trn_rho": "rho",
+    "trn_cw": "contraction", "trn_beta": "beta", "trn_pre": "pretrain", "trn_loss": "loss",
+    "trn_epochs": "epochs", "trn_subset": "subset", "trn_batch": "batch", "trn_lr": "lr",
+    "trn_seed": "seed"}
 
 
 # helpers
@@ -69,11 +78,26 @@ def _saved() -> dict[str, Any]:
     return st.session_state.setdefault(SAVED_KEY, {})
 
 
+def _from_url(name: str, key: str, default: Any, options: tuple | None, kw: dict) -> None:
+    """Set ``key`` from a fresh URL value of ``name``, checked against the widget's options or
+    its bounds (a whole number where the widget's minimum is one)."""
+    if options is not None:
+        query.qp_choice(name, options, default, key=key)
+    elif isinstance(kw["min_value"], int):
+        query.qp_int(name, kw["min_value"], kw["max_value"], default, key=key)
+    else:
+        query.qp_float(name, kw["min_value"], kw["max_value"], default, key=key)
+
+
 def _kept(widget: Callable, label: str, key: str, default: Any,
           clamp: tuple[float, float] | None = None, options: tuple | None = None,
           after_change: Callable[[], None] | None = None, **kw: Any) -> Any:
-    """Draw ``widget`` under ``key``, starting from its last value (even after a page switch)."""
+    """Draw ``widget`` under ``key``, starting from its last value (even after a page switch) or
+    from the link that opened the page, and keep its value in the URL."""
     saved = _saved()
+    name = LINKED.get(key)
+    if name is not None:
+        _from_url(name, key, default, options, kw)
     if key not in st.session_state:
         st.session_state[key] = saved.get(key, default)
     value = st.session_state[key]
@@ -87,6 +111,8 @@ def _kept(widget: Callable, label: str, key: str, default: Any,
     # short by a click on another page; the line after saves the initial value
     value = widget(label, key=key, on_change=_remember, args=(key, after_change), **kw)
     saved[key] = value
+    if name is not None:
+        query.sync(**{name: value})
     return value
 
 
@@ -395,9 +421,11 @@ def _result(job: Job) -> None:
         if memo is None or memo[0] != job.id:  # 50 frames take a while to build: once per job
             memo = (job.id, latent_animation(job.snapshots, job.sample_labels))
             st.session_state[ANIM_KEY] = memo
-        st.plotly_chart(memo[1], key="trn_latent_anim", config={"displayModeBar": False})
+        st.plotly_chart(memo[1], key="trn_latent_anim")  # its modebar: the frame shown, as PNG
+        share.download_buttons(memo[1], "latent-map-animation", "trn_latent_anim_dl")
         st.caption("2,000 fixed test digits, coloured by label, encoded after every epoch "
-                   "(epoch 0: the untrained network). Press play or drag the slider.")
+                   "(epoch 0: the untrained network). Press play or drag the slider; the HTML "
+                   "download keeps the animation.")
 
 
 def job_panel(manager: JobManager) -> None:

@@ -1,4 +1,7 @@
-"""One view per autoencoder type for the types page: what the type changes and a diagnostic."""
+"""One view per autoencoder type for the types page: what the type changes and a diagnostic.
+
+Each view keeps its controls in the URL (``?type=contractive&sigma=0.1``); every chart has an HTML
+download beside its modebar's PNG."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,9 +12,12 @@ import torch
 from aecore import features as fe
 from aecore.evaluate import denoise_psnr, reconstruct_all
 from aecore.metrics import mse
-from ui import anomaly_view, charts, loaders, widgets
+from ui import anomaly_view, charts, loaders, query, share, widgets
 
 N_DIAG = 500  # test digits behind each diagnostic
+OC_LEVELS = [round(0.1 * i, 1) for i in range(1, 9)]  # the overcomplete view's noise stops
+CT_SIGMAS = [round(0.01 * i, 2) for i in range(1, 31)]  # the contractive view's perturbation stops
+PCA_KS = [2, 4, 8, 16, 32, 64]
 
 
 def _x(n: int = N_DIAG) -> torch.Tensor:
@@ -53,8 +59,11 @@ def overcomplete() -> None:
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10),
                       title="W_dec W_enc, pixels 300-399: a bright diagonal = copying")
     fig.update_yaxes(autorange="reversed")
-    c2.plotly_chart(fig, key="typ_oc_w")
+    c2.plotly_chart(fig, key="typ_oc_w")  # its modebar offers "Download plot as png"
+    share.download_buttons(fig, "overcomplete-linear-map", "typ_oc_w_dl", where=c2)
+    query.qp_choice("level", OC_LEVELS, 0.4, key="typ_oc_level")
     level = st.slider("Gaussian noise on the inputs (sd)", 0.1, 0.8, 0.4, 0.1, key="typ_oc_level")
+    query.sync(level=level)
     st.dataframe(overcomplete_table(level), hide_index=True, key="typ_oc_table")
     st.caption("The copier rebuilds clean digits best and keeps the noise too (little or no "
                "gain); a bottleneck, sparsity or training on noise forces it to learn digit shapes.")
@@ -93,7 +102,8 @@ def sparse() -> None:
                       title="Code activations (scaled by each model's largest)",
                       xaxis_title="activation / max |activation|", yaxis_title="fraction",
                       legend=dict(orientation="h"))
-    st.plotly_chart(fig, key="typ_sp_hist")
+    st.plotly_chart(fig, key="typ_sp_hist")  # its modebar offers "Download plot as png"
+    share.download_buttons(fig, "sparse-code-activations", "typ_sp_hist_dl")
 
 
 # contractive
@@ -117,14 +127,18 @@ def contractive() -> None:
                 "code hardly moves when the input moves a little. Both measures are divided by "
                 "the spread of the codes (RMS distance to their mean), so models with different "
                 "code scales compare fairly; 100 test digits.")
+    query.qp_choice("sigma", CT_SIGMAS, 0.05, key="typ_ct_sigma")
     sigma = st.slider("Input perturbation (sd of Gaussian noise)", 0.01, 0.3, 0.05, 0.01,
                       key="typ_ct_sigma")
+    query.sync(sigma=sigma)
     rows = contractive_table(sigma)
     st.dataframe(rows, hide_index=True, key="typ_ct_table")
-    st.plotly_chart(charts.lines([r["model"] for r in rows], {
+    fig = charts.lines([r["model"] for r in rows], {
         "Jacobian / spread": [r["Jacobian norm / code spread"] for r in rows],
         "shift / spread": [r["code shift / code spread"] for r in rows]},
-        title="Lower = more contractive", ylabel="relative sensitivity"), key="typ_ct_chart")
+        title="Lower = more contractive", ylabel="relative sensitivity")
+    st.plotly_chart(fig, key="typ_ct_chart")  # its modebar offers "Download plot as png"
+    share.download_buttons(fig, "contractive-sensitivity", "typ_ct_chart_dl")
 
 
 # stacked
@@ -142,8 +156,11 @@ def stacked() -> None:
                 "pixels, then one on the first layer's codes, and so on; finally the whole stack "
                 "is fine-tuned end to end. Run a small one live (784-256-64-16, 2,000 digits):")
     c1, c2 = st.columns(2)
+    query.qp_int("pretrain", 1, 3, 1, key="typ_st_pre")
+    query.qp_int("epochs", 1, 5, 2, key="typ_st_ep")
     pre = c1.slider("Pretraining epochs per stage", 1, 3, 1, key="typ_st_pre")
     ep = c2.slider("Fine-tuning epochs", 1, 5, 2, key="typ_st_ep")
+    query.sync(pretrain=pre, epochs=ep)
     if not st.toggle("Run it (a few seconds to a minute on a busy CPU; cached)", key="typ_st_run"):
         return
     hist = stacked_history(2000, pre, ep)
@@ -158,7 +175,8 @@ def stacked() -> None:
                       yaxis_title="training loss of the stage", yaxis_type="log",
                       title="Layer-wise pretraining, then fine-tuning",
                       legend=dict(orientation="h"))
-    st.plotly_chart(fig, key="typ_st_chart")
+    st.plotly_chart(fig, key="typ_st_chart")  # its modebar offers "Download plot as png"
+    share.download_buttons(fig, "stacked-training-loss", "typ_st_chart_dl")
     st.caption("Stage 1 rebuilds pixels (BCE); deeper stages rebuild the hidden activations "
                "below them (MSE), so their losses are on their own scales.")
 
@@ -171,7 +189,9 @@ def vae() -> None:
              r"\mathrm{KL}\big(\mathcal{N}(\mu,\sigma^2)\,\Vert\,\mathcal{N}(0,I)\big)")
     model, _ = loaders.zoo_model("vae_k2")
     test = loaders.mnist_split("test")
+    query.qp_int("idx", 0, len(test) - 1, 0, key="typ_vae_idx")
     i = int(st.number_input("Test digit index", 0, len(test) - 1, 0, key="typ_vae_idx"))
+    query.sync(idx=i)
     x = test.float_images([i])
     with torch.inference_mode():
         mu, logvar = model.encode_dist(x)
@@ -198,15 +218,18 @@ def vae() -> None:
                       yaxis_title="z2", title=f"q(z|x) of test digit #{i}: mu = "
                       f"({m0[0]:.2f}, {m0[1]:.2f}), sigma = ({s0[0]:.2f}, {s0[1]:.2f})")
     c1, c2 = st.columns([1.6, 1])
-    c1.plotly_chart(fig, key="typ_vae_plane")
+    c1.plotly_chart(fig, key="typ_vae_plane")  # its modebar offers "Download plot as png"
+    share.download_buttons(fig, f"vae-posterior-of-test-digit-{i}", "typ_vae_plane_dl", where=c1)
     with c2:
         widgets.image_row([x[0]], [f"input #{i}"], scale=4)
         st.caption("Decodes of the 12 samples z = mu + sigma * eps (crosses):")
         widgets.image_row(list(samples), scale=2)
     kl = loaders.zoo_test_kl("vae_k20")
-    st.plotly_chart(charts.bars(kl, title=f"vae_k20: mean KL per latent dimension over the test set "
-                                          f"({int((kl > 0.01).sum())} of {len(kl)} active, KL > 0.01 nats)",
-                                xlabel="latent dimension", ylabel="KL (nats)"), key="typ_vae_kl")
+    kl_fig = charts.bars(kl, title=f"vae_k20: mean KL per latent dimension over the test set "
+                                   f"({int((kl > 0.01).sum())} of {len(kl)} active, KL > 0.01 nats)",
+                         xlabel="latent dimension", ylabel="KL (nats)")
+    st.plotly_chart(kl_fig, key="typ_vae_kl")  # its modebar offers "Download plot as png"
+    share.download_buttons(kl_fig, "vae-k20-kl-per-dimension", "typ_vae_kl_dl")
 
 
 # conditional VAE
@@ -218,7 +241,9 @@ def cvae() -> None:
                 "it with every other label:")
     model, _ = loaders.zoo_model("cvae")
     test = loaders.mnist_split("test")
+    query.qp_int("idx", 0, len(test) - 1, 0, key="typ_cvae_idx")
     i = int(st.number_input("Test digit index", 0, len(test) - 1, 0, key="typ_cvae_idx"))
+    query.sync(idx=i)
     x, y = test.float_images([i]), test.labels[i:i + 1]
     with torch.inference_mode():
         z = model.encode(x, y)
@@ -234,7 +259,7 @@ def sequence() -> None:
              r"\quad \mathcal{L} = \tfrac{1}{TC}\sum_{t,c}(x_{tc}-\hat x_{tc})^2")
     st.markdown("A recurrent encoder reads a window of sensor signals into one code; a recurrent "
                 "decoder unrolls it back. Trained on normal behaviour only, it flags faults:")
-    anomaly_view.sensor_demo("typ_seq")
+    anomaly_view.sensor_demo("typ_seq", link=True)
 
 
 # PCA
@@ -244,7 +269,9 @@ def pca() -> None:
              r"\quad\text{(a linear autoencoder with tied weights)}")
     st.markdown("A linear autoencoder trained with squared error learns the same subspace as "
                 "PCA (Baldi & Hornik, 1989); the nonlinear AE at the same k can do better.")
-    k = st.select_slider("Code size k", [2, 4, 8, 16, 32, 64], value=8, key="typ_pca_k")
+    query.qp_choice("k", PCA_KS, 8, key="typ_pca_k")
+    k = st.select_slider("Code size k", PCA_KS, value=8, key="typ_pca_k")
+    query.sync(k=k)
     x = _x(8)
     model, _ = loaders.zoo_model(f"ae_k{k}")
     p = loaders.pca()
@@ -259,6 +286,10 @@ def pca() -> None:
     widgets.image_row(list(rec_pca), scale=3)
     widgets.image_row(list(rec_ae), scale=3)
 
+
+LINKS = {"overcomplete": "Undercomplete vs overcomplete", "sparse": "Sparse",  # URL text: view
+         "contractive": "Contractive", "stacked": "Stacked", "vae": "Variational (VAE)",
+         "cvae": "Conditional VAE", "sequence": "Sequence (LSTM)", "pca": "PCA = linear autoencoder"}
 
 VIEWS = {
     "Undercomplete vs overcomplete": overcomplete,

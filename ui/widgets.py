@@ -9,7 +9,9 @@ import torch
 
 from aecore.errors import AecoreError
 
-from . import catalog
+from . import catalog, query
+
+DIGIT_MODES = {"class": "By class", "index": "By index", "random": "Random"}  # URL text: radio option
 
 
 def to_uint8(img: torch.Tensor | np.ndarray, scale: int = 4) -> np.ndarray:
@@ -57,15 +59,29 @@ def load_or_stop(key: str | None):
 
 
 def digit_indices(key: str, n_default: int = 8, labels: torch.Tensor | None = None) -> list[int]:
-    """Choose test digits by class, by index or at random; returns test-set indices."""
-    mode = st.radio("Digits", ["By class", "By index", "Random"], horizontal=True, key=f"{key}_mode")
+    """Choose test digits by class, by index or at random; returns test-set indices. The choice
+    is kept in the URL: ``digits=class&n=8&class=3``, ``digits=index&n=8&first=100`` or
+    ``digits=random&n=8&seed=5``."""
+    query.qp_choice("digits", DIGIT_MODES, st.session_state.get(f"{key}_mode", "By class"),
+                    key=f"{key}_mode")
+    mode = st.radio("Digits", list(DIGIT_MODES.values()), horizontal=True, key=f"{key}_mode")
+    query.qp_int("n", 1, 16, n_default, key=f"{key}_n")
     n = st.slider("How many", 1, 16, n_default, key=f"{key}_n")
+    query.sync(digits=next(t for t, m in DIGIT_MODES.items() if m == mode), n=n)
     if mode == "By class" and labels is not None:
+        query.qp_choice("class", list(range(10)), 0, key=f"{key}_class")
         d = st.selectbox("Digit class", list(range(10)), key=f"{key}_class")
+        query.sync(**{"class": d})
         return torch.nonzero(labels == d).flatten()[:n].tolist()
     if mode == "By index":
+        query.qp_int("first", 0, 10_000 - n, 0, key=f"{key}_index")
+        if st.session_state.get(f"{key}_index", 0) > 10_000 - n:  # more digits than fit after it
+            st.session_state[f"{key}_index"] = 10_000 - n
         start = st.number_input("First test index", 0, 10_000 - n, 0, step=1, key=f"{key}_index")
+        query.sync(first=int(start))
         return list(range(int(start), int(start) + n))
+    query.qp_int("seed", 0, 1_000_000, 0, key=f"{key}_seed")
     seed = st.number_input("Seed", 0, 1_000_000, 0, step=1, key=f"{key}_seed")
+    query.sync(seed=int(seed))
     g = torch.Generator().manual_seed(int(seed))
     return torch.randperm(10_000, generator=g)[:n].tolist()

@@ -15,13 +15,15 @@ from aecore.config import AEConfig, TrainConfig
 from aecore.errors import AecoreError
 from aecore.jobs import get_manager
 from ui import anomaly_view as view
-from ui import catalog, image_input, loaders, widgets
+from ui import catalog, image_input, loaders, query, widgets
 
 N_NORMAL = 2000    # test digits scored as the normal group (OOD mode)
 N_PER_KIND = 100   # generated images per out-of-distribution kind
 N_ONE_CLASS = 3000  # first test digits scored in the one-class mode (~300 normal, ~2,700 not)
 N_GALLERY = 8
 JOBS_KEY = "ano_jobs"  # {digit: Job} of this session's one-class trainings
+MODES = {"all": "All digits (vs. out-of-distribution inputs)",  # URL text: radio option
+         "one": "One digit (one-class MNIST)"}
 
 
 def takes_images(card: dict) -> bool:
@@ -64,7 +66,9 @@ def one_class_model(digit: int):
     None while it trains (a fragment polls and reruns the page when it finishes)."""
     job = st.session_state.get(JOBS_KEY, {}).get(digit)
     c1, c2 = st.columns([1, 2])
+    query.qp_int("epochs", 1, 10, 3, key="ano_epochs")
     epochs = c1.slider("Epochs", 1, 10, 3, key="ano_epochs")
+    query.sync(epochs=epochs)
     busy = job is not None and not job.finished
     label = "Retrain" if job is not None and job.model is not None else "Train the detector"
     if c2.button(f"{label} on the {len(loaders.mnist_split('train').labels.eq(digit).nonzero()):,} "
@@ -125,16 +129,19 @@ st.latex(r"\text{score}(x) = \frac{1}{784}\lVert x - g(f(x)) \rVert^2, \qquad "
 tab_img, tab_seq = st.tabs(["Digits", "Sensor signals (sequence AE)"])
 
 with tab_img:
-    mode = st.radio("What is normal?", ["All digits (vs. out-of-distribution inputs)",
-                                        "One digit (one-class MNIST)"],
-                    horizontal=True, key="ano_mode")
+    query.qp_choice("mode", MODES, MODES["all"], key="ano_mode")  # a link may set the mode,
+    mode = st.radio("What is normal?", list(MODES.values()), horizontal=True, key="ano_mode")
+    query.sync(mode=next(t for t, m in MODES.items() if m == mode))
     res, model = None, None
-    if mode.startswith("All"):
+    if mode == MODES["all"]:
+        query.qp_model("model", "ano_model", takes_images, "zoo:ae_k32")  # the model, the kinds,
         key = widgets.model_picker("Model of normal digits", "ano_model", takes_images,
                                    default="zoo:ae_k32")
         model, _ = widgets.load_or_stop(key)
+        query.qp_choices("kinds", an.OOD_KINDS, an.OOD_KINDS, key="ano_kinds")  # the digit...
         kinds = st.multiselect("Anomalies", list(an.OOD_KINDS), default=list(an.OOD_KINDS),
                                key="ano_kinds")
+        query.sync(model=key, kinds=kinds)
         if not kinds:
             st.warning("Choose at least one kind of out-of-distribution input.")
         else:
@@ -142,7 +149,9 @@ with tab_img:
                        f"{N_PER_KIND} generated images of each kind.")
             res = ood_scores(key, id(model), tuple(kinds), model)
     else:
+        query.qp_choice("normal", list(range(10)), 0, key="ano_digit")
         digit = int(st.selectbox("Normal digit", list(range(10)), key="ano_digit"))
+        query.sync(normal=digit)
         job = one_class_model(digit)
         if job is not None:
             model = job.model
@@ -154,13 +163,13 @@ with tab_img:
     if res is not None:
         scores, is_anom = res["scores"], res["is_anom"]
         default = an.quantile_threshold(scores[~is_anom], 0.95)
-        thr = view.threshold_panel("ano_thr", scores, is_anom, default)
+        thr = view.threshold_panel("ano_thr", scores, is_anom, default, param="thr")
         order = np.argsort(scores)
         gallery("Most anomalous", order[::-1][:N_GALLERY], res, model, thr)
         gallery("Least anomalous", order[:N_GALLERY], res, model, thr)
 
         st.subheader("Score your own image")
-        digit_in = image_input.digit_input("ano_in", label="Image to score")
+        digit_in = image_input.digit_input("ano_in", label="Image to score", link=True)
         if digit_in is not None:
             rec, err = an.error_maps(model, digit_in.image)
             s = float(err.square().mean())
@@ -177,4 +186,4 @@ with tab_seq:
     st.markdown("A sequence autoencoder (LSTM encoder and decoder) was trained on windows of "
                 "normal machine-sensor signals. Slid over a new series, it rebuilds normal "
                 "stretches well; spikes, drifts and stuck sensors leave a large error.")
-    view.sensor_demo("ano_seq")
+    view.sensor_demo("ano_seq", link=True)

@@ -81,7 +81,7 @@ st.latex(r"\mathcal{L}_{\text{DAE}} = \big\lVert x - g(f(\tilde x)) \big\rVert^2
 
 left, right = st.columns([1, 1.2], gap="large")
 with left:
-    digit = image_input.digit_input("den_in")
+    digit = image_input.digit_input("den_in", link=True)  # a link may pick the test digit
 with right:
     c1, c2 = st.columns([2, 1])
     query.qp_choice("noise", KINDS, KINDS[0], key="den_kind")  # a link may set kind, seed, level
@@ -95,18 +95,22 @@ with right:
     query.qp_float("level", 0.0, top, DEFAULT_LEVEL[kind], key=f"den_level_{kind}")
     level = st.slider(f"Strength: {UNIT[kind]}", 0.0, top, DEFAULT_LEVEL[kind], step=top / 40,
                       key=f"den_level_{kind}")  # one slider per kind: each keeps its own range
+    query.qp_model("plain", "den_plain", takes_images, "zoo:ae_k32")  # and both models
     plain_key = widgets.model_picker("Plain autoencoder", "den_plain", takes_images,
                                      default="zoo:ae_k32")
+    query.qp_choice("any", [False, True], False, key="den_any")
     any_model = (bool(st.session_state.get("den_any", False)) if presenter.active() else
                  st.checkbox("Offer every image model as the denoiser", key="den_any",
                              help="By default only models whose card says they were trained on "
                                   "noisy inputs."))
     dae_filter = (takes_images if any_model or not catalog.entries(trained_on_noise)
                   else trained_on_noise)
+    query.qp_model("dae", "den_dae", dae_filter, "zoo:dae_conv")
     dae_key = widgets.model_picker("Denoising autoencoder", "den_dae", dae_filter,
                                    default="zoo:dae_conv")
 
-query.sync(noise=kind, level=level, seed=seed)
+query.sync(noise=kind, level=level, seed=seed, plain=plain_key, dae=dae_key,
+           any=True if any_model else None)
 plain, _ = widgets.load_or_stop(plain_key)
 dae, _ = widgets.load_or_stop(dae_key)
 k = min(plain.latent_dim, 784)  # PCA cannot have more components than pixels

@@ -13,6 +13,8 @@ from ui import catalog, loaders, query, widgets
 SEED_MAX = 1_000_000
 COUNTS = list(range(4, 65, 4))  # the sample-count slider's stops
 UNUSED_KL = 0.05  # nats: a dimension whose posterior barely leaves the prior carries no information
+BASES = {"zero": "Zero (the prior's centre)", "digit": "The code of a test digit"}  # URL: option
+WALK_STEPS = list(range(5, 16, 2))  # the traversal's step-count slider's stops
 
 
 def _is_vae(card: dict) -> bool:
@@ -140,18 +142,25 @@ st.subheader("Walk along one latent dimension")
 k = model.latent_dim
 kl = _kl_dims(key, model)  # (k,)
 c1, c2, c3 = st.columns([1.2, 2, 1])
+order = np.argsort(-kl).tolist()
+query.qp_choice("dim", order, order[0], key=f"gen_trav_dim_{key}")  # a link may set the walk
+query.qp_choice("base", BASES, BASES["zero"], key="gen_trav_base")
+query.qp_choice("steps", WALK_STEPS, 11, key="gen_trav_steps")
 dim = int(c1.selectbox(
-    "Dimension, most used first", np.argsort(-kl).tolist(), key=f"gen_trav_dim_{key}",
+    "Dimension, most used first", order, key=f"gen_trav_dim_{key}",
     format_func=lambda d: f"z{d}: KL {kl[d]:.2f}" + (" (unused)" if kl[d] < UNUSED_KL else ""),
     help="KL of each dimension averaged over test digits: near 0, the model ignores that "
          "dimension and moving along it changes nothing"))
-base = c2.radio("The other dimensions", ["Zero (the prior's centre)", "The code of a test digit"],
-                horizontal=True, key="gen_trav_base")
-steps = c3.slider("Steps", 5, 15, 11, step=2, key="gen_trav_steps")
+base = c2.radio("The other dimensions", list(BASES.values()), horizontal=True,
+                key="gen_trav_base")
+steps = c3.slider("Steps", WALK_STEPS[0], WALK_STEPS[-1], 11, step=2, key="gen_trav_steps")
+query.sync(dim=dim, base=next(t for t, b in BASES.items() if b == base), steps=steps)
 z0 = torch.zeros(k)
-if base.startswith("The code"):
+if base == BASES["digit"]:
     test = loaders.mnist_split("test")
+    query.qp_int("idx", 0, len(test) - 1, 0, key="gen_trav_idx")
     idx = int(st.number_input("Test digit #", 0, len(test) - 1, 0, step=1, key="gen_trav_idx"))
+    query.sync(idx=idx)
     x = test.float_images([idx])
     with torch.inference_mode():
         z0 = model.encode(x)[0]

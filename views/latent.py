@@ -49,7 +49,9 @@ def manifold(model_key: str, lo: np.ndarray, hi: np.ndarray) -> None:
     m, _ = widgets.load_or_stop(model_key)
     st.subheader("The decoded manifold")
     c1, c2, c3 = st.columns(3)
+    query.qp_int("grid", 5, 25, 15, key="lat_grid_n")  # a link may set the grid size
     n = c1.slider("Grid size n (n x n digits)", 5, 25, 15, key="lat_grid_n")
+    query.sync(grid=n)
     wide = np.maximum(hi - lo, 1e-3)
     bounds = [(round(float(lo[i] - wide[i] / 2), 2), round(float(hi[i] + wide[i] / 2), 2))
               for i in range(2)]
@@ -116,7 +118,7 @@ map_area = st.container()  # filled after the digit input below, which the map m
 st.subheader("Your own digit on the map")
 c_in, c_out = st.columns([2, 1])
 with c_in:
-    digit = image_input.digit_input("lat_in", label="Your digit")
+    digit = image_input.digit_input("lat_in", label="Your digit", link=True)
 yours = None
 if digit is not None:
     with torch.inference_mode():
@@ -133,10 +135,14 @@ with map_area:
     c_map, c_dec = st.columns([3, 1.5])
     with c_map:
         # outside the decoder fragment: re-sending 10,000 points on every slider step is slow
-        st.plotly_chart(latent_view.latent_map(codes, labels, np.array(lo_r), np.array(hi_r),
-                                               yours=yours),
-                        key=chart_key, on_select="rerun", selection_mode="points",
-                        config={"displayModeBar": False, "scrollZoom": False})
+        fig = latent_view.latent_map(codes, labels, np.array(lo_r), np.array(hi_r), yours=yours)
+        # a modebar with the camera button only: zoom or pan would fight click-to-decode
+        st.plotly_chart(fig, key=chart_key, on_select="rerun", selection_mode="points",
+                        config={"modeBarButtons": [["toImage"]], "displaylogo": False,
+                                "scrollZoom": False,
+                                "toImageButtonOptions": {"filename": "latent-map", "scale": 2}})
+        share.download_buttons(latent_view.without_grid(fig), f"latent-map-{key.partition(':')[2]}",
+                               "lat_map_dl")
     with c_dec:
         decoder(key, codes, labels, lo_r, hi_r, step)
 
@@ -144,9 +150,13 @@ manifold(key, lo, hi)
 
 st.subheader("Morph one test digit into another")
 c1, c2, c3 = st.columns(3)
+query.qp_int("from", 0, len(test) - 1, 0, key="lat_int_a")  # a link may set the morph
+query.qp_int("to", 0, len(test) - 1, 1, key="lat_int_b")
+query.qp_int("steps", 5, 16, 10, key="lat_int_steps")
 i0 = int(c1.number_input("From test digit #", 0, len(test) - 1, 0, step=1, key="lat_int_a"))
 i1 = int(c2.number_input("To test digit #", 0, len(test) - 1, 1, step=1, key="lat_int_b"))
 steps = c3.slider("Steps", 5, 16, 10, key="lat_int_steps")
+query.sync(**{"from": i0, "to": i1, "steps": steps})
 x0, x1 = test.float_images([i0]), test.float_images([i1])
 path_z = interpolate_latent(model, x0, x1, steps)
 path_x = interpolate_pixels(x0, x1, steps)

@@ -66,10 +66,12 @@ st.caption(f"In bytes the float32 code is {recon_view.size_text(PIXELS, FLOAT_BY
 st.subheader("The code of one digit")
 c_pick, c_bar = st.columns([1, 3], vertical_alignment="center")
 with c_pick:
+    query.qp_choice("code", idx, idx[0], key="rec_code_digit")  # a link may pick it (?code=3)
     if st.session_state.get("rec_code_digit") not in idx:
         st.session_state["rec_code_digit"] = idx[0]  # the digits shown have changed
     label = dict(zip(idx, recon_view.digit_captions(idx, test.labels)))
     pick = st.selectbox("Digit", idx, key="rec_code_digit", format_func=label.get)
+    query.sync(code=pick)
     pos = idx.index(pick)
     widgets.image_row([x[pos], ae.images[pos]], ["original", "rebuilt"])
 code = recon_view.model_code(model, x[pos:pos + 1], y[pos:pos + 1])
