@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import io
 import json
+import os
 import random
 import re
 import statistics
@@ -87,19 +88,45 @@ def vm_kb(pid: int, field: str) -> int:
     return 0
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def machine_busy_s() -> float:
+    """CPU seconds all cores of the machine spent busy (not idle or iowait) since boot."""
+    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / TICK
+
+
 class MemoryWatch(threading.Thread):
-    """Samples the server's memory: peak VmHWM (high-water mark) and the last VmRSS, in MB."""
+    """Samples the server's memory: peak VmHWM (high-water mark) and the last VmRSS, in MB; and
+    the CPU seconds the server used beside what the whole machine used (the browsers driving it
+    share the same cores)."""
 
     def __init__(self, port: int) -> None:
         super().__init__(daemon=True)
         self.port, self.peak_mb, self.rss_mb, self.stop = port, 0.0, 0.0, threading.Event()
+        self.server_cpu_s, self.machine_cpu_s = 0.0, 0.0
 
     def run(self) -> None:
+        busy0, cpu0 = machine_busy_s(), None
         while not self.stop.is_set():
             pids = server_pids(self.port)
             if pids:
                 self.peak_mb = max(self.peak_mb, sum(vm_kb(p, "VmHWM") for p in pids) / 1024)
                 self.rss_mb = sum(vm_kb(p, "VmRSS") for p in pids) / 1024
+                used = sum(cpu_s(p) for p in pids)
+                cpu0 = used if cpu0 is None else cpu0
+                self.server_cpu_s = max(self.server_cpu_s, used - cpu0)
+            self.machine_cpu_s = machine_busy_s() - busy0
             self.stop.wait(0.5)
 
 
@@ -131,6 +158,19 @@ async def open_denoise(page, base: str) -> None:
     await page.goto(f"{base}/denoise")
     await page.get_by_test_id("stSlider").first.wait_for()
     await idle(page)
+
+
+async def reopen(page, base: str, stats: Stats, who: str, tries: int = 3) -> bool:
+    """Open the Denoise page, trying again after a timeout (twenty pages loading at once on two
+    cores can take longer than one timeout); False, with the errors noted, when it never opened."""
+    for _ in range(tries):
+        try:
+            await open_denoise(page, base)
+            return True
+        except Exception as exc:  # a timeout while the machine is saturated
+            stats.errors.append(f"{who}: opening the page: {type(exc).__name__}: "
+                                f"{str(exc).splitlines()[0][:120]}")
+    return False
 
 
 async def move_slider(page, stats: Stats, rnd: random.Random) -> None:
@@ -181,8 +221,10 @@ async def user(browser, base: str, i: int, seconds: float, ready: asyncio.Barrie
     page.set_default_timeout(60_000)
     page.on("pageerror", lambda e: stats.errors.append(f"session {i}: page error {e}"))
     try:
-        await open_denoise(page, base)
+        opened = await reopen(page, base, stats, f"session {i}")
         await ready.wait()  # the clock starts once every session has its page (loading is slow)
+        if not opened:
+            return
         deadline = time.monotonic() + seconds
         n = 0
         while time.monotonic() < deadline:
@@ -197,7 +239,8 @@ async def user(browser, base: str, i: int, seconds: float, ready: asyncio.Barrie
             except Exception as exc:  # a timeout: note it, start over on a fresh page
                 stats.errors.append(f"session {i}: {what}: {type(exc).__name__}: "
                                     f"{str(exc).splitlines()[0][:120]}")
-                await open_denoise(page, base)
+                if not await reopen(page, base, stats, f"session {i}"):
+                    return
             await check_exceptions(page, stats, what)
             n += 1
     finally:
@@ -302,6 +345,8 @@ def main(argv: list[str] | None = None) -> int:
         "trainings_started": stats.trainings_started, "trainings_done": stats.trainings_done,
         "queue_positions_shown": sorted(stats.queue_positions),
         "peak_rss_mb": round(watch.peak_mb, 1), "end_rss_mb": round(watch.rss_mb, 1),
+        "server_cpu_s": round(watch.server_cpu_s, 1), "machine_cpu_s": round(watch.machine_cpu_s, 1),
+        "cores": os.cpu_count(),
     }
     print(f"{args.sessions} sessions for {args.seconds:g} s ({wall:.0f} s wall), "
           f"{args.trainings} training(s)")
@@ -312,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  trainings completed: {stats.trainings_done}/{stats.trainings_started}; queue "
           f"positions shown: {sorted(stats.queue_positions) or 'none'}")
     print(f"  server peak memory (VmHWM): {watch.peak_mb:.0f} MB, at the end {watch.rss_mb:.0f} MB")
+    print(f"  CPU: the server used {watch.server_cpu_s:.0f} s of the {watch.machine_cpu_s:.0f} busy "
+          f"CPU seconds of this machine's {os.cpu_count()} cores (the rest: the browsers)")
     for e in stats.errors[:10]:
         print(f"  ! {e}")
     print(json.dumps(result))
