@@ -177,7 +177,7 @@ async def move_slider(page, stats: Stats, rnd: random.Random) -> None:
     before = LEVEL_RE.search(page.url)
     thumb = page.get_by_test_id("stSlider").get_by_role("slider").first
     await thumb.focus()
-    value = float(await thumb.get_attribute("aria-valuenow") or 0)
+    value = float(await thumb.input_value() or 0)  # the thumb is an <input type="range">
     key = "ArrowLeft" if value > 0.6 or (value > 0 and rnd.random() < 0.4) else "ArrowRight"
     t0 = time.perf_counter()
     await thumb.press(key)
