@@ -5,9 +5,11 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from aecore.errors import ConfigError
-from aecore.losses import kl_normal, kl_per_dim, kl_sparsity, l1_activity, recon_loss
+from aecore.losses import (bce_with_logits_sum, kl_normal, kl_per_dim, kl_sparsity, l1_activity,
+                           recon_loss)
 from aecore.noise import KINDS, add_noise
 
 
@@ -76,3 +78,24 @@ def test_mixed_noise_and_bad_levels():
         add_noise(x, "gaussian", 5.0)
     with pytest.raises(ConfigError):
         add_noise(x, "thermal", 0.1)
+
+
+def test_fast_bce_gives_torchs_values_and_gradients_even_at_extreme_logits():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.cat([torch.randn(6, 784, generator=g) * 8,
+                        torch.tensor([[-200.0, -30.0, -1e-4, 0.0, 1e-4, 30.0, 200.0] * 112])])
+    target = torch.rand(7, 784, generator=g)
+    target[0, :100] = 0.0  # binarised pixels too
+    target[1, :100] = 1.0
+    ours_x = logits.clone().requires_grad_(True)
+    ours_y = target.clone().requires_grad_(True)
+    ref_x = logits.clone().requires_grad_(True)
+    ref_y = target.clone().requires_grad_(True)
+    ours = bce_with_logits_sum(ours_x, ours_y)
+    ref = F.binary_cross_entropy_with_logits(ref_x, ref_y, reduction="sum")
+    assert ours.item() == pytest.approx(ref.item(), rel=1e-5)
+    (ours * 0.5).backward()
+    (ref * 0.5).backward()
+    assert torch.allclose(ours_x.grad, ref_x.grad, atol=1e-6)
+    assert torch.allclose(ours_y.grad, ref_y.grad, atol=1e-5)  # a target may carry gradients too
+    assert torch.isfinite(ours_x.grad).all()
