@@ -51,6 +51,7 @@ def recon_loss(logits: torch.Tensor, target: torch.Tensor, kind: str = "bce", *,
     over every element; with ``per_image_sum`` the sum over pixels averaged over the batch, the
     convention of Kingma & Welling and pytorch/examples' VAE.
     """
+    logits = logits.float()  # under bf16 autocast the decoder's logits are bf16: sum in fp32
     if kind == "bce":
         total = bce_with_logits_sum(logits, target)  # one scalar: no (B, ...) tensor of losses
         return total / logits.shape[0] if per_image_sum else total / logits.numel()
@@ -74,17 +75,19 @@ def kl_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     Closed form from Kingma & Welling (2014), appendix B:
     -1/2 * sum(1 + log sigma^2 - mu^2 - sigma^2).
     """
+    mu, logvar = mu.float(), logvar.float()  # fp32 also under bf16 autocast
     return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(dim=1)
 
 
 def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """Mean KL per latent dimension over a batch, (k,): near 0 marks an inactive unit."""
+    mu, logvar = mu.float(), logvar.float()
     return (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).mean(dim=0)
 
 
 def l1_activity(h: torch.Tensor) -> torch.Tensor:
     """L1 activity penalty: mean |h| over batch and units (scalar)."""
-    return h.abs().mean()
+    return h.float().abs().mean()
 
 
 def kl_sparsity(h: torch.Tensor, rho: float) -> torch.Tensor:
@@ -92,6 +95,6 @@ def kl_sparsity(h: torch.Tensor, rho: float) -> torch.Tensor:
 
     From Ng's CS294A sparse autoencoder notes; ``h`` must lie in (0, 1) (sigmoid units).
     """
-    rho_hat = h.mean(dim=0).clamp(1e-6, 1 - 1e-6)  # (k,)
+    rho_hat = h.float().mean(dim=0).clamp(1e-6, 1 - 1e-6)  # (k,)
     return (rho * torch.log(rho / rho_hat)
             + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))).sum()

@@ -13,6 +13,7 @@ from typing import Any
 
 from .config import (AEConfig, ContractiveAEConfig, ConvAEConfig, CVAEConfig, SparseAEConfig,
                      StackedAEConfig, TrainConfig, VAEConfig)
+from .device import bf16_fast
 from .errors import ConfigError
 from .noise import MAX_LEVEL
 from .presets import Preset
@@ -51,7 +52,8 @@ DEFAULTS: dict[str, Any] = dict(
     latent_dim=32, hidden=(256, 128), activation="relu", loss="bce", base="dense",
     noise="gaussian", noise_level=0.5, sparsity_weight=1e-3, rho=0.05, contraction_weight=1e-2,
     beta=1.0, pretrain_epochs=1, epochs=5, batch_size=128, lr=1e-3, subset=10_000, seed=0,
-    schedule="cosine")
+    # the Train page trains on the CPU (aecore.jobs): bf16 autocast where its matmuls are faster
+    schedule="cosine", precision="bf16" if bf16_fast("cpu") else "fp32")
 
 
 def max_noise_level(noise: str) -> float:
@@ -105,7 +107,8 @@ def make_configs(type_name: str, **settings: Any) -> tuple[Any, TrainConfig]:
         model_cfg = StackedAEConfig(**common, pretrain_epochs=s["pretrain_epochs"])
     train_cfg = TrainConfig(epochs=s["epochs"], batch_size=s["batch_size"], lr=s["lr"],
                             loss=s["loss"], schedule=s["schedule"], noise=noise,
-                            noise_level=float(level), subset=s["subset"], seed=s["seed"])
+                            noise_level=float(level), subset=s["subset"], seed=s["seed"],
+                            precision=s["precision"])
     return model_cfg, train_cfg
 
 
@@ -127,7 +130,8 @@ def preset_settings(preset: Preset) -> tuple[str, dict[str, Any]]:
     type_name = type_of(m, t)
     s: dict[str, Any] = dict(latent_dim=m.latent_dim, hidden=tuple(m.hidden), activation=m.activation,
                              loss=t.loss, epochs=t.epochs, batch_size=t.batch_size, lr=t.lr,
-                             subset=t.subset, seed=t.seed, schedule=t.schedule)
+                             subset=t.subset, seed=t.seed, schedule=t.schedule,
+                             precision=t.precision)
     if type_name == "denoising":
         s.update(base=type(m).kind, noise=t.noise, noise_level=t.noise_level)
     if type_name.startswith("sparse"):

@@ -184,6 +184,7 @@ def _train_loop(model: Autoencoder, cfg: TrainConfig, data: TrainData | None,
         raise ConfigError("no training data: the subset is empty")
     gen = torch.Generator(device=dev).manual_seed(cfg.seed)
     model.to(dev).train()
+    bf16 = cfg.precision == "bf16"
 
     # phases: (name, epochs, parameters, loss(x_in, x, y) -> (loss, parts))
     def full_loss(x_in, x, y):
@@ -222,7 +223,8 @@ def _train_loop(model: Autoencoder, cfg: TrainConfig, data: TrainData | None,
                 x_in = add_noise(x, cfg.noise, cfg.noise_level, gen) if cfg.noise != "none" else x
                 for g in opt.param_groups:
                     g["lr"] = _lr_at(cfg, t_phase, phase_steps)
-                loss, parts = loss_fn(x_in, x, y)
+                with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+                    loss, parts = loss_fn(x_in, x, y)  # the losses themselves are fp32
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()

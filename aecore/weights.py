@@ -154,7 +154,16 @@ def model_from_bytes(data: bytes, name: str = "uploaded file", card: dict | None
             card = json.loads(meta["card"])
         except json.JSONDecodeError as exc:
             raise WeightsError(f"{name}: its embedded card is not valid JSON ({exc})") from exc
-    return _build_checked(tensors, card, name), card
+    return _build_checked(tensors, card, name), upgraded(card)
+
+
+def upgraded(card: Any) -> Any:
+    """``card`` with the training settings added since it was written, at the value they had
+    then: ``train.precision`` is "fp32" for every file saved before bf16 training existed."""
+    if isinstance(card, dict) and isinstance(card.get("train"), dict) \
+            and "precision" not in card["train"]:
+        card = {**card, "train": {**card["train"], "precision": "fp32"}}
+    return card
 
 
 def _read_metadata(data: bytes) -> dict:
@@ -220,7 +229,7 @@ def read_card(path: str | Path) -> dict:
     """The JSON card beside a weight file (no weights are read)."""
     p = _paths(path)[1]
     try:
-        return json.loads(p.read_text())
+        return upgraded(json.loads(p.read_text()))
     except FileNotFoundError as exc:
         raise WeightsError(f"{p}: card not found") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

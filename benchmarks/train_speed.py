@@ -4,10 +4,12 @@ The model is the 784-400-20 VAE of pytorch/examples (BCE summed over pixels + KL
 Adam 1e-3). The reference loop is written in the examples' style: a per-sample Dataset that
 builds a PIL image and converts it to a tensor (as torchvision's MNIST + ToTensor do), a
 DataLoader, sigmoid outputs and plain BCE. Ours: aecore.train.train (preloaded uint8 tensor
-sliced by a permutation, fused Adam, BCE with logits, denormals flushed).
+sliced by a permutation, fused Adam, BCE with logits, denormals flushed), with the precision
+the Train page picks on this machine: bf16 autocast where the CPU has AVX-512 BF16 or AMX, else
+fp32 (``--precision`` overrides). Where that is bf16, the fp32 loop is timed too (``ours_fp32_s``).
 
 Prints seconds per epoch for each, their ratio and each one's test loss, then one line of JSON:
-{"ours_s", "reference_s", "speedup", "ours_test_loss", "reference_test_loss", ...}.
+{"ours_s", "reference_s", "speedup", "ours_test_loss", "reference_test_loss", "precision", ...}.
 Bar (issue 2): speedup >= 2.5 at the same test loss (within 1%).
 """
 from __future__ import annotations
@@ -28,6 +30,7 @@ from torch.utils.data import DataLoader, Dataset
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aecore.config import TrainConfig, VAEConfig  # noqa: E402
 from aecore.data import load_split  # noqa: E402
+from aecore.device import bf16_fast  # noqa: E402
 from aecore.evaluate import vae_test_loss  # noqa: E402
 from aecore.models import build_model  # noqa: E402
 from aecore.train import train  # noqa: E402
@@ -114,7 +117,11 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=3, help="epochs per loop (fresh model each); median")
     ap.add_argument("--subset", type=int, default=0, help="train on the first n images (smoke runs)")
+    ap.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                    help="our loop's precision; auto: the Train page's choice on this machine")
     args = ap.parse_args()
+    precision = args.precision if args.precision != "auto" else (
+        "bf16" if bf16_fast("cpu") else "fp32")
     torch.set_num_threads(args.threads)
 
     t = time.perf_counter()  # issue 2: reading both bundled splits (gzip + checksum) under 1 s
@@ -136,16 +143,20 @@ def main() -> None:
           TrainConfig(**{**cfg.__dict__, "subset": 2048}), data=data, device="cpu")
     reference_epoch(MNISTLike(images[:2048], labels[:2048]), seed=0)
 
-    ours_s, ref_s, ours_loss, ref_loss = [], [], [], []
+    ours_s, ref_s, ours_loss, ref_loss, fp32_s, fp32_loss = [], [], [], [], [], []
     for r in range(args.rounds):  # interleaved, so both see the same machine load
-        model = build_model(VAEConfig(latent_dim=20, hidden=(400,)), seed=r)
-        hist = train(model, TrainConfig(**{**cfg.__dict__, "seed": r}), data=data, device="cpu")
-        ours_s.append(hist.seconds)
-        ours_loss.append(vae_test_loss(model, x_test, seed=r))
+        for prec in dict.fromkeys((precision, "fp32")):  # ours, then fp32 too if ours is bf16
+            model = build_model(VAEConfig(latent_dim=20, hidden=(400,)), seed=r)
+            hist = train(model, TrainConfig(**{**cfg.__dict__, "seed": r, "precision": prec}),
+                         data=data, device="cpu")
+            secs, loss = (ours_s, ours_loss) if prec == precision else (fp32_s, fp32_loss)
+            secs.append(hist.seconds)
+            loss.append(vae_test_loss(model, x_test, seed=r))
         ref_model, secs = reference_epoch(ref_train, seed=r)
         ref_s.append(secs)
         ref_loss.append(reference_test_loss(ref_model, ref_test, seed=r))
-        print(f"round {r + 1}: ours {ours_s[-1]:.2f} s (test loss {ours_loss[-1]:.2f}), "
+        also = f", ours in fp32 {fp32_s[-1]:.2f} s ({fp32_loss[-1]:.2f})" if fp32_s else ""
+        print(f"round {r + 1}: ours ({precision}) {ours_s[-1]:.2f} s (test loss {ours_loss[-1]:.2f}){also}, "
               f"reference {ref_s[-1]:.2f} s (test loss {ref_loss[-1]:.2f})", flush=True)
 
     med = lambda v: float(np.median(v))  # noqa: E731
@@ -154,7 +165,10 @@ def main() -> None:
            "ours_test_loss": round(med(ours_loss), 2), "reference_test_loss": round(med(ref_loss), 2),
            "loss_diff_pct": round(100 * (med(ours_loss) - med(ref_loss)) / med(ref_loss), 2),
            "threads": args.threads, "rounds": args.rounds, "train_images": n,
-           "mnist_load_s": round(mnist_load_s, 3)}
+           "mnist_load_s": round(mnist_load_s, 3), "precision": precision}
+    if fp32_s:
+        res.update(ours_fp32_s=round(med(fp32_s), 3), ours_fp32_test_loss=round(med(fp32_loss), 2),
+                   speedup_fp32=round(med(ref_s) / med(fp32_s), 2))
     print(f"ours {res['ours_s']} s/epoch, reference {res['reference_s']} s/epoch: "
           f"{res['speedup']}x faster; test loss {res['ours_test_loss']} vs {res['reference_test_loss']}")
     print(json.dumps(res))

@@ -2,6 +2,8 @@
 save/load round trip with identical outputs."""
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -67,6 +69,22 @@ def test_short_training_lowers_the_loss(kind):
     assert after < before * 0.95, (before, after)
     assert len(hist.curve("val_loss")) == 2
     assert not m.training
+
+
+@pytest.mark.parametrize("kind", sorted(SMALL))
+def test_bf16_mixed_precision_training_lowers_the_loss_and_keeps_fp32_weights(kind):
+    # the Train page's default on CPUs with fast bf16 matmuls: every type must still learn,
+    # with finite losses, and save float32 weights
+    m = small_model(kind)
+    cfg = TrainConfig(epochs=2, batch_size=64, lr=3e-3, subset=1500, val_size=300,
+                      loss="mse" if kind == "seq" else "bce", precision="bf16")
+    data = prepare_data(m, cfg)
+    before = validation_loss(m, data, cfg)
+    hist = train(m, cfg, data=data, device="cpu")
+    after = validation_loss(m, data, cfg)
+    assert after < before * 0.95, (before, after)
+    assert all(math.isfinite(e["train_loss"]) for e in hist.epochs)
+    assert {p.dtype for p in m.parameters()} == {torch.float32}
 
 
 @pytest.mark.parametrize("kind", sorted(SMALL))

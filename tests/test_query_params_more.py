@@ -401,6 +401,19 @@ def test_generate_opens_the_linked_traversal():
     assert open_with("generate", steps="8").slider(key="gen_trav_steps").value == 11  # no stop
 
 
+def test_train_precision_follows_the_link_and_reaches_the_training_config():
+    from aecore import recipes
+    default = recipes.DEFAULTS["precision"]  # bf16 where this CPU's bf16 matmuls are faster
+    assert open_with("train").radio(key="trn_prec").value == default
+    other = "fp32" if default == "bf16" else "bf16"
+    at = open_with("train", precision=other)
+    assert at.radio(key="trn_prec").value == other and not toasts(at)
+    _, cfg = recipes.make_configs("dense", precision=other)
+    assert cfg.precision == other
+    at.radio(key="trn_prec").set_value(default).run()
+    assert at.query_params["precision"] == default
+
+
 def test_train_opens_the_linked_settings_and_drops_hidden_ones():
     at = open_with("train", type="vae", k="2", beta="4", lr="0.003", batch="64", epochs="3")
     assert at.selectbox(key="trn_type").value == "vae"

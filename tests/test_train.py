@@ -97,5 +97,7 @@ def test_bad_settings_are_refused_with_a_message():
         TrainConfig(lr=5.0)
     with pytest.raises(ConfigError, match="noise must be one of"):
         TrainConfig(noise="thermal")
+    with pytest.raises(ConfigError, match="precision must be one of"):
+        TrainConfig(precision="fp8")
     with pytest.raises(ConfigError, match="latent size"):
         AEConfig(latent_dim=-1)

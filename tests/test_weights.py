@@ -117,3 +117,14 @@ def test_nan_weights_are_refused():
         next(m.parameters()).fill_(float("nan"))
     with pytest.raises(WeightsError, match="NaN"):
         model_from_bytes(to_bytes(m, make_card(m)), "nan.safetensors")
+
+
+def test_a_file_saved_before_bf16_training_existed_reads_as_fp32(tmp_path):
+    m = build_model(AEConfig(latent_dim=2, hidden=(16,)))
+    old_train = {"epochs": 1, "batch_size": 128, "lr": 0.001, "loss": "bce"}  # no "precision"
+    path = save_model(m, tmp_path / "old", make_card(m, epochs=1, train=old_train))
+    _, card = load_model(path)
+    assert card["train"]["precision"] == "fp32"
+    assert read_card(path)["train"]["precision"] == "fp32"
+    _, card = model_from_bytes(path.read_bytes())  # an upload: the embedded card
+    assert card["train"] == {**old_train, "precision": "fp32"}
