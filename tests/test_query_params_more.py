@@ -20,6 +20,15 @@ def toasts(at) -> list[str]:
     return [t.value for t in at.toast]
 
 
+def falls_back_with_one_notice(page: str, params: dict, bad: str, check) -> None:
+    """A link with one bad value opens ``page`` without an error, ``check`` holds (the default
+    was used), and exactly one notice quotes the bad value."""
+    at = open_with(page, **params)
+    assert not at.error and check(at)
+    notes = toasts(at)
+    assert len(notes) == 1 and repr(bad) in notes[0], notes
+
+
 def captions(at) -> str:
     return " ".join(c.value for c in at.caption)
 
@@ -340,10 +349,7 @@ def test_bottleneck_opens_the_linked_random_digits():
     ({"code": "9999"}, "9999", lambda at: at.selectbox(key="rec_code_digit").value == 0),
 ], ids=["mode", "n-too-big", "first-past-the-end", "code-not-shown"])
 def test_reconstruct_bad_digit_link_falls_back_with_a_notice(params, bad, check):
-    at = open_with("reconstruct", **params)
-    assert not at.error and check(at)
-    notes = toasts(at)
-    assert len(notes) == 1 and repr(bad) in notes[0], notes
+    falls_back_with_one_notice("reconstruct", params, bad, check)
 
 
 def test_denoise_opens_the_linked_models_and_test_digit():
@@ -440,10 +446,7 @@ def test_train_opens_the_linked_settings_and_drops_hidden_ones():
      lambda at: at.slider(key="trn_beta").value == pytest.approx(1.0)),
 ], ids=["type", "k-zero", "lr-not-a-stop", "beta-negative"])
 def test_train_bad_link_value_falls_back_with_a_notice(params, bad, check):
-    at = open_with("train", **params)
-    assert not at.error and check(at)
-    notes = toasts(at)
-    assert len(notes) == 1 and repr(bad) in notes[0], notes
+    falls_back_with_one_notice("train", params, bad, check)
 
 
 def test_anomaly_opens_the_linked_state(downloads):

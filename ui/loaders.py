@@ -23,18 +23,10 @@ from aecore.zoo import load_zoo_model, zoo_cards
 @st.cache_resource(max_entries=1, show_spinner=False)
 def configure_runtime() -> int:
     """Set torch's process-wide thread count once: the training manager's share per job
-    (cores // concurrent trainings), which is also plenty for inference on 28x28 digits.
-
-    Then freeze what the imports built. Streamlit runs a full ``gc.collect(2)`` after every
-    script and fragment run (``runner.postScriptGC``); with torch and plotly imported that walks
-    some 230,000 long-lived objects, about 110 ms on this kind of CPU, in every slider step.
-    ``gc.freeze()`` moves them to the permanent generation, so that collection only walks what
-    the app made since: the cycles it is there to free are still freed.
-    """
+    (cores // concurrent trainings), which is also plenty for inference on 28x28 digits."""
     from aecore.jobs import get_manager
     threads = get_manager().threads_per_job
     torch.set_num_threads(threads)
-    freeze_imports()
     return threads
 
 
@@ -45,6 +37,12 @@ def freeze_imports() -> int:
     """Collect, then move every object alive now (modules, classes, functions of the imports)
     to the garbage collector's permanent generation, when modules were imported since the last
     time (a page's first visit imports its own); returns the number of frozen objects.
+
+    Why: Streamlit runs a full ``gc.collect(2)`` after every script and fragment run
+    (``runner.postScriptGC``); with torch and plotly imported that walks some 230,000 long-lived
+    objects, about 110 ms on this kind of CPU, in every slider step. Frozen, they are skipped, so
+    that collection only walks what the app made since: the cycles it is there to free are
+    still freed. ``app.py`` calls this after every run (a cheap ``len(sys.modules)`` check).
 
     Called at most once per new set of modules, so few objects that are not import-time ones are
     frozen (a frozen object is still freed by reference counting, only not by the cycle

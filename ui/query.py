@@ -91,6 +91,12 @@ def qp_choice(name: str, options: Sequence[Any] | Mapping[str, Any], default: An
     return _read(name, default, lambda raw: _one_of(by_text, raw), key)
 
 
+def text_of(options: Mapping[str, Any], option: Any) -> str:
+    """The URL text under which ``options`` ({URL text: option}, as given to ``qp_choice``)
+    holds ``option``: what ``sync`` should write for it."""
+    return next(t for t, o in options.items() if o == option)
+
+
 def qp_choices(name: str, options: Sequence[Any], default: Sequence[Any], *,
                key: str | None = None) -> list[Any]:
     """Several of ``options`` (a multiselect's), comma-separated in the URL (``ks=2,8,32``; empty:

@@ -67,7 +67,7 @@ def digit_indices(key: str, n_default: int = 8, labels: torch.Tensor | None = No
     mode = st.radio("Digits", list(DIGIT_MODES.values()), horizontal=True, key=f"{key}_mode")
     query.qp_int("n", 1, 16, n_default, key=f"{key}_n")
     n = st.slider("How many", 1, 16, n_default, key=f"{key}_n")
-    query.sync(digits=next(t for t, m in DIGIT_MODES.items() if m == mode), n=n)
+    query.sync(digits=query.text_of(DIGIT_MODES, mode), n=n)
     if mode == "By class" and labels is not None:
         query.qp_choice("class", list(range(10)), 0, key=f"{key}_class")
         d = st.selectbox("Digit class", list(range(10)), key=f"{key}_class")

@@ -131,7 +131,7 @@ tab_img, tab_seq = st.tabs(["Digits", "Sensor signals (sequence AE)"])
 with tab_img:
     query.qp_choice("mode", MODES, MODES["all"], key="ano_mode")  # a link may set the mode,
     mode = st.radio("What is normal?", list(MODES.values()), horizontal=True, key="ano_mode")
-    query.sync(mode=next(t for t, m in MODES.items() if m == mode))
+    query.sync(mode=query.text_of(MODES, mode))
     res, model = None, None
     if mode == MODES["all"]:
         query.qp_model("model", "ano_model", takes_images, "zoo:ae_k32")  # the model, the kinds,

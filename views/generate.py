@@ -154,7 +154,7 @@ dim = int(c1.selectbox(
 base = c2.radio("The other dimensions", list(BASES.values()), horizontal=True,
                 key="gen_trav_base")
 steps = c3.slider("Steps", WALK_STEPS[0], WALK_STEPS[-1], 11, step=2, key="gen_trav_steps")
-query.sync(dim=dim, base=next(t for t, b in BASES.items() if b == base), steps=steps)
+query.sync(dim=dim, base=query.text_of(BASES, base), steps=steps)
 z0 = torch.zeros(k)
 if base == BASES["digit"]:
     test = loaders.mnist_split("test")

@@ -13,7 +13,7 @@ st.markdown("Every autoencoder squeezes an input through a code and rebuilds it.
             "makes its effect visible on the shipped models.")
 query.qp_choice("type", types_view.LINKS, list(types_view.VIEWS)[0], key="typ_choice")  # ?type=vae
 choice = st.radio("Type", list(types_view.VIEWS), horizontal=True, key="typ_choice")
-query.sync(type=next(t for t, v in types_view.LINKS.items() if v == choice))
+query.sync(type=query.text_of(types_view.LINKS, choice))
 st.subheader(choice)
 try:
     types_view.VIEWS[choice]()
