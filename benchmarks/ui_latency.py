@@ -110,8 +110,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--moves", type=int, default=30, help="slider moves per measurement")
     ap.add_argument("--rounds", type=int, default=3, help="rounds of page switches")
-    ap.add_argument("--train-subset", type=int, default=20_000)
-    ap.add_argument("--train-epochs", type=int, default=10)  # outlasts the moves on 2 busy cores
+    # a training far longer than the moves, even on a fast machine: it is cancelled once they end
+    ap.add_argument("--train-subset", type=int, default=50_000)
+    ap.add_argument("--train-epochs", type=int, default=50)
     ap.add_argument("--quick", action="store_true", help="5 moves, 1 round: a smoke run")
     args = ap.parse_args()
     if args.quick:
@@ -139,12 +140,12 @@ def main() -> None:
         res["page_switch_ms_max"] = _ms(max(p))
         print(f"page switch: median {res['page_switch_ms_median']} ms", file=sys.stderr, flush=True)
 
-        trainer = new_page(browser)  # a second tab, its own session
-        start_training(trainer, url, args.train_subset, args.train_epochs)
-        t_train = time.perf_counter()
-        other = new_page(browser)
+        other = new_page(browser)  # a second tab, its own session, ready before the training
         open_latent(other, url)
         slider_moves(other, 1)
+        trainer = new_page(browser)  # a third tab starts the training
+        start_training(trainer, url, args.train_subset, args.train_epochs)
+        t_train = time.perf_counter()
         w = slider_moves(other, args.moves, while_=lambda: training_running(trainer))
         if not w:
             raise RuntimeError("the training ended before the slider could be timed: raise "
