@@ -14,7 +14,7 @@ import torch
 
 from .config import TrainConfig, config_to_dict, model_config_from_dict, replace, train_config_from_dict
 from .errors import AecoreError
-from .evaluate import evaluate
+from .evaluate import check_metrics, evaluate
 from .models import REGISTRY, build_model
 from .presets import TEACHING, ZOO, get_preset
 from .train import Callbacks, train
@@ -61,6 +61,7 @@ def train_recipe(name: str, model_cfg, train_cfg: TrainConfig, out_dir: Path | N
                      train_seconds=round(hist.seconds, 1), threads=torch.get_num_threads(),
                      command=command, metrics=clean_metrics(metrics))
     if out_dir is not None:
+        card["check"] = check_metrics(model)  # lets the tests confirm the card fits its weights
         save_model(model, out_dir / name, card, storage)
     return card
 

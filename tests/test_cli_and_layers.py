@@ -26,6 +26,8 @@ def test_cli_trains_a_preset_saves_it_and_evaluates_it(tmp_path):
     assert card["command"].startswith("python -m aecore train --preset quick_k2")
     rc, ev = run_cli("eval", str(tmp_path / "quick_k2.safetensors"), "--n", "500")
     assert rc == 0 and abs(ev["mse"] - res["mse"]) < 0.02
+    # the card's check block (what tests/test_zoo.py recomputes) describes the saved weights
+    assert card["check"]["n"] == 500 and abs(card["check"]["mse"] - ev["mse"]) < 1e-5
 
 
 def test_cli_reports_bad_input_as_json():
