@@ -84,7 +84,7 @@ PAGES = {
 nav = st.navigation(PAGES)
 query.begin()
 presenter.toggle()
-share_slot = st.sidebar.empty()  # filled after the page ran: its sync() calls set the URL
+share_slot = share.link_slot(nav.url_path)  # filled after the page ran: its sync() sets the URL
 try:
     nav.run()
     query.finish()  # not after st.stop() or st.rerun(): a cut-short run wrote only part of its state

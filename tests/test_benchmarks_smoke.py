@@ -53,3 +53,34 @@ def test_ui_latency_smoke():
     assert res["slider_ms_p95"] >= res["slider_ms_median"]
     assert res["moves_while_training"] >= 1
     assert res["exceptions"] == 0
+
+
+def _frame(msg, ts: float) -> dict:
+    """A DevTools ``Network.webSocketFrame*`` event carrying a binary Streamlit message."""
+    import base64
+    return {"timestamp": ts, "response": {"opcode": 2,
+                                          "payloadData": base64.b64encode(msg.SerializeToString())}}
+
+
+def test_load_server_clock_times_rerun_to_script_finished():
+    """benchmarks/load.py times the server from the rerun request leaving the browser to the
+    "script finished" message arriving; other messages and text frames do not stop the clock."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    clock = _load("load").ServerClock()
+    rerun, status, done = BackMsg(), ForwardMsg(), ForwardMsg()
+    rerun.rerun_script.query_string = "level=0.5"
+    status.session_status_changed.script_is_running = True
+    done.script_finished = ForwardMsg.FINISHED_SUCCESSFULLY
+    clock.arm()
+    clock._received(_frame(done, 9.0))  # an answer before any request is not ours
+    clock._sent(_frame(rerun, 10.0))
+    clock._sent(_frame(rerun, 10.5))  # a second request: the clock keeps the first
+    clock._received({"timestamp": 10.1, "response": {"opcode": 1, "payloadData": "ping"}})
+    clock._received(_frame(status, 10.2))
+    clock._received(_frame(done, 10.75))
+    clock._received(_frame(done, 11.0))
+    assert clock.sent == 10.0 and clock.finished == 10.75
+    clock.arm()
+    assert clock.sent is None and clock.finished is None

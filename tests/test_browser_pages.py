@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import re
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from PIL import Image, ImageDraw
@@ -49,6 +49,10 @@ def test_every_page_renders_and_answers(live_server, page):
     after = decoded(page)
     assert after["caption"] != before["caption"] and after["src"] != before["src"], (before, after)
     assert exceptions(page) == 0
+    # the move reran only the decoder's fragment; the sidebar's "Copy link" still follows it
+    z1 = parse_qs(urlparse(page.url).query)["z1"][0]
+    link = page.get_by_test_id("stSidebar").get_by_test_id("stCode").inner_text()
+    assert parse_qs(urlparse("".join(link.split())).query)["z1"][0] == z1, (link, page.url)
 
     # every page from the sidebar, in navigation order
     links = page.get_by_test_id("stSidebarNavLink")

@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import streamlit as st
 
-from . import catalog
+from . import catalog, share
 
 SEEN_KEY = "qp_seen"  # {parameter name: raw value last applied from or written to the URL}
 RUN_KEY = "qp_run"  # names sync() wrote (or removed) during the current full run
@@ -181,6 +181,7 @@ def sync(**values: Any) -> None:
         _seen()[name] = text
         if st.query_params.get(name) != text:
             st.query_params[name] = text
+    share.refresh_link()  # a fragment's rerun: the sidebar's link follows the URL
 
 
 def begin() -> None:

@@ -19,6 +19,9 @@ def page_url(url_path: str) -> str:
     return f"{base}?{urlencode(params)}" if params else base
 
 
+SLOT_KEY = "_share_slot"  # session state: (the sidebar slot of this run's link, the page's path)
+
+
 def share_link(url_path: str, where=None) -> None:
     """Show the current view's link with a copy button (in ``where``, default the sidebar)."""
     box = where if where is not None else st.sidebar
@@ -26,6 +29,32 @@ def share_link(url_path: str, where=None) -> None:
         st.markdown("**Copy link** to this view")
         st.code(page_url(url_path), language=None, wrap_lines=True)
         st.caption("Opens this page with the same model, digit, sliders, noise and seed.")
+
+
+def link_slot(url_path: str):
+    """The sidebar slot (``st.empty``) of the page's link, remembered for :func:`refresh_link`."""
+    slot = st.sidebar.empty()
+    st.session_state[SLOT_KEY] = (slot, url_path)
+    return slot
+
+
+def refresh_link() -> None:
+    """Redraw the link from inside a fragment: its own reruns change the URL but rerun nothing
+    else. Streamlit (>= 1.59) lets a fragment redraw a container made outside it only if it also
+    drew there on the last full run, so it draws on full runs too; app.py draws last."""
+    slot = st.session_state.get(SLOT_KEY)
+    if slot is not None and _in_fragment():
+        share_link(slot[1], slot[0])
+
+
+def _in_fragment() -> bool:
+    """Whether a fragment's body is running (Streamlit 1.67's per-thread state; False where a
+    later Streamlit moved it: the link then only follows full runs)."""
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
+        return ThreadState.get().fragment_id is not None
+    except (ImportError, AttributeError, LookupError):
+        return False
 
 
 # export: downloads made here, offline (no kaleido, no browser round trip)

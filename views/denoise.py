@@ -70,6 +70,44 @@ def _threshold_session(keys: tuple, token: tuple, _fn) -> float:
     return _threshold(_fn)
 
 
+@st.fragment
+def results(digit, kind: str, seed: int, fns: dict, curve: dict[str, list[float]]) -> None:
+    """The strength slider, the cleaned digits and the PSNR curve: a slider step reruns only this
+    (not the page's text, pickers and model loads), which keeps a busy classroom server quick."""
+    top = MAX_LEVEL[kind]
+    level = st.slider(f"Strength: {UNIT[kind]}", 0.0, top, DEFAULT_LEVEL[kind], step=top / 40,
+                      key=f"den_level_{kind}")  # one slider per kind: each keeps its own range
+    query.sync(level=level)
+    if digit is not None:
+        clean = digit.image  # (1, 1, 28, 28)
+        noisy = add_noise(clean, kind, level, torch.Generator().manual_seed(seed))
+        with torch.inference_mode():
+            panels = {"clean": clean, "noisy input": noisy,
+                      **{name: fn(noisy).clamp(0.0, 1.0) for name, fn in fns.items()}}
+        st.subheader(f"{LABELS[kind]} noise at {level:g}")
+        for col, (name, img) in zip(st.columns(len(panels)), panels.items()):
+            with col:
+                st.markdown(f"**{name}**")
+                st.image(widgets.to_uint8(img[0], 5))
+                if name == "clean":
+                    st.caption(digit.label)
+                else:
+                    p, s = psnr(img, clean).item(), ssim(img, clean).item()
+                    shown = "identical" if p >= PSNR_CAP_DB else f"{p:.1f} dB"
+                    st.caption(f"PSNR {shown}  \nSSIM {s:.2f}")
+        st.caption("PSNR and SSIM are measured against the clean digit: higher is closer.")
+
+    st.subheader(f"Mean PSNR over {CURVE_N} test digits: {LABELS[kind]} noise")
+    levels = [top * i / CURVE_STEPS for i in range(1, CURVE_STEPS + 1)]
+    fig = charts.lines(levels, curve, xlabel=f"noise level ({UNIT[kind]})",
+                       ylabel="mean PSNR against the clean digit (dB)")
+    fig.add_vline(x=level, line_dash="dot", line_color="#999999", annotation_text="your level")
+    fig.update_layout(height=360, margin=dict(t=60),  # legend above the plot, clear of the x title
+                      legend=dict(orientation="h", x=0, y=1.02, xanchor="left", yanchor="bottom"))
+    st.plotly_chart(presenter.chart(fig), key="den_curve")  # the modebar offers "Download as png"
+    share.download_buttons(fig, "denoise-psnr-curve", "den_curve_dl")
+
+
 st.title("Denoise")
 st.markdown(
     "A **denoising autoencoder** is trained on a *corrupted* digit as input with the *clean* digit "
@@ -91,10 +129,7 @@ with right:
         seed = int(st.session_state.get("den_seed", 0))
     else:
         seed = int(c2.number_input("Noise seed", 0, 1_000_000, 0, step=1, key="den_seed"))
-    top = MAX_LEVEL[kind]
-    query.qp_float("level", 0.0, top, DEFAULT_LEVEL[kind], key=f"den_level_{kind}")
-    level = st.slider(f"Strength: {UNIT[kind]}", 0.0, top, DEFAULT_LEVEL[kind], step=top / 40,
-                      key=f"den_level_{kind}")  # one slider per kind: each keeps its own range
+    query.qp_float("level", 0.0, MAX_LEVEL[kind], DEFAULT_LEVEL[kind], key=f"den_level_{kind}")
     query.qp_model("plain", "den_plain", takes_images, "zoo:ae_k32")  # and both models
     plain_key = widgets.model_picker("Plain autoencoder", "den_plain", takes_images,
                                      default="zoo:ae_k32")
@@ -109,7 +144,7 @@ with right:
     dae_key = widgets.model_picker("Denoising autoencoder", "den_dae", dae_filter,
                                    default="zoo:dae_conv")
 
-query.sync(noise=kind, level=level, seed=seed, plain=plain_key, dae=dae_key,
+query.sync(noise=kind, seed=seed, plain=plain_key, dae=dae_key,
            any=True if any_model else None)
 plain, _ = widgets.load_or_stop(plain_key)
 dae, _ = widgets.load_or_stop(dae_key)
@@ -118,46 +153,20 @@ pca = loaders.pca()
 fns = {"plain AE": plain.reconstruct, "denoising AE": dae.reconstruct,
        f"PCA, k = {k}": functools.partial(pca.reconstruct, k=k, clip=True)}
 
-if digit is not None:
-    clean = digit.image  # (1, 1, 28, 28)
-    noisy = add_noise(clean, kind, level, torch.Generator().manual_seed(seed))
+if digit is not None and digit.source != "test":
     with torch.inference_mode():
-        panels = {"clean": clean, "noisy input": noisy,
-                  **{name: fn(noisy).clamp(0.0, 1.0) for name, fn in fns.items()}}
-        if digit.source != "test":
-            err = mse(plain.reconstruct(clean).clamp(0.0, 1.0), clean).item()
-            limit = _memo(_threshold_shared, _threshold_session, [plain_key], [plain],
-                          plain.reconstruct)
-            if err > limit:
-                st.warning(
-                    f"This digit looks unlike the MNIST training digits: the plain AE rebuilds "
-                    f"even the clean version with an error of {err:.4f}, worse than "
-                    f"{OOD_Q:.0%} of real test digits (above {limit:.4f}). An autoencoder can "
-                    "only rebuild what resembles its training data, so the results below may be "
-                    "poor. Try a bolder, centred digit that fills the square.")
-    st.subheader(f"{LABELS[kind]} noise at {level:g}")
-    for col, (name, img) in zip(st.columns(len(panels)), panels.items()):
-        with col:
-            st.markdown(f"**{name}**")
-            st.image(widgets.to_uint8(img[0], 5))
-            if name == "clean":
-                st.caption(digit.label)
-            else:
-                p, s = psnr(img, clean).item(), ssim(img, clean).item()
-                shown = "identical" if p >= PSNR_CAP_DB else f"{p:.1f} dB"
-                st.caption(f"PSNR {shown}  \nSSIM {s:.2f}")
-    st.caption("PSNR and SSIM are measured against the clean digit: higher is closer.")
-
-st.subheader(f"Mean PSNR over {CURVE_N} test digits: {LABELS[kind]} noise")
-curve = _memo(_curve_shared, _curve_session, [plain_key, dae_key], [plain, dae], kind, fns)
-levels = [top * i / CURVE_STEPS for i in range(1, CURVE_STEPS + 1)]
-fig = charts.lines(levels, curve, xlabel=f"noise level ({UNIT[kind]})",
-                   ylabel="mean PSNR against the clean digit (dB)")
-fig.add_vline(x=level, line_dash="dot", line_color="#999999", annotation_text="your level")
-fig.update_layout(height=360, margin=dict(t=60),  # legend above the plot, clear of the x title
-                  legend=dict(orientation="h", x=0, y=1.02, xanchor="left", yanchor="bottom"))
-st.plotly_chart(presenter.chart(fig), key="den_curve")  # the modebar offers "Download as png"
-share.download_buttons(fig, "denoise-psnr-curve", "den_curve_dl")
+        clean = digit.image  # (1, 1, 28, 28)
+        err = mse(plain.reconstruct(clean).clamp(0.0, 1.0), clean).item()
+    limit = _memo(_threshold_shared, _threshold_session, [plain_key], [plain], plain.reconstruct)
+    if err > limit:
+        st.warning(
+            f"This digit looks unlike the MNIST training digits: the plain AE rebuilds even the "
+            f"clean version with an error of {err:.4f}, worse than {OOD_Q:.0%} of real test "
+            f"digits (above {limit:.4f}). An autoencoder can only rebuild what resembles its "
+            "training data, so the results below may be poor. Try a bolder, centred digit that "
+            "fills the square.")
+results(digit, kind, seed, fns,
+        _memo(_curve_shared, _curve_session, [plain_key, dae_key], [plain, dae], kind, fns))
 st.caption("Where a line lies above \"noisy input\", that method removed more noise than it "
            "added blur. The denoising AE was trained for exactly this; the plain AE and PCA only "
            "denoise as a side effect of squeezing the digit through a small code.")
