@@ -47,6 +47,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import _browser  # noqa: E402
+from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
 LEVEL_RE = re.compile(r"[?&]level=([^&]+)")
 SLIDER_BAR_MS = 1000.0
@@ -70,8 +72,8 @@ def seven_png(seed: int) -> bytes:
     return buf.getvalue()
 
 
-def server_pids(port: int) -> list[int]:
-    """The streamlit process listening on ``port`` and its descendants."""
+def processes() -> dict[int, tuple[int, str]]:
+    """{pid: (parent pid, command line)} of every process running now."""
     procs: dict[int, tuple[int, str]] = {}
     for p in Path("/proc").iterdir():
         if not p.name.isdigit():
@@ -79,17 +81,27 @@ def server_pids(port: int) -> list[int]:
         try:
             cmd = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             ppid = int((p / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
+        except (OSError, IndexError, ValueError):  # it has just ended
             continue
         procs[int(p.name)] = (ppid, cmd)
-    roots = [pid for pid, (_, cmd) in procs.items()
-             if "streamlit" in cmd and f"--server.port {port}" in cmd]
+    return procs
+
+
+def family(roots: list[int], procs: dict[int, tuple[int, str]]) -> list[int]:
+    """``roots`` and all their descendants in ``procs`` (from :func:`processes`)."""
     out, todo = [], list(roots)
     while todo:
         pid = todo.pop()
         out.append(pid)
         todo += [c for c, (pp, _) in procs.items() if pp == pid]
     return out
+
+
+def server_pids(port: int) -> list[int]:
+    """The streamlit process listening on ``port`` and its descendants."""
+    procs = processes()
+    return family([pid for pid, (_, cmd) in procs.items()
+                   if "streamlit" in cmd and f"--server.port {port}" in cmd], procs)
 
 
 def vm_kb(pid: int, field: str) -> int:
@@ -187,12 +199,10 @@ class ServerClock:
         return msg.WhichOneof("type")
 
     def _sent(self, event: dict) -> None:
-        from streamlit.proto.BackMsg_pb2 import BackMsg
         if self.sent is None and self._message(event, BackMsg) == "rerun_script":
             self.sent = event["timestamp"]
 
     def _received(self, event: dict) -> None:
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
         if (self.sent is not None and self.finished is None
                 and self._message(event, ForwardMsg) == "script_finished"):
             self.finished = event["timestamp"]
@@ -353,7 +363,8 @@ async def trainer(browser, base: str, i: int, deadline: float, stats: Stats) -> 
 
 
 class Renicer(threading.Thread):
-    """Keeps every Chromium thread at CPU niceness ``nice``, except the network service's (it
+    """Keeps every thread of the Chromium this script launched (its descendants: other browsers
+    on the machine are left alone) at CPU niceness ``nice``, except the network service's (it
     stamps the websocket frames that time the server). Chromium sets its processes' priorities
     itself, and on Linux niceness is per thread, so a launcher's ``nice`` does not stick: this
     re-applies it twice a second to each thread, new ones included."""
@@ -364,14 +375,13 @@ class Renicer(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.is_set():
-            for p in Path("/proc").iterdir():
-                if not p.name.isdigit():
+            procs = processes()
+            for pid in family([os.getpid()], procs):
+                cmd = procs[pid][1]
+                if "chromium" not in cmd or "NetworkService" in cmd:
                     continue
                 try:
-                    cmd = (p / "cmdline").read_bytes()
-                    if b"chromium" not in cmd or b"NetworkService" in cmd:
-                        continue
-                    for task in (p / "task").iterdir():
+                    for task in Path(f"/proc/{pid}/task").iterdir():
                         if os.getpriority(os.PRIO_PROCESS, int(task.name)) != self.nice:
                             os.setpriority(os.PRIO_PROCESS, int(task.name), self.nice)
                 except (OSError, ValueError):  # the process or thread has just ended

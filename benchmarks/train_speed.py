@@ -28,9 +28,9 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from aecore import recipes  # noqa: E402
 from aecore.config import TrainConfig, VAEConfig  # noqa: E402
 from aecore.data import load_split  # noqa: E402
-from aecore.device import bf16_fast  # noqa: E402
 from aecore.evaluate import vae_test_loss  # noqa: E402
 from aecore.models import build_model  # noqa: E402
 from aecore.train import train  # noqa: E402
@@ -120,8 +120,7 @@ def main() -> None:
     ap.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                     help="our loop's precision; auto: the Train page's choice on this machine")
     args = ap.parse_args()
-    precision = args.precision if args.precision != "auto" else (
-        "bf16" if bf16_fast("cpu") else "fp32")
+    precision = recipes.DEFAULTS["precision"] if args.precision == "auto" else args.precision
     torch.set_num_threads(args.threads)
 
     t = time.perf_counter()  # issue 2: reading both bundled splits (gzip + checksum) under 1 s

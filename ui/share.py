@@ -10,6 +10,11 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
+try:  # internal to Streamlit: where a later version moves it, links follow full runs only
+    from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
+except ImportError:
+    ThreadState = None
+
 
 def page_url(url_path: str) -> str:
     """The address of the current view: ``st.context.url`` (scheme, host, port and page path)
@@ -51,9 +56,8 @@ def _in_fragment() -> bool:
     """Whether a fragment's body is running (Streamlit 1.67's per-thread state; False where a
     later Streamlit moved it: the link then only follows full runs)."""
     try:
-        from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
-        return ThreadState.get().fragment_id is not None
-    except (ImportError, AttributeError, LookupError):
+        return ThreadState is not None and ThreadState.get().fragment_id is not None
+    except (AttributeError, LookupError):
         return False
 
 
