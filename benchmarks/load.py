@@ -4,32 +4,35 @@ images while trainings run; reports exceptions, slider latency, trainings and se
     python benchmarks/load.py                      # 20 sessions, 60 s, 3 trainings
     python benchmarks/load.py --sessions 5 --seconds 20 --trainings 1
 
-One ``streamlit run app.py`` (benchmarks/_browser.py) and one headless Chromium with one context
-(its own Streamlit session) per user, driven concurrently with Playwright's async API. A slider
-move is timed from the key press until the server has answered it: the Denoise page writes the
-noise level into the URL (ui/query.py ``sync``), so the URL changing means the rerun got there.
+One ``streamlit run app.py`` (benchmarks/_browser.py) and headless Chromium with one context (its
+own Streamlit session) per user, driven concurrently with Playwright's async API. A slider
+move is timed from the key press until the page shows its result: the Denoise page writes the
+noise level into the URL (ui/query.py ``sync``) and the page marks when its script run is over,
+so a new level in the URL with no run going means the step's panels and curve have arrived.
 Training sessions are extra contexts that start a small training on the Train page and wait for
 it. Peak memory is VmHWM from /proc of the server process and its children.
 
-Two latencies per slider move. ``slider_ms_*``: until the page shows the new state (its URL),
-which here includes the wait for twenty renderers sharing the server's two cores.
-``server_answer_ms_*``: from the rerun request leaving the browser to the server's "script
-finished" message arriving, both stamped by Chromium's network stack (DevTools protocol
-``Network.webSocketFrame*`` events): what a student on their own device waits for, before their
-own browser draws. The browsers run at a lower CPU priority (``--browser-nice``) so that, as in a
-classroom where each student has their own device, the server is not queued behind them; and
-users pause between actions (``--think-s``, a student reads what changed), uniform in
-[0.5, 1.5] x that mean.
+Slider latency three ways. On one machine twenty renderers share the server's two cores, which
+no classroom does: each student's browser runs on their own device. So the browsers run at the
+lowest CPU priority (``--browser-nice``), except those of ``--probes`` sessions, which behave
+like every other user but have a browser of their own at normal priority (still on the same two
+cores, in a scheduling group as heavy as the server's): the nearest this machine comes to a
+student's own device under the load of the whole class. ``slider_ms_*``: the probes' steps,
+until the page shows the result. ``slider_ms_*_all``: every session's steps, the same way, the
+waits of the low-priority renderers included. ``server_answer_ms_*``: from the rerun request
+reaching the server's socket to its "script finished" message leaving it, stamped by a proxy
+between the browsers and the server (benchmarks/_wire.py), for every session's steps. Users
+pause between actions (``--think-s``, a student reads what changed), uniform in [0.5, 1.5] x
+that mean.
 
 Prints a human summary, then one JSON line with at least ``exceptions``, ``slider_ms_median``,
 ``slider_ms_p95``, ``trainings_done``, ``peak_rss_mb``. Exit status 1 when a bar is missed
-(exceptions > 0 or p95 server answer >= 1 s).
+(exceptions > 0, or p95 of the probes' slider latency or of the server's answer >= 1 s).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import io
 import json
 import os
@@ -47,14 +50,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import _browser  # noqa: E402
-from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
+from benchmarks import _wire  # noqa: E402
 
 LEVEL_RE = re.compile(r"[?&]level=([^&]+)")
 SLIDER_BAR_MS = 1000.0
-# how often a waiting session checks the URL: Playwright's default checks on every animation
-# frame, which makes each of twenty renderers draw 60 frames a second on the same two cores
-POLL_MS = 20
+# resolves once the URL's level differs from ``old`` and no script run is going
+SHOWN_JS = """old => new Promise(resolve => {
+  const shown = () => {
+    const m = location.search.match(/[?&]level=([^&]+)/);
+    const app = document.querySelector('[data-testid="stApp"]');
+    return m && m[1] !== old && app && app.dataset.testScriptState === "notRunning";
+  };
+  if (shown()) return resolve();
+  const watch = new MutationObserver(() => { if (shown()) { watch.disconnect(); resolve(); } });
+  watch.observe(document, {subtree: true, childList: true, attributes: true});
+})"""
+PROBE_FLAG = "--ae-explorer-load-probe"  # marks the probes' Chromium (Chromium ignores it)
 PAGES = ("Reconstruct & compress", "Latent space", "Generate (VAE)")
 
 
@@ -70,6 +81,12 @@ def seven_png(seed: int) -> bytes:
     buf = io.BytesIO()
     im.save(buf, format="PNG")
     return buf.getvalue()
+
+
+def why(exc: BaseException) -> str:
+    """An error in one line for the summary (a timeout from asyncio.wait_for has no message)."""
+    lines = str(exc).splitlines()
+    return f"{type(exc).__name__}: {lines[0][:120]}" if lines else type(exc).__name__
 
 
 def processes() -> dict[int, tuple[int, str]]:
@@ -158,63 +175,15 @@ class MemoryWatch(threading.Thread):
 
 class Stats:
     def __init__(self) -> None:
-        self.slider_ms: list[float] = []
-        self.answer_ms: list[float] = []  # the server's answers, timed by the browser's network
+        self.slider_ms: list[float] = []  # the probes' steps (their browser has its own CPU share)
+        self.slider_ms_all: list[float] = []  # every session's steps
+        self.window = (0.0, 0.0)  # time.monotonic() when the users started and stopped acting
         self.exceptions = 0
         self.errors: list[str] = []  # what went wrong, for the summary
         self.actions = {"slider": 0, "page": 0, "upload": 0}
         self.queue_positions: set[int] = set()
         self.trainings_started = 0
         self.trainings_done = 0
-
-
-class ServerClock:
-    """Stamps a page's websocket traffic from Chromium's network stack: when the last rerun
-    request left and when the server's next "script finished" message arrived (seconds on the
-    browser's clock), so a starved renderer's drawing delay is not counted."""
-
-    def __init__(self) -> None:
-        self.sent: float | None = None
-        self.finished: float | None = None
-
-    async def attach(self, page) -> None:
-        cdp = await page.context.new_cdp_session(page)
-        cdp.on("Network.webSocketFrameSent", self._sent)
-        cdp.on("Network.webSocketFrameReceived", self._received)
-        await cdp.send("Network.enable")
-
-    def arm(self) -> None:
-        self.sent = self.finished = None
-
-    @staticmethod
-    def _message(event: dict, cls):
-        frame = event["response"]
-        if frame.get("opcode") != 2:  # Streamlit's messages are binary protobufs
-            return None
-        msg = cls()
-        try:
-            msg.ParseFromString(base64.b64decode(frame["payloadData"]))
-        except Exception:  # noqa: BLE001 - a frame that is not one of ours
-            return None
-        return msg.WhichOneof("type")
-
-    def _sent(self, event: dict) -> None:
-        if self.sent is None and self._message(event, BackMsg) == "rerun_script":
-            self.sent = event["timestamp"]
-
-    def _received(self, event: dict) -> None:
-        if (self.sent is not None and self.finished is None
-                and self._message(event, ForwardMsg) == "script_finished"):
-            self.finished = event["timestamp"]
-
-    async def answer_ms(self, page, timeout_s: float = 30.0) -> float | None:
-        """Milliseconds from the rerun request to the script finishing, once both are seen."""
-        t_end = time.monotonic() + timeout_s
-        while self.finished is None and time.monotonic() < t_end:
-            await page.wait_for_timeout(POLL_MS)
-        if self.sent is None or self.finished is None:
-            return None
-        return (self.finished - self.sent) * 1000
 
 
 # one user
@@ -244,28 +213,26 @@ async def reopen(page, base: str, stats: Stats, who: str, tries: int = 3) -> boo
             await open_denoise(page, base)
             return True
         except Exception as exc:  # a timeout while the machine is saturated
-            stats.errors.append(f"{who}: opening the page: {type(exc).__name__}: "
-                                f"{str(exc).splitlines()[0][:120]}")
+            stats.errors.append(f"{who}: opening the page: {why(exc)}")
     return False
 
 
-async def move_slider(page, stats: Stats, rnd: random.Random, clock: ServerClock) -> None:
+async def move_slider(page, stats: Stats, rnd: random.Random, probe: bool) -> None:
     before = LEVEL_RE.search(page.url)
     thumb = page.get_by_test_id("stSlider").get_by_role("slider").first
     await thumb.focus()
     value = float(await thumb.input_value() or 0)  # the thumb is an <input type="range">
     key = "ArrowLeft" if value > 0.6 or (value > 0 and rnd.random() < 0.4) else "ArrowRight"
-    clock.arm()
     t0 = time.perf_counter()
     await thumb.press(key)
     old = before.group(1) if before else None
-    await page.wait_for_function(
-        "old => { const m = location.search.match(/[?&]level=([^&]+)/);"
-        " return m && m[1] !== old; }", arg=old, timeout=30_000, polling=POLL_MS)
-    stats.slider_ms.append((time.perf_counter() - t0) * 1000)
-    answer = await clock.answer_ms(page)
-    if answer is not None:
-        stats.answer_ms.append(answer)
+    # shown: the run that wrote the new level into the URL has finished and its elements are in
+    # the page. Checked on DOM changes, not on a timer (twenty pages polling tax the renderers)
+    await asyncio.wait_for(page.evaluate(SHOWN_JS, old), timeout=30)
+    ms = (time.perf_counter() - t0) * 1000
+    stats.slider_ms_all.append(ms)
+    if probe:
+        stats.slider_ms.append(ms)
     stats.actions["slider"] += 1
 
 
@@ -294,13 +261,11 @@ async def upload(page, stats: Stats, seed: int) -> None:
 
 
 async def user(browser, base: str, i: int, seconds: float, think_s: float,
-               ready: asyncio.Barrier, stats: Stats) -> None:
+               ready: asyncio.Barrier, stats: Stats, probe: bool = False) -> None:
     rnd = random.Random(i)
     # a laptop-sized window; no animations to draw (less CPU taken from the server's cores)
     ctx = await browser.new_context(viewport={"width": 1024, "height": 768}, reduced_motion="reduce")
     page = await ctx.new_page()
-    clock = ServerClock()
-    await clock.attach(page)
     page.set_default_timeout(60_000)
     page.on("pageerror", lambda e: stats.errors.append(f"session {i}: page error {e}"))
     try:
@@ -308,20 +273,21 @@ async def user(browser, base: str, i: int, seconds: float, think_s: float,
         await ready.wait()  # the clock starts once every session has its page (loading is slow)
         if not opened:
             return
-        deadline = time.monotonic() + seconds
+        start = time.monotonic()
+        deadline = start + seconds
+        stats.window = (min(stats.window[0] or start, start), max(stats.window[1], deadline))
         n = 0
         while time.monotonic() < deadline:
             what = rnd.choices(("slider", "page", "upload"), weights=(6, 2, 1))[0]
             try:
                 if what == "slider":
-                    await move_slider(page, stats, rnd, clock)
+                    await move_slider(page, stats, rnd, probe)
                 elif what == "page":
                     await switch_pages(page, base, stats, rnd)
                 else:
                     await upload(page, stats, seed=i * 1000 + n)
             except Exception as exc:  # a timeout: note it, start over on a fresh page
-                stats.errors.append(f"session {i}: {what}: {type(exc).__name__}: "
-                                    f"{str(exc).splitlines()[0][:120]}")
+                stats.errors.append(f"session {i}: {what}: {why(exc)}")
                 if not await reopen(page, base, stats, f"session {i}"):
                     return
             await check_exceptions(page, stats, what)
@@ -357,28 +323,53 @@ async def trainer(browser, base: str, i: int, deadline: float, stats: Stats) -> 
             await page.wait_for_timeout(500)
         await check_exceptions(page, stats, f"training {i}")
     except Exception as exc:
-        stats.errors.append(f"trainer {i}: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
+        stats.errors.append(f"trainer {i}: {why(exc)}")
     finally:
         await ctx.close()
 
 
 class Renicer(threading.Thread):
-    """Keeps every thread of the Chromium this script launched (its descendants: other browsers
-    on the machine are left alone) at CPU niceness ``nice``, except the network service's (it
-    stamps the websocket frames that time the server). Chromium sets its processes' priorities
-    itself, and on Linux niceness is per thread, so a launcher's ``nice`` does not stick: this
-    re-applies it twice a second to each thread, new ones included."""
+    """Keeps the Chromium this script launched (its descendants: other browsers on the machine
+    are left alone, and so is the probes' browser, marked by ``PROBE_FLAG``) and Playwright's
+    driver at CPU niceness ``nice``.
+
+    Two levels, because Linux schedules by *autogroup* (one per session) first and by thread
+    niceness only inside it. Playwright starts Chromium in a session of its own, so renicing its
+    threads alone would leave the twenty renderers, as one group, an equal share with the server:
+    the group's niceness (/proc/PID/autogroup) is what puts the server first. Thread niceness
+    still matters inside a group (the driver shares this script's and the server's), and
+    Chromium sets its own on Linux, per thread, so it is re-applied twice a second, new threads
+    included."""
 
     def __init__(self, nice: int) -> None:
         super().__init__(daemon=True)
         self.nice, self.stop = nice, threading.Event()
+        self.groups: set[str] = set()
+
+    def _group(self, pid: int) -> None:
+        """Renice the autogroup of ``pid`` (once per group; it is never the server's: the
+        browser's own session is checked to differ from this script's)."""
+        try:
+            group = Path(f"/proc/{pid}/autogroup").read_text().split()[0]
+            if group in self.groups or group == Path("/proc/self/autogroup").read_text().split()[0]:
+                return
+            Path(f"/proc/{pid}/autogroup").write_text(str(self.nice))
+            self.groups.add(group)
+        except (OSError, IndexError):  # no autogroups on this kernel, or the process has ended
+            pass
 
     def run(self) -> None:
         while not self.stop.is_set():
             procs = processes()
+            probes = set(family([pid for pid, (_, cmd) in procs.items() if PROBE_FLAG in cmd],
+                                procs))
             for pid in family([os.getpid()], procs):
                 cmd = procs[pid][1]
-                if "chromium" not in cmd or "NetworkService" in cmd:
+                if pid in probes:
+                    continue
+                if "chromium" in cmd:
+                    self._group(pid)
+                elif "playwright" not in cmd or "driver" not in cmd:
                     continue
                 try:
                     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -390,11 +381,14 @@ class Renicer(threading.Thread):
 
 
 async def drive(base: str, sessions: int, seconds: float, trainings: int, think_s: float,
-                nice: int, stats: Stats) -> None:
+                nice: int, probes: int, stats: Stats) -> None:
     from playwright.async_api import async_playwright
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=_browser.CHROMIUM,
                                           args=_browser.CHROMIUM_ARGS)
+        # the probes' own browser: not reniced, like a student's own device
+        probe_browser = await p.chromium.launch(executable_path=_browser.CHROMIUM,
+                                                args=_browser.CHROMIUM_ARGS + [PROBE_FLAG])
         renice = Renicer(nice)
         if nice:
             renice.start()
@@ -402,9 +396,11 @@ async def drive(base: str, sessions: int, seconds: float, trainings: int, think_
         # trainers start at once: their trainings run while the users load and act
         deadline = time.monotonic() + seconds + 60
         tasks = [trainer(browser, base, i, deadline, stats) for i in range(trainings)]
-        tasks += [user(browser, base, i, seconds, think_s, ready, stats) for i in range(sessions)]
+        tasks += [user(probe_browser if i < probes else browser, base, i, seconds, think_s, ready,
+                       stats, probe=i < probes) for i in range(sessions)]
         await asyncio.gather(*tasks)
         renice.stop.set()
+        await probe_browser.close()
         await browser.close()
 
 
@@ -417,11 +413,28 @@ def server_tracebacks(log: str) -> tuple[int, int]:
     return len(ours), noise
 
 
+def slider_answers(answers: list[dict], window: tuple[float, float]) -> list[float]:
+    """The server's answers (ms, at the wire) to the users' slider steps, requested while the
+    users acted: fragment reruns a person asked for (not timed ones). The Denoise slider is the
+    only widget inside a fragment these users touch (page switches and uploads rerun the page)."""
+    return [a["ms"] for a in answers if a["fragment"] and not a["auto"]
+            and window[0] <= a["t"] <= window[1]]
+
+
 def percentile(xs: list[float], q: float) -> float:
     if not xs:
         return float("nan")
     xs = sorted(xs)
     return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))]
+
+
+def median(xs: list[float]) -> float | None:
+    """Rounded to 0.1 ms for the JSON line; None when nothing was measured."""
+    return round(statistics.median(xs), 1) if xs else None
+
+
+def p95(xs: list[float]) -> float | None:
+    return round(percentile(xs, 0.95), 1) if xs else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -433,6 +446,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="mean pause of a user between actions, in seconds (0: none)")
     ap.add_argument("--browser-nice", type=int, default=19,
                     help="CPU niceness of the browsers (0: the same priority as the server)")
+    ap.add_argument("--probes", type=int, default=2,
+                    help="sessions whose browser is not reniced: their slider steps are timed as "
+                         "a student with a device of their own sees them (slider_ms_*)")
     ap.add_argument("--log", type=Path, default=ROOT / "artifacts" / "load_server.log",
                     help="the server's output (tracebacks are counted as exceptions)")
     args = ap.parse_args(argv)
@@ -443,15 +459,18 @@ def main(argv: list[str] | None = None) -> int:
     args.log.parent.mkdir(parents=True, exist_ok=True)
     stats = Stats()
     env = {"AE_MAX_TRAININGS": "2"}  # fewer than --trainings by default: the queue is exercised
-    with _browser.streamlit_server(env=env, log=args.log) as base:
-        watch = MemoryWatch(int(base.rsplit(":", 1)[1]))
+    wire_log = args.log.with_name("load_answers.jsonl")
+    with _browser.streamlit_server(env=env, log=args.log) as server, \
+            _wire.proxy(server, wire_log) as base:
+        watch = MemoryWatch(int(server.rsplit(":", 1)[1]))
         watch.start()
         t0 = time.monotonic()
         asyncio.run(drive(base, args.sessions, args.seconds, args.trainings, args.think_s,
-                          args.browser_nice, stats))
+                          args.browser_nice, min(args.probes, args.sessions), stats))
         wall = time.monotonic() - t0
         watch.stop.set()
         watch.join()
+    answer_ms = slider_answers(_wire.answers(wire_log), stats.window)
     tracebacks, disconnects = server_tracebacks(args.log.read_text(errors="replace"))
     exceptions = stats.exceptions + tracebacks
     result = {
@@ -459,13 +478,13 @@ def main(argv: list[str] | None = None) -> int:
         "exceptions": exceptions, "server_tracebacks": tracebacks,
         "websocket_disconnect_tracebacks": disconnects,
         "timeouts": len(stats.errors),
-        "slider_moves": len(stats.slider_ms),
-        "slider_ms_median": round(statistics.median(stats.slider_ms), 1) if stats.slider_ms else None,
-        "slider_ms_p95": round(percentile(stats.slider_ms, 0.95), 1) if stats.slider_ms else None,
-        "server_answer_ms_median": (round(statistics.median(stats.answer_ms), 1)
-                                    if stats.answer_ms else None),
-        "server_answer_ms_p95": (round(percentile(stats.answer_ms, 0.95), 1)
-                                 if stats.answer_ms else None),
+        "probes": min(args.probes, args.sessions), "slider_moves": len(stats.slider_ms),
+        "slider_ms_median": median(stats.slider_ms), "slider_ms_p95": p95(stats.slider_ms),
+        "slider_moves_all": len(stats.slider_ms_all),
+        "slider_ms_median_all": median(stats.slider_ms_all),
+        "slider_ms_p95_all": p95(stats.slider_ms_all),
+        "server_answer_ms_median": median(answer_ms), "server_answer_ms_p95": p95(answer_ms),
+        "server_answers": len(answer_ms),
         "think_s": args.think_s, "browser_nice": args.browser_nice,
         "page_switches": stats.actions["page"], "uploads": stats.actions["upload"],
         "trainings_started": stats.trainings_started, "trainings_done": stats.trainings_done,
@@ -477,11 +496,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.sessions} sessions for {args.seconds:g} s ({wall:.0f} s wall), "
           f"{args.trainings} training(s)")
     print(f"  exceptions seen: {exceptions} (server tracebacks {tracebacks})")
-    print(f"  slider latency: median {result['slider_ms_median']} ms, p95 {result['slider_ms_p95']}"
-          f" ms over {len(stats.slider_ms)} moves (until the page shows it)")
+    print(f"  slider latency until the page shows it: median {result['slider_ms_median']} ms, p95 "
+          f"{result['slider_ms_p95']} ms over {len(stats.slider_ms)} moves of the {result['probes']}"
+          f" probes (their browser at normal priority); all sessions: median "
+          f"{result['slider_ms_median_all']} ms, p95 {result['slider_ms_p95_all']} ms over "
+          f"{len(stats.slider_ms_all)} moves (the other browsers wait at the lowest priority)")
     print(f"  server answer: median {result['server_answer_ms_median']} ms, p95 "
-          f"{result['server_answer_ms_p95']} ms (request out to run finished, at the browser's "
-          f"network; bar p95 < {SLIDER_BAR_MS:.0f} ms)")
+          f"{result['server_answer_ms_p95']} ms over {len(answer_ms)} steps (request in to run "
+          f"finished out, at the server's socket; bar p95 < {SLIDER_BAR_MS:.0f} ms)")
     print(f"  page switches {stats.actions['page']}, uploads {stats.actions['upload']}")
     print(f"  trainings completed: {stats.trainings_done}/{stats.trainings_started}; queue "
           f"positions shown: {sorted(stats.queue_positions) or 'none'}")
@@ -491,8 +513,9 @@ def main(argv: list[str] | None = None) -> int:
     for e in stats.errors[:10]:
         print(f"  ! {e}")
     print(json.dumps(result))
-    p95 = result["server_answer_ms_p95"]
-    return 0 if exceptions == 0 and p95 is not None and p95 < SLIDER_BAR_MS else 1
+    met = [result[k] is not None and result[k] < SLIDER_BAR_MS
+           for k in ("server_answer_ms_p95", "slider_ms_p95")]
+    return 0 if exceptions == 0 and all(met) else 1
 
 
 if __name__ == "__main__":

@@ -40,8 +40,10 @@ def test_a_rerun_without_new_imports_freezes_nothing_more(unfrozen, monkeypatch)
     first = loaders.freeze_imports()
     keep = [_Node() for _ in range(1000)]  # a session's live objects between two reruns
     assert loaders.freeze_imports() == first
+    assert gc.get_freeze_count() == first  # the session's objects were not frozen
 
     # a page's first visit imports a module: then the freeze is renewed
     monkeypatch.setitem(sys.modules, "ae_test_page_module", types.ModuleType("ae_test_page_module"))
     assert loaders.freeze_imports() > first
+    assert loaders.freeze_imports() == gc.get_freeze_count()  # the count is the real one
     del keep

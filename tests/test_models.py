@@ -49,7 +49,7 @@ def test_shapes(kind):
     out = m.reconstruct(x, y)
     assert out.shape == x.shape
     if m.data_kind == "image":
-        dec = m.decode(z, y)
+        dec = m.decode(z, y).detach()
         assert dec.shape == (5, 1, 28, 28)
         assert float(dec.min()) >= 0.0 and float(dec.max()) <= 1.0
     rows = m.describe()
