@@ -31,6 +31,8 @@ from typing import Callable, Iterator, TextIO
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from benchmarks._browser import ROOT, free_port
+
 BINARY = 0x2  # websocket opcodes (RFC 6455 section 5.2); Streamlit's messages are binary
 CONTINUATION = 0x0
 
@@ -193,7 +195,6 @@ def proxy(base: str, log: Path, timeout: float = 30.0) -> Iterator[str]:
     """Runs this proxy in front of the server at ``base`` (http://127.0.0.1:PORT) and yields the
     proxy's base URL; answers go to ``log``. A new session gives the proxy a scheduling group of
     its own (Linux autogroups), so busy browsers do not delay its stamps."""
-    from benchmarks._browser import ROOT, free_port
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "benchmarks._wire", str(port),
                              base.rsplit(":", 1)[1], str(log)], cwd=ROOT, start_new_session=True)
