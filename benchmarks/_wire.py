@@ -115,11 +115,13 @@ class Answers:
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                on_data: Callable[[bytes], None] | None) -> None:
+                on_data: Callable[[bytes], None]) -> None:
     try:
         while data := await reader.read(1 << 16):
-            if on_data is not None:
+            try:
                 on_data(data)  # stamped before it is passed on
+            except Exception:  # noqa: BLE001 - a message it cannot read is still passed on
+                pass
             writer.write(data)
             await writer.drain()
     except (ConnectionError, OSError):
