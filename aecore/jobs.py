@@ -14,6 +14,11 @@ of each job. Two trainings on two cores then use one thread each instead of figh
 Anything else in the process that calls ``torch.set_num_threads`` changes it for running jobs too
 (``app.py`` pins 1 thread for inference, which equals the default share on 2 cores).
 
+Priority: on Linux each worker lowers its own thread's CPU priority (niceness ``TRAIN_NICE``,
+which Linux keeps per thread), so on a busy server a page's rerun goes before a training step
+and a slider stays quick while the class trains. With one torch thread per job (the default on
+2 cores) the training's maths runs on that thread; with more, torch's shared pool is not reniced.
+
 Configuration (read once, by :func:`get_manager`): ``AE_MAX_TRAININGS`` (trainings at once,
 default 2), ``AE_MAX_EPOCHS`` (default 50) and ``AE_MAX_SUBSET`` (training images, default
 60,000) for one browser training.
@@ -25,6 +30,7 @@ import collections
 import itertools
 import math
 import os
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -412,6 +418,7 @@ class JobManager:
                 job._finish("cancelled", "cancelled while waiting in the queue")
 
     def _work(self) -> None:
+        lower_priority()
         while True:
             with self._lock:
                 while not self._queue and not self._closed:
@@ -443,6 +450,23 @@ class JobManager:
             job._finish("failed", f"training failed unexpectedly: {type(exc).__name__}: {exc}")
         if not job.finished:  # _run returned without finishing (should not happen)
             job._finish("failed", "training ended without a result")
+
+
+TRAIN_NICE = 10  # niceness of training threads: below the server's page reruns (0)
+
+
+def lower_priority() -> bool:
+    """Lower the calling thread's CPU priority to ``TRAIN_NICE``, never raise it (Linux only:
+    elsewhere a thread id is not something ``setpriority`` takes). True when it is that low."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        tid = threading.get_native_id()
+        if os.getpriority(os.PRIO_PROCESS, tid) < TRAIN_NICE:
+            os.setpriority(os.PRIO_PROCESS, tid, TRAIN_NICE)
+        return True
+    except OSError:  # not allowed here: the trainings simply compete with the pages
+        return False
 
 
 def _warm_up() -> None:

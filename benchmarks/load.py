@@ -9,8 +9,8 @@ own Streamlit session) per user, driven concurrently with Playwright's async API
 move is timed from the key press until the page shows its result: the Denoise page writes the
 noise level into the URL (ui/query.py ``sync``) and the page marks when its script run is over,
 so a new level in the URL with no run going means the step's panels and curve have arrived.
-Training sessions are extra contexts that start a small training on the Train page and wait for
-it. Peak memory is VmHWM from /proc of the server process and its children.
+Training sessions are extra contexts that start a training on the Train page as the users start
+acting, and wait for it. Peak memory is VmHWM from /proc of the server process and its children.
 
 Slider latency three ways. On one machine twenty renderers share the server's two cores, which
 no classroom does: each student's browser runs on their own device. So the browsers run at the
@@ -65,6 +65,7 @@ SHOWN_JS = """old => new Promise(resolve => {
   const watch = new MutationObserver(() => { if (shown()) { watch.disconnect(); resolve(); } });
   watch.observe(document, {subtree: true, childList: true, attributes: true});
 })"""
+TRAIN_EPOCHS, TRAIN_IMAGES = 10, 10_000  # a training of some tens of seconds on 2 busy cores
 PROBE_FLAG = "--ae-explorer-load-probe"  # marks the probes' Chromium (Chromium ignores it)
 PAGES = ("Reconstruct & compress", "Latent space", "Generate (VAE)")
 
@@ -297,23 +298,30 @@ async def user(browser, base: str, i: int, seconds: float, think_s: float,
         await ctx.close()
 
 
-async def trainer(browser, base: str, i: int, deadline: float, stats: Stats) -> None:
-    """Start a small training on the Train page and wait for it (or the deadline)."""
+async def trainer(browser, base: str, i: int, seconds: float, ready: asyncio.Barrier,
+                  stats: Stats) -> None:
+    """Start a training on the Train page when the users start acting, and wait for it (or the
+    deadline). Each lasts some tens of seconds here, so they run while the users act and the
+    third waits in the queue (the server allows two at once)."""
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1600})
     page = await ctx.new_page()
     page.set_default_timeout(60_000)
+    waited = False  # the users wait at the barrier for every trainer, including a failed one
     try:
         await page.goto(f"{base}/train")
         await page.get_by_role("button", name="Start training").wait_for()
         await idle(page)
-        for label, value in (("Epochs", 2), ("Training images", 1000)):
+        for label, value in (("Epochs", TRAIN_EPOCHS), ("Training images", TRAIN_IMAGES)):
             box = page.get_by_label(label, exact=True)
             await box.fill(str(value))
             await box.press("Enter")
             await idle(page)
+        await ready.wait()
+        waited = True
+        deadline = time.monotonic() + seconds + 60  # it may finish after the users stopped
         await page.get_by_role("button", name="Start training").click()
         stats.trainings_started += 1
-        while time.monotonic() < deadline + 60:  # a started training may finish after the users
+        while time.monotonic() < deadline:
             text = await page.locator("body").inner_text()
             for m in re.finditer(r"position (\d+)", text):
                 stats.queue_positions.add(int(m.group(1)))
@@ -325,6 +333,8 @@ async def trainer(browser, base: str, i: int, deadline: float, stats: Stats) -> 
     except Exception as exc:
         stats.errors.append(f"trainer {i}: {why(exc)}")
     finally:
+        if not waited:
+            await ready.wait()
         await ctx.close()
 
 
@@ -392,10 +402,9 @@ async def drive(base: str, sessions: int, seconds: float, trainings: int, think_
         renice = Renicer(nice)
         if nice:
             renice.start()
-        ready = asyncio.Barrier(sessions)
-        # trainers start at once: their trainings run while the users load and act
-        deadline = time.monotonic() + seconds + 60
-        tasks = [trainer(browser, base, i, deadline, stats) for i in range(trainings)]
+        ready = asyncio.Barrier(sessions + trainings)
+        # trainers and users all load their pages first; the trainings start as the users act
+        tasks = [trainer(browser, base, i, seconds, ready, stats) for i in range(trainings)]
         tasks += [user(probe_browser if i < probes else browser, base, i, seconds, think_s, ready,
                        stats, probe=i < probes) for i in range(sessions)]
         await asyncio.gather(*tasks)

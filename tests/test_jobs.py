@@ -1,6 +1,7 @@
 """The background training service (aecore.jobs) and the Train page's recipes (aecore.recipes)."""
 from __future__ import annotations
 
+import sys
 import time
 
 import numpy as np
@@ -57,6 +58,24 @@ def test_history_and_snapshots_have_every_epoch(manager):
     assert card["model"] == "dense" and card["epochs"] == 3 and "mse" in card["metrics"]
     with torch.inference_mode():
         assert model.encode(torch.rand(4, 1, 28, 28)).shape == (4, 2)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness is Linux's")
+def test_trainings_run_below_the_pages_cpu_priority(manager, monkeypatch):
+    """A training's thread runs at niceness TRAIN_NICE, so a page rerun on the same server goes
+    first; the thread that submitted it (a page's) keeps its own priority."""
+    import os
+    import threading
+
+    seen = []
+    monkeypatch.setattr(jobs.Job, "_run", lambda self, probe, device: (
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id())),
+        self._finish("done", "")))
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    job = manager.submit(TINY, _train_cfg(epochs=1, subset=200), "n")
+    assert _until(lambda: job.finished)
+    assert seen == [max(before, jobs.TRAIN_NICE)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
 
 
 def test_queue_runs_one_at_a_time_and_shows_positions(manager):
