@@ -9,6 +9,7 @@ Everything is pure torch/numpy; nothing here imports the UI.
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -101,9 +102,11 @@ def psnr(a: Tensor, b: Tensor, data_range: float = 1.0) -> Tensor:
     return db.clamp(max=PSNR_CAP_DB).to(a.dtype)
 
 
+@functools.lru_cache(maxsize=8)
 def _band(n: int) -> Tensor:
     """(n, n - 10) float64 matrix whose column j holds SSIM's 1-D Gaussian at rows j..j+10:
-    ``x @ _band(W)`` filters the rows of (..., H, W) images to their 'valid' part (..., H, W-10)."""
+    ``x @ _band(W)`` filters the rows of (..., H, W) images to their 'valid' part (..., H, W-10).
+    Cached per size and shared: only ever read."""
     g = torch.arange(_SSIM_WIN, dtype=torch.float64) - (_SSIM_WIN - 1) / 2.0
     g = torch.exp(-(g**2) / (2.0 * _SSIM_SIGMA**2))
     g = g / g.sum()

@@ -83,14 +83,25 @@ def streamlit_server(env: Mapping[str, str] | None = None, timeout: float = STAR
             time.sleep(0.3)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        stop(proc)
         if log:
             out.close()
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """End a helper process: SIGTERM, then SIGKILL if it has not gone within 15 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=15)
+
+
+def p95(xs: list[float]) -> float:
+    """The 95th percentile of latencies by nearest rank (a value that was measured)."""
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
 
 
 @contextlib.contextmanager

@@ -31,7 +31,7 @@ from typing import Callable, Iterator, TextIO
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from benchmarks._browser import ROOT, free_port
+from benchmarks._browser import ROOT, free_port, stop
 
 BINARY = 0x2  # websocket opcodes (RFC 6455 section 5.2); Streamlit's messages are binary
 CONTINUATION = 0x0
@@ -212,8 +212,7 @@ def proxy(base: str, log: Path, timeout: float = 30.0) -> Iterator[str]:
                 time.sleep(0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+        stop(proc)
 
 
 def answers(log: Path) -> list[dict]:

@@ -430,20 +430,13 @@ def slider_answers(answers: list[dict], window: tuple[float, float]) -> list[flo
             and window[0] <= a["t"] <= window[1]]
 
 
-def percentile(xs: list[float], q: float) -> float:
-    if not xs:
-        return float("nan")
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))]
-
-
 def median(xs: list[float]) -> float | None:
     """Rounded to 0.1 ms for the JSON line; None when nothing was measured."""
     return round(statistics.median(xs), 1) if xs else None
 
 
 def p95(xs: list[float]) -> float | None:
-    return round(percentile(xs, 0.95), 1) if xs else None
+    return round(_browser.p95(xs), 1) if xs else None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-from benchmarks._browser import (Z_SLIDER, chromium, decoded, exceptions, new_page,  # noqa: E402
+from benchmarks._browser import (Z_SLIDER, chromium, decoded, exceptions, new_page, p95,  # noqa: E402
                                  sidebar_link, streamlit_server, wait_decoded_change, wait_idle)
 
 # (sidebar title, title on the page) of the pages switched between
@@ -34,11 +34,6 @@ SWITCH_PAGES = (("Home", "Autoencoder Explorer"), ("Latent space", "Latent space
 
 def _ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
-
-
-def _p95(xs: list[float]) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
 
 
 def open_latent(page, url: str) -> None:
@@ -128,7 +123,7 @@ def main() -> None:
         slider_moves(page, 1)  # warm-up: the first decode fills the caches
         s = slider_moves(page, args.moves)
         res["slider_ms_median"] = _ms(statistics.median(s))
-        res["slider_ms_p95"] = _ms(_p95(s))
+        res["slider_ms_p95"] = _ms(p95(s))
         print(f"slider: median {res['slider_ms_median']} ms, p95 {res['slider_ms_p95']} ms",
               file=sys.stderr, flush=True)
 
@@ -151,7 +146,7 @@ def main() -> None:
             raise RuntimeError("the training ended before the slider could be timed: raise "
                                "--train-subset or --train-epochs")
         res["slider_ms_median_while_training"] = _ms(statistics.median(w))
-        res["slider_ms_p95_while_training"] = _ms(_p95(w))
+        res["slider_ms_p95_while_training"] = _ms(p95(w))
         res["moves_while_training"] = len(w)
         res["s_since_training_start"] = round(time.perf_counter() - t_train, 1)
         res["exceptions"] = exceptions(page) + exceptions(trainer) + exceptions(other)
