@@ -10,7 +10,8 @@ import torch
 
 from ui import catalog, charts, loaders, presenter, query, share, widgets
 
-st.set_page_config(page_title="Autoencoder Explorer", page_icon="🧩", layout="wide")
+st.set_page_config(page_title="Autoencoder Explorer", page_icon=":material/extension:",
+                   layout="wide")
 loaders.configure_runtime()  # once per process: torch threads shared with background trainings
 
 
@@ -65,19 +66,20 @@ def home() -> None:
 
 PAGES = {
     "Explore": [
-        st.Page(home, title="Home", icon="🏠", default=True, url_path="home"),
-        st.Page("views/lesson.py", title="Guided lesson", icon="🎓"),
-        st.Page("views/reconstruct.py", title="Reconstruct & compress", icon="🗜️"),
-        st.Page("views/bottleneck.py", title="Bottleneck sizes", icon="📏"),
-        st.Page("views/denoise.py", title="Denoise", icon="🧽"),
-        st.Page("views/latent.py", title="Latent space", icon="🗺️"),
-        st.Page("views/generate.py", title="Generate (VAE)", icon="🎲"),
+        st.Page(home, title="Home", icon=":material/home:", default=True, url_path="home"),
+        st.Page("views/lesson.py", title="Guided lesson", icon=":material/school:"),
+        st.Page("views/reconstruct.py", title="Reconstruct & compress", icon=":material/compress:"),
+        st.Page("views/bottleneck.py", title="Bottleneck sizes", icon=":material/straighten:"),
+        st.Page("views/denoise.py", title="Denoise", icon=":material/auto_fix_high:"),
+        st.Page("views/latent.py", title="Latent space", icon=":material/scatter_plot:"),
+        st.Page("views/generate.py", title="Generate (VAE)", icon=":material/casino:"),
     ],
     "Build and apply": [
-        st.Page("views/train.py", title="Train", icon="🏋️"),
-        st.Page("views/anomaly.py", title="Anomaly detection", icon="🚨"),
-        st.Page("views/features.py", title="Features for a classifier", icon="🧮"),
-        st.Page("views/types.py", title="Autoencoder types", icon="🧬"),
+        st.Page("views/train.py", title="Train", icon=":material/model_training:"),
+        st.Page("views/anomaly.py", title="Anomaly detection", icon=":material/crisis_alert:"),
+        st.Page("views/features.py", title="Features for a classifier",
+                icon=":material/calculate:"),
+        st.Page("views/types.py", title="Autoencoder types", icon=":material/category:"),
     ],
 }
 

@@ -78,7 +78,7 @@ def preprocess_upload(data: bytes, filename: str) -> Preprocessed:
 def show_steps(prep: Preprocessed) -> None:
     """The preprocessing notes, and every step with its caption in an expander."""
     for note in prep.notes:
-        st.caption(f"ℹ️ {note}")
+        st.caption(f":material/info: {note}")
     with st.expander("How your image became a 28x28 MNIST-style digit"):
         st.image([_crisp(a) for _, a in prep.steps], caption=[c for c, _ in prep.steps],
                  width=110)

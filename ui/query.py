@@ -44,7 +44,7 @@ def _fresh(name: str) -> str | None:
 def _notice(name: str, raw: str, why: str, default: Any) -> None:
     shown = raw if len(raw) <= MAX_SHOWN else raw[:MAX_SHOWN] + "..."
     st.toast(f"Link parameter {name}={shown!r} ignored: {why}. Using the default, {default}.",
-             icon="⚠️")
+             icon=":material/warning:")
 
 
 def _parsed(name: str, default: Any, parse: Callable[[str], Any]) -> tuple[Any, bool]:

@@ -41,7 +41,7 @@ if st.session_state.get(shown_key):
         st.info(f"The answer: {right}. {step.explain}")
     lesson.DEMOS[step.demo]()
 
-st.page_link(f"views/{step.page}.py", label="Go to the full page", icon="➡️",
+st.page_link(f"views/{step.page}.py", label="Go to the full page", icon=":material/arrow_forward:",
              query_params=lesson.step_params(step))
 
 c1, _, c3 = st.columns([1, 3, 1])
