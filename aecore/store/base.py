@@ -1,0 +1,310 @@
+"""The model library's interface: records, errors, and the three pieces a backend provides.
+
+A saved model is one safetensors file (weights, card embedded in its metadata) plus one index
+row. The pieces are separable so a server database can replace SQLite and shared storage can
+replace the local folder when the app runs as several replicas:
+
+- :class:`BlobStore` keeps bytes by model id (local files: :class:`aecore.store.local.LocalBlobStore`;
+  a shared volume is the same class on another path; a database table is another implementation).
+- :class:`Index` keeps the rows (:class:`aecore.store.sqlite.SqliteIndex`; PostgreSQL drops in
+  here). It knows nothing about files, quotas policy or ownership rules beyond what its
+  methods say; all the policy lives once, in :class:`aecore.store.library.Library`.
+- :class:`ModelStore` is what the app calls. ``Library(index, blobs, limits)`` implements it for
+  any pair; a backend normally only writes an :class:`Index` (and maybe a :class:`BlobStore`).
+
+A PostgreSQL backend lives in ``aecore/store/postgres.py`` and exposes
+``open_postgres_store(url: str, limits: Limits) -> ModelStore`` (``open_store`` calls it when
+``AE_DATABASE_URL`` is set); the simplest is ``Library(PostgresIndex(url), blobs, limits)`` with
+``blobs`` a :class:`LocalBlobStore` on a shared volume or a table-backed :class:`BlobStore`.
+``tests/store_contract.py`` is the suite every backend must pass.
+
+Ids: a model id, a share id and an owner token are each ``secrets.token_urlsafe(24)`` (192 bits,
+32 characters of ``[A-Za-z0-9_-]``), validated by :func:`check_id` before any use, so no path or
+query is ever built from unchecked input. They are secrets: never log them, never put them in
+an error message.
+"""
+from __future__ import annotations
+
+import abc
+import os
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from ..errors import AecoreError, ConfigError
+
+# ids
+
+
+ID_BYTES = 24  # 192 bits of randomness (>= 128 asked); token_urlsafe gives 32 characters
+ID_RE = re.compile(r"[A-Za-z0-9_-]{32}")
+
+
+def new_id() -> str:
+    """A fresh unguessable id (model id, share id or owner token)."""
+    return secrets.token_urlsafe(ID_BYTES)
+
+
+def is_valid_id(value: object) -> bool:
+    """True if ``value`` has the exact shape of an id from :func:`new_id` (no dots, no slashes)."""
+    return isinstance(value, str) and ID_RE.fullmatch(value) is not None
+
+
+def check_id(value: object, what: str = "id") -> str:
+    """``value`` if it is a well-formed id, else :class:`InvalidId` (the value is not echoed)."""
+    if not is_valid_id(value):
+        raise InvalidId(f"that {what} is not valid")
+    return value  # type: ignore[return-value]
+
+
+# records and errors
+
+
+STATUSES = ("done", "interrupted", "uploaded")  # how a model came to be saved
+MISSING = "missing"  # a listed row whose file is gone (reported, never loaded)
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """One saved model as the index knows it (plain data; times are Unix seconds).
+
+    ``type`` is the card's model kind ("ae", "vae", "conv", ...), ``k`` its latent size,
+    ``size`` the file's bytes, ``share_id`` the id of its public link or None when unshared,
+    ``status`` one of :data:`STATUSES` (or :data:`MISSING` in a listing whose file is gone),
+    ``card`` the model card (so pages can filter and label without reading the weights).
+    """
+
+    id: str = field(repr=False)      # secrets: kept out of reprs, so out of logs
+    owner: str = field(repr=False)
+    name: str = ""
+    type: str = "?"
+    k: int = 0
+    created: float = 0.0
+    last_used: float = 0.0
+    share_id: str | None = field(default=None, repr=False)
+    size: int = 0
+    status: str = "done"
+    card: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+class StoreError(AecoreError):
+    """Base of the library's errors; the message is fit for a user and holds no id or token."""
+
+
+class QuotaExceeded(StoreError):
+    """Saving would pass this owner's quota or the server's global cap (nothing was written)."""
+
+
+class NotFound(StoreError):
+    """No such model, or (for a share link) the link is unknown or was revoked."""
+
+
+class Forbidden(StoreError):
+    """The model exists but belongs to someone else and is not shared with this caller."""
+
+
+class CorruptModel(StoreError):
+    """The model's file is missing, truncated or invalid; the library skips it."""
+
+
+class InvalidId(StoreError, ValueError):
+    """An id, share id or owner token that does not have the shape of one (forged, path-like)."""
+
+
+# limits
+
+
+def quota_problem(models: int, used: int, size: int, max_models: int, max_bytes: int) -> str | None:
+    """Why one more model of ``size`` bytes does not fit an owner holding ``models`` models and
+    ``used`` bytes, or None if it fits (one message for every backend)."""
+    if models + 1 > max_models:
+        return (f"You already have {models} saved models, the most this server keeps for one "
+                "browser. Delete one on the My models page, then try again.")
+    if used + size > max_bytes:
+        return (f"This model ({size / 2**20:.1f} MB) does not fit in your space: "
+                f"{used / 2**20:.1f} of {max_bytes / 2**20:.0f} MB used. Delete a model on the "
+                "My models page, then try again.")
+    return None
+
+
+def _env_number(name: str, default: float, lo: float, hi: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"environment variable {name} must be a number, got {raw!r}") from exc
+    if not lo <= value <= hi:
+        raise ConfigError(f"environment variable {name} must be between {lo:g} and {hi:g}, got {raw}")
+    return value
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Quotas: per owner (models, bytes) and for the whole server (bytes).
+
+    When a save would pass ``max_total_bytes``, unshared models unused for ``evict_after_days``
+    are evicted, least recently used first; if that is not enough the save is refused.
+    Environment: ``AE_QUOTA_MODELS``, ``AE_QUOTA_MB``, ``AE_STORE_MAX_MB``, ``AE_EVICT_DAYS``.
+    """
+
+    max_models: int = 50
+    max_bytes: int = 200 * 2**20
+    max_total_bytes: int = 10 * 2**30
+    evict_after_days: float = 30.0
+
+    @classmethod
+    def from_env(cls) -> "Limits":
+        """Defaults with the environment's overrides applied."""
+        return cls(
+            max_models=int(_env_number("AE_QUOTA_MODELS", cls.max_models, 1, 100_000)),
+            max_bytes=int(_env_number("AE_QUOTA_MB", cls.max_bytes / 2**20, 0.001, 1e6) * 2**20),
+            max_total_bytes=int(_env_number("AE_STORE_MAX_MB", cls.max_total_bytes / 2**20,
+                                            0.001, 1e9) * 2**20),
+            evict_after_days=_env_number("AE_EVICT_DAYS", cls.evict_after_days, 0, 36500))
+
+
+# the pieces
+
+
+class BlobStore(abc.ABC):
+    """Bytes by model id. ``put`` is atomic and durable: after it returns the whole file is there
+    (even after a crash); a crash during it leaves no file under ``key`` (at most a temporary
+    that :meth:`sweep_temporaries` removes). Keys are checked ids."""
+
+    @abc.abstractmethod
+    def put(self, key: str, data: bytes) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, key: str) -> bytes:
+        """The bytes; :class:`CorruptModel` if there is no such blob or it cannot be read."""
+
+    @abc.abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove the blob; no error if it is already gone."""
+
+    @abc.abstractmethod
+    def exists(self, key: str) -> bool: ...
+
+    @abc.abstractmethod
+    def keys(self) -> Iterable[tuple[str, float]]:
+        """Every stored key with its modification time (for the orphan sweep)."""
+
+    def sweep_temporaries(self) -> int:
+        """Remove leftovers of interrupted writes; returns how many."""
+        return 0
+
+
+class Index(abc.ABC):
+    """The rows. Implementations must be safe to call from many threads (and, for a server
+    database, many processes). ``insert`` checks the owner's quota and inserts in ONE transaction,
+    so concurrent saves can never pass it together."""
+
+    @abc.abstractmethod
+    def insert(self, rec: ModelRecord, max_models: int, max_bytes: int) -> None:
+        """Insert ``rec`` unless the owner would then have more than ``max_models`` rows or
+        ``max_bytes`` bytes (raise :class:`QuotaExceeded`, nothing inserted)."""
+
+    @abc.abstractmethod
+    def get(self, model_id: str) -> ModelRecord | None: ...
+
+    @abc.abstractmethod
+    def by_share(self, share_id: str) -> ModelRecord | None: ...
+
+    @abc.abstractmethod
+    def list_owner(self, owner: str) -> list[ModelRecord]:
+        """The owner's rows, newest first."""
+
+    @abc.abstractmethod
+    def usage(self, owner: str) -> tuple[int, int]:
+        """(models, bytes) the owner holds."""
+
+    @abc.abstractmethod
+    def total_bytes(self) -> int: ...
+
+    @abc.abstractmethod
+    def update(self, model_id: str, *, name: str | None = None, share_id: str | None | bool = False,
+               last_used: float | None = None) -> bool:
+        """Change the given fields (``share_id=None`` clears it, ``False`` leaves it); False if
+        there is no such row."""
+
+    @abc.abstractmethod
+    def delete(self, model_id: str) -> bool: ...
+
+    @abc.abstractmethod
+    def ids(self) -> set[str]:
+        """Every model id (for the orphan sweep)."""
+
+    @abc.abstractmethod
+    def eviction_candidates(self, unused_since: float) -> list[ModelRecord]:
+        """Unshared rows with ``last_used < unused_since``, least recently used first."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+class ModelStore(abc.ABC):
+    """What the app calls: save, list, load, rename, delete, share, unshare.
+
+    Every method that acts for a browser takes its ``owner`` token and refuses other owners'
+    models (:class:`Forbidden`); a shared model is read through :meth:`open_shared` only.
+    """
+
+    limits: Limits
+
+    @abc.abstractmethod
+    def save(self, owner: str, model, card: dict, *, name: str | None = None,
+             status: str = "done") -> ModelRecord:
+        """Store ``model`` (an :class:`~aecore.models.Autoencoder`) with ``card``. Quotas are
+        checked before anything is written (:class:`QuotaExceeded`)."""
+
+    @abc.abstractmethod
+    def save_bytes(self, owner: str, data: bytes, *, name: str | None = None,
+                   status: str = "uploaded") -> ModelRecord:
+        """Store an already-serialised safetensors model (an upload); validated first."""
+
+    @abc.abstractmethod
+    def list(self, owner: str) -> list[ModelRecord]:
+        """The owner's models, newest first; a row whose file is gone has status "missing"."""
+
+    @abc.abstractmethod
+    def record(self, owner: str, model_id: str) -> ModelRecord: ...
+
+    @abc.abstractmethod
+    def load(self, owner: str, model_id: str):
+        """``(model, card, record)`` of one of the owner's models; :class:`CorruptModel` if its
+        file is unreadable."""
+
+    @abc.abstractmethod
+    def open_shared(self, share_id: str):
+        """``(model, card, record)`` for a share link; :class:`NotFound` when unknown or revoked."""
+
+    @abc.abstractmethod
+    def shared_record(self, share_id: str) -> ModelRecord: ...
+
+    @abc.abstractmethod
+    def rename(self, owner: str, model_id: str, name: str) -> ModelRecord: ...
+
+    @abc.abstractmethod
+    def delete(self, owner: str, model_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def share(self, owner: str, model_id: str) -> str:
+        """The model's share id (a new one if it had none)."""
+
+    @abc.abstractmethod
+    def unshare(self, owner: str, model_id: str) -> None:
+        """Revoke the link; a later share gives a new id."""
+
+    @abc.abstractmethod
+    def usage(self, owner: str) -> tuple[int, int]:
+        """(models, bytes) the owner holds."""
+
+    @abc.abstractmethod
+    def recover(self) -> dict[str, int]:
+        """Start-up housekeeping: remove temporaries and files without rows; returns counts."""
+
+    def close(self) -> None:
+        """Release connections."""

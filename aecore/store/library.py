@@ -1,0 +1,197 @@
+"""The library's rules, once for every backend: :class:`Library` = an :class:`Index` + a
+:class:`BlobStore` + :class:`Limits`.
+
+Save order (crash safety): serialise; check the owner's quota and the global cap (evicting if
+needed) BEFORE writing; write the file atomically (temp, fsync, rename, fsync folder); THEN insert
+the row, re-checking the quota in the same transaction. A crash before the row leaves a file
+without a row, removed by :meth:`Library.recover`; a listed row always has a complete file
+(unless someone deleted it by hand: then it is listed as "missing" and never loaded).
+Delete order is the reverse: row first, then file.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from ..errors import WeightsError
+from ..weights import model_from_bytes, to_bytes
+from .base import (MISSING, STATUSES, BlobStore, CorruptModel, Forbidden, Index, InvalidId,
+                   Limits, ModelRecord, ModelStore, NotFound, QuotaExceeded, check_id, new_id,
+                   quota_problem)
+
+MAX_NAME = 80
+ORPHAN_GRACE_S = 60.0  # a file younger than this may be a save in progress in another process
+USED_RESOLUTION_S = 60.0  # last_used is rewritten at most once a minute per model
+
+
+def clean_name(name: Any) -> str:
+    """A display name: printable, trimmed, at most :data:`MAX_NAME` characters."""
+    text = "".join(ch for ch in str(name or "") if ch.isprintable()).strip()
+    if not text:
+        raise InvalidId("a model name cannot be empty")
+    return text[:MAX_NAME]
+
+
+class Library(ModelStore):
+    """A :class:`ModelStore` over any index and blob store (see the module docstring)."""
+
+    def __init__(self, index: Index, blobs: BlobStore, limits: Limits | None = None) -> None:
+        self.index = index
+        self.blobs = blobs
+        self.limits = limits or Limits()
+        self._room = threading.Lock()  # one eviction at a time within this process
+
+    # saving
+    def save(self, owner: str, model, card: dict, *, name: str | None = None,
+             status: str = "done") -> ModelRecord:
+        check_id(owner, "owner token")
+        data = to_bytes(model, card)
+        return self._save(owner, data, {**card, "storage": "float32"}, name, status)
+
+    def save_bytes(self, owner: str, data: bytes, *, name: str | None = None,
+                   status: str = "uploaded") -> ModelRecord:
+        check_id(owner, "owner token")
+        try:
+            _, card = model_from_bytes(data, name or "uploaded file")
+        except WeightsError as exc:
+            raise CorruptModel(str(exc)) from exc
+        return self._save(owner, data, card, name, status)
+
+    def _save(self, owner: str, data: bytes, card: dict, name: str | None, status: str
+              ) -> ModelRecord:
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
+        size = len(data)
+        n, used = self.index.usage(owner)
+        problem = quota_problem(n, used, size, self.limits.max_models, self.limits.max_bytes)
+        if problem:
+            raise QuotaExceeded(problem)
+        self._make_room(size)
+        now = time.time()
+        rec = ModelRecord(
+            id=new_id(), owner=owner,
+            name=clean_name(name or card.get("title") or card.get("name") or "my model"),
+            type=str(card.get("model", "?")), k=int(card.get("config", {}).get("latent_dim", 0)),
+            created=now, last_used=now, share_id=None, size=size, status=status, card=card)
+        self.blobs.put(rec.id, data)
+        try:
+            self.index.insert(rec, self.limits.max_models, self.limits.max_bytes)
+        except BaseException:
+            self.blobs.delete(rec.id)  # a concurrent save won the last slot: no orphan left
+            raise
+        return rec
+
+    def _make_room(self, size: int) -> None:
+        """Evict unshared models unused for ``evict_after_days`` (LRU first) until ``size`` more
+        bytes fit under the global cap; :class:`QuotaExceeded` if they cannot."""
+        with self._room:
+            total = self.index.total_bytes()
+            if total + size <= self.limits.max_total_bytes:
+                return
+            for rec in self.evictable():
+                self.index.delete(rec.id)
+                self.blobs.delete(rec.id)
+                total -= rec.size
+                if total + size <= self.limits.max_total_bytes:
+                    return
+            raise QuotaExceeded("The server's model storage is full. Ask the teacher to free "
+                                "space, or delete one of your models, then try again.")
+
+    def evictable(self, now: float | None = None) -> list[ModelRecord]:
+        """Unshared models unused for ``evict_after_days``, least recently used first."""
+        cutoff = (now or time.time()) - self.limits.evict_after_days * 86400
+        return self.index.eviction_candidates(cutoff)
+
+    # reading
+    def list(self, owner: str) -> list[ModelRecord]:
+        check_id(owner, "owner token")
+        out = []
+        for rec in self.index.list_owner(owner):
+            if not self.blobs.exists(rec.id):
+                rec = ModelRecord(**{**rec.__dict__, "status": MISSING})
+            out.append(rec)
+        return out
+
+    def usage(self, owner: str) -> tuple[int, int]:
+        check_id(owner, "owner token")
+        return self.index.usage(owner)
+
+    def record(self, owner: str, model_id: str) -> ModelRecord:
+        check_id(owner, "owner token")
+        check_id(model_id, "model id")
+        rec = self.index.get(model_id)
+        if rec is None:
+            raise NotFound("that model is not in the library (deleted?)")
+        if rec.owner != owner:
+            raise Forbidden("that model belongs to someone else")
+        return rec
+
+    def load(self, owner: str, model_id: str):
+        return self._load(self.record(owner, model_id))
+
+    def shared_record(self, share_id: str) -> ModelRecord:
+        try:
+            check_id(share_id, "share link")
+        except InvalidId as exc:
+            raise NotFound("this shared link is not valid") from exc
+        rec = self.index.by_share(share_id)
+        if rec is None:
+            raise NotFound("this shared link is unknown or was revoked by its owner")
+        return rec
+
+    def open_shared(self, share_id: str):
+        return self._load(self.shared_record(share_id))
+
+    def _load(self, rec: ModelRecord):
+        data = self.blobs.get(rec.id)  # CorruptModel when missing
+        try:
+            model, card = model_from_bytes(data, f"model {rec.name!r}")
+        except WeightsError as exc:
+            raise CorruptModel(f"the saved file of {rec.name!r} is damaged and was skipped "
+                               f"({str(exc).partition(': ')[2] or exc})") from exc
+        now = time.time()
+        if now - rec.last_used > USED_RESOLUTION_S:
+            self.index.update(rec.id, last_used=now)
+        return model, card, rec
+
+    # changing
+    def rename(self, owner: str, model_id: str, name: str) -> ModelRecord:
+        rec = self.record(owner, model_id)
+        new = clean_name(name)
+        self.index.update(rec.id, name=new)
+        return ModelRecord(**{**rec.__dict__, "name": new})
+
+    def delete(self, owner: str, model_id: str) -> None:
+        rec = self.record(owner, model_id)
+        self.index.delete(rec.id)  # row first: a crash here leaves an orphan file, swept later
+        self.blobs.delete(rec.id)
+
+    def share(self, owner: str, model_id: str) -> str:
+        rec = self.record(owner, model_id)
+        if rec.share_id:
+            return rec.share_id
+        share_id = new_id()
+        self.index.update(rec.id, share_id=share_id)
+        return share_id
+
+    def unshare(self, owner: str, model_id: str) -> None:
+        rec = self.record(owner, model_id)
+        self.index.update(rec.id, share_id=None)
+
+    # housekeeping
+    def recover(self, grace_s: float = ORPHAN_GRACE_S) -> dict[str, int]:
+        """Remove temporaries and files without a row that are older than ``grace_s`` (younger
+        ones may be saves in progress in another process); returns the counts."""
+        temps = self.blobs.sweep_temporaries(grace_s) if grace_s else self.blobs.sweep_temporaries()
+        ids = self.index.ids()
+        cutoff = time.time() - grace_s
+        orphans = 0
+        for key, mtime in list(self.blobs.keys()):
+            if key not in ids and mtime <= cutoff:
+                self.blobs.delete(key)
+                orphans += 1
+        return {"temporaries": temps, "orphans": orphans}
+
+    def close(self) -> None:
+        self.index.close()

@@ -1,0 +1,145 @@
+"""The embedded index: one SQLite file in WAL mode (the standard library's ``sqlite3``).
+
+WAL lets readers (listing) go on while one writer commits; ``synchronous=FULL`` makes every
+committed row survive a crash or power cut. One connection per index, serialised by a lock
+(each call is a few hundred microseconds), so threads never share a half-done transaction;
+other processes on the same file wait up to ``busy_timeout``. A quota check and its insert are
+one ``BEGIN IMMEDIATE`` transaction, so concurrent saves cannot pass a quota together.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+from .base import Index, ModelRecord, QuotaExceeded, quota_problem
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS models (
+    id        TEXT PRIMARY KEY,
+    owner     TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    type      TEXT NOT NULL,
+    k         INTEGER NOT NULL,
+    created   REAL NOT NULL,
+    last_used REAL NOT NULL,
+    share_id  TEXT UNIQUE,
+    size      INTEGER NOT NULL,
+    status    TEXT NOT NULL,
+    card      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS models_owner ON models (owner, created DESC);
+CREATE INDEX IF NOT EXISTS models_lru ON models (last_used) WHERE share_id IS NULL;
+"""
+COLUMNS = "id, owner, name, type, k, created, last_used, share_id, size, status, card"
+
+
+def _record(row: tuple) -> ModelRecord:
+    *head, card = row
+    try:
+        card = json.loads(card)
+    except (TypeError, ValueError):
+        card = {}
+    return ModelRecord(*head, card=card if isinstance(card, dict) else {})
+
+
+class SqliteIndex(Index):
+    """The rows in ``path`` (created with its folder on first use)."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._lock = threading.Lock()
+        # isolation_level=None: no implicit transactions; we BEGIN where we need one
+        self._db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None,
+                                   check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        with self._lock:
+            self._db.executescript(SCHEMA)
+
+    def _one(self, sql: str, args: tuple = ()) -> tuple | None:
+        with self._lock:
+            return self._db.execute(sql, args).fetchone()
+
+    def _all(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def insert(self, rec: ModelRecord, max_models: int, max_bytes: int) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")  # takes the write lock before the quota read
+            try:
+                n, used = self._db.execute(
+                    "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM models WHERE owner = ?",
+                    (rec.owner,)).fetchone()
+                problem = quota_problem(n, used, rec.size, max_models, max_bytes)
+                if problem:
+                    raise QuotaExceeded(problem)
+                self._db.execute(
+                    f"INSERT INTO models ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (rec.id, rec.owner, rec.name, rec.type, rec.k, rec.created, rec.last_used,
+                     rec.share_id, rec.size, rec.status, json.dumps(rec.card)))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def get(self, model_id: str) -> ModelRecord | None:
+        row = self._one(f"SELECT {COLUMNS} FROM models WHERE id = ?", (model_id,))
+        return _record(row) if row else None
+
+    def by_share(self, share_id: str) -> ModelRecord | None:
+        row = self._one(f"SELECT {COLUMNS} FROM models WHERE share_id = ?", (share_id,))
+        return _record(row) if row else None
+
+    def list_owner(self, owner: str) -> list[ModelRecord]:
+        rows = self._all(f"SELECT {COLUMNS} FROM models WHERE owner = ? "
+                         "ORDER BY created DESC, rowid DESC", (owner,))
+        return [_record(r) for r in rows]
+
+    def usage(self, owner: str) -> tuple[int, int]:
+        n, used = self._one("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM models WHERE owner = ?",
+                            (owner,))
+        return int(n), int(used)
+
+    def total_bytes(self) -> int:
+        return int(self._one("SELECT COALESCE(SUM(size), 0) FROM models")[0])
+
+    def update(self, model_id: str, *, name: str | None = None, share_id: str | None | bool = False,
+               last_used: float | None = None) -> bool:
+        sets, args = [], []
+        if name is not None:
+            sets.append("name = ?")
+            args.append(name)
+        if share_id is not False:
+            sets.append("share_id = ?")
+            args.append(share_id)
+        if last_used is not None:
+            sets.append("last_used = ?")
+            args.append(last_used)
+        if not sets:
+            return self.get(model_id) is not None
+        with self._lock:
+            cur = self._db.execute(f"UPDATE models SET {', '.join(sets)} WHERE id = ?",
+                                   (*args, model_id))
+            return cur.rowcount > 0
+
+    def delete(self, model_id: str) -> bool:
+        with self._lock:
+            return self._db.execute("DELETE FROM models WHERE id = ?", (model_id,)).rowcount > 0
+
+    def ids(self) -> set[str]:
+        return {r[0] for r in self._all("SELECT id FROM models")}
+
+    def eviction_candidates(self, unused_since: float) -> list[ModelRecord]:
+        rows = self._all(f"SELECT {COLUMNS} FROM models WHERE share_id IS NULL AND last_used < ? "
+                         "ORDER BY last_used ASC", (unused_since,))
+        return [_record(r) for r in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
