@@ -1,0 +1,186 @@
+// The decoder's forward pass in the page: what aecore/export.py's payload describes, in
+// Float32Array, for one code at a time. Hand-written for the few layer kinds our decoders use
+// (Linear, activations, reshape, nearest Upsample, Conv2d, ConvTranspose2d), so nothing is
+// fetched and nothing is built. Loaded into the component's module by ui/live.py (no export
+// statement: this text is prepended to the component's own code).
+//
+// Layouts are PyTorch's: Linear weight (out, in); Conv2d weight (cout, cin, kh, kw);
+// ConvTranspose2d weight (cin, cout, kh, kw); activations (C, H, W) row-major. A decode ends in
+// the sigmoid, as Autoencoder.decode does.
+
+const AE_DECODER_FORMAT = 1;
+
+function aeF32(b64) {
+  // base64 -> Float32Array (little-endian float32, as numpy "<f4" wrote it)
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new Float32Array(bytes.buffer);
+}
+
+function aeErf(x) {
+  // Numerical Recipes' erfc (Chebyshev fit): relative error < 1.2e-7, ample for 1e-4 parity
+  const z = Math.abs(x), t = 1 / (1 + 0.5 * z);
+  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
+    t * (-0.82215223 + t * 0.17087277)))))))));
+  return x >= 0 ? 1 - r : r - 1;
+}
+
+// each layer kind: prepare(record, inShape) -> {outShape, run(input Float32Array) -> Float32Array}
+const AE_LAYERS = {
+  linear(rec, shape) {
+    const w = aeF32(rec.w), b = aeF32(rec.b), nIn = rec.in, nOut = rec.out;
+    const out = new Float32Array(nOut);
+    return { shape: [nOut], run(x) {
+      for (let o = 0; o < nOut; o++) {
+        let s = 0, base = o * nIn;
+        for (let i = 0; i < nIn; i++) s += w[base + i] * x[i];
+        out[o] = s + b[o];
+      }
+      return out;
+    } };
+  },
+  relu: (rec, shape) => aeMap(shape, (v) => (v > 0 ? v : 0)),
+  leaky_relu: (rec, shape) => aeMap(shape, (v) => (v > 0 ? v : v * rec.slope)),
+  elu: (rec, shape) => aeMap(shape, (v) => (v > 0 ? v : rec.alpha * (Math.exp(v) - 1))),
+  gelu: (rec, shape) => aeMap(shape, (v) => 0.5 * v * (1 + aeErf(v / Math.SQRT2))),
+  gelu_tanh: (rec, shape) => aeMap(shape, (v) =>
+    0.5 * v * (1 + Math.tanh(0.7978845608028654 * (v + 0.044715 * v * v * v)))),
+  sigmoid: (rec, shape) => aeMap(shape, (v) => 1 / (1 + Math.exp(-v))),
+  tanh: (rec, shape) => aeMap(shape, Math.tanh),
+  identity: (rec, shape) => ({ shape, run: (x) => x }),
+  reshape: (rec, shape) => ({ shape: rec.shape, run: (x) => x }),
+  upsample(rec, shape) {
+    const [c, h, w] = shape, s = rec.scale, oh = h * s, ow = w * s;
+    const out = new Float32Array(c * oh * ow);
+    return { shape: [c, oh, ow], run(x) {
+      let k = 0;
+      for (let ci = 0; ci < c; ci++) {
+        for (let y = 0; y < oh; y++) {
+          const row = ci * h * w + Math.floor(y / s) * w;
+          for (let xx = 0; xx < ow; xx++) out[k++] = x[row + Math.floor(xx / s)];
+        }
+      }
+      return out;
+    } };
+  },
+  conv2d(rec, shape) {
+    const [cin, h, w] = shape, cout = rec.cout, [kh, kw] = rec.k;
+    const [sh, sw] = rec.stride, [ph, pw] = rec.padding;
+    const oh = Math.floor((h + 2 * ph - kh) / sh) + 1, ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
+    const wt = aeF32(rec.w), b = aeF32(rec.b), out = new Float32Array(cout * oh * ow);
+    const plane = oh * ow;
+    return { shape: [cout, oh, ow], run(x) {
+      for (let co = 0; co < cout; co++) out.fill(b[co], co * plane, (co + 1) * plane);
+      // loop order: weight outermost, then output rows, then a contiguous run of output
+      // columns: the inner loop is a plain multiply-add over two arrays (fast in any JIT)
+      for (let co = 0; co < cout; co++) {
+        const ob = co * plane;
+        for (let ci = 0; ci < cin; ci++) {
+          const ib = ci * h * w;
+          for (let ky = 0; ky < kh; ky++) {
+            for (let kx = 0; kx < kw; kx++) {
+              const wv = wt[((co * cin + ci) * kh + ky) * kw + kx];
+              if (wv === 0) continue;
+              // output columns whose input column ox*sw + kx - pw lies inside [0, w)
+              const x0 = Math.max(0, Math.ceil((pw - kx) / sw));
+              const x1 = Math.min(ow - 1, Math.floor((w - 1 + pw - kx) / sw));
+              for (let oy = 0; oy < oh; oy++) {
+                const iy = oy * sh + ky - ph;
+                if (iy < 0 || iy >= h) continue;
+                const orow = ob + oy * ow, irow = ib + iy * w + kx - pw;
+                if (sw === 1) {
+                  for (let ox = x0; ox <= x1; ox++) out[orow + ox] += wv * x[irow + ox];
+                } else {
+                  for (let ox = x0; ox <= x1; ox++) out[orow + ox] += wv * x[irow + ox * sw];
+                }
+              }
+            }
+          }
+        }
+      }
+      return out;
+    } };
+  },
+  conv_transpose2d(rec, shape) {
+    const [cin, h, w] = shape, cout = rec.cout, [kh, kw] = rec.k;
+    const [sh, sw] = rec.stride, [ph, pw] = rec.padding;
+    // output_padding only adds rows/columns at the far edge that no input reaches (bias only)
+    const opad = rec.output_padding || [0, 0];
+    const oh = (h - 1) * sh - 2 * ph + kh + opad[0], ow = (w - 1) * sw - 2 * pw + kw + opad[1];
+    const wt = aeF32(rec.w), b = aeF32(rec.b), out = new Float32Array(cout * oh * ow);
+    const plane = oh * ow;
+    return { shape: [cout, oh, ow], run(x) {
+      for (let co = 0; co < cout; co++) out.fill(b[co], co * plane, (co + 1) * plane);
+      for (let ci = 0; ci < cin; ci++) {
+        const ib = ci * h * w;
+        for (let co = 0; co < cout; co++) {
+          const ob = co * plane;
+          for (let ky = 0; ky < kh; ky++) {
+            for (let kx = 0; kx < kw; kx++) {
+              const wv = wt[((ci * cout + co) * kh + ky) * kw + kx];
+              if (wv === 0) continue;
+              for (let iy = 0; iy < h; iy++) {
+                const oy = iy * sh - ph + ky;
+                if (oy < 0 || oy >= oh) continue;
+                const orow = ob + oy * ow, irow = ib + iy * w;
+                for (let ix = 0; ix < w; ix++) {
+                  const ox = ix * sw - pw + kx;
+                  if (ox >= 0 && ox < ow) out[orow + ox] += wv * x[irow + ix];
+                }
+              }
+            }
+          }
+        }
+      }
+      return out;
+    } };
+  },
+};
+
+function aeMap(shape, f) {
+  // an elementwise activation, into its own buffer (the input may be reused by its layer)
+  const n = shape.reduce((a, b) => a * b, 1), out = new Float32Array(n);
+  return { shape, run(x) { for (let i = 0; i < n; i++) out[i] = f(x[i]); return out; } };
+}
+
+// Build a decoder from a payload: {decode(code[, label]) -> Float32Array(784) in [0, 1]}.
+// The returned array is reused by the next call: copy it to keep it.
+function aeDecoder(payload) {
+  if (payload.format !== AE_DECODER_FORMAT) {
+    throw new Error(`decoder payload format ${payload.format}, this page reads ${AE_DECODER_FORMAT}`);
+  }
+  const k = payload.latent_dim, nc = payload.n_classes || 0;
+  let shape = [k + nc];
+  const steps = payload.layers.map((rec) => {
+    const make = AE_LAYERS[rec.op];
+    if (!make) throw new Error(`the page cannot run a ${rec.op} layer`);
+    const step = make(rec, shape);
+    shape = step.shape;
+    return step;
+  });
+  const input = new Float32Array(k + nc), pixels = new Float32Array(784);
+  return {
+    id: payload.id, latentDim: k, nClasses: nc,
+    decode(code, label) {
+      for (let i = 0; i < k; i++) input[i] = code[i];
+      if (nc) { input.fill(0, k); input[k + label] = 1; }
+      let h = input;
+      for (const s of steps) h = s.run(h);
+      for (let i = 0; i < 784; i++) pixels[i] = 1 / (1 + Math.exp(-h[i]));
+      return pixels;
+    },
+  };
+}
+
+// Pixels in [0, 1] (784) onto a canvas' ImageData as grey, rounded like ui.widgets.to_uint8.
+function aePaint(pixels, imageData) {
+  const d = imageData.data;
+  for (let i = 0; i < 784; i++) {
+    const v = Math.min(1, Math.max(0, pixels[i])) * 255 + 0.5;
+    const g = v | 0;
+    d[4 * i] = g; d[4 * i + 1] = g; d[4 * i + 2] = g; d[4 * i + 3] = 255;
+  }
+  return imageData;
+}
