@@ -193,7 +193,7 @@ class Job:
     """
 
     def __init__(self, model_cfg: Any, train_cfg: TrainConfig, name: str, title: str = "",
-                 data: Any = None) -> None:
+                 data: Any = None, on_result: Any = None) -> None:
         self.id = f"job{next(_ids)}"
         self.data = data  # optional TrainData (e.g. one digit class only); None = prepare_data
         self.name = name
@@ -219,6 +219,13 @@ class Job:
         self._cancel = threading.Event()
         self._done = threading.Event()
         self._on_cancel: Any = None   # set by the manager: drop a queued job from its queue
+        # on_result(job) -> anything: called on the worker thread once a model exists (done or
+        # cancelled with a best epoch), BEFORE the job reads as finished, e.g. to save it in the
+        # model library; its return value is ``saved``, its error message ``save_error``
+        self._on_result = on_result
+        self.saved: Any = None
+        self.save_error: str | None = None
+        self._stopping = False  # the server is stopping: keep the model, skip the measuring
 
     # what the UI reads
     @property
@@ -291,7 +298,7 @@ class Job:
             self._finish("cancelled", "cancelled before the first epoch finished: nothing to keep")
             return
         self.stage = "measuring"
-        metrics = clean_metrics(quick_metrics(model))
+        metrics = {} if self._stopping else clean_metrics(quick_metrics(model))
         description = f"Trained in the browser: {len(hist.epochs)} epoch(s) on {data.x.shape[0]:,} digits"
         if hist.cancelled:
             description += f", cancelled early; the best epoch ({hist.best_epoch}) was kept"
@@ -302,7 +309,18 @@ class Job:
             cancelled=hist.cancelled, best_epoch=hist.best_epoch, source="browser",
             metrics=metrics)
         self.model = model.eval()
+        self._keep()
         self._finish("cancelled" if hist.cancelled else "done")
+
+    def _keep(self) -> None:
+        if self._on_result is None:
+            return
+        try:
+            self.saved = self._on_result(self)
+        except AecoreError as exc:  # e.g. the owner's quota: a message for the page
+            self.save_error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - the training itself succeeded; say why not kept
+            self.save_error = f"the model could not be saved: {type(exc).__name__}"
 
     def _on_step(self, p: Progress) -> None:
         self.progress = p  # a frozen object: one atomic assignment
@@ -354,13 +372,13 @@ class JobManager:
 
     # public
     def submit(self, model_cfg: Any, train_cfg: TrainConfig, name: str = "my_model",
-               title: str = "", data: Any = None) -> Job:
+               title: str = "", data: Any = None, on_result: Any = None) -> Job:
         """Queue a training and return its :class:`Job` at once. ``data`` (a
         :class:`~aecore.train.TrainData`) replaces the config's MNIST split, e.g. for a one-class
         anomaly detector. Raises :class:`ConfigError` for settings beyond the limits or when the
         queue is full."""
         self.limits.check(model_cfg, train_cfg)
-        job = Job(model_cfg, train_cfg, name, title, data=data)
+        job = Job(model_cfg, train_cfg, name, title, data=data, on_result=on_result)
         job._on_cancel = self._dequeue
         with self._lock:
             if self._closed:
@@ -398,6 +416,18 @@ class JobManager:
         if cancel:
             for job in pending:
                 job.cancel()
+
+    def stop(self, timeout: float = 2.0) -> int:
+        """Server shutdown: take no more jobs, cancel all, and wait up to ``timeout`` seconds in
+        all for the running ones to keep their best epoch (``on_result`` runs; the measuring step
+        is skipped). Returns how many running jobs had not finished in time."""
+        with self._lock:
+            running = list(self._running)
+        for job in running:
+            job._stopping = True
+        self.close(cancel=True)
+        deadline = time.monotonic() + timeout
+        return sum(not job.wait(max(0.0, deadline - time.monotonic())) for job in running)
 
     # internals
     def _shutdown(self, timeout: float = 5.0) -> None:
@@ -475,6 +505,13 @@ def _warm_up() -> None:
 
 _manager: JobManager | None = None
 _manager_lock = threading.Lock()
+
+
+def stop_manager(timeout: float = 2.0) -> int:
+    """:meth:`JobManager.stop` on the process-wide manager if one was ever created (else 0)."""
+    with _manager_lock:
+        manager = _manager
+    return manager.stop(timeout) if manager is not None else 0
 
 
 def get_manager() -> JobManager:

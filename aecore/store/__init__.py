@@ -25,7 +25,7 @@ from .sqlite import SqliteIndex
 __all__ = ["MISSING", "STATUSES", "BlobStore", "CorruptModel", "Forbidden", "Index", "InvalidId",
            "Library", "Limits", "LocalBlobStore", "ModelRecord", "ModelStore", "NotFound",
            "QuotaExceeded", "SqliteIndex", "StoreError", "check_id", "data_dir", "is_valid_id",
-           "new_id", "open_store", "sqlite_store"]
+           "job_saver", "new_id", "open_store", "sqlite_store"]
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -55,3 +55,15 @@ def open_store(limits: Limits | None = None) -> ModelStore:
         store = sqlite_store(data_dir(), limits)
     store.recover()
     return store
+
+
+def job_saver(store: ModelStore, owner: str):
+    """An ``on_result`` for :meth:`aecore.jobs.JobManager.submit`: saves the job's model for
+    ``owner`` when it has one, "interrupted" when the run was cancelled (its best epoch) and
+    "done" otherwise; returns the :class:`ModelRecord`. Runs on the training thread."""
+    check_id(owner, "owner token")
+
+    def save(job) -> ModelRecord:
+        status = "interrupted" if job.card.get("cancelled") else "done"
+        return store.save(owner, job.model, job.card, name=job.title, status=status)
+    return save
