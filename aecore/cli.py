@@ -1,4 +1,5 @@
-"""Command line: ``python -m aecore {list,train,eval,zoo}``.
+"""Command line: ``python -m aecore {list,train,eval,zoo}``; ``train`` takes a preset, a JSON
+config, or a Train-page type with its settings (``--type vae --set beta=4``).
 
 Every command's last line is one line of JSON with its figures, so scripts can read it.
 """
@@ -15,6 +16,7 @@ import torch
 from .config import TrainConfig, config_to_dict, model_config_from_dict, replace, train_config_from_dict
 from .errors import AecoreError
 from .evaluate import check_metrics, evaluate
+from .model_types import TYPES, make_configs
 from .models import REGISTRY, build_model
 from .presets import TEACHING, ZOO, get_preset
 from .train import Callbacks, train
@@ -67,6 +69,16 @@ def train_recipe(name: str, model_cfg, train_cfg: TrainConfig, out_dir: Path | N
 
 
 def cmd_train(args) -> dict:
+    over = _overrides(args.set or [])
+    if args.epochs:
+        over["epochs"] = args.epochs
+    if args.type:  # a Train-page type with its settings, as the page would build it
+        model_cfg, train_cfg = make_configs(args.type, **over)
+        t = TYPES[args.type]
+        out = Path(args.out) if args.out else None
+        card = train_recipe(args.type, model_cfg, train_cfg, out, t.label, t.summary,
+                            storage=args.storage)
+        return {"name": args.type, "train_seconds": card["train_seconds"], **card["metrics"]}
     if args.preset:
         p = get_preset(args.preset)
         name, model_cfg, train_cfg, title, desc = p.name, p.model, p.train, p.title, p.description
@@ -75,9 +87,6 @@ def cmd_train(args) -> dict:
         model_cfg = model_config_from_dict(spec["model"])
         train_cfg = train_config_from_dict(spec.get("train", {}))
         name, title, desc = spec.get("name", Path(args.config).stem), spec.get("title", ""), ""
-    over = _overrides(args.set or [])
-    if args.epochs:
-        over["epochs"] = args.epochs
     model_keys = {k for k in over if k in config_to_dict(model_cfg)}
     model_cfg = replace(model_cfg, **{k: over[k] for k in model_keys})
     train_cfg = replace(train_cfg, **{k: v for k, v in over.items() if k not in model_keys})
@@ -101,10 +110,14 @@ def cmd_eval(args) -> dict:
 
 
 def cmd_list(args) -> dict:
+    for t in TYPES.values():
+        print(f"{'type':8s} {t.name:16s} {t.kind or 'dense|conv':12s} {t.label}")
     for table, label in ((ZOO, "zoo"), (TEACHING, "teaching")):
         for p in table.values():
             print(f"{label:8s} {p.name:16s} {type(p.model).kind:12s} {p.title}")
-    return {"types": list(REGISTRY), "zoo": list(ZOO), "teaching": list(TEACHING)}
+    # "kinds": model classes a card may name; "types": what the Train page offers on them
+    return {"kinds": list(REGISTRY), "types": list(TYPES), "zoo": list(ZOO),
+            "teaching": list(TEACHING)}
 
 
 def cmd_zoo(args) -> dict:
@@ -124,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("train", help="train a preset or a JSON config, evaluate it, save it")
     src = t.add_mutually_exclusive_group(required=True)
-    src.add_argument("--preset", help="a recipe name (see `list`)")
+    src.add_argument("--preset", help="a preset name (see `list`)")
+    src.add_argument("--type", help="a Train-page type (see `list`), set up with --set, e.g. "
+                                    "--type sparse_kl --set rho=0.1")
     src.add_argument("--config", help='JSON file: {"name", "model": {"kind", ...}, "train": {...}}')
     t.add_argument("--out", help="folder for NAME.safetensors + NAME.json (omit: do not save)")
     t.add_argument("--epochs", type=int, help="override the recipe's epochs")
@@ -135,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     e = sub.add_parser("eval", help="measure a weight file on the MNIST test set")
     e.add_argument("path")
     e.add_argument("--n", type=int, default=None, help="only the first n test images")
-    sub.add_parser("list", help="list model types and presets")
+    sub.add_parser("list", help="list model kinds, Train-page types and presets")
     z = sub.add_parser("zoo", help="rebuild the pretrained zoo")
     z.add_argument("--out", default=str(PRETRAINED))
     z.add_argument("--only", nargs="*", choices=list(ZOO))

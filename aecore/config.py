@@ -190,7 +190,7 @@ PRECISIONS = ("fp32", "bf16")  # TrainConfig.precision
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How to train: shared by the CLI, the zoo recipes and the Train page."""
+    """How to train: shared by the CLI, the presets and the Train page."""
 
     epochs: int = 10
     batch_size: int = 128

@@ -45,7 +45,7 @@ from .errors import AecoreError, ConfigError
 from .evaluate import reconstruct_all, vae_test_loss
 from .metrics import mse, psnr, ssim, sse
 from .models import Autoencoder, build_model
-from .recipes import total_epochs
+from .model_types import total_epochs
 from .train import Callbacks, Progress, prepare_data, train
 from .weights import clean_metrics, make_card
 

@@ -1,8 +1,9 @@
-"""Named recipes: a model config plus a training config, with a title and a why.
+"""Presets: a named pair of configs (model config, train config), with a title and a why.
 
-The zoo in ``pretrained/`` is exactly the ``ZOO`` recipes, each rebuilt by
+The zoo in ``pretrained/`` is exactly the ``ZOO`` presets, each rebuilt by
 ``python -m aecore train --preset NAME --out pretrained``. The Train page offers the ``TEACHING``
-presets as buttons. One dict each; nothing else names a recipe.
+presets as buttons. One dict each; nothing else names a preset. (The Train page's model *types*,
+the families these presets belong to, are :mod:`aecore.model_types`.)
 """
 from __future__ import annotations
 
@@ -104,8 +105,17 @@ TEACHING: dict[str, Preset] = {p.name: p for p in [
 ]}
 
 
+def register_preset(preset: Preset, table: dict[str, Preset] = TEACHING) -> Preset:
+    """Add a preset to ``table`` (the Train page's buttons by default); a new model type's
+    module may offer one so the CLI can train it by name."""
+    if preset.name in ZOO or preset.name in TEACHING:
+        raise ConfigError(f"a preset named {preset.name!r} exists already")
+    table[preset.name] = preset
+    return preset
+
+
 def get_preset(name: str) -> Preset:
-    """A recipe by name from the zoo or the teaching presets."""
+    """A preset by name from the zoo or the teaching presets."""
     for table in (ZOO, TEACHING):
         if name in table:
             return table[name]

@@ -28,7 +28,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from aecore import recipes  # noqa: E402
+from aecore import model_types as recipes  # noqa: E402
 from aecore.config import TrainConfig, VAEConfig  # noqa: E402
 from aecore.data import load_split  # noqa: E402
 from aecore.evaluate import vae_test_loss  # noqa: E402

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from aecore import recipes  # noqa: E402
+from aecore import model_types as recipes  # noqa: E402
 from aecore.config import AEConfig, TrainConfig  # noqa: E402
 from aecore.models import build_model  # noqa: E402
 from aecore.train import prepare_data, train  # noqa: E402

@@ -11,7 +11,7 @@ from conftest import ROOT
 
 from aecore.errors import ConfigError
 from aecore.noise import KINDS, MAX_LEVEL, add_noise
-from aecore.recipes import make_configs
+from aecore.model_types import make_configs
 
 NUMERIC = ("number_input", "slider")
 SOURCES = sorted([*(ROOT / "views").glob("*.py"), *(ROOT / "ui").glob("*.py"), ROOT / "app.py"])

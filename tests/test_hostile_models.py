@@ -18,7 +18,7 @@ from conftest import ROOT, open_page
 
 from aecore import zoo
 from aecore.models import build_model
-from aecore.recipes import make_configs
+from aecore.model_types import make_configs
 from aecore.weights import make_card, to_bytes
 
 

@@ -14,7 +14,7 @@ from aecore.errors import ConfigError
 from aecore.jobs import BrowserLimits, JobManager
 from aecore.models import build_model
 from aecore.presets import TEACHING
-from aecore.recipes import TYPES, make_configs, preset_settings, total_epochs
+from aecore.model_types import TYPES, make_configs, preset_settings, total_epochs
 
 TINY = AEConfig(latent_dim=2, hidden=(32,))
 

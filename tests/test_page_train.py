@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from aecore.models import build_model
-from aecore.recipes import make_configs
+from aecore.model_types import make_configs
 from aecore.weights import make_card, to_bytes
 
 from conftest import open_page

@@ -408,7 +408,7 @@ def test_generate_opens_the_linked_traversal():
 
 
 def test_train_precision_follows_the_link_and_reaches_the_training_config():
-    from aecore import recipes
+    from aecore import model_types as recipes
     default = recipes.DEFAULTS["precision"]  # bf16 where this CPU's bf16 matmuls are faster
     assert open_with("train").radio(key="trn_prec").value == default
     other = "fp32" if default == "bf16" else "bf16"

@@ -1,4 +1,5 @@
-"""The interface every autoencoder shares, and the one registry of model types.
+"""The interface every autoencoder shares, and the one registry of model kinds
+(model classes; the Train page's *types* built on them are :mod:`aecore.model_types`).
 
 Images are (B, 1, 28, 28) floats in [0, 1]; decoders emit logits and ``decode`` applies the
 sigmoid, so BCE-with-logits and MSE both work from the same output. A type changes behaviour by
@@ -21,8 +22,12 @@ _init_lock = threading.Lock()  # model init draws from torch's global RNG; keep 
 
 
 def register(cls: type["Autoencoder"]) -> type["Autoencoder"]:
-    """Class decorator: add a model type to :data:`REGISTRY` under its config's ``kind``."""
-    REGISTRY[cls.config_cls.kind] = cls
+    """Class decorator: add a model kind to :data:`REGISTRY` under its config's ``kind``, and its
+    config class to :data:`aecore.config.MODEL_CONFIGS` (so its cards load), both in one place."""
+    kind = cls.config_cls.kind
+    if MODEL_CONFIGS.setdefault(kind, cls.config_cls) is not cls.config_cls:
+        raise ConfigError(f"model kind {kind!r} is registered already, by another config class")
+    REGISTRY[kind] = cls
     return cls
 
 
