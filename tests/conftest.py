@@ -1,8 +1,12 @@
 """Shared fixtures: the app under AppTest, generated images, tiny trained models."""
 from __future__ import annotations
 
+import atexit
 import io
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +15,11 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# the model library of every test (and every server a browser test starts) lives in a fresh
+# temporary folder, never in the project's var/
+os.environ["AE_DATA_DIR"] = tempfile.mkdtemp(prefix="ae-test-data-")
+atexit.register(shutil.rmtree, os.environ["AE_DATA_DIR"], True)
 
 APP_TIMEOUT = 60  # seconds per AppTest run: first runs load torch models and MNIST
 
