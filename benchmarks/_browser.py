@@ -55,15 +55,16 @@ def _healthy(url: str) -> bool:
 
 @contextlib.contextmanager
 def streamlit_server(env: Mapping[str, str] | None = None, timeout: float = START_TIMEOUT_S,
-                     log: Path | None = None) -> Iterator[str]:
+                     log: Path | None = None, script: str = "app.py") -> Iterator[str]:
     """Run the app on a free loopback port; yields ``http://127.0.0.1:PORT`` and kills it after.
 
     ``env`` adds variables (e.g. ``AE_MAX_TRAININGS``); ``log`` keeps the server's output in a
-    file (otherwise it is discarded). Raises RuntimeError when the server dies or does not answer
+    file (otherwise it is discarded); ``script`` is the entry file, relative to the repository
+    (a test harness instead of the app). Raises RuntimeError when the server dies or does not answer
     within ``timeout`` seconds.
     """
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.address", "127.0.0.1",
            "--server.port", str(port), "--server.headless", "true",
            "--browser.gatherUsageStats", "false",
            # no file watcher: the app under test is a fixed snapshot, and watching a repository

@@ -1,0 +1,183 @@
+"""The live component in a real browser (tests/live_harness.py: fixed zoo models, every part):
+the page's decoder agrees with PyTorch, a pointer sweep decodes many times with no script run,
+a click and the keyboard pin a code, a drag of a native slider flips the precomputed stops and the
+in-page samples while it is dragged, with nothing sent to the server until the release.
+
+Messages to the server are counted at the websocket (every rerun request is one frame the page
+sends), so "no script run" is measured, not assumed.
+"""
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import pytest
+
+from benchmarks import _browser
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def harness():
+    reason = _browser.missing()
+    if reason:
+        pytest.skip(reason)
+    log = _browser.ROOT / "artifacts" / "streamlit-live-harness.log"
+    log.parent.mkdir(exist_ok=True)
+    with _browser.streamlit_server(log=log, script="tests/live_harness.py") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def chrome():
+    with _browser.chromium() as b:
+        yield b
+
+
+class Sent:
+    """Frames the page sends to the server over its websocket."""
+
+    def __init__(self, page):
+        self.frames = 0
+        page.on("websocket", lambda ws: ws.on("framesent", self._count))
+
+    def _count(self, _payload) -> None:
+        self.frames += 1
+
+
+@pytest.fixture
+def opened(chrome, harness):
+    page = _browser.new_page(chrome)
+    sent = Sent(page)
+    page.goto(harness)
+    _browser.wait_idle(page)
+    page.get_by_test_id("aeLiveMap").wait_for()
+    page.wait_for_function("() => globalThis.__aeLive && globalThis.__aeLive.stats.firstLiveAt !== null")
+    yield page, sent
+    page.context.close()
+
+
+STATS = "() => ({...globalThis.__aeLive.stats, decodeMs: null})"
+DECODE_MANY = """([id, b64, k]) => {
+  const dec = globalThis.__aeLive.decoders.get(id);
+  const bin = atob(b64), bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  const z = new Float32Array(bytes.buffer), n = z.length / k, out = new Float32Array(n * 784);
+  for (let i = 0; i < n; i++) out.set(dec.decode(z.subarray(i * k, (i + 1) * k)), i * 784);
+  const u8 = new Uint8Array(out.buffer); let s = "";
+  for (let i = 0; i < u8.length; i += 8192) s += String.fromCharCode.apply(null, u8.subarray(i, i + 8192));
+  return btoa(s);
+}"""
+
+
+def _ids(page) -> dict[str, str]:
+    text = page.get_by_text("decoders: dense").inner_text()
+    words = text.replace("`", " ").split()
+    return {"dense": words[words.index("dense") + 1], "conv": words[words.index("conv") + 1]}
+
+
+@pytest.mark.parametrize("kind, name", [("dense", "ae_k2"), ("conv", "dae_conv")])
+def test_the_page_decoder_matches_pytorch_on_1000_codes(opened, kind, name):
+    from aecore.export import decode_reference
+    from aecore.zoo import load_zoo_model
+    page, _ = opened
+    model, _ = load_zoo_model(name)
+    k = model.latent_dim
+    z = np.random.default_rng(1).normal(0.0, 3.0 if k == 2 else 1.0, (1000, k)).astype("<f4")
+    got_b64 = page.evaluate(DECODE_MANY, [_ids(page)[kind], base64.b64encode(z.tobytes()).decode(), k])
+    got = np.frombuffer(base64.b64decode(got_b64), dtype="<f4").reshape(1000, 784)
+    want = decode_reference(model, z)
+    assert want.std() > 0.05  # varied digits, not a constant
+    assert np.abs(got - want).max() <= 1e-4
+
+
+def test_a_pointer_sweep_decodes_live_with_no_script_run(opened):
+    page, sent = opened
+    box = page.get_by_test_id("aeLiveMap").bounding_box()
+    before, frames0 = page.evaluate(STATS), sent.frames
+    seen = set()
+    for i in range(40):
+        page.mouse.move(box["x"] + box["width"] * (0.05 + 0.022 * i),
+                        box["y"] + box["height"] * (0.2 + 0.015 * i))
+        page.wait_for_timeout(25)
+        seen.add(page.get_by_test_id("aeLiveDigit").evaluate("c => c.toDataURL()"))
+    after = page.evaluate(STATS)
+    assert after["decodes"] - before["decodes"] >= 30
+    assert len(seen) >= 25, "the decoded digit must change as the pointer moves"
+    assert sent.frames == frames0, "a pointer move must not reach the server"
+    assert "script runs: 1" in page.get_by_text("script runs").inner_text()
+    assert "under the pointer" in page.get_by_test_id("aeLiveZ").inner_text()
+
+
+def test_a_click_pins_the_code_on_the_server(opened):
+    page, _ = opened
+    box = page.get_by_test_id("aeLiveMap").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    page.get_by_text("pins: 1").wait_for()
+    _browser.wait_idle(page)
+    text = page.get_by_text("pinned:").inner_text()
+    z1, z2 = (float(v) for v in text.split("(")[1].split(")")[0].split(","))
+    lo = page.get_by_test_id("aeLiveMap").evaluate("b => b.getAttribute('data-z')")
+    assert lo is not None and abs(z1 - float(lo.split(",")[0])) < 0.06
+    assert abs(z2 - float(lo.split(",")[1])) < 0.06
+
+
+def test_the_keyboard_steps_and_pins(opened):
+    page, sent = opened
+    page.get_by_test_id("aeLiveMap").focus()
+    frames0 = sent.frames
+    page.keyboard.down("ArrowRight")  # held: the cursor moves, nothing is sent yet
+    z_held = page.get_by_test_id("aeLiveZ").inner_text()
+    assert "arrow keys" in z_held and sent.frames == frames0
+    page.keyboard.up("ArrowRight")  # released: pinned on the server
+    page.get_by_text("pins: 1").wait_for()
+    assert page.get_by_test_id("aeLiveMap").get_attribute("aria-label").startswith("Latent map")
+    page.keyboard.press("ArrowUp")
+    page.get_by_text("pins: 2").wait_for()
+
+
+def _drag(page, label: str, fractions: list[float], read) -> tuple[list, object]:
+    """Press the thumb of the slider ``label``, move through ``fractions`` of its track reading
+    ``read()`` after each move, and return (readings, the thumb's box), still pressed."""
+    slider = page.locator('[data-testid="stSlider"]').filter(has_text=label)
+    thumb = slider.get_by_role("slider")
+    slider.scroll_into_view_if_needed()  # mouse events only reach what is in the viewport
+    tb = thumb.bounding_box()
+    track = slider.locator('[data-testid="stSliderThumbValue"]').locator("..")
+    x0, y = tb["x"] + tb["width"] / 2, tb["y"] + tb["height"] / 2
+    page.mouse.move(x0, y)
+    page.mouse.down()
+    sb = slider.bounding_box()
+    readings = []
+    for f in fractions:
+        page.mouse.move(sb["x"] + 8 + (sb["width"] - 16) * f, y, steps=2)
+        page.wait_for_timeout(60)
+        readings.append(read())
+    return readings, track
+
+
+def test_a_slider_drag_flips_the_stops_during_the_drag_and_syncs_on_release(opened):
+    page, sent = opened
+    stops = page.get_by_test_id("aeLiveStops")
+    frames0 = sent.frames
+    readings, _ = _drag(page, "Level", [0.05, 0.3, 0.6, 0.9, 1.0],
+                        lambda: (stops.get_attribute("data-stop"),
+                                 page.locator('[data-testid="aeLevelMarker"]').get_attribute("x1")))
+    assert len({r[0] for r in readings}) >= 4, readings  # the panels followed the thumb
+    assert len({r[1] for r in readings}) >= 4, readings  # and so did the curve's marker
+    assert sent.frames == frames0, "nothing is sent while the slider is dragged"
+    page.mouse.up()
+    page.get_by_text("script runs: 2").wait_for()  # the release: one run
+    assert stops.get_attribute("data-stop") == "10"
+
+
+def test_a_slider_drag_redraws_the_in_page_samples(opened):
+    page, sent = opened
+    samples = page.get_by_test_id("aeLiveSamples")
+    frames0 = sent.frames
+    readings, _ = _drag(page, "Temp", [0.0, 0.25, 0.5, 0.75, 1.0],
+                        lambda: samples.get_attribute("data-shown"))
+    assert len(set(readings)) >= 4, readings
+    assert sent.frames == frames0
+    page.mouse.up()
