@@ -4,6 +4,13 @@ Fast on a CPU: the whole training split lives in memory as one uint8 tensor and 
 slice by a random permutation (no per-sample DataLoader or transforms), Adam is fused, BCE works
 on logits, and denormal floats are flushed. The loop knows nothing about the UI: the caller passes
 callbacks for progress, cancellation and per-epoch snapshots.
+
+Where an epoch goes (torch.profiler, the 784-400-20 VAE, batch 128, 2 cores): about half in the
+matmuls (forward addmm + backward mm), 10-13% in fused Adam (one pass over the 0.66 M weights and
+both moments per step), 12% in BCE, the rest in small element-wise ops and Python. A larger batch
+raises matmul efficiency and halves the optimizer passes; the benchmarks state where they use one
+(with a scaled learning rate, at the same test loss). Per step the loop itself adds no sync: the
+loss is summed as a tensor and read once per epoch, unless an ``on_step`` callback asks for it.
 """
 from __future__ import annotations
 
@@ -213,16 +220,17 @@ def _train_loop(model: Autoencoder, cfg: TrainConfig, data: TrainData | None,
             epoch_no += 1
             t_ep = time.perf_counter()
             perm = torch.randperm(n, generator=gen, device=dev)
-            loss_sum, parts_sum = 0.0, {}
+            loss_sum, parts_sum = torch.zeros((), device=dev), {}  # summed on the device: no sync a step
             for step in range(steps_per_epoch):
                 if cb.should_stop is not None and cb.should_stop():
                     hist.cancelled = True
                     break
                 idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
-                x, y = data.batch(idx)
+                x, y = data.batch(idx)  # x (B, 1, 28, 28) float, or (B, T, C) series
                 x_in = add_noise(x, cfg.noise, cfg.noise_level, gen) if cfg.noise != "none" else x
-                for g in opt.param_groups:
-                    g["lr"] = _lr_at(cfg, t_phase, phase_steps)
+                if cfg.schedule != "constant":
+                    for g in opt.param_groups:
+                        g["lr"] = _lr_at(cfg, t_phase, phase_steps)
                 with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
                     loss, parts = loss_fn(x_in, x, y)  # the losses themselves are fp32
                 opt.zero_grad(set_to_none=True)
@@ -230,19 +238,19 @@ def _train_loop(model: Autoencoder, cfg: TrainConfig, data: TrainData | None,
                 opt.step()
                 t_phase += 1
                 global_step += 1
-                lv = loss.item()
-                loss_sum += lv
+                loss_sum += loss.detach()
                 for k, v in parts.items():
                     parts_sum[k] = parts_sum.get(k, 0.0) + v
                 if cb.on_step is not None:
                     cb.on_step(Progress(phase, epoch_no, total_epochs, step + 1, steps_per_epoch,
-                                        global_step, total_steps, lv, time.perf_counter() - t0))
+                                        global_step, total_steps, loss.item(),
+                                        time.perf_counter() - t0))
             if hist.cancelled:
                 break
             val = validation_loss(model, data, cfg) if phase == "train" else float("nan")
-            rec = {"phase": phase, "epoch": epoch_no, "train_loss": loss_sum / steps_per_epoch,
+            rec = {"phase": phase, "epoch": epoch_no, "train_loss": loss_sum.item() / steps_per_epoch,
                    "val_loss": val, "seconds": time.perf_counter() - t_ep,
-                   "parts": {k: v / steps_per_epoch for k, v in parts_sum.items()}}
+                   "parts": {k: float(v) / steps_per_epoch for k, v in parts_sum.items()}}
             hist.epochs.append(rec)
             if phase == "train":
                 score = val if not math.isnan(val) else rec["train_loss"]

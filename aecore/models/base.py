@@ -96,12 +96,13 @@ class Autoencoder(nn.Module):
              recon: str, gen: torch.Generator | None) -> tuple[torch.Tensor, dict[str, float]]:
         """Objective for one batch: ``x_in`` may be corrupted, ``target`` is the clean input.
 
-        Returns the scalar loss and its named parts (floats) for the curves.
+        Returns the scalar loss and its named parts (detached 0-dim tensors, read once an epoch:
+        no device sync a step) for the curves.
         """
         code = self.encode(x_in, y)
         rec = recon_loss(self.decode_logits(code, y), target, recon)
         pen, parts = self.penalty(x_in, code, gen)
-        return rec + pen, {"recon": rec.item(), **parts}
+        return rec + pen, {"recon": rec.detach(), **parts}
 
     def describe(self) -> list[tuple[str, str]]:
         """(stage, shape) rows from input to output, for the architecture diagram."""

@@ -79,7 +79,7 @@ class SparseAE(DenseAE):
             p = kl_sparsity(code, self.cfg.rho)
         else:
             p = l1_activity(code)
-        return self.cfg.weight * p, {"sparsity": p.item()}
+        return self.cfg.weight * p, {"sparsity": p.detach()}
 
 
 @register
@@ -104,7 +104,7 @@ class ContractiveAE(DenseAE):
         v = torch.randn(code.shape, generator=gen, device=code.device)
         (g,) = torch.autograd.grad(code, x, grad_outputs=v, create_graph=self.training)
         jf = g.pow(2).flatten(1).sum(1).mean()  # E ||J^T v||^2 = ||J||_F^2
-        return self.cfg.weight * jf, {"jacobian": jf.item()}
+        return self.cfg.weight * jf, {"jacobian": jf.detach()}
 
 
 

@@ -53,7 +53,7 @@ class SeqAE(Autoencoder):
 
     def loss(self, x_in, target, y, recon, gen):
         rec = value_mse(self(x_in), target)
-        return rec, {"recon": rec.item()}
+        return rec, {"recon": rec.detach()}
 
     def describe(self):
         c, h, k = self.cfg.channels, self.cfg.hidden[0], self.cfg.latent_dim

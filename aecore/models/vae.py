@@ -59,7 +59,7 @@ class VAE(Autoencoder):
 
     def loss(self, x_in, target, y, recon, gen):
         rec, kl = self.elbo_terms(x_in, target, y, gen, recon)
-        return rec + self.cfg.beta * kl, {"recon": rec.item(), "kl": kl.item()}
+        return rec + self.cfg.beta * kl, {"recon": rec.detach(), "kl": kl.detach()}
 
     def sample(self, n: int, gen: torch.Generator | None = None, temperature: float = 1.0,
                y: torch.Tensor | None = None) -> torch.Tensor:
