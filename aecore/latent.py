@@ -5,6 +5,7 @@ Pure functions over a trained model (never trained or mutated here; every call r
 """
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import numpy as np
@@ -57,6 +58,20 @@ def latent_range(codes: np.ndarray | torch.Tensor, lo_pct: float = 1.0, hi_pct: 
     lo, hi = np.percentile(c, [lo_pct, hi_pct], axis=0)
     span = np.maximum(hi - lo, 1e-3)  # a collapsed dimension still gets a usable range
     return lo - pad * span, hi + pad * span
+
+
+def _nice_step(span: float) -> float:
+    """About a hundredth of ``span``, rounded to 1, 2 or 5 times a power of ten."""
+    raw = span / 100
+    mag = 10 ** math.floor(math.log10(raw))
+    return next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+
+
+def slider_grid(lo: np.ndarray, hi: np.ndarray) -> tuple[float, list[float], list[float]]:
+    """Step and ends of the z sliders: the map's range widened to whole steps."""
+    step = _nice_step(float(min(hi - lo)))
+    return (step, [round(math.floor(v / step) * step, 6) for v in lo],
+            [round(math.ceil(v / step) * step, 6) for v in hi])
 
 
 def grid_codes(n: int, lo: float | Sequence[float], hi: float | Sequence[float]) -> torch.Tensor:

@@ -153,9 +153,9 @@ def test_a_session_model_with_a_2d_code_gets_its_own_map(app):
     assert _decoded(at)[1].startswith(f"decoded at z = ({z1.max:.2f}")
 
 
-# the page's helpers (ui.latent_view), without the app
+# the page's helpers (in ui.charts and aecore.latent), without the app
 def test_selected_point_reads_streamlit_events_and_test_dicts():
-    from ui.latent_view import selected_point
+    from ui.charts import selected_point
 
     assert selected_point(None) is None
     assert selected_point({}) is None
@@ -165,7 +165,7 @@ def test_selected_point_reads_streamlit_events_and_test_dicts():
 
 
 def test_slider_grid_covers_the_range_in_whole_steps():
-    from ui.latent_view import slider_grid
+    from aecore.latent import slider_grid
 
     lo, hi = np.array([-2.37, -31.2]), np.array([2.91, 18.04])
     step, lo_r, hi_r = slider_grid(lo, hi)
@@ -176,7 +176,7 @@ def test_slider_grid_covers_the_range_in_whole_steps():
 
 
 def test_locator_marks_z_with_a_crosshair():
-    from ui.latent_view import locator
+    from ui.charts import locator
 
     codes = np.random.default_rng(0).normal(size=(500, 2))
     labels = np.arange(500) % 10

@@ -523,11 +523,6 @@ def test_types_opens_the_linked_view_and_its_control(downloads):
     assert len(toasts(bad)) == 1 and "'gan'" in toasts(bad)[0]
 
 
-def test_type_link_names_cover_every_view():
-    from ui import types_view
-    assert sorted(types_view.LINKS.values()) == sorted(types_view.VIEWS)
-
-
 def test_a_lesson_link_applies_a_value_an_earlier_page_wrote():
     """Generate writes model=vae_k2; the student then opens the lesson (the sidebar drops the
     URL's parameters) and follows a link to Reconstruct with model=vae_k2: it is applied."""

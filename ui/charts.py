@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -74,3 +74,59 @@ def apply_presenter(fig: go.Figure, scale: float = 1.4) -> go.Figure:
     fig.update_layout(font_size=round(font * scale), height=round((fig.layout.height or 400) * scale))
     fig.update_annotations(font_size=round(font * scale))
     return fig
+
+
+# the latent map's helpers that need no Streamlit (tested on their own)
+
+def _rgb(hex_color: str) -> tuple[int, int, int]:
+    return tuple(int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+
+
+PALETTE = np.array([_rgb(c) for c in DIGIT_COLORS], dtype=np.uint8)  # (10, 3)
+
+
+def locator(codes: np.ndarray, labels: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+            z: tuple[float, float], size: int = 168) -> np.ndarray:
+    """A small picture of the map, (size, size, 3) uint8, with a crosshair at ``z``.
+
+    Drawn with numpy in about a millisecond, so it can follow every slider step, where
+    re-sending the interactive Plotly map would take far longer.
+    """
+    img = np.full((size, size, 3), 255, dtype=np.uint8)
+    span = np.maximum(np.asarray(hi, float) - np.asarray(lo, float), 1e-9)
+
+    def to_px(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        col = np.round((x - lo[0]) / span[0] * (size - 1)).astype(int)
+        row = np.round((hi[1] - y) / span[1] * (size - 1)).astype(int)  # z2 grows upwards
+        return col, row
+
+    col, row = to_px(codes[:, 0], codes[:, 1])
+    inside = (col >= 0) & (col < size - 1) & (row >= 0) & (row < size - 1)
+    col, row, lab = col[inside], row[inside], np.asarray(labels)[inside]
+    for dr in (0, 1):  # 2x2-pixel dots
+        for dc in (0, 1):
+            img[row + dr, col + dc] = PALETTE[lab]
+    (c,), (r,) = to_px(np.array([z[0]]), np.array([z[1]]))
+    c, r = int(np.clip(c, 0, size - 1)), int(np.clip(r, 0, size - 1))
+    img[r, ::2] = 0  # dotted crosshair
+    img[::2, c] = 0
+    rr, cc = np.ogrid[:size, :size]
+    ring = np.abs(np.hypot(rr - r, cc - c) - 7) < 1.3
+    img[ring] = (213, 94, 0)  # vermillion ring: stands out on every digit colour
+    img[[0, -1], :] = img[:, [0, -1]] = 190  # a light frame: the map's edges
+    return img
+
+
+def selected_point(event: Any) -> tuple[float, float] | None:
+    """The (x, y) of the first selected point of a Plotly chart event (a Streamlit event object
+    or the plain dict a test writes), or None when nothing is selected."""
+    try:
+        points = event["selection"]["points"]
+    except (KeyError, TypeError):  # None, or no selection yet
+        return None
+    for p in points or []:
+        try:
+            return float(p["x"]), float(p["y"])
+        except (KeyError, TypeError, ValueError):
+            continue
+    return None

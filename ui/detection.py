@@ -1,4 +1,4 @@
-"""Renderers of the anomaly page (and the sequence AE view of the types page).
+"""Anomaly-detection panels shared by the Anomaly page and the Types page's sequence AE view.
 
 Pure figure builders (scores in, plotly figure out) plus :func:`threshold_panel`, the shared
 "slider -> precision, recall, F1, confusion matrix, ROC" block. Keys are passed in by the page.
@@ -19,16 +19,6 @@ from ui import query, share
 NORMAL_C, ANOM_C, THR_C = "#0072B2", "#D55E00", "#000000"
 N_CANDIDATES = 201  # threshold positions on the slider: quantiles of all scores
 LENGTHS = (256, 512, 1024, 2048)  # the sensor demo's series lengths
-
-
-def heat_rgb(err: torch.Tensor | np.ndarray, scale: int = 4, vmax: float = 1.0) -> np.ndarray:
-    """An error map (28, 28) in [0, vmax] as an RGB uint8 heatmap (black -> red -> yellow -> white),
-    enlarged ``scale`` x by pixel repetition."""
-    a = err.detach().cpu().numpy() if isinstance(err, torch.Tensor) else np.asarray(err)
-    a = np.clip(a.reshape(a.shape[-2], a.shape[-1]) / max(vmax, 1e-8), 0.0, 1.0)
-    rgb = np.stack([np.clip(3 * a, 0, 1), np.clip(3 * a - 1, 0, 1), np.clip(3 * a - 2, 0, 1)], -1)
-    rgb = (rgb * 255 + 0.5).astype(np.uint8)
-    return rgb.repeat(scale, 0).repeat(scale, 1)
 
 
 def score_histogram(scores: np.ndarray, is_anom: np.ndarray, threshold: float,

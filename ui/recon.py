@@ -5,10 +5,8 @@ share; no model maths lives here.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-import plotly.graph_objects as go
 import streamlit as st
 import torch
 
@@ -18,12 +16,9 @@ from aecore.metrics import mse, psnr
 from aecore.models import Autoencoder
 from aecore.pca import PCA
 
-from . import catalog, charts, loaders, widgets
+from . import loaders, widgets
 
 PIXELS = 28 * 28  # an MNIST digit: 784 numbers, one uint8 byte each on disk
-FLOAT_BYTES = 4   # a float32 code number
-_SWEEP = re.compile(r"^ae_k(\d+)$")
-OVERCOMPLETE = "ae_overcomplete"
 
 
 @dataclass(frozen=True)
@@ -59,12 +54,6 @@ def model_recon(model: Autoencoder, x: torch.Tensor, y: torch.Tensor | None = No
     return Recon(out, mse(out, target).tolist(), psnr(out, target).tolist())
 
 
-def model_code(model: Autoencoder, x: torch.Tensor, y: torch.Tensor | None = None) -> list[float]:
-    """The code of one digit x (1, 1, 28, 28) as a list of k floats."""
-    with torch.inference_mode():
-        return model.encode(x, y if model.conditional else None)[0].tolist()
-
-
 def pca_k(k: int, pca: PCA) -> int:
     """PCA cannot use more components than the image has pixels."""
     return min(int(k), pca.dim)
@@ -80,41 +69,6 @@ def pca_recon(pca: PCA, x: torch.Tensor, k: int) -> Recon:
 def ratio_text(k: int) -> str:
     """784 / k as a short figure: 392x, 24.5x, 0.77x."""
     return f"{round(PIXELS / k, 2):g}x"
-
-
-def size_text(before: float, after: float) -> str:
-    """How ``after`` compares with ``before``: "6.13x smaller" or "1.02x larger"."""
-    r = before / after
-    return f"{r:.3g}x smaller" if r >= 1 else f"{1 / r:.3g}x larger"
-
-
-def sweep(cards: dict[str, dict]) -> list[tuple[str, int]]:
-    """The bottleneck sweep in the zoo: (name, k) of every ``ae_kN`` card by k, then the
-    overcomplete model if shipped."""
-    out = sorted(((n, int(c.get("config", {}).get("latent_dim") or m.group(1)))
-                  for n, c in cards.items() if (m := _SWEEP.match(n))), key=lambda t: t[1])
-    if OVERCOMPLETE in cards:
-        out.append((OVERCOMPLETE, int(cards[OVERCOMPLETE].get("config", {}).get("latent_dim", 0))))
-    return out
-
-
-def zoo_or_error(name: str) -> tuple[Autoencoder, dict] | None:
-    """A shipped model and its card, or None after an error message in place (the page goes on)."""
-    try:
-        return catalog.get(f"zoo:{name}")
-    except AecoreError as exc:
-        st.error(f"{name} could not be loaded: {exc}")
-        return None
-
-
-def card_figures(card: dict) -> list[tuple[str, str]]:
-    """(label, value) pairs from a card for st.metric: epochs, training time, test MSE and PSNR."""
-    metrics, secs = card.get("metrics", {}), card.get("train_seconds")
-    return [("Epochs", str(card.get("epochs", card.get("train", {}).get("epochs", "?")))),
-            ("Training time", "?" if secs is None else f"{secs:,.0f} s" if secs >= 10
-             else f"{secs:.1f} s"),
-            ("Test MSE", f"{metrics['mse']:.4f}" if "mse" in metrics else "?"),
-            ("Test PSNR", f"{metrics['psnr']:.1f} dB" if "psnr" in metrics else "?")]
 
 
 def data_or_stop() -> tuple[Split, PCA]:
@@ -143,22 +97,3 @@ def labelled_row(label: str, images: torch.Tensor, captions: list[str]) -> None:
 
 def digit_captions(idx: list[int], labels: torch.Tensor) -> list[str]:
     return [f"#{i} · a {int(labels[i])}" for i in idx]
-
-
-def mse_vs_k(ks: list[int], ae: list[float | None], pca: list[float],
-             extra: tuple[str, int, float] | None = None) -> go.Figure:
-    """Test MSE against code size (log x): the autoencoders, PCA at the same k, and optionally
-    one more autoencoder as a lone marker (the overcomplete model)."""
-    fig = charts.lines(ks, {"Autoencoder": ae, "PCA (same k)": pca},
-                       xlabel="code size k (log scale)",
-                       ylabel="test MSE per pixel", log_x=True)
-    if extra is not None:
-        name, k, value = extra
-        fig.add_trace(go.Scatter(x=[k], y=[value], name=name, mode="markers",
-                                 marker=dict(symbol="diamond", size=11, color="#009E73")))
-    ticks = ks + ([extra[1]] if extra else [])
-    fig.update_xaxes(tickvals=ticks, ticktext=[str(t) for t in ticks])
-    fig.update_yaxes(rangemode="tozero")
-    fig.update_layout(height=380, legend=dict(orientation="h", x=1, xanchor="right", y=1.02,
-                                              yanchor="bottom"))
-    return fig

@@ -14,8 +14,7 @@ from aecore import anomaly as an
 from aecore.config import AEConfig, TrainConfig
 from aecore.errors import AecoreError
 from aecore.jobs import get_manager
-from ui import anomaly_view as view
-from ui import catalog, image_input, loaders, query, widgets
+from ui import catalog, detection, image_input, loaders, query, widgets
 
 N_NORMAL = 2000    # test digits scored as the normal group (OOD mode)
 N_PER_KIND = 100   # generated images per out-of-distribution kind
@@ -24,6 +23,16 @@ N_GALLERY = 8
 JOBS_KEY = "ano_jobs"  # {digit: Job} of this session's one-class trainings
 MODES = {"all": "All digits (vs. out-of-distribution inputs)",  # URL text: radio option
          "one": "One digit (one-class MNIST)"}
+
+
+def heat_rgb(err: torch.Tensor | np.ndarray, scale: int = 4, vmax: float = 1.0) -> np.ndarray:
+    """An error map (28, 28) in [0, vmax] as an RGB uint8 heatmap (black -> red -> yellow -> white),
+    enlarged ``scale`` x by pixel repetition."""
+    a = err.detach().cpu().numpy() if isinstance(err, torch.Tensor) else np.asarray(err)
+    a = np.clip(a.reshape(a.shape[-2], a.shape[-1]) / max(vmax, 1e-8), 0.0, 1.0)
+    rgb = np.stack([np.clip(3 * a, 0, 1), np.clip(3 * a - 1, 0, 1), np.clip(3 * a - 2, 0, 1)], -1)
+    rgb = (rgb * 255 + 0.5).astype(np.uint8)
+    return rgb.repeat(scale, 0).repeat(scale, 1)
 
 
 def takes_images(card: dict) -> bool:
@@ -113,7 +122,7 @@ def gallery(title: str, idx: np.ndarray, res: dict, model, thr: float) -> None:
             for i in idx]
     st.image([widgets.to_uint8(im, 3) for im in x], caption=caps, width=84)
     st.image([widgets.to_uint8(im, 3) for im in rec], width=84)
-    st.image([view.heat_rgb(e, 3, vmax=float(err.max())) for e in err], width=84)
+    st.image([heat_rgb(e, 3, vmax=float(err.max())) for e in err], width=84)
     st.caption("Rows: input, reconstruction, error map |x - x̂| (brighter = worse). "
                "⚑ = flagged at the current threshold.")
 
@@ -163,7 +172,7 @@ with tab_img:
     if res is not None:
         scores, is_anom = res["scores"], res["is_anom"]
         default = an.quantile_threshold(scores[~is_anom], 0.95)
-        thr = view.threshold_panel("ano_thr", scores, is_anom, default, param="thr")
+        thr = detection.threshold_panel("ano_thr", scores, is_anom, default, param="thr")
         order = np.argsort(scores)
         gallery("Most anomalous", order[::-1][:N_GALLERY], res, model, thr)
         gallery("Least anomalous", order[:N_GALLERY], res, model, thr)
@@ -174,7 +183,7 @@ with tab_img:
             rec, err = an.error_maps(model, digit_in.image)
             s = float(err.square().mean())
             st.image([widgets.to_uint8(digit_in.image[0]), widgets.to_uint8(rec[0]),
-                      view.heat_rgb(err[0], 4, vmax=float(err.max()))],
+                      heat_rgb(err[0], 4, vmax=float(err.max()))],
                      caption=["input", "reconstruction", "error map"], width=112)
             pct = 100 * float((scores[~is_anom] < s).mean())
             msg = (f"Score {s:.5f}: higher than {pct:.0f}% of the normal images "
@@ -186,4 +195,4 @@ with tab_seq:
     st.markdown("A sequence autoencoder (LSTM encoder and decoder) was trained on windows of "
                 "normal machine-sensor signals. Slid over a new series, it rebuilds normal "
                 "stretches well; spikes, drifts and stuck sensors leave a large error.")
-    view.sensor_demo("ano_seq", link=True)
+    detection.sensor_demo("ano_seq", link=True)

@@ -2,14 +2,70 @@
 PCA at the same size."""
 from __future__ import annotations
 
+import re
+
+import plotly.graph_objects as go
 import streamlit as st
 import torch
 
+from aecore.errors import AecoreError
 from aecore.metrics import mse
+from aecore.models import Autoencoder
 from aecore.noise import add_noise
-from ui import loaders, query, recon_view, share, widgets
+from ui import catalog, charts, loaders, query, recon, share, widgets
 
+_SWEEP = re.compile(r"^ae_k(\d+)$")
+OVERCOMPLETE = "ae_overcomplete"
 NOISE_LEVEL = 0.5  # Gaussian sigma of the noisy-digit demo: clearly visible, digit still readable
+
+
+def zoo_sweep(cards: dict[str, dict]) -> list[tuple[str, int]]:
+    """The bottleneck sweep in the zoo: (name, k) of every ``ae_kN`` card by k, then the
+    overcomplete model if shipped."""
+    out = sorted(((n, int(c.get("config", {}).get("latent_dim") or m.group(1)))
+                  for n, c in cards.items() if (m := _SWEEP.match(n))), key=lambda t: t[1])
+    if OVERCOMPLETE in cards:
+        out.append((OVERCOMPLETE, int(cards[OVERCOMPLETE].get("config", {}).get("latent_dim", 0))))
+    return out
+
+
+def zoo_or_error(name: str) -> tuple[Autoencoder, dict] | None:
+    """A shipped model and its card, or None after an error message in place (the page goes on)."""
+    try:
+        return catalog.get(f"zoo:{name}")
+    except AecoreError as exc:
+        st.error(f"{name} could not be loaded: {exc}")
+        return None
+
+
+def card_figures(card: dict) -> list[tuple[str, str]]:
+    """(label, value) pairs from a card for st.metric: epochs, training time, test MSE and PSNR."""
+    metrics, secs = card.get("metrics", {}), card.get("train_seconds")
+    return [("Epochs", str(card.get("epochs", card.get("train", {}).get("epochs", "?")))),
+            ("Training time", "?" if secs is None else f"{secs:,.0f} s" if secs >= 10
+             else f"{secs:.1f} s"),
+            ("Test MSE", f"{metrics['mse']:.4f}" if "mse" in metrics else "?"),
+            ("Test PSNR", f"{metrics['psnr']:.1f} dB" if "psnr" in metrics else "?")]
+
+
+def mse_vs_k(ks: list[int], ae: list[float | None], pca: list[float],
+             extra: tuple[str, int, float] | None = None) -> go.Figure:
+    """Test MSE against code size (log x): the autoencoders, PCA at the same k, and optionally
+    one more autoencoder as a lone marker (the overcomplete model)."""
+    fig = charts.lines(ks, {"Autoencoder": ae, "PCA (same k)": pca},
+                       xlabel="code size k (log scale)",
+                       ylabel="test MSE per pixel", log_x=True)
+    if extra is not None:
+        name, k, value = extra
+        fig.add_trace(go.Scatter(x=[k], y=[value], name=name, mode="markers",
+                                 marker=dict(symbol="diamond", size=11, color="#009E73")))
+    ticks = ks + ([extra[1]] if extra else [])
+    fig.update_xaxes(tickvals=ticks, ticktext=[str(t) for t in ticks])
+    fig.update_yaxes(rangemode="tozero")
+    fig.update_layout(height=380, legend=dict(orientation="h", x=1, xanchor="right", y=1.02,
+                                              yanchor="bottom"))
+    return fig
+
 
 st.title("Bottleneck sizes")
 st.markdown(
@@ -17,12 +73,12 @@ st.markdown(
     "shape, a bigger one keeps more detail, and a code **bigger than the image** (overcomplete) "
     "can simply copy it.")
 
-sweep = recon_view.sweep(loaders.cards())
+sweep = zoo_sweep(loaders.cards())
 if not sweep:
     st.warning("The bottleneck sweep (ae_k2 ... ae_k64) is not in pretrained/. Restore it with "
                "make pretrained, or train such models on the Train page.")
     st.stop()
-test, pca = recon_view.data_or_stop()
+test, pca = recon.data_or_stop()
 
 
 # the whole sweep on the same few digits
@@ -34,25 +90,25 @@ if not idx:
     st.warning("No digits to show: pick another class or index.")
     st.stop()
 x, y = test.float_images(idx), test.labels[idx]  # (B, 1, 28, 28), (B,)
-recon_view.labelled_row("**Original**  \n784 pixels", x, recon_view.digit_captions(idx, test.labels))
+recon.labelled_row("**Original**  \n784 pixels", x, recon.digit_captions(idx, test.labels))
 for name, k in sweep:
-    loaded = recon_view.zoo_or_error(name)
+    loaded = zoo_or_error(name)
     if loaded is not None:
-        r = recon_view.model_recon(loaded[0], x, y)
-        recon_view.labelled_row(f"**k = {k}**  \n{recon_view.ratio_text(k)} smaller"
-                                if k < recon_view.PIXELS else f"**k = {k}**  \nbigger than the image",
+        r = recon.model_recon(loaded[0], x, y)
+        recon.labelled_row(f"**k = {k}**  \n{recon.ratio_text(k)} smaller"
+                                if k < recon.PIXELS else f"**k = {k}**  \nbigger than the image",
                                 r.images, r.captions())
 
 # test error against k
 st.subheader("Test error against code size")
 cards = loaders.cards()
-ks = [k for name, k in sweep if name != recon_view.OVERCOMPLETE]
+ks = [k for name, k in sweep if name != OVERCOMPLETE]
 ae_mse = [cards[name].get("metrics", {}).get("mse") for name, k in sweep
-          if name != recon_view.OVERCOMPLETE]
-over = cards.get(recon_view.OVERCOMPLETE, {}).get("metrics", {}).get("mse")
+          if name != OVERCOMPLETE]
+over = cards.get(OVERCOMPLETE, {}).get("metrics", {}).get("mse")
 extra = None if over is None else (f"overcomplete AE (k = {sweep[-1][1]})", sweep[-1][1], over)
 if ks:
-    fig = recon_view.mse_vs_k(ks, ae_mse, loaders.pca_test_mse(tuple(ks)), extra)
+    fig = mse_vs_k(ks, ae_mse, loaders.pca_test_mse(tuple(ks)), extra)
     st.plotly_chart(fig, key="bot_mse_chart")  # its modebar offers "Download plot as png"
     share.download_buttons(fig, "bottleneck-mse-vs-k", "bot_mse_dl")
     st.caption("Mean squared error per pixel over the 10,000 test digits. Autoencoder figures come "
@@ -68,18 +124,18 @@ if st.session_state.get("bot_k") not in options:
 k = st.select_slider("Code size k", options, key="bot_k")
 query.sync(k=k)
 name = next(n for n, kk in sweep if kk == k)
-loaded = recon_view.zoo_or_error(name)
+loaded = zoo_or_error(name)
 if loaded is not None:
     model, card = loaded
     # the first test digit of each class, 0 to 9
     more = [int(torch.nonzero(test.labels == d)[0]) for d in range(10)]
     xm = test.float_images(more)
-    ae = recon_view.model_recon(model, xm, test.labels[more])
-    pk = recon_view.pca_k(k, pca)
-    lin = recon_view.pca_recon(pca, xm, pk)
-    recon_view.labelled_row("**Original**", xm, recon_view.digit_captions(more, test.labels))
-    recon_view.labelled_row(f"**Autoencoder**  \nk = {k}", ae.images, ae.captions())
-    recon_view.labelled_row(f"**PCA**  \nk = {pk}", lin.images, lin.captions())
+    ae = recon.model_recon(model, xm, test.labels[more])
+    pk = recon.pca_k(k, pca)
+    lin = recon.pca_recon(pca, xm, pk)
+    recon.labelled_row("**Original**", xm, recon.digit_captions(more, test.labels))
+    recon.labelled_row(f"**Autoencoder**  \nk = {k}", ae.images, ae.captions())
+    recon.labelled_row(f"**PCA**  \nk = {pk}", lin.images, lin.captions())
     st.caption("Under each reconstruction: its mean squared error per pixel against the original.")
     st.markdown(f"**{card.get('title', name)}**: {card.get('description', '')}")
     here, whole = st.columns([2, 4])
@@ -89,11 +145,11 @@ if loaded is not None:
               delta=f"{ae.mean_mse - lin.mean_mse:+.4f} vs PCA", delta_color="inverse")
     h2.metric("PCA MSE", f"{lin.mean_mse:.4f}")
     whole.caption("From the model's card: its training, and its error on all 10,000 test digits")
-    for col, (label, value) in zip(whole.columns(4), recon_view.card_figures(card)):
+    for col, (label, value) in zip(whole.columns(4), card_figures(card)):
         col.metric(label, value)
 
 # what the overcomplete model shows
-if any(n == recon_view.OVERCOMPLETE for n, _ in sweep):
+if any(n == OVERCOMPLETE for n, _ in sweep):
     st.subheader("Overcomplete: a code bigger than the image")
     k_over = sweep[-1][1]
     st.markdown(
@@ -101,17 +157,17 @@ if any(n == recon_view.OVERCOMPLETE for n, _ in sweep):
         "to pass the input straight through: near-perfect reconstructions, yet it has learnt little "
         "about digits. Feed it a noisy digit and the noise comes through too; a narrow bottleneck "
         "has room only for digit-like shapes, so it drops much of the noise.")
-    by_k = {kk: n for n, kk in sweep if n != recon_view.OVERCOMPLETE}
+    by_k = {kk: n for n, kk in sweep if n != OVERCOMPLETE}
     k_ref = 32 if 32 in by_k else max(by_k, default=None)  # the page's usual bottleneck
-    pair = [(recon_view.OVERCOMPLETE, k_over)] + ([(by_k[k_ref], k_ref)] if k_ref else [])
+    pair = [(OVERCOMPLETE, k_over)] + ([(by_k[k_ref], k_ref)] if k_ref else [])
     clean = test.float_images([0])  # (1, 1, 28, 28), a 7
     noisy = add_noise(clean, "gaussian", NOISE_LEVEL, torch.Generator().manual_seed(0))
     imgs = [clean[0], noisy[0]]
     caps = ["clean", f"noisy, sigma {NOISE_LEVEL} · MSE {float(mse(noisy, clean)[0]):.4f}"]
     for n, kk in pair:
-        loaded = recon_view.zoo_or_error(n)
+        loaded = zoo_or_error(n)
         if loaded is not None:
-            out = recon_view.model_recon(loaded[0], noisy, test.labels[:1], target=clean)
+            out = recon.model_recon(loaded[0], noisy, test.labels[:1], target=clean)
             imgs.append(out.images[0])
             caps.append(f"k = {kk} output · MSE {out.mse[0]:.4f}")
     widgets.image_row(imgs, caps)

@@ -2,9 +2,26 @@
 from __future__ import annotations
 
 import streamlit as st
+import torch
 
-from ui import catalog, charts, query, recon_view, share, widgets
-from ui.recon_view import FLOAT_BYTES, PIXELS
+from aecore.models import Autoencoder
+from ui import catalog, charts, query, recon, share, widgets
+from ui.recon import PIXELS
+
+FLOAT_BYTES = 4  # a float32 code number
+
+
+def model_code(model: Autoencoder, x: torch.Tensor, y: torch.Tensor | None = None) -> list[float]:
+    """The code of one digit x (1, 1, 28, 28) as a list of k floats."""
+    with torch.inference_mode():
+        return model.encode(x, y if model.conditional else None)[0].tolist()
+
+
+def size_text(before: float, after: float) -> str:
+    """How ``after`` compares with ``before``: "6.13x smaller" or "1.02x larger"."""
+    r = before / after
+    return f"{r:.3g}x smaller" if r >= 1 else f"{1 / r:.3g}x larger"
+
 
 st.title("Reconstruct & compress")
 st.markdown(
@@ -12,7 +29,7 @@ st.markdown(
     "alone: the closer a reconstruction looks to its original, the less the squeeze lost. "
     "**PCA** with the same k is the best any *linear* squeeze can do, the bar to beat.")
 
-test, pca = recon_view.data_or_stop()
+test, pca = recon.data_or_stop()
 st.session_state.setdefault("rec_digits_mode", "By index")  # varied digits on first view
 left, right = st.columns([1, 2])
 with left:
@@ -29,17 +46,17 @@ if not idx:
 k = model.latent_dim
 x, y = test.float_images(idx), test.labels[idx]  # (B, 1, 28, 28), (B,)
 try:
-    ae = recon_view.model_recon(model, x, y)
+    ae = recon.model_recon(model, x, y)
 except (RuntimeError, ValueError) as exc:  # a user's model whose shapes do not fit MNIST
     st.error(f"This model could not reconstruct MNIST digits: {exc}")
     st.stop()
-pk = recon_view.pca_k(k, pca)
-lin = recon_view.pca_recon(pca, x, pk)
+pk = recon.pca_k(k, pca)
+lin = recon.pca_recon(pca, x, pk)
 
 st.subheader("Originals and reconstructions")
-recon_view.labelled_row("**Original**  \n784 pixels", x, recon_view.digit_captions(idx, test.labels))
-recon_view.labelled_row(f"**Autoencoder**  \nk = {k}", ae.images, ae.captions())
-recon_view.labelled_row(f"**PCA**  \nk = {pk}", lin.images, lin.captions())
+recon.labelled_row("**Original**  \n784 pixels", x, recon.digit_captions(idx, test.labels))
+recon.labelled_row(f"**Autoencoder**  \nk = {k}", ae.images, ae.captions())
+recon.labelled_row(f"**PCA**  \nk = {pk}", lin.images, lin.captions())
 st.caption("Under each image: its mean squared error per pixel (lower is better) and, for up to 8 "
            "digits, its PSNR in dB (higher is better), against the original."
            + ("" if pk == k else f" PCA cannot use more than {PIXELS} components: at {PIXELS} it "
@@ -47,7 +64,7 @@ st.caption("Under each image: its mean squared error per pixel (lower is better)
 
 st.subheader("How much smaller?")
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Compression ratio (784 / k)", recon_view.ratio_text(k),
+c1.metric("Compression ratio (784 / k)", recon.ratio_text(k),
           help="How many pixels each code number stands for.")
 c2.metric("Code, float32", f"{FLOAT_BYTES * k:,} bytes", help=f"{k} numbers x 4 bytes")
 c3.metric("Digit, uint8 pixels", f"{PIXELS:,} bytes", help="784 pixels x 1 byte")
@@ -56,8 +73,8 @@ m1, m2, _ = st.columns([1, 1, 2])
 m1.metric(f"Mean MSE, autoencoder ({len(idx)} digits)", f"{ae.mean_mse:.4f}",
           delta=f"{ae.mean_mse - lin.mean_mse:+.4f} vs PCA", delta_color="inverse")
 m2.metric(f"Mean MSE, PCA k = {pk}", f"{lin.mean_mse:.4f}")
-st.caption(f"In bytes the float32 code is {recon_view.size_text(PIXELS, FLOAT_BYTES * k)} than the "
-           f"uint8 image and {recon_view.size_text(FLOAT_BYTES * PIXELS, FLOAT_BYTES * k)} than the "
+st.caption(f"In bytes the float32 code is {size_text(PIXELS, FLOAT_BYTES * k)} than the "
+           f"uint8 image and {size_text(FLOAT_BYTES * PIXELS, FLOAT_BYTES * k)} than the "
            "float32 one. Only the code travels"
            + (" (with the digit's label, which this conditional model also needs)"
               if model.conditional else "")
@@ -69,12 +86,12 @@ with c_pick:
     query.qp_choice("code", idx, idx[0], key="rec_code_digit")  # a link may pick it (?code=3)
     if st.session_state.get("rec_code_digit") not in idx:
         st.session_state["rec_code_digit"] = idx[0]  # the digits shown have changed
-    label = dict(zip(idx, recon_view.digit_captions(idx, test.labels)))
+    label = dict(zip(idx, recon.digit_captions(idx, test.labels)))
     pick = st.selectbox("Digit", idx, key="rec_code_digit", format_func=label.get)
     query.sync(code=pick)
     pos = idx.index(pick)
     widgets.image_row([x[pos], ae.images[pos]], ["original", "rebuilt"])
-code = recon_view.model_code(model, x[pos:pos + 1], y[pos:pos + 1])
+code = model_code(model, x[pos:pos + 1], y[pos:pos + 1])
 fig = charts.bars(code, f"The {k} numbers the encoder keeps for test digit #{pick}",
                   xlabel="code unit", ylabel="value")
 fig.update_xaxes(tickmode="linear", dtick=max(1, k // 16))  # whole-number ticks for any k

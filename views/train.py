@@ -3,50 +3,534 @@
 The training runs on a worker thread of the process-wide ``aecore.jobs`` manager (a bounded pool
 with a queue), so moving a widget or visiting another page never stops it; a fragment polls it.
 The finished model joins the model picker of every page for this session.
+
+This page only reads the :class:`~aecore.jobs.Job` it keeps in ``st.session_state[JOB_KEY]``. A
+fragment polls it twice a second while it runs, so widget changes and page switches never touch
+the training.
+
+Widget values are mirrored in a plain dict (``SAVED_KEY``): Streamlit forgets the state of
+widgets that a run did not draw, so without it the form would reset after a visit to another page.
+The settings shown are also kept in the URL (``?type=vae&k=2&beta=4``), so a link opens the form
+filled in the same way.
 """
 from __future__ import annotations
 
+import math
+import re
+from typing import Any, Callable
+
+import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
-from aecore import recipes
+from aecore import recipes, weights
+from aecore.config import ACTIVATIONS, PRECISIONS
 from aecore.errors import AecoreError
-from aecore.jobs import get_manager
-from ui import catalog
-from ui import train_view as view
+from aecore.jobs import BrowserLimits, Job, JobManager, get_manager
+from aecore.noise import LABELS as NOISE_LABELS
+from aecore.presets import TEACHING
 
+from ui import catalog, charts, query, share, widgets
+
+JOB_KEY = "trn_job"
+SAVED_KEY = "trn_saved"
+BYTES_KEY = "trn_bytes"        # (job id, safetensors bytes) of the last download offered
+UPLOADS_KEY = "trn_uploads"    # file id -> ("ok", title) | ("error", message)
+ANIM_KEY = "trn_anim"          # (job id, latent-map animation figure)
+PRESET_NAME = "_preset_name"   # in SAVED_KEY: the name the last preset button filled in
+N_TRAIN = 58_000               # MNIST train minus the 2,000 validation digits
+BATCHES = (16, 32, 64, 128, 256, 512, 1024)
+RATES = (1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2)
+NOISES = {**NOISE_LABELS, "mixed": "Mixed (random kind and level up to the maximum)"}
+POLL_S = 0.5
+PRECISION_LABELS = {"fp32": "float32", "bf16": "bf16 mixed precision"}
+LINKED = {  # widget key: its URL parameter (the name text box stays out of links)
+    "trn_type": "type", "trn_base": "base", "trn_k": "k", "trn_act": "act", "trn_c0": "ch1",
+    "trn_c1": "ch2", "trn_layers": "layers", "trn_w0": "w1", "trn_w1": "w2", "trn_w2": "w3",
+    "trn_noise": "noise", "trn_level": "level", "trn_sw": "sparsity", "trn_rho": "rho",
+    "trn_cw": "contraction", "trn_beta": "beta", "trn_pre": "pretrain", "trn_loss": "loss",
+    "trn_epochs": "epochs", "trn_subset": "subset", "trn_batch": "batch", "trn_lr": "lr",
+    "trn_seed": "seed", "trn_prec": "precision"}
+
+
+# helpers
+
+def slug(text: str) -> str:
+    """A catalogue id / file name from a title: lowercase letters, digits and underscores."""
+    s = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    return s[:40] or "my_model"
+
+
+def unique_title(title: str) -> str:
+    """``title``, numbered if one of this session's models already has it, so that pickers
+    never show two identical labels."""
+    catalog.adopt_pending()
+    taken = {card.get("title") for _, card in catalog.user_models().values()}
+    out, i = title, 2
+    while out in taken:
+        out, i = f"{title} ({i})", i + 1
+    return out
+
+
+def _fmt_s(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "..."
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def _saved() -> dict[str, Any]:
+    return st.session_state.setdefault(SAVED_KEY, {})
+
+
+def _from_url(name: str, key: str, default: Any, options: tuple | None, kw: dict) -> None:
+    """Set ``key`` from a fresh URL value of ``name``, checked against the widget's options or
+    its bounds (a whole number where the widget's minimum is one)."""
+    if options is not None:
+        query.qp_choice(name, options, default, key=key)
+    elif isinstance(kw["min_value"], int):
+        query.qp_int(name, kw["min_value"], kw["max_value"], default, key=key)
+    else:
+        query.qp_float(name, kw["min_value"], kw["max_value"], default, key=key)
+
+
+def _kept(widget: Callable, label: str, key: str, default: Any,
+          clamp: tuple[float, float] | None = None, options: tuple | None = None,
+          after_change: Callable[[], None] | None = None, **kw: Any) -> Any:
+    """Draw ``widget`` under ``key``, starting from its last value (even after a page switch) or
+    from the link that opened the page, and keep its value in the URL."""
+    saved = _saved()
+    name = LINKED.get(key)
+    if name is not None:
+        _from_url(name, key, default, options, kw)
+    if key not in st.session_state:
+        st.session_state[key] = saved.get(key, default)
+    value = st.session_state[key]
+    if clamp is not None and isinstance(value, (int, float)):  # a range may shrink with the type
+        st.session_state[key] = type(value)(min(max(value, clamp[0]), clamp[1]))
+    if options is not None and value not in options:
+        st.session_state[key] = default
+    if options is not None:
+        kw["options"] = options
+    # on_change saves at the start of the rerun a change causes, even if that run is then cut
+    # short by a click on another page; the line after saves the initial value
+    value = widget(label, key=key, on_change=_remember, args=(key, after_change), **kw)
+    saved[key] = value
+    if name is not None:
+        query.sync(**{name: value})
+    return value
+
+
+def _remember(key: str, after_change: Callable[[], None] | None = None) -> None:
+    _saved()[key] = st.session_state[key]
+    if after_change is not None:
+        after_change()
+
+
+def _forget_preset_name() -> None:
+    """A preset's name no longer fits once the type changes: fall back to the default title."""
+    name = st.session_state.get("trn_name")
+    if name and name == _saved().get(PRESET_NAME):
+        _set("trn_name", "")
+
+
+def _set(key: str, value: Any) -> None:
+    st.session_state[key] = value
+    _saved()[key] = value
+
+
+# settings
+
+def _load_preset(name: str) -> None:
+    """Button callback: fill the form with a teaching preset."""
+    preset = TEACHING[name]
+    type_name, s = recipes.preset_settings(preset)
+    _set("trn_type", type_name)
+    _set("trn_k", int(s["latent_dim"]))
+    if type_name == "conv" or s.get("base") == "conv":
+        _set("trn_c0", int(s["hidden"][0]))
+        _set("trn_c1", int(s["hidden"][1]))
+    else:
+        _set("trn_layers", len(s["hidden"]))
+        for i, w in enumerate(s["hidden"]):
+            _set(f"trn_w{i}", int(w))
+    for key, field in (("trn_act", "activation"), ("trn_loss", "loss"), ("trn_base", "base"),
+                       ("trn_noise", "noise"), ("trn_level", "noise_level"),
+                       ("trn_sw", "sparsity_weight"), ("trn_rho", "rho"),
+                       ("trn_cw", "contraction_weight"), ("trn_beta", "beta"),
+                       ("trn_pre", "pretrain_epochs"), ("trn_epochs", "epochs"),
+                       ("trn_batch", "batch_size"), ("trn_lr", "lr"), ("trn_seed", "seed")):
+        if field in s:
+            _set(key, s[field])
+    _set("trn_subset", int(s["subset"]) or N_TRAIN)
+    _set("trn_name", preset.title.split(":")[0])
+    _saved()[PRESET_NAME] = preset.title.split(":")[0]
+
+
+def preset_buttons() -> None:
+    """One button per teaching preset (``aecore.presets.TEACHING``)."""
+    st.markdown("**Start from a known recipe**")
+    cols = st.columns(len(TEACHING))
+    for col, (name, preset) in zip(cols, TEACHING.items()):
+        col.button(preset.title, key=f"trn_preset_{name}", on_click=_load_preset, args=(name,),
+                   help=preset.description, use_container_width=True)
+
+
+def settings_form(limits: BrowserLimits) -> tuple[str, dict[str, Any], str]:
+    """Every setting, each widget bounded; returns ``(type name, settings, title)`` for
+    :func:`aecore.recipes.make_configs`."""
+    d = recipes.DEFAULTS
+    type_name = _kept(st.selectbox, "Autoencoder type", "trn_type", "dense",
+                      options=tuple(recipes.TYPES), format_func=lambda t: recipes.TYPES[t].label,
+                      after_change=_forget_preset_name)
+    st.caption(recipes.TYPES[type_name].summary)
+    s: dict[str, Any] = {}
+    base = "dense"
+    if type_name == "denoising":
+        base = _kept(st.radio, "Built on", "trn_base", "dense", options=("dense", "conv"),
+                     horizontal=True, format_func={"dense": "dense AE", "conv": "conv AE"}.get)
+        s["base"] = base
+    c1, c2 = st.columns(2)
+    s["latent_dim"] = int(_kept(c1.number_input, "Latent size k", "trn_k", d["latent_dim"],
+                                min_value=1, max_value=limits.max_latent, step=1,
+                                help="How many numbers the code has. k = 2 draws the latent map."))
+    s["activation"] = _kept(c2.selectbox, "Activation", "trn_act", d["activation"],
+                            options=ACTIVATIONS)
+    if type_name == "conv" or base == "conv":
+        cc = st.columns(2)
+        s["hidden"] = tuple(int(_kept(cc[i].number_input, f"Conv {i + 1} channels", f"trn_c{i}",
+                                      (32, 64)[i], min_value=4, max_value=limits.max_channels,
+                                      step=4, clamp=(4, limits.max_channels)))
+                            for i in range(2))
+    else:
+        n_layers = int(_kept(st.slider, "Hidden layers (each side of the code)", "trn_layers", 2,
+                             min_value=1, max_value=3))
+        cc = st.columns(3)
+        s["hidden"] = tuple(int(_kept(cc[i].number_input, f"Width {i + 1}", f"trn_w{i}",
+                                      (256, 128, 64)[i], min_value=8, max_value=limits.max_width,
+                                      step=8, clamp=(8, limits.max_width)))
+                            for i in range(n_layers))
+    if type_name == "denoising":
+        c1, c2 = st.columns(2)
+        noise = _kept(c1.selectbox, "Noise", "trn_noise", d["noise"], options=tuple(NOISES),
+                      format_func=NOISES.get)
+        top = recipes.max_noise_level(noise)
+        s["noise"] = noise
+        s["noise_level"] = _kept(c2.slider, "Noise level", "trn_level", d["noise_level"],
+                                 min_value=0.0, max_value=top, step=0.05, clamp=(0.0, top),
+                                 help="Gaussian/speckle: standard deviation; salt-and-pepper and "
+                                      "masking: fraction of pixels; mixed: the largest level drawn.")
+    if type_name.startswith("sparse"):
+        c1, c2 = st.columns(2)
+        s["sparsity_weight"] = _kept(c1.number_input, "Sparsity weight", "trn_sw",
+                                     0.05 if type_name == "sparse_l1" else 0.01, min_value=0.0,
+                                     max_value=10.0, step=0.001, format="%.3f")
+        if type_name == "sparse_kl":
+            s["rho"] = _kept(c2.slider, "Target activation rho", "trn_rho", d["rho"],
+                             min_value=0.01, max_value=0.5, step=0.01)
+    if type_name == "contractive":
+        s["contraction_weight"] = _kept(st.number_input, "Contraction weight", "trn_cw", 0.1,
+                                        min_value=0.0, max_value=10.0, step=0.01, format="%.3f")
+    if type_name in ("vae", "cvae"):
+        s["beta"] = _kept(st.slider, "beta (1 = plain VAE)", "trn_beta", d["beta"], min_value=0.0,
+                          max_value=10.0, step=0.1)
+    if type_name == "stacked":
+        s["pretrain_epochs"] = int(_kept(st.number_input, "Pretraining epochs per layer", "trn_pre",
+                                         1, min_value=0, max_value=5, step=1))
+    s["loss"] = _kept(st.radio, "Reconstruction loss", "trn_loss", d["loss"], options=("bce", "mse"),
+                      horizontal=True, format_func={"bce": "binary cross-entropy",
+                                                    "mse": "mean squared error"}.get)
+
+    st.markdown("**Training**")
+    c1, c2 = st.columns(2)
+    s["epochs"] = int(_kept(c1.number_input, "Epochs", "trn_epochs", d["epochs"], min_value=1,
+                            max_value=limits.max_epochs, step=1, clamp=(1, limits.max_epochs)))
+    n_max = min(limits.max_subset, N_TRAIN)
+    s["subset"] = int(_kept(c2.number_input, "Training images", "trn_subset", d["subset"],
+                            min_value=100, max_value=n_max, step=500, clamp=(100, n_max),
+                            help=f"Up to {n_max:,} MNIST digits; 2,000 more are held out for the "
+                                 "validation curve."))
+    c1, c2, c3 = st.columns(3)
+    s["batch_size"] = int(_kept(c1.select_slider, "Batch size", "trn_batch", d["batch_size"],
+                                options=BATCHES))
+    s["lr"] = _kept(c2.select_slider, "Learning rate", "trn_lr", d["lr"], options=RATES,
+                    format_func=lambda r: f"{r:g}")
+    s["seed"] = int(_kept(c3.number_input, "Seed", "trn_seed", d["seed"], min_value=0,
+                          max_value=1_000_000, step=1))
+    s["precision"] = _kept(st.radio, "Precision", "trn_prec", d["precision"], options=PRECISIONS,
+                           horizontal=True, format_func=PRECISION_LABELS.get,
+                           help="bf16: the forward pass in bfloat16, weights and losses in float32. "
+                                "About 1.3x faster on CPUs with AVX-512 BF16 or AMX (the default "
+                                "there), slower elsewhere. The same seed gives slightly different "
+                                "weights in each precision.")
+    default_title = f"{recipes.TYPES[type_name].label}, k = {s['latent_dim']}"
+    title = _kept(st.text_input, "Name for your model", "trn_name", "", max_chars=40,
+                  placeholder=default_title).strip() or default_title
+    return type_name, s, title
+
+
+# the live panel
+
+def _progress(job: Job, manager: JobManager) -> None:
+    if job.status == "queued":
+        c = manager.counts()
+        st.info(f"Waiting in the queue: position **{job.queue_position}**. This server runs at "
+                f"most {c['max_concurrent']} trainings at once ({c['running']} running now); "
+                "yours starts as soon as one finishes.")
+        return
+    p = job.progress
+    if job.status != "running":
+        return
+    if p is None:
+        st.progress(0.0, text="Preparing the data...")
+        return
+    if job.cancel_requested:
+        st.progress(min(p.fraction, 1.0), text="Cancelling: stopping after this batch and keeping "
+                                                "the best epoch so far...")
+        return
+    if job.stage == "measuring":
+        st.progress(1.0, text="Measuring the model on 1,000 test digits...")
+        return
+    phase = "" if p.phase == "train" else f" ({p.phase})"
+    st.progress(min(p.fraction, 1.0),
+                text=f"Epoch {p.epoch}/{p.total_epochs}{phase} · step {p.step}/{p.steps_per_epoch}"
+                     f" · batch loss {p.loss:.4f} · ETA {_fmt_s(p.eta_s)}")
+
+
+def loss_figure(history: tuple[dict, ...], total: int) -> go.Figure:
+    """Train and validation loss per epoch, the x axis fixed to the whole run so it fills up."""
+    ep = [h["epoch"] for h in history]
+    series = {"train loss": [h["train_loss"] for h in history],
+              "validation loss": [None if math.isnan(h["val_loss"]) else h["val_loss"]
+                                  for h in history]}
+    fig = charts.lines(ep, series, title="Loss per epoch", xlabel="epoch", ylabel="loss")
+    fig.update_xaxes(range=[0.5, max(total, 1) + 0.5], dtick=max(1, total // 10))
+    fig.update_layout(legend=dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom"))
+    return fig
+
+
+def _range(codes: np.ndarray) -> tuple[list[float], list[float]]:
+    """Axis ranges holding all but the 0.5 % most extreme codes on each side (a diverged,
+    non-finite code set falls back to [-1, 1])."""
+    finite = codes[np.isfinite(codes).all(axis=1)]
+    if len(finite) == 0:
+        return [-1.0, 1.0], [-1.0, 1.0]
+    lo, hi = np.percentile(finite, 0.5, axis=0), np.percentile(finite, 99.5, axis=0)
+    pad = np.maximum((hi - lo) * 0.08, 1e-3)
+    return [float(lo[0] - pad[0]), float(hi[0] + pad[0])], [float(lo[1] - pad[1]), float(hi[1] + pad[1])]
+
+
+def _code_traces(codes: np.ndarray, labels: np.ndarray) -> list[go.Scatter]:
+    return [go.Scatter(x=codes[labels == d, 0], y=codes[labels == d, 1], mode="markers", name=str(d),
+                       marker=dict(size=4, color=charts.DIGIT_COLORS[d], opacity=0.75),
+                       hovertemplate=f"digit {d}<extra></extra>") for d in range(10)]
+
+
+def latent_animation(snapshots: tuple, labels: np.ndarray, height: int = 520) -> go.Figure:
+    """The 2-D codes of the fixed test sample after every epoch, as Plotly frames with a play
+    button and an epoch slider; each frame rescales the axes to its own codes."""
+    snaps = [s for s in snapshots if s.codes is not None]
+    last = snaps[-1]
+    xr, yr = _range(last.codes)
+    frames = []
+    for s in snaps:
+        fx, fy = _range(s.codes)
+        frames.append(go.Frame(data=_code_traces(s.codes.astype(np.float32), labels),
+                               name=str(s.epoch), layout=go.Layout(xaxis_range=fx, yaxis_range=fy)))
+    fig = go.Figure(data=_code_traces(last.codes.astype(np.float32), labels), frames=frames)
+    play = dict(frame=dict(duration=600, redraw=True), transition=dict(duration=300),
+                fromcurrent=False, mode="immediate")
+    fig.update_layout(
+        height=height, margin=dict(l=10, r=10, t=40, b=100), title="How the latent map formed",
+        xaxis=dict(range=xr, title="z1"), yaxis=dict(range=yr, title="z2"),
+        legend=dict(title="digit", itemsizing="constant"),
+        updatemenus=[dict(type="buttons", direction="left", x=0, y=-0.17, xanchor="left",
+                          yanchor="top", showactive=False, buttons=[
+                              dict(label="▶ Play", method="animate", args=[None, play]),
+                              dict(label="❚❚ Pause", method="animate",
+                                   args=[[None], dict(frame=dict(duration=0, redraw=False),
+                                                      mode="immediate")])])],
+        sliders=[dict(active=len(frames) - 1, x=0.3, y=-0.1, len=0.7,
+                      currentvalue=dict(prefix="after epoch ", xanchor="right", font_size=12),
+                      steps=[dict(label=f.name, method="animate",
+                                  args=[[f.name], dict(frame=dict(duration=0, redraw=True),
+                                                       mode="immediate")]) for f in frames])])
+    return fig
+
+
+def latent_now(snapshot, labels: np.ndarray, height: int = 420) -> go.Figure:
+    """The latest 2-D codes of the fixed test sample, one colour per digit."""
+    xr, yr = _range(snapshot.codes)
+    fig = go.Figure(_code_traces(snapshot.codes.astype(np.float32), labels))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
+                      title=f"Latent map after epoch {snapshot.epoch}",
+                      xaxis=dict(range=xr, title="z1"), yaxis=dict(range=yr, title="z2"),
+                      legend=dict(title="digit", itemsizing="constant"))
+    return fig
+
+
+def _learning(job: Job) -> None:
+    history, snaps = job.history, job.snapshots
+    if history:
+        curve = loss_figure(history, job.total_epochs)
+        st.plotly_chart(curve, key="trn_curve")  # its modebar offers "Download plot as png"
+        if job.finished:  # a download of the whole run, not of a curve still growing
+            share.download_buttons(curve, "training-loss-curves", "trn_curve_dl")
+    note = ""
+    if any(h["phase"] != "train" for h in history):
+        note = (" The first epochs pretrain one layer pair each: their loss is that layer's own "
+                "reconstruction, so it has no validation point.")
+    st.caption(f"Loss curve: epoch {len(history)}/{job.total_epochs} recorded.{note}")
+    if any(not math.isfinite(h["train_loss"]) for h in history):
+        st.warning("The loss is no longer a finite number: training diverged. Cancel it and try a "
+                   "smaller learning rate or penalty weight.")
+    if snaps and job.digits is not None:
+        st.markdown(f"**Fixed test digits and their reconstructions after epoch {snaps[-1].epoch}**"
+                    + (" (untrained)" if snaps[-1].epoch == 0 else ""))
+        widgets.image_row(list(job.digits / 255.0), [f"digit {i}" for i in range(len(job.digits))],
+                          scale=2)
+        widgets.image_row(list(snaps[-1].recon / 255.0), None, scale=2)
+        if snaps[-1].codes is not None and job.sample_labels is not None and not job.finished:
+            st.plotly_chart(latent_now(snaps[-1], job.sample_labels), key="trn_latent_now",
+                            config={"displayModeBar": False})
+
+
+def _result(job: Job) -> None:
+    adopted = catalog.adopt_pending()
+    key = adopted.get(job.id)
+    if job.status == "failed":
+        st.error(f"The training failed: {job.error}")
+        return
+    if job.model is None or key is None:
+        st.warning(f"The training was cancelled: {job.error or 'nothing was kept'}.")
+        return
+    card = job.card
+    label = next((e.label for e in catalog.entries() if e.key == key), card.get("title", ""))
+    kept = (f"cancelled after {len(job.history)} epoch(s); the best epoch ({card['best_epoch']}) "
+            "was kept" if job.status == "cancelled" else f"trained in {_fmt_s(card['train_seconds'])}")
+    pages = "Reconstruct, Bottleneck sizes, Denoise, Latent space (k = 2), Anomaly detection, " \
+            "Features" + (", Generate" if card["model"] in ("vae", "cvae") else "")
+    st.success(f"**{card['title']}**: {kept}. It now appears as **{label}** in the model picker "
+               f"of every page for this session ({pages}).")
+    m = card.get("metrics", {})
+    cols = st.columns(4)
+    cols[0].metric("Test MSE per pixel", f"{m.get('mse', float('nan')):.4f}")
+    cols[1].metric("Test PSNR", f"{m.get('psnr', float('nan')):.1f} dB")
+    cols[2].metric("Test SSIM", f"{m.get('ssim', float('nan')):.3f}")
+    cols[3].metric("Training time", _fmt_s(card["train_seconds"]))
+    cached = st.session_state.get(BYTES_KEY)
+    if cached is None or cached[0] != job.id:
+        cached = (job.id, weights.to_bytes(job.model, card))
+        st.session_state[BYTES_KEY] = cached
+    st.download_button("Download the model (.safetensors, card inside)", data=cached[1],
+                       file_name=f"{key.partition(':')[2]}.safetensors",
+                       mime="application/octet-stream", key="trn_download", on_click="ignore",
+                       help="One file: the weights plus their card (type, settings, metrics). "
+                            "Load it back below, or with aecore.weights.load_model.")
+    if any(s.codes is not None for s in job.snapshots) and job.sample_labels is not None:
+        memo = st.session_state.get(ANIM_KEY)
+        if memo is None or memo[0] != job.id:  # 50 frames take a while to build: once per job
+            memo = (job.id, latent_animation(job.snapshots, job.sample_labels))
+            st.session_state[ANIM_KEY] = memo
+        st.plotly_chart(memo[1], key="trn_latent_anim")  # its modebar: the frame shown, as PNG
+        share.download_buttons(memo[1], "latent-map-animation", "trn_latent_anim_dl")
+        st.caption("2,000 fixed test digits, coloured by label, encoded after every epoch "
+                   "(epoch 0: the untrained network). Press play or drag the slider; the HTML "
+                   "download keeps the animation.")
+
+
+def job_panel(manager: JobManager) -> None:
+    """The session's training: queue position or progress, curves and digits while it runs
+    (polled by a fragment every 0.5 s), the result once it has finished."""
+    job: Job | None = st.session_state.get(JOB_KEY)
+    if job is None:
+        st.info("Choose the settings (or a recipe above) and press **Start training**. The "
+                "training runs on the server in the background: you can change widgets or visit "
+                "other pages meanwhile.")
+        return
+    polling = not job.finished
+
+    @st.fragment(run_every=POLL_S if polling else None)
+    def panel() -> None:
+        job: Job = st.session_state[JOB_KEY]
+        st.subheader(job.title)
+        _progress(job, manager)
+        if not job.finished:
+            st.button("Cancel", key="trn_cancel", on_click=job.cancel,
+                      disabled=job.cancel_requested,
+                      help="Stops within a second and keeps the best epoch so far.")
+        _learning(job)
+        if job.finished:
+            if polling:  # it finished since the page was drawn: redraw it all, without polling
+                st.rerun()
+            _result(job)
+
+    panel()
+
+
+# upload
+
+def upload_box() -> None:
+    """Load a model file downloaded from this page back into the session's catalogue."""
+    st.subheader("Load a model file")
+    # the MIME type beside the extension makes Streamlit hand every file to us (a server-side
+    # extension check would raise on a dropped .pt); model_from_bytes refuses it with a message
+    up = st.file_uploader("A .safetensors file downloaded from this page",
+                          type=["safetensors", "application/octet-stream"], key="trn_upload",
+                          help="Checked before use: pickle files (.pt, .pth, .pkl) are refused, "
+                               "and so is anything truncated or not made by this app.")
+    if up is None:
+        return
+    seen = st.session_state.setdefault(UPLOADS_KEY, {})
+    if up.file_id not in seen:
+        try:
+            model, card = weights.model_from_bytes(up.getvalue(), up.name)
+            title = card.get("title") or up.name.rsplit(".", 1)[0]
+            key = catalog.add_user_model(model, {**card, "title": title}, slug(title))
+            seen[up.file_id] = ("ok", next(e.label for e in catalog.entries() if e.key == key))
+        except AecoreError as exc:
+            seen[up.file_id] = ("error", str(exc))
+    status, text = seen[up.file_id]
+    if status == "ok":
+        st.success(f"Loaded: it now appears as **{text}** in the model picker of every page.")
+    else:
+        st.error(f"This file cannot be loaded. {text}")
+
+
+# the page
 st.title("Train an autoencoder")
 st.markdown("Pick a type and its settings, press **Start**, and watch it learn: the loss per epoch, "
             "the same test digits rebuilt after every epoch and, for k = 2, the latent map taking "
             "shape. Small subsets and few epochs train in seconds.")
 
 manager = get_manager()
-view.preset_buttons()
+preset_buttons()
 left, right = st.columns([1, 1.4], gap="large")
 
 with left:
-    type_name, settings, title = view.settings_form(manager.limits)
-    job = st.session_state.get(view.JOB_KEY)
+    type_name, settings, title = settings_form(manager.limits)
+    job = st.session_state.get(JOB_KEY)
     busy = job is not None and not job.finished
     if st.button("Start training", type="primary", key="trn_start", disabled=busy):
         try:
             model_cfg, train_cfg = recipes.make_configs(type_name, **settings)
-            title = view.unique_title(title)
-            job = manager.submit(model_cfg, train_cfg, name=view.slug(title), title=title)
+            title = unique_title(title)
+            job = manager.submit(model_cfg, train_cfg, name=slug(title), title=title)
         except AecoreError as exc:
             st.error(f"These settings cannot be trained: {exc}")
         else:
-            st.session_state[view.JOB_KEY] = job
+            st.session_state[JOB_KEY] = job
             catalog.add_pending(job.id, job)
             st.rerun()  # redraw with Start disabled and the panel polling
     if busy:
         st.caption("One training per session at a time: cancel this one to start another.")
     st.caption(f"This server runs at most {manager.max_concurrent} training(s) at once "
                f"({manager.threads_per_job} CPU thread(s) each), at most "
-               f"{manager.limits.max_epochs} epochs and {min(manager.limits.max_subset, view.N_TRAIN):,} "
+               f"{manager.limits.max_epochs} epochs and {min(manager.limits.max_subset, N_TRAIN):,} "
                "images per training; later trainings wait in a queue.")
 
 with right:
-    view.job_panel(manager)
+    job_panel(manager)
 
 st.divider()
-view.upload_box()
+upload_box()
