@@ -42,6 +42,11 @@ def model_picker(label: str, key: str, where: Callable[[dict], bool] | None = No
     labels = {e.key: e.label for e in items}
     if key not in st.session_state or st.session_state[key] not in keys:
         st.session_state[key] = default if default in keys else keys[0]
+    shared = catalog.preferred(None)  # a model opened by a share link: picked once per picker
+    offered = st.session_state.setdefault("_shared_picked", set())
+    if shared in keys and (shared, key) not in offered:
+        offered.add((shared, key))
+        st.session_state[key] = shared
     return st.selectbox(label, keys, format_func=labels.get, key=key, help=help)
 
 

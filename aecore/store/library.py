@@ -143,6 +143,11 @@ class Library(ModelStore):
     def open_shared(self, share_id: str):
         return self._load(self.shared_record(share_id))
 
+    def open_record(self, rec: ModelRecord):
+        """``(model, card, record)`` of a record the caller already got through :meth:`record`
+        or :meth:`shared_record` (which did the ownership check)."""
+        return self._load(rec)
+
     def _load(self, rec: ModelRecord):
         data = self.blobs.get(rec.id)  # CorruptModel when missing
         try:
