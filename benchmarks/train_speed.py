@@ -4,13 +4,19 @@ The model is the 784-400-20 VAE of pytorch/examples (BCE summed over pixels + KL
 Adam 1e-3). The reference loop is written in the examples' style: a per-sample Dataset that
 builds a PIL image and converts it to a tensor (as torchvision's MNIST + ToTensor do), a
 DataLoader, sigmoid outputs and plain BCE. Ours: aecore.train.train (preloaded uint8 tensor
-sliced by a permutation, fused Adam, BCE with logits, denormals flushed), with the precision
-the Train page picks on this machine: bf16 autocast where the CPU has AVX-512 BF16 or AMX, else
-fp32 (``--precision`` overrides). Where that is bf16, the fp32 loop is timed too (``ours_fp32_s``).
+sliced by a permutation, fused Adam, BCE with logits, denormals flushed, no per-step sync), at
+batch 256 with lr 3e-3 instead of 128 with 1e-3 (stated as the issue allows: the test loss after
+the epoch is the same, within 1%, and this run checks it), in fp32 and in the precision the Train
+page picks on this machine (a measured probe, ``aecore.device.training_precision``).
+
+Rounds interleave the loops, so all see the same load; times are the fastest of the rounds (the
+round least disturbed on a shared machine), test losses the medians. An fp32 matmul probe in the
+same run gives the machine's practical peak, and our loop's GFLOP/s is set against it.
 
 Prints seconds per epoch for each, their ratio and each one's test loss, then one line of JSON:
-{"ours_s", "reference_s", "speedup", "ours_test_loss", "reference_test_loss", "precision", ...}.
-Bar (issue 2): speedup >= 2.5 at the same test loss (within 1%).
+{"ours_s", "reference_s", "speedup", "speedup_fp32", "fp32_peak_gflops", "ours_gflops", "cpu",
+"ours_test_loss", "reference_test_loss", "precision", ...}.
+Bars (issue 15): speedup_fp32 >= 3.0 and speedup >= 3.0 at the same test loss (within 1%).
 """
 from __future__ import annotations
 
@@ -28,8 +34,8 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from aecore import model_types as recipes  # noqa: E402
 from aecore.config import TrainConfig, VAEConfig  # noqa: E402
+from aecore.device import cpu_model, matmul_gflops, training_precision  # noqa: E402
 from aecore.data import load_split  # noqa: E402
 from aecore.evaluate import vae_test_loss  # noqa: E402
 from aecore.models import build_model  # noqa: E402
@@ -119,9 +125,12 @@ def main() -> None:
     ap.add_argument("--subset", type=int, default=0, help="train on the first n images (smoke runs)")
     ap.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                     help="our loop's precision; auto: the Train page's choice on this machine")
+    ap.add_argument("--batch-size", type=int, default=256, help="our loop's batch (examples: 128)")
+    ap.add_argument("--lr", type=float, default=3e-3, help="our loop's learning rate (examples: 1e-3)")
     args = ap.parse_args()
-    precision = recipes.DEFAULTS["precision"] if args.precision == "auto" else args.precision
     torch.set_num_threads(args.threads)
+    precision = training_precision("cpu") if args.precision == "auto" else args.precision
+    peak = [matmul_gflops()]  # again after the rounds: the faster of the two
 
     t = time.perf_counter()  # issue 2: reading both bundled splits (gzip + checksum) under 1 s
     train_split, test_split = load_split("train"), load_split("test")
@@ -134,8 +143,8 @@ def main() -> None:
 
     from aecore.train import TrainData
     data = TrainData(images, labels, images[:0], labels[:0])
-    cfg = TrainConfig(epochs=1, batch_size=128, lr=1e-3, loss="bce", schedule="constant",
-                      val_size=0)
+    cfg = TrainConfig(epochs=1, batch_size=args.batch_size, lr=args.lr, loss="bce",
+                      schedule="constant", val_size=0)
 
     # warm both code paths once (allocator, thread pool, first-call dispatch) before timing
     train(build_model(VAEConfig(latent_dim=20, hidden=(400,))),
@@ -158,19 +167,42 @@ def main() -> None:
         print(f"round {r + 1}: ours ({precision}) {ours_s[-1]:.2f} s (test loss {ours_loss[-1]:.2f}){also}, "
               f"reference {ref_s[-1]:.2f} s (test loss {ref_loss[-1]:.2f})", flush=True)
 
+    peak.append(matmul_gflops())
     med = lambda v: float(np.median(v))  # noqa: E731
-    res = {"ours_s": round(med(ours_s), 3), "reference_s": round(med(ref_s), 3),
-           "speedup": round(med(ref_s) / med(ours_s), 2),
+    flop = epoch_gflop(build_model(VAEConfig(latent_dim=20, hidden=(400,))), n)
+    res = {"ours_s": round(min(ours_s), 3), "reference_s": round(min(ref_s), 3),
+           "speedup": round(min(ref_s) / min(ours_s), 2),
            "ours_test_loss": round(med(ours_loss), 2), "reference_test_loss": round(med(ref_loss), 2),
            "loss_diff_pct": round(100 * (med(ours_loss) - med(ref_loss)) / med(ref_loss), 2),
            "threads": args.threads, "rounds": args.rounds, "train_images": n,
-           "mnist_load_s": round(mnist_load_s, 3), "precision": precision}
-    if fp32_s:
-        res.update(ours_fp32_s=round(med(fp32_s), 3), ours_fp32_test_loss=round(med(fp32_loss), 2),
-                   speedup_fp32=round(med(ref_s) / med(fp32_s), 2))
-    print(f"ours {res['ours_s']} s/epoch, reference {res['reference_s']} s/epoch: "
-          f"{res['speedup']}x faster; test loss {res['ours_test_loss']} vs {res['reference_test_loss']}")
+           "mnist_load_s": round(mnist_load_s, 3), "precision": precision,
+           "batch_size": args.batch_size, "lr": args.lr, "reference_batch_size": 128,
+           "reference_lr": 1e-3, "timing": "fastest of the rounds",
+           "ours_median_s": round(med(ours_s), 3), "reference_median_s": round(med(ref_s), 3)}
+    fp32 = fp32_s or ours_s  # ours was fp32 already when the page picks fp32
+    fp32_loss = fp32_loss or ours_loss
+    res.update(ours_fp32_s=round(min(fp32), 3), ours_fp32_test_loss=round(med(fp32_loss), 2),
+               speedup_fp32=round(min(ref_s) / min(fp32), 2),
+               fp32_loss_diff_pct=round(100 * (med(fp32_loss) - med(ref_loss)) / med(ref_loss), 2),
+               epoch_gflop=round(flop, 1), fp32_peak_gflops=round(max(peak), 1),
+               ours_gflops=round(flop / min(ours_s), 1), ours_fp32_gflops=round(flop / min(fp32), 1),
+               fraction_of_fp32_peak=round(flop / min(fp32) / max(peak), 3),
+               cpu=cpu_model(), torch=torch.__version__)
+    print(f"ours {res['ours_s']} s/epoch ({precision}), fp32 {res['ours_fp32_s']} s, reference "
+          f"{res['reference_s']} s/epoch: {res['speedup']}x (fp32 {res['speedup_fp32']}x); test loss "
+          f"{res['ours_test_loss']} vs {res['reference_test_loss']}; {res['ours_fp32_gflops']} of "
+          f"{res['fp32_peak_gflops']} GFLOP/s peak on {res['cpu']}")
     print(json.dumps(res))
+
+
+def epoch_gflop(model: nn.Module, n: int) -> float:
+    """Matmul GFLOP of one training epoch over ``n`` images: each Linear costs 2*in*out per image
+    forward and twice that backward (input and weight gradients), except the first layer, whose
+    input needs no gradient. Element-wise work is left out (a few percent)."""
+    layers = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    fwd = sum(2 * m.in_features * m.out_features for m in layers)
+    first = 2 * layers[0].in_features * layers[0].out_features
+    return n * (3 * fwd - first) / 1e9
 
 
 if __name__ == "__main__":
