@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from conftest import open_page
+from conftest import ROOT, open_page
+from live_util import f32, live_part, u8
 from ui.charts import DIGIT_COLORS
 
 AE, VAE = "zoo:ae_k2", "zoo:vae_k2"
@@ -22,8 +23,13 @@ def _array(v) -> np.ndarray:
 
 
 def _traces(at) -> dict[str, dict]:
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    return {t.get("name", ""): t for t in spec["data"]}
+    """The live map's points by digit, as {"0": {"x", "y"}, ..., "your digit": ...}."""
+    d = live_part(at, "map")
+    codes, labels = f32(d["codes"]).reshape(-1, 2), u8(d["labels"])
+    out = {str(k): {"x": codes[labels == k, 0], "y": codes[labels == k, 1]} for k in range(10)}
+    if d["yours"] is not None:
+        out["your digit"] = {"x": [d["yours"][0]], "y": [d["yours"][1]]}
+    return out
 
 
 def _decoded(at):
@@ -53,11 +59,12 @@ def test_map_shows_all_10000_test_digits_in_10_coloured_traces(page):
     digits = [traces[str(d)] for d in range(10)]
     assert sum(len(_array(t["x"])) for t in digits) == 10_000
     assert all(len(_array(t["x"])) == len(_array(t["y"])) > 0 for t in digits)
-    assert all(t["type"] == "scattergl" for t in digits)
-    assert [t["marker"]["color"] for t in digits] == list(DIGIT_COLORS)
-    grid = traces["click grid"]  # dense and invisible until a point of it is selected
-    assert grid["marker"]["opacity"] == 0 and grid["selected"]["marker"]["opacity"] == 1
-    assert len(_array(grid["x"])) >= 50 * 50
+    # the live map decodes with the decoder the page was sent, and follows the z sliders
+    live_map, carried = live_part(page, "map"), live_part(page, "carry")
+    assert live_map["model"] == carried["payload"]["id"] and live_map["sliders"] == ["z1", "z2"]
+    assert live_map["pin"] is None  # the pin is read from the sliders: the data stays the same
+    js = (ROOT / "ui" / "static" / "live.js").read_text()
+    assert all(c in js for c in DIGIT_COLORS)  # the page colours digits with the app's palette
 
 
 def test_moving_a_slider_decodes_a_new_point_and_moves_the_marker(page):
@@ -76,16 +83,14 @@ def test_a_click_on_the_plane_moves_the_point_and_the_sliders(page):
     z1, z2 = _sliders(page)
     x = round(z1.min + 0.8 * (z1.max - z1.min), 2)
     y = round(z2.min + 0.1 * (z2.max - z2.min), 2)
-    page.session_state[f"lat_map_{AE}"] = {
-        "selection": {"points": [{"x": x, "y": y, "curve_number": 10, "point_index": 0}],
-                      "point_indices": [0], "box": [], "lasso": []}}
+    page.session_state[f"lat_live_{AE}"] = {"pin": {"z1": x, "z2": y, "at": 1}}  # a click
     page.run()
     assert not page.exception
     z1, z2 = _sliders(page)
     assert (z1.value, z2.value) == pytest.approx((x, y))
     url1, cap1, where1 = _decoded(page)
     assert url1 != url0 and where1 != where0 and cap1 == f"decoded at z = ({x:.2f}, {y:.2f})"
-    # the same selection on later reruns does not pull the sliders back
+    # the same pin on later reruns does not pull the sliders back
     z1.set_value(z1.min).run()
     assert _sliders(page)[0].value == pytest.approx(z1.min)
 
@@ -249,9 +254,9 @@ def test_click_and_keyboard_decode_new_points_in_a_browser(server):
         page.get_by_role("link", name="Latent space").first.click()
         caption = page.get_by_text("decoded at z = ").first
         caption.wait_for()
-        page.locator("[data-testid=stPlotlyChart] .nsewdrag").first.wait_for()
+        page.get_by_test_id("aeLiveMap").wait_for()  # the live map (ui/live.py)
         before = caption.inner_text()
-        plane = page.locator("[data-testid=stPlotlyChart] .nsewdrag").first.bounding_box()
+        plane = page.get_by_test_id("aeLiveMap").bounding_box()
         page.mouse.click(plane["x"] + 0.8 * plane["width"], plane["y"] + 0.2 * plane["height"])
         expect(caption).not_to_have_text(before, timeout=30_000)
         clicked = caption.inner_text()

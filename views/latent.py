@@ -1,9 +1,9 @@
 """Latent space: the 10,000 test digits on a 2-D code plane; decode any point of it.
 
-The map is a Plotly figure: one ``Scattergl`` trace per digit (test codes, coloured with the
-colour-blind-safe palette) and an invisible dense grid over the whole plane. Streamlit forwards only
-Plotly *selections*, so a click anywhere selects the nearest grid point (``hoverdistance=-1``):
-that is how "click anywhere to decode" works, accurate to one grid step.
+The map is live in the browser (``ui/live.py``): the page decodes the code under the pointer every
+animation frame with the model's own decoder, sent to it once; a click, Enter or a released arrow
+key pins the code, which moves the z sliders (the keyboard path, the URL and the share link) and
+the server's decoded digit. A Plotly copy of the map is offered as a download.
 """
 from __future__ import annotations
 
@@ -19,9 +19,8 @@ from aecore.evaluate import encode_all
 from aecore.latent import (decode_codes, interpolate_latent, interpolate_pixels, latent_range,
                            manifold_grid, slider_grid)
 from aecore.models import Autoencoder
-from ui import catalog, charts, image_input, loaders, presenter, query, share, widgets
+from ui import catalog, charts, image_input, live, loaders, presenter, query, share, widgets
 
-GRID_TRACE = "click grid"
 YOURS_TRACE = "your digit"
 CODES_KEY = "lat_user_codes"  # session memo of test codes under this session's own models
 
@@ -43,37 +42,22 @@ def test_codes(key: str, model: Autoencoder) -> np.ndarray:
 
 
 def latent_map(codes: np.ndarray, labels: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-               yours: tuple[float, float] | None = None, grid_n: int = 70,
-               height: int = 560) -> go.Figure:
-    """The test set on the 2-D latent plane, one trace per digit, plus the invisible click grid
-    over [lo, hi] (which is also the axis range) and the user's digit as a star.
-
-    The grid's markers are transparent until selected: the clicked grid point shows as a black
-    ring at once, in the browser, before the app has rerun.
-    """
+               yours: tuple[float, float] | None = None, height: int = 560) -> go.Figure:
+    """The test set on the 2-D latent plane as a Plotly figure (the map's download), one trace per
+    digit over [lo, hi], and the user's digit as a star."""
     fig = go.Figure()
-    codes = np.asarray(codes, dtype=np.float32)  # float32: half the bytes sent to the browser
-    keep = dict(marker=dict(opacity=0.7))  # a click must not dim the digits
+    codes = np.asarray(codes, dtype=np.float32)  # float32: half the bytes of the HTML file
     for d in range(10):
         m = labels == d
         fig.add_trace(go.Scattergl(
             x=codes[m, 0], y=codes[m, 1], mode="markers", name=str(d), legendgroup=str(d),
-            marker=dict(size=4, color=charts.DIGIT_COLORS[d], opacity=0.7), selected=keep, unselected=keep,
+            marker=dict(size=4, color=charts.DIGIT_COLORS[d], opacity=0.7),
             hovertemplate=f"digit {d}<br>z = (%{{x:.2f}}, %{{y:.2f}})<extra></extra>"))
-    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], grid_n, dtype=np.float32),
-                         np.linspace(lo[1], hi[1], grid_n, dtype=np.float32))
-    fig.add_trace(go.Scattergl(
-        x=gx.ravel(), y=gy.ravel(), mode="markers", name=GRID_TRACE, showlegend=False,
-        marker=dict(size=16, color="rgba(0,0,0,0)", opacity=0,
-                    line=dict(color="#000000", width=3)),
-        selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=0)),
-        hovertemplate="z = (%{x:.2f}, %{y:.2f})<extra>click to decode</extra>"))
     if yours is not None:
         fig.add_trace(go.Scattergl(  # gl like the digits, so it is drawn on top of them
             x=[yours[0]], y=[yours[1]], mode="markers", name=YOURS_TRACE,
             marker=dict(symbol="star", size=20, color="#FFFFFF",
                         line=dict(color="#000000", width=2)),
-            selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)),
             hovertemplate="your digit<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>"))
     fig.update_xaxes(range=[float(lo[0]), float(hi[0])], title="z1", zeroline=False,
                      showgrid=False)
@@ -81,18 +65,9 @@ def latent_map(codes: np.ndarray, labels: np.ndarray, lo: np.ndarray, hi: np.nda
                      showgrid=False)
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="white",
-        hovermode="closest", hoverdistance=-1, dragmode=False, clickmode="event+select",
-        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, itemsizing="constant",
-                    title="digit "), uirevision="latent-map")
+        hovermode="closest", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0,
+                                         itemsizing="constant", title="digit "))
     return fig
-
-
-def without_grid(fig: go.Figure) -> go.Figure:
-    """A copy of the map for export: the invisible click grid (4,900 points that only serve
-    click-to-decode) left out."""
-    out = go.Figure(fig)
-    out.data = [t for t in out.data if t.name != GRID_TRACE]
-    return out
 
 
 def _is_2d(card: dict) -> bool:
@@ -122,7 +97,8 @@ def decoder(key: str, codes: np.ndarray, labels: np.ndarray, lo: list[float], hi
     where = charts.locator(codes, labels, np.array(lo), np.array(hi), z)
     st.image([widgets.to_uint8(img[0], 6), where], width=168,
              caption=[f"decoded at z = ({z[0]:.2f}, {z[1]:.2f})", "where z lies on the map"])
-    st.caption("Click anywhere on the map, or move the sliders (arrow keys step them).")
+    st.caption("Point at the map to decode live; click (or Enter) pins the code here. The "
+               "sliders and arrow keys step it.")
 
 
 @st.fragment
@@ -183,17 +159,19 @@ labels = test.labels.numpy()
 lo, hi = latent_range(codes)
 
 step, lo_r, hi_r = slider_grid(lo, hi)
-zkeys, chart_key, last_key = (f"lat_z1_{key}", f"lat_z2_{key}"), f"lat_map_{key}", f"lat_clk_{key}"
+zkeys, map_key, last_key = (f"lat_z1_{key}", f"lat_z2_{key}"), f"lat_live_{key}", f"lat_pin_{key}"
 for i, zk in enumerate(zkeys):  # start at test digit #0: a point that decodes to a digit
     v = st.session_state.get(zk, round(round(float(codes[0, i]) / step) * step, 6))
     v = query.qp_float(f"z{i + 1}", lo_r[i], hi_r[i], v)  # a link may set the code
     st.session_state[zk] = float(np.clip(v, lo_r[i], hi_r[i]))
-# a new click moves the sliders: set here, before the decoder creates them
-click = charts.selected_point(st.session_state.get(chart_key))
-if click != st.session_state.get(last_key):
-    st.session_state[last_key] = click
-    if click is not None:
-        _move_to(zkeys, click, lo_r, hi_r)
+# a new pin on the live map (a click, Enter, a released arrow key) moves the sliders: set here,
+# before the decoder creates them; the same pin on later runs leaves them where the user put them
+pin_state = (st.session_state.get(map_key) or {}).get("pin")
+if pin_state != st.session_state.get(last_key):
+    st.session_state[last_key] = pin_state
+    pin = live.pin_of(map_key)
+    if pin is not None:
+        _move_to(zkeys, pin, lo_r, hi_r)
 
 map_area = st.container()  # filled after the digit input below, which the map marks with a star
 
@@ -216,15 +194,18 @@ if digit is not None:
 with map_area:
     c_map, c_dec = st.columns([3, 1.5])
     with c_map:
-        # outside the decoder fragment: re-sending 10,000 points on every slider step is slow
-        fig = latent_map(codes, labels, np.array(lo_r), np.array(hi_r), yours=yours)
-        # a modebar with the camera button only: zoom or pan would fight click-to-decode
-        st.plotly_chart(fig, key=chart_key, on_select="rerun", selection_mode="points",
-                        config={"modeBarButtons": [["toImage"]], "displaylogo": False,
-                                "scrollZoom": False,
-                                "toImageButtonOptions": {"filename": "latent-map", "scale": 2}})
-        share.download_buttons(without_grid(fig), f"latent-map-{key.partition(':')[2]}",
-                               "lat_map_dl")
+        # the live map: the page decodes the code under the pointer itself, every animation
+        # frame (ui/live.py); outside the decoder fragment, and without the pinned code in its
+        # data, so the decoder and the 10,000 codes go to the browser once per model
+        model_id = live.carry(key, model, card)
+        if model_id is not None:
+            live.latent_map(map_key, model_id, codes, labels, lo_r, hi_r, step,
+                            sliders=("z1", "z2"), yours=yours, size=600 if presenter.active() else 520)
+        else:  # a decoder the page cannot run: the map without live decoding
+            st.image(charts.locator(codes, labels, np.array(lo_r), np.array(hi_r),
+                                    (st.session_state[zkeys[0]], st.session_state[zkeys[1]]), 520))
+        share.download_buttons(latent_map(codes, labels, np.array(lo_r), np.array(hi_r), yours),
+                               f"latent-map-{key.partition(':')[2]}", "lat_map_dl")
     with c_dec:
         decoder(key, codes, labels, lo_r, hi_r, step)
 

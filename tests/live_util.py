@@ -1,0 +1,49 @@
+"""Reading the live component (ui/live.py) in AppTest: its elements are ``bidi_component``
+protos whose data is the JSON the page receives."""
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+
+
+def live_parts(at, kind: str | None = None) -> list[dict]:
+    """The data of every ``ae_live`` element on the page (of ``kind`` if given), in page order."""
+    out = []
+    for el in at.get("bidi_component"):
+        p = el.proto
+        if p.component_name != "ae_live":
+            continue
+        field = p.WhichOneof("data")
+        raw = p.mixed.json if field == "mixed" else p.json
+        data = json.loads(raw)
+        if kind is None or data.get("kind") == kind:
+            out.append(data)
+    return out
+
+
+def live_part(at, kind: str) -> dict:
+    """The one ``ae_live`` element of ``kind`` (fails when there is none or several)."""
+    (data,) = live_parts(at, kind)
+    return data
+
+
+def f32(b64: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(b64), dtype="<f4")
+
+
+def u8(b64: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(b64), dtype=np.uint8)
+
+
+def stop_captions(data: dict, index: int | None = None) -> list[str]:
+    """Every caption, title and heading of a ``stops`` part at ``index`` (default: the stop the
+    server put the slider on)."""
+    page = data["stops"][data["index"] if index is None else index]
+    out = [page.get("heading") or "", page.get("note") or ""]
+    for row in page["rows"]:
+        out.append(row.get("label") or "")
+        for c in row["cells"]:
+            out += [c.get("title") or "", c.get("caption") or ""]
+    return [t for t in out if t]
