@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from ui import catalog, charts, loaders, presenter, query, share, widgets
+from ui import catalog, charts, library, loaders, owner, presenter, query, share, widgets
 
 st.set_page_config(page_title="Autoencoder Explorer", page_icon=":material/extension:",
                    layout="wide")
@@ -21,10 +21,8 @@ def home() -> None:
         "An **autoencoder** squeezes its input through a narrow **code** and tries to rebuild it. "
         "Whatever survives the squeeze is what the network found important. Everything here runs "
         "real PyTorch models on real MNIST digits, on your machine, offline.")
-    query.qp_model("model", "home_model", catalog.is_image, "zoo:ae_k32")  # a link may pick it
-    key = widgets.model_picker("Model", "home_model", catalog.is_image, default="zoo:ae_k32")
+    key = query.model_picker("model", "Model", "home_model", catalog.is_image, "zoo:ae_k32")
     model, card = widgets.load_or_stop(key)
-    query.sync(model=key)
     arch = charts.architecture(model.describe(), card.get("title", ""))
     st.plotly_chart(arch, key="home_arch")  # its modebar offers "Download plot as png"
     share.download_buttons(arch, f"architecture-{key.partition(':')[2]}", "home_arch_dl")
@@ -80,12 +78,16 @@ PAGES = {
         st.Page("views/features.py", title="Features for a classifier",
                 icon=":material/calculate:"),
         st.Page("views/types.py", title="Autoencoder types", icon=":material/category:"),
+        st.Page("views/my_models.py", title="My models", icon=":material/inventory_2:"),
     ],
 }
 
 nav = st.navigation(PAGES)
 query.begin()
+library.store()        # once per process: the model library, and the bounded SIGTERM stop
+owner.ensure_cookie()  # this browser's owner token, written into its cookie on a first visit
 presenter.toggle()
+catalog.open_shared_link()  # ?shared=<id>: that model read-only on every page, or a message
 share_slot = share.link_slot(nav.url_path)  # filled after the page ran: its sync() sets the URL
 try:
     nav.run()

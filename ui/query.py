@@ -170,7 +170,8 @@ def sync(**values: Any) -> None:
     carry it)."""
     for name, value in values.items():
         st.session_state.setdefault(RUN_KEY, set()).add(name)
-        if isinstance(value, str) and ":" in value and value.partition(":")[0] in ("zoo", "user"):
+        src = value.partition(":")[0] if isinstance(value, str) and ":" in value else None
+        if src in ("zoo", "user", "shared"):  # a shared model travels as ?shared=, not model=
             value = value.removeprefix("zoo:") if value.startswith("zoo:") else None
         if value is None:
             if name in st.query_params:
@@ -203,3 +204,226 @@ def finish() -> None:
         if name not in written:
             del seen[name]
     st.session_state[LAST_KEY] = set(written)
+
+
+# linked widgets: one call each reads the URL, draws the widget, writes it back and keeps it
+
+KEPT_KEY = "qp_kept"  # {widget key: last value}: Streamlit drops the state of a widget not drawn
+
+
+def _kept() -> dict[str, Any]:
+    return st.session_state.setdefault(KEPT_KEY, {})
+
+
+def put(key: str, value: Any) -> None:
+    """Set a linked widget's value from code (a button callback, a preset): it is shown on the
+    next run, kept across page switches like a value the user chose."""
+    st.session_state[key] = value
+    _kept()[key] = value
+
+
+def _remember(key: str, on_change: Callable[..., None] | None, args: tuple, kwargs: dict) -> None:
+    # saved as the change arrives, even if the rerun it causes is cut short by a page switch
+    _kept()[key] = st.session_state[key]
+    if on_change is not None:
+        on_change(*args, **kwargs)
+
+
+def _linked(draw: str, name: str | None, label: str, key: str, default: Any,
+            parse: Callable[[str], Any], fix: Callable[[Any], Any], where: Any, show: bool,
+            url: Callable[[Any], Any], kw: dict[str, Any]) -> Any:
+    """The one path of every linked widget: a fresh, valid URL value of ``name`` (a bad one:
+    ``default`` and a toast), else the value the session kept, else ``default``; ``fix`` brings
+    it inside the widget's current options or bounds; the widget ``where.<draw>`` is drawn with
+    it (``show=False``: not drawn, the value stays); the value is kept and, with a ``name``,
+    written to the URL as ``url(value)`` (``None`` leaves the parameter out)."""
+    if name is not None:
+        value, fresh = _parsed(name, default, parse)
+        if fresh:
+            st.session_state[key] = value
+    if key not in st.session_state:
+        st.session_state[key] = _kept().get(key, default)
+    value = fix(st.session_state[key])
+    if value != st.session_state[key] or type(value) is not type(st.session_state[key]):
+        st.session_state[key] = value
+    if show:
+        args = (key, kw.pop("on_change", None), tuple(kw.pop("args", ()) or ()),
+                dict(kw.pop("kwargs", {}) or {}))
+        value = getattr(where if where is not None else st, draw)(
+            label, key=key, on_change=_remember, args=args, **kw)
+    _kept()[key] = value
+    if name is not None:
+        sync(**{name: url(value)})
+    return value
+
+
+def _is_int(*values: Any) -> bool:
+    return all(isinstance(v, int) and not isinstance(v, bool) for v in values if v is not None)
+
+
+def _bounded(lo: float, hi: float, default: float, step: float | None,
+             snap: bool) -> tuple[Callable[[str], Any], Callable[[Any], Any]]:
+    """(parse, fix) of a number in [lo, hi]: whole numbers where the bounds and the default are;
+    with ``snap`` (a slider) a whole number must lie on the steps from ``lo``, and a decimal is
+    rounded to the step's decimals (a slider cannot stop between its steps)."""
+    whole = _is_int(lo, hi, default, step)
+    places = len(f"{step:.10g}".partition(".")[2]) if step and not whole else None
+
+    def parse(raw: str) -> Any:
+        try:
+            v = int(raw) if whole else float(raw)
+        except ValueError:
+            raise ValueError("not a whole number" if whole else "not a number") from None
+        if not math.isfinite(v) or not lo <= v <= hi:
+            raise ValueError(f"outside {lo}..{hi}" if whole else f"outside {lo:g}..{hi:g}")
+        if snap and whole and step and (v - lo) % step:
+            raise ValueError(f"not one of the slider's stops {lo}, {lo + step}, ..., {hi}")
+        if snap and places is not None:
+            v = min(max(round(v, places), lo), hi)
+        return v
+
+    def fix(v: Any) -> Any:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return default
+        v = min(max(v, lo), hi)  # a range may shrink (the model type, the server's limits)
+        return int(v) if whole else float(v)
+
+    return parse, fix
+
+
+def slider(name: str | None, label: str, lo: float, hi: float, default: float, *, key: str,
+           where: Any = None, step: float | None = None, show: bool = True, **kw: Any) -> Any:
+    """A linked ``st.slider`` over [lo, hi] (whole numbers when lo, hi and default are), kept in
+    the URL as ``name`` (``None``: kept in the session only). ``where``: a column or container;
+    ``show=False`` keeps and links the value without drawing the widget; other keywords go to
+    the widget. Returns its value."""
+    parse, fix = _bounded(lo, hi, default, step, snap=True)
+    if step is not None:
+        kw["step"] = step
+    return _linked("slider", name, label, key, default, parse, fix, where, show, lambda v: v,
+                   dict(min_value=lo, max_value=hi, **kw))
+
+
+def number(name: str | None, label: str, lo: float, hi: float, default: float, *, key: str,
+           where: Any = None, show: bool = True, **kw: Any) -> Any:
+    """A linked ``st.number_input`` over [lo, hi]; as :func:`slider`."""
+    parse, fix = _bounded(lo, hi, default, kw.get("step"), snap=False)
+    return _linked("number_input", name, label, key, default, parse, fix, where, show,
+                   lambda v: v, dict(min_value=lo, max_value=hi, **kw))
+
+
+def _choice(draw: str, name: str | None, label: str, options: Sequence[Any] | Mapping[str, Any],
+            default: Any, key: str, where: Any, show: bool, kw: dict[str, Any]) -> Any:
+    by_text = _by_text(options)
+    shown = list(by_text.values())
+    kw["options"] = shown
+    return _linked(draw, name, label, key, default, lambda raw: _one_of(by_text, raw),
+                   lambda v: v if v in shown else default, where, show,
+                   lambda v: v if v is None else next(t for t, o in by_text.items() if o == v),
+                   kw)
+
+
+def select(name: str | None, label: str, options: Sequence[Any] | Mapping[str, Any],
+           default: Any, *, key: str, where: Any = None, show: bool = True, **kw: Any) -> Any:
+    """A linked ``st.selectbox``. ``options`` is a sequence (the URL holds each option's text) or
+    a mapping {URL text: option} for options whose own text would make a poor link. As
+    :func:`slider` otherwise."""
+    return _choice("selectbox", name, label, options, default, key, where, show, kw)
+
+
+def radio(name: str | None, label: str, options: Sequence[Any] | Mapping[str, Any], default: Any,
+          *, key: str, where: Any = None, show: bool = True, **kw: Any) -> Any:
+    """A linked ``st.radio``; as :func:`select`."""
+    return _choice("radio", name, label, options, default, key, where, show, kw)
+
+
+def select_slider(name: str | None, label: str, options: Sequence[Any] | Mapping[str, Any],
+                  default: Any, *, key: str, where: Any = None, show: bool = True,
+                  **kw: Any) -> Any:
+    """A linked ``st.select_slider``; as :func:`select`."""
+    return _choice("select_slider", name, label, options, default, key, where, show, kw)
+
+
+def pills(name: str | None, label: str, options: Sequence[Any] | Mapping[str, Any], default: Any,
+          *, key: str, where: Any = None, show: bool = True, **kw: Any) -> Any:
+    """Linked ``st.pills`` (one pick; ``None`` once the user clears it, left out of the URL);
+    as :func:`select`."""
+    by_text = _by_text(options)
+    shown = list(by_text.values())
+    return _linked("pills", name, label, key, default, lambda raw: _one_of(by_text, raw),
+                   lambda v: v if v in shown or v is None else default, where, show,
+                   lambda v: None if v is None else next(t for t, o in by_text.items() if o == v),
+                   dict(options=shown, **kw))
+
+
+def multiselect(name: str | None, label: str, options: Sequence[Any], default: Sequence[Any], *,
+                key: str, where: Any = None, show: bool = True,
+                url: Callable[[list[Any]], Any] | None = None, **kw: Any) -> list[Any]:
+    """A linked ``st.multiselect``: comma-separated in the URL (``ks=2,8,32``; empty: none).
+    ``url`` maps the value to what the URL holds (``lambda v: v or None``: left out when empty)."""
+    by_text = _by_text(options)
+    shown = list(by_text.values())
+
+    def parse(raw: str) -> list[Any]:
+        picked = [_one_of(by_text, t.strip()) for t in raw.split(",") if t.strip()]
+        return list(dict.fromkeys(picked))  # once each, in the link's order
+
+    def fix(v: Any) -> list[Any]:
+        return [o for o in v if o in shown] if isinstance(v, (list, tuple)) else list(default)
+
+    return _linked("multiselect", name, label, key, list(default), parse, fix, where, show,
+                   url or (lambda v: v), dict(options=shown, **kw))
+
+
+ON_TEXT = ("1", "true", "on", "yes")
+OFF_TEXT = ("0", "false", "off", "no")
+
+
+def _switch(draw: str, name: str | None, label: str, default: bool, key: str, where: Any,
+            show: bool, url: Callable[[bool], Any] | None, kw: dict[str, Any]) -> bool:
+    def parse(raw: str) -> bool:
+        if raw.lower() not in ON_TEXT + OFF_TEXT:
+            raise ValueError("not on or off (1 or 0)")
+        return raw.lower() in ON_TEXT
+
+    return _linked(draw, name, label, key, default, parse,
+                   lambda v: v if isinstance(v, bool) else default, where, show,
+                   url or (lambda v: v), kw)
+
+
+def toggle(name: str | None, label: str, default: bool = False, *, key: str, where: Any = None,
+           show: bool = True, url: Callable[[bool], Any] | None = None, **kw: Any) -> bool:
+    """A linked ``st.toggle``; the URL may say 1/0, true/false, on/off or yes/no. ``url`` maps
+    the value to what the URL holds (``lambda on: 1 if on else None``)."""
+    return _switch("toggle", name, label, default, key, where, show, url, kw)
+
+
+def checkbox(name: str | None, label: str, default: bool = False, *, key: str, where: Any = None,
+             show: bool = True, url: Callable[[bool], Any] | None = None, **kw: Any) -> bool:
+    """A linked ``st.checkbox``; as :func:`toggle`."""
+    return _switch("checkbox", name, label, default, key, where, show, url, kw)
+
+
+def text(name: str | None, label: str, default: str = "", *, key: str, where: Any = None,
+         show: bool = True, **kw: Any) -> str:
+    """A ``st.text_input`` kept across page switches (and in the URL as ``name``, if given)."""
+    return _linked("text_input", name, label, key, default, lambda raw: raw,
+                   lambda v: v if isinstance(v, str) else default, where, show, lambda v: v, kw)
+
+
+def model_picker(name: str | None, label: str, key: str, allow: Callable[[dict], bool] | None,
+                 default: str, help: str | None = None) -> str | None:
+    """``widgets.model_picker`` linked to the URL: the URL holds a shipped model's zoo name
+    (``model=ae_k2``), a session's own model is left out (a link cannot carry it). Returns the
+    chosen catalogue key, or None where no model fits."""
+    from . import widgets  # widgets imports this module
+
+    if name is not None:
+        qp_model(name, key, allow, default)
+    if key not in st.session_state and key in _kept():
+        st.session_state[key] = _kept()[key]
+    value = widgets.model_picker(label, key, allow, default=default, help=help)
+    _kept()[key] = value
+    if name is not None:
+        sync(**{name: value})
+    return value

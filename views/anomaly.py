@@ -14,7 +14,7 @@ from aecore import anomaly as an
 from aecore.config import AEConfig, TrainConfig
 from aecore.errors import AecoreError
 from aecore.jobs import get_manager
-from ui import catalog, detection, image_input, loaders, query, widgets
+from ui import catalog, detection, image_input, library, loaders, query, widgets
 
 N_NORMAL = 2000    # test digits scored as the normal group (OOD mode)
 N_PER_KIND = 100   # generated images per out-of-distribution kind
@@ -66,7 +66,8 @@ def start_training(digit: int, epochs: int) -> None:
     cfg = AEConfig(latent_dim=32, hidden=(256, 128))
     tcfg = TrainConfig(epochs=epochs, batch_size=64, lr=2e-3, val_size=500, seed=0)
     job = get_manager().submit(cfg, tcfg, name=f"one_class_{digit}",
-                               title=f"Anomaly detector for digit {digit}", data=data)
+                               title=f"Anomaly detector for digit {digit}", data=data,
+                               on_result=library.job_saver())  # kept in My models
     st.session_state.setdefault(JOBS_KEY, {})[digit] = job
 
 
@@ -75,9 +76,7 @@ def one_class_model(digit: int):
     None while it trains (a fragment polls and reruns the page when it finishes)."""
     job = st.session_state.get(JOBS_KEY, {}).get(digit)
     c1, c2 = st.columns([1, 2])
-    query.qp_int("epochs", 1, 10, 3, key="ano_epochs")
-    epochs = c1.slider("Epochs", 1, 10, 3, key="ano_epochs")
-    query.sync(epochs=epochs)
+    epochs = query.slider("epochs", "Epochs", 1, 10, 3, key="ano_epochs", where=c1)
     busy = job is not None and not job.finished
     label = "Retrain" if job is not None and job.model is not None else "Train the detector"
     if c2.button(f"{label} on the {len(loaders.mnist_split('train').labels.eq(digit).nonzero()):,} "
@@ -138,19 +137,15 @@ st.latex(r"\text{score}(x) = \frac{1}{784}\lVert x - g(f(x)) \rVert^2, \qquad "
 tab_img, tab_seq = st.tabs(["Digits", "Sensor signals (sequence AE)"])
 
 with tab_img:
-    query.qp_choice("mode", MODES, MODES["all"], key="ano_mode")  # a link may set the mode,
-    mode = st.radio("What is normal?", list(MODES.values()), horizontal=True, key="ano_mode")
-    query.sync(mode=query.text_of(MODES, mode))
+    mode = query.radio("mode", "What is normal?", MODES, MODES["all"], key="ano_mode",
+                       horizontal=True)  # a link may set the mode, the model, the kinds...
     res, model = None, None
     if mode == MODES["all"]:
-        query.qp_model("model", "ano_model", takes_images, "zoo:ae_k32")  # the model, the kinds,
-        key = widgets.model_picker("Model of normal digits", "ano_model", takes_images,
-                                   default="zoo:ae_k32")
+        key = query.model_picker("model", "Model of normal digits", "ano_model", takes_images,
+                                 "zoo:ae_k32")
         model, _ = widgets.load_or_stop(key)
-        query.qp_choices("kinds", an.OOD_KINDS, an.OOD_KINDS, key="ano_kinds")  # the digit...
-        kinds = st.multiselect("Anomalies", list(an.OOD_KINDS), default=list(an.OOD_KINDS),
-                               key="ano_kinds")
-        query.sync(model=key, kinds=kinds)
+        kinds = query.multiselect("kinds", "Anomalies", list(an.OOD_KINDS), list(an.OOD_KINDS),
+                                  key="ano_kinds")
         if not kinds:
             st.warning("Choose at least one kind of out-of-distribution input.")
         else:
@@ -158,9 +153,7 @@ with tab_img:
                        f"{N_PER_KIND} generated images of each kind.")
             res = ood_scores(key, id(model), tuple(kinds), model)
     else:
-        query.qp_choice("normal", list(range(10)), 0, key="ano_digit")
-        digit = int(st.selectbox("Normal digit", list(range(10)), key="ano_digit"))
-        query.sync(normal=digit)
+        digit = int(query.select("normal", "Normal digit", list(range(10)), 0, key="ano_digit"))
         job = one_class_model(digit)
         if job is not None:
             model = job.model

@@ -5,6 +5,7 @@ delete, share with the class (a link and a QR code for the projector) or stop sh
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import time
 from urllib.parse import urlsplit
@@ -17,6 +18,11 @@ from ui import catalog, library
 
 STATUS_TEXT = {"done": "finished", "interrupted": "interrupted (best epoch kept)",
                "uploaded": "uploaded", MISSING: "file missing"}
+
+
+def widget_tag(model_id: str) -> str:
+    """A short stand-in for a model id in widget keys (keys reach the page's HTML; ids do not)."""
+    return hashlib.sha256(model_id.encode()).hexdigest()[:12]
 
 
 def _size(n: int) -> str:
@@ -76,11 +82,12 @@ st.dataframe(
       "Shared": "yes" if r.share_id else ""} for r in records],
     hide_index=True, width="stretch")
 
-by_key = {f"{i}": r for i, r in enumerate(records)}
-pick = st.selectbox("Manage", list(by_key), key="my_pick",
-                    format_func=lambda i: f"{by_key[i].name} ({by_key[i].type}, k={by_key[i].k}, "
-                                          f"{STATUS_TEXT.get(by_key[i].status, by_key[i].status)})")
-rec = by_key[pick]
+by_id = {r.id: r for r in records}  # ids stay on the server: the browser gets the labels
+pick = st.selectbox("Manage", list(by_id), key="my_pick",
+                    format_func=lambda i: f"{by_id[i].name} ({by_id[i].type}, k={by_id[i].k}, "
+                                          f"{STATUS_TEXT.get(by_id[i].status, by_id[i].status)})")
+rec = by_id[pick]
+tag = widget_tag(rec.id)
 if rec.status == MISSING:
     st.warning("This model's file is missing on the server, so it cannot be used. Delete it to "
                "free its place.")
@@ -93,12 +100,12 @@ else:
 c1, c2 = st.columns(2)
 with c1:
     with st.form("my_rename", border=False):
-        new_name = st.text_input("Name", value=rec.name, max_chars=80, key=f"my_name_{pick}")
+        new_name = st.text_input("Name", value=rec.name, max_chars=80, key=f"my_name_{tag}")
         if st.form_submit_button("Rename"):
             _act(store.rename, rec.id, new_name, ok=f"Renamed to {new_name.strip()!r}.")
             st.rerun()
 with c2:
-    sure = st.checkbox("Yes, delete this model for good", key=f"my_sure_{pick}")
+    sure = st.checkbox("Yes, delete this model for good", key=f"my_sure_{tag}")
     if st.button("Delete", key="my_delete", disabled=not sure, type="secondary"):
         _act(store.delete, rec.id, ok=f"Deleted {rec.name!r}.")
         st.session_state.pop("my_pick", None)

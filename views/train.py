@@ -30,7 +30,7 @@ from aecore.jobs import BrowserLimits, Job, JobManager, get_manager
 from aecore.noise import LABELS as NOISE_LABELS
 from aecore.presets import TEACHING
 
-from ui import catalog, charts, query, share, widgets
+from ui import catalog, charts, library, query, share, widgets
 
 JOB_KEY = "trn_job"
 SAVED_KEY = "trn_saved"
@@ -410,8 +410,14 @@ def _result(job: Job) -> None:
             "was kept" if job.status == "cancelled" else f"trained in {_fmt_s(card['train_seconds'])}")
     pages = "Reconstruct, Bottleneck sizes, Denoise, Latent space (k = 2), Anomaly detection, " \
             "Features" + (", Generate" if card["model"] in ("vae", "cvae") else "")
-    st.success(f"**{card['title']}**: {kept}. It now appears as **{label}** in the model picker "
-               f"of every page for this session ({pages}).")
+    if job.save_error:  # e.g. the owner's quota: usable in this session, not kept
+        st.success(f"**{card['title']}**: {kept}. It now appears as **{label}** in the model "
+                   f"picker of every page for this session ({pages}).")
+        st.error(f"It could not be kept in My models: {job.save_error}")
+    else:
+        st.success(f"**{card['title']}**: {kept}. It now appears as **{label}** in the model "
+                   f"picker of every page ({pages}), and is kept in **My models** on this "
+                   "server for this browser.")
     m = card.get("metrics", {})
     cols = st.columns(4)
     cols[0].metric("Test MSE per pixel", f"{m.get('mse', float('nan')):.4f}")
@@ -423,7 +429,7 @@ def _result(job: Job) -> None:
         cached = (job.id, weights.to_bytes(job.model, card))
         st.session_state[BYTES_KEY] = cached
     st.download_button("Download the model (.safetensors, card inside)", data=cached[1],
-                       file_name=f"{key.partition(':')[2]}.safetensors",
+                       file_name=f"{card.get('name') or slug(card['title'])}.safetensors",
                        mime="application/octet-stream", key="trn_download", on_click="ignore",
                        help="One file: the weights plus their card (type, settings, metrics). "
                             "Load it back below, or with aecore.weights.load_model.")
@@ -486,13 +492,17 @@ def upload_box() -> None:
         try:
             model, card = weights.model_from_bytes(up.getvalue(), up.name)
             title = card.get("title") or up.name.rsplit(".", 1)[0]
-            key = catalog.add_user_model(model, {**card, "title": title}, slug(title))
-            seen[up.file_id] = ("ok", next(e.label for e in catalog.entries() if e.key == key))
+            key = catalog.add_user_model(model, {**card, "title": title}, slug(title),
+                                         status="uploaded")
+            seen[up.file_id] = ("ok", next(e.label for e in catalog.entries() if e.key == key),
+                                catalog.save_error())
         except AecoreError as exc:
             seen[up.file_id] = ("error", str(exc))
-    status, text = seen[up.file_id]
+    status, text, *problem = seen[up.file_id]
     if status == "ok":
         st.success(f"Loaded: it now appears as **{text}** in the model picker of every page.")
+        if problem and problem[0]:
+            st.error(f"It could not be kept in My models: {problem[0]}")
     else:
         st.error(f"This file cannot be loaded. {text}")
 
@@ -515,7 +525,8 @@ with left:
         try:
             model_cfg, train_cfg = recipes.make_configs(type_name, **settings)
             title = unique_title(title)
-            job = manager.submit(model_cfg, train_cfg, name=slug(title), title=title)
+            job = manager.submit(model_cfg, train_cfg, name=slug(title), title=title,
+                                 on_result=library.job_saver())  # kept in My models
         except AecoreError as exc:
             st.error(f"These settings cannot be trained: {exc}")
         else:
