@@ -88,19 +88,20 @@ def grid_codes(n: int, lo: float | Sequence[float], hi: float | Sequence[float])
 
 def tile(images: torch.Tensor, cols: int, gap: int = 0, fill: float = 1.0) -> np.ndarray:
     """Images (B, 1, 28, 28) stitched row by row into one float array in [0, 1] of shape
-    (rows * (28 + gap) - gap, cols * (28 + gap) - gap); empty cells and gaps get ``fill``."""
+    (rows * (28 + gap) - gap, cols * (28 + gap) - gap); empty cells and gaps get ``fill``.
+
+    torchvision's ``make_grid`` lays the cells out; it also pads the outer border, which is cut
+    off here. Imported on first use: torchvision takes about a second to import."""
+    from torchvision.utils import make_grid
+
     b = images.shape[0]
     if b == 0 or cols < 1:
         raise ConfigError("nothing to tile")
-    cols = min(int(cols), b)
-    rows = -(-b // cols)
-    cell = 28 + gap
-    out = np.full((rows * cell - gap, cols * cell - gap), fill, dtype=np.float32)
-    imgs = images.detach().cpu().float().reshape(b, 28, 28).clamp(0, 1).numpy()
-    for i, im in enumerate(imgs):
-        r, c = divmod(i, cols)
-        out[r * cell:r * cell + 28, c * cell:c * cell + 28] = im
-    return out
+    imgs = images.detach().cpu().float().reshape(b, 1, 28, 28).clamp(0, 1)
+    grid = make_grid(imgs, nrow=min(int(cols), b), padding=gap, pad_value=fill)  # (3, H+2g, W+2g)
+    cut = gap if b > 1 else 0  # one image comes back as it is, (1, 28, 28), with no border
+    h, w = grid.shape[1:]
+    return grid[0, cut:h - cut, cut:w - cut].numpy().astype(np.float32, copy=False)
 
 
 @torch.inference_mode()

@@ -17,6 +17,11 @@ can show it:
    pixel (14, 14), as measured on MNIST itself (row/column index coordinates); the result is
    float32 in [0, 1] with its brightest pixel at 1.
 
+The geometric steps (crop, resize, placing in the field) are torchvision's ``transforms.v2``
+functions, imported on the first digit (torchvision takes about a second to import, and most
+visits never upload one); tests/test_library_parity.py checks them against the numpy/PIL code
+they replaced, on the same images: equal to the last bit.
+
 Transparency rule. Transparent pixels have no colour of their own, so they are composited on a
 plain background chosen so the digit stands out. Let *visible* be the pixels with alpha >= 50 %:
 
@@ -460,6 +465,13 @@ def _border_tone(grey: np.ndarray) -> float:
     return float(np.median(np.concatenate(parts)))
 
 
+def _v2():
+    """torchvision.transforms.v2.functional, imported on first use (see the module docstring)."""
+    from torchvision.transforms.v2 import functional
+
+    return functional
+
+
 def _crop_to_ink(bright: np.ndarray) -> np.ndarray:
     """Crop a bright-ink (H, W) uint8 image to its ink; background removed, ink stretched to 255.
 
@@ -476,8 +488,9 @@ def _crop_to_ink(bright: np.ndarray) -> np.ndarray:
     top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     margin = int(CROP_MARGIN * max(bottom - top, right - left) + 0.5)
     h, w = ink.shape
-    box = ink[max(0, top - margin):min(h, bottom + margin),
-              max(0, left - margin):min(w, right + margin)]
+    y0, x0 = max(0, top - margin), max(0, left - margin)
+    box = _v2().crop(torch.from_numpy(ink)[None], y0, x0, min(h, bottom + margin) - y0,
+                     min(w, right + margin) - x0)[0].numpy()  # (h', w') int16, inside the image
     return np.rint(box * (255.0 / peak)).astype(np.uint8)
 
 
@@ -485,8 +498,9 @@ def _scale_to_box(crop: np.ndarray) -> np.ndarray:
     """Resize a (h, w) uint8 crop so its longest side is DIGIT_BOX px, aspect kept (LANCZOS)."""
     h, w = crop.shape
     factor = DIGIT_BOX / max(h, w)
-    size = (min(DIGIT_BOX, max(1, round(w * factor))), min(DIGIT_BOX, max(1, round(h * factor))))
-    return np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.LANCZOS))
+    size = [min(DIGIT_BOX, max(1, round(h * factor))), min(DIGIT_BOX, max(1, round(w * factor)))]
+    v2 = _v2()  # on a PIL image: PIL's own LANCZOS resize, (h, w) order
+    return np.asarray(v2.resize(Image.fromarray(crop), size, v2.InterpolationMode.LANCZOS))
 
 
 def _centre_by_mass(digit: np.ndarray) -> np.ndarray:
@@ -506,9 +520,9 @@ def _centre_by_mass(digit: np.ndarray) -> np.ndarray:
     # integer shift like MNIST; clamped so no ink leaves the field (the patch is <= 20 px)
     top = int(np.clip(round(centre - cy), 0, FIELD - h))
     left = int(np.clip(round(centre - cx), 0, FIELD - w))
-    field = np.zeros((FIELD, FIELD), dtype=np.float32)
-    field[top:top + h, left:left + w] = mass
-    return field / field.max()
+    padding = [left, top, FIELD - w - left, FIELD - h - top]  # left, top, right, bottom
+    field = _v2().pad(torch.from_numpy(mass.astype(np.float32))[None], padding)[0].numpy()
+    return field / field.max()  # (28, 28) float32
 
 
 def _readonly(arr: np.ndarray) -> np.ndarray:
