@@ -6,6 +6,9 @@ decoder into what that script reads: a list of layers in order, each with its fl
 base64 (little-endian, row-major, PyTorch's own layout), and a content hash that names the model in
 the page (the weights are sent once per model, then found again by that hash).
 
+Weights whose rows are exactly int8 times a float16 scale (the zoo's storage) travel as int8
+with one scale per row, a quarter of the bytes, and widen to the same float32 values in the page.
+
 Supported layers: Linear, ReLU, LeakyReLU, ELU, GELU, Sigmoid, Tanh, Identity, Unflatten, Flatten,
 Upsample (nearest, integer scale), Conv2d and ConvTranspose2d (groups = 1, zeros padding). Every
 decoder of :data:`aecore.models.REGISTRY` is built from these, except the sequence AE's recurrent
@@ -37,6 +40,22 @@ def _b64(t: torch.Tensor) -> str:
     """float32, little-endian, C order, as base64 text."""
     a = np.ascontiguousarray(t.detach().to("cpu", torch.float32).numpy()).astype("<f4")
     return base64.b64encode(a.tobytes()).decode("ascii")
+
+
+def _weight(t: torch.Tensor) -> dict[str, str]:
+    """A weight tensor as ``{"w": float32}`` or, when every output row is exactly an int8 vector
+    times one float16 scale (the zoo's int8 storage, widened on load), ``{"wq": int8, "ws":
+    float32 scale per row}``: a quarter of the bytes, and ``wq * ws`` in float32 gives back every
+    weight bit for bit (|q| <= 127 times an 11-bit mantissa fits float32's 24 bits)."""
+    w = t.detach().to("cpu", torch.float32)
+    rows = w.reshape(w.shape[0], -1)  # (out, fan-in) for Linear, Conv2d and ConvTranspose2d
+    scale = rows.abs().amax(dim=1) / 127.0  # (out,) the int8 packer makes |q| = 127 per row
+    if rows.numel() >= 4096 and bool((scale > 0).all()) and torch.equal(scale.half().float(), scale):
+        q = rows / scale[:, None]
+        if torch.equal(q, q.round()) and torch.equal((q.round() * scale[:, None]), rows):
+            return {"wq": base64.b64encode(q.round().to(torch.int8).numpy().tobytes()).decode(),
+                    "ws": _b64(scale)}
+    return {"w": _b64(w)}
 
 
 def _pair(v: Any) -> list[int]:
@@ -81,7 +100,7 @@ def _layer(m: nn.Module, shape: list[int]) -> tuple[dict, list[int]]:
             raise ExportError(f"Linear({m.in_features}, {m.out_features}) gets input {shape}")
         bias = m.bias if m.bias is not None else torch.zeros(m.out_features)
         return ({"op": "linear", "in": m.in_features, "out": m.out_features,
-                 "w": _b64(m.weight), "b": _b64(bias)}, [m.out_features])
+                 **_weight(m.weight), "b": _b64(bias)}, [m.out_features])
     if isinstance(m, nn.ReLU):
         return {"op": "relu"}, shape
     if isinstance(m, nn.LeakyReLU):
@@ -126,7 +145,7 @@ def _layer(m: nn.Module, shape: list[int]) -> tuple[dict, list[int]]:
         c, h, w = shape
         bias = m.bias if m.bias is not None else torch.zeros(m.out_channels)
         rec = {"cin": m.in_channels, "cout": m.out_channels, "k": [kh, kw], "stride": [sh, sw],
-               "padding": [ph, pw], "w": _b64(m.weight), "b": _b64(bias)}
+               "padding": [ph, pw], **_weight(m.weight), "b": _b64(bias)}
         if isinstance(m, nn.Conv2d):
             oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
             return {"op": "conv2d", **rec}, [m.out_channels, oh, ow]
@@ -160,7 +179,7 @@ def decoder_payload(model: Autoencoder) -> dict:
         raise ExportError(f"the decoder ends in shape {shape}, not 784 pixels")
     digest = hashlib.sha256(repr(layers).encode())  # layer kinds, sizes and every weight
     nbytes = sum(len(r[f]) * 3 // 4 - r[f][-2:].count("=")  # base64 -> bytes, less padding
-                 for r in layers for f in ("w", "b") if f in r)
+                 for r in layers for f in ("w", "wq", "ws", "b") if f in r)
     return {"format": FORMAT, "id": digest.hexdigest()[:16], "latent_dim": int(model.latent_dim),
             "n_classes": n_cond, "out_shape": [1, 28, 28], "layers": layers, "nbytes": nbytes}
 

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from aecore.config import MODEL_CONFIGS
-from aecore.export import ExportError, decode_reference, decoder_payload
+from aecore.export import ExportError, decode_reference, decoder_modules, decoder_payload
 from aecore.models import REGISTRY, build_model
 
 # every decoder kind; small sizes; activations other than relu too (each has its own JS op)
@@ -42,6 +42,15 @@ def _f32(b64: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(b64), dtype="<f4")
 
 
+def _w(r: dict) -> np.ndarray:
+    """A layer's weights, flat float32: as sent, or int8 rows times their scale."""
+    if "w" in r:
+        return _f32(r["w"])
+    q = np.frombuffer(base64.b64decode(r["wq"]), dtype=np.int8).astype(np.float32)
+    s = _f32(r["ws"])
+    return (q.reshape(len(s), -1) * s[:, None]).reshape(-1)
+
+
 def run_payload(p: dict, z: np.ndarray, y: int | None = None) -> np.ndarray:
     """The payload's forward pass in numpy, float32, one code: pixels (784,)."""
     k, nc = p["latent_dim"], p["n_classes"]
@@ -52,7 +61,7 @@ def run_payload(p: dict, z: np.ndarray, y: int | None = None) -> np.ndarray:
     for r in p["layers"]:
         op = r["op"]
         if op == "linear":
-            h = _f32(r["w"]).reshape(r["out"], r["in"]) @ h.reshape(-1) + _f32(r["b"])
+            h = _w(r).reshape(r["out"], r["in"]) @ h.reshape(-1) + _f32(r["b"])
         elif op == "relu":
             h = np.maximum(h, 0)
         elif op == "leaky_relu":
@@ -74,7 +83,7 @@ def run_payload(p: dict, z: np.ndarray, y: int | None = None) -> np.ndarray:
             h = h.repeat(s, 1).repeat(s, 2)
         elif op == "conv2d":
             (kh, kw), (sh, sw), (ph, pw) = r["k"], r["stride"], r["padding"]
-            w = _f32(r["w"]).reshape(r["cout"], r["cin"], kh, kw)
+            w = _w(r).reshape(r["cout"], r["cin"], kh, kw)
             x = np.pad(h, ((0, 0), (ph, ph), (pw, pw)))
             oh, ow = (x.shape[1] - kh) // sh + 1, (x.shape[2] - kw) // sw + 1
             out = np.zeros((r["cout"], oh, ow), np.float64) + _f32(r["b"])[:, None, None]
@@ -85,7 +94,7 @@ def run_payload(p: dict, z: np.ndarray, y: int | None = None) -> np.ndarray:
             h = out
         elif op == "conv_transpose2d":
             (kh, kw), (sh, sw), (ph, pw) = r["k"], r["stride"], r["padding"]
-            w = _f32(r["w"]).reshape(r["cin"], r["cout"], kh, kw)
+            w = _w(r).reshape(r["cin"], r["cout"], kh, kw)
             c, hh, ww = h.shape
             full = np.zeros((r["cout"], (hh - 1) * sh + kh, (ww - 1) * sw + kw))
             for ky in range(kh):
@@ -166,10 +175,15 @@ def test_the_sequence_model_is_refused_with_a_reason():
         decoder_payload(model)
 
 
-def test_the_zoo_two_d_models_export():
+def test_the_zoo_two_d_models_export_with_their_int8_weights_exactly():
     from aecore.zoo import load_zoo_model
     for name in ("ae_k2", "vae_k2"):
         model, _ = load_zoo_model(name)
         p = decoder_payload(model)
+        big = [r for r in p["layers"] if r["op"] == "linear" and r["in"] * r["out"] >= 4096]
+        assert big and all("wq" in r for r in big)  # a quarter of the bytes of float32
+        lins = [m for m in decoder_modules(model) if isinstance(m, nn.Linear)]
+        for r, lin in zip([r for r in p["layers"] if r["op"] == "linear"], lins, strict=True):
+            assert np.array_equal(_w(r), lin.weight.detach().numpy().reshape(-1))  # bit for bit
         z = np.array([[0.5, -0.5]], np.float32)
         assert np.abs(run_payload(p, z[0]) - decode_reference(model, z)[0]).max() <= 1e-5

@@ -18,6 +18,18 @@ function aeF32(b64) {
   return new Float32Array(bytes.buffer);
 }
 
+function aeWeights(rec) {
+  // float32 weights, or int8 rows times one float32 scale each (exact: see aecore/export.py)
+  if (rec.w) return aeF32(rec.w);
+  const bin = atob(rec.wq), n = bin.length, s = aeF32(rec.ws), per = n / s.length;
+  const w = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const q = bin.charCodeAt(i);
+    w[i] = (q > 127 ? q - 256 : q) * s[(i / per) | 0];  // stored as float32: q * s is exact
+  }
+  return w;
+}
+
 function aeErf(x) {
   // Numerical Recipes' erfc (Chebyshev fit): relative error < 1.2e-7, ample for 1e-4 parity
   const z = Math.abs(x), t = 1 / (1 + 0.5 * z);
@@ -30,7 +42,7 @@ function aeErf(x) {
 // each layer kind: prepare(record, inShape) -> {outShape, run(input Float32Array) -> Float32Array}
 const AE_LAYERS = {
   linear(rec, shape) {
-    const w = aeF32(rec.w), b = aeF32(rec.b), nIn = rec.in, nOut = rec.out;
+    const w = aeWeights(rec), b = aeF32(rec.b), nIn = rec.in, nOut = rec.out;
     const out = new Float32Array(nOut);
     return { shape: [nOut], run(x) {
       for (let o = 0; o < nOut; o++) {
@@ -69,7 +81,7 @@ const AE_LAYERS = {
     const [cin, h, w] = shape, cout = rec.cout, [kh, kw] = rec.k;
     const [sh, sw] = rec.stride, [ph, pw] = rec.padding;
     const oh = Math.floor((h + 2 * ph - kh) / sh) + 1, ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
-    const wt = aeF32(rec.w), b = aeF32(rec.b), out = new Float32Array(cout * oh * ow);
+    const wt = aeWeights(rec), b = aeF32(rec.b), out = new Float32Array(cout * oh * ow);
     const plane = oh * ow;
     return { shape: [cout, oh, ow], run(x) {
       for (let co = 0; co < cout; co++) out.fill(b[co], co * plane, (co + 1) * plane);
@@ -109,7 +121,7 @@ const AE_LAYERS = {
     // output_padding only adds rows/columns at the far edge that no input reaches (bias only)
     const opad = rec.output_padding || [0, 0];
     const oh = (h - 1) * sh - 2 * ph + kh + opad[0], ow = (w - 1) * sw - 2 * pw + kw + opad[1];
-    const wt = aeF32(rec.w), b = aeF32(rec.b), out = new Float32Array(cout * oh * ow);
+    const wt = aeWeights(rec), b = aeF32(rec.b), out = new Float32Array(cout * oh * ow);
     const plane = oh * ow;
     return { shape: [cout, oh, ow], run(x) {
       for (let co = 0; co < cout; co++) out.fill(b[co], co * plane, (co + 1) * plane);

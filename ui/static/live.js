@@ -163,6 +163,10 @@ class LatentMap {
     this.status = el("div", { class: "ae-sr", "aria-live": "polite" }, right);
     this.imgData = this.digit.getContext("2d").createImageData(28, 28);
     this.bind();
+    this.resize = new ResizeObserver(() => {
+      if (this.d && this.fitSize() !== this.drawnSize) { this.drawBase(); this.request(); }
+    });
+    this.resize.observe(root);
   }
 
   bind() {
@@ -257,8 +261,17 @@ class LatentMap {
     }
   }
 
+  fitSize() {
+    // as large as asked, but leaving room for the decoded digit beside it (it wraps below on
+    // a narrow column or a phone)
+    const avail = this.root.getBoundingClientRect().width || this.d.size;
+    const beside = avail - 190;
+    return Math.round(beside >= 280 ? Math.min(this.d.size, beside) : Math.min(this.d.size, avail));
+  }
+
   drawBase() {
-    const size = this.d.size, dpr = Math.min(2, window.devicePixelRatio || 1);
+    const size = this.fitSize(), dpr = Math.min(2, window.devicePixelRatio || 1);
+    this.drawnSize = size;
     for (const c of [this.base, this.over]) {
       c.width = Math.round(size * dpr); c.height = Math.round(size * dpr);
     }
@@ -332,7 +345,11 @@ class LatentMap {
     }
   }
 
-  destroy() { if (this.watch) this.watch.destroy(); cancelAnimationFrame(this.raf); }
+  destroy() {
+    if (this.watch) this.watch.destroy();
+    if (this.resize) this.resize.disconnect();
+    cancelAnimationFrame(this.raf);
+  }
 }
 
 // ---------------------------------------------------------------- stops: a live native slider
