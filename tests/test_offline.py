@@ -122,3 +122,38 @@ def test_every_page_renders_and_works_offline(app, no_network, page):
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     assert no_network == [], f"{page} tried to reach the network: {no_network}"
+
+
+# the page in a real browser with every request off the machine refused
+@pytest.mark.browser
+def test_the_live_map_works_in_a_browser_with_the_network_refused(live_server, page):
+    """Every script and style comes from the app's own server (the live component's JavaScript
+    is in the repository: ui/static/), and the map decodes under the pointer with every outbound
+    request refused."""
+    from benchmarks._browser import exceptions, wait_idle
+
+    outside: list[tuple[str, str]] = []
+
+    def route(r):
+        host = r.request.url.split("/")[2].split(":")[0]
+        if host in ("127.0.0.1", "localhost") or r.request.url.startswith(("data:", "blob:")):
+            return r.continue_()
+        outside.append((r.request.resource_type, r.request.url))
+        return r.abort("internetdisconnected")
+
+    page.route("**/*", route)
+    page.goto(f"{live_server}/latent")
+    wait_idle(page)
+    live = page.get_by_test_id("aeLiveMap")
+    live.wait_for()
+    page.wait_for_function("() => globalThis.__aeLive.stats.firstLiveAt !== null")
+    box = live.bounding_box()
+    before = page.evaluate("() => globalThis.__aeLive.stats.frames")
+    for i in range(10):
+        page.mouse.move(box["x"] + box["width"] * (0.1 + 0.08 * i), box["y"] + box["height"] / 2)
+        page.wait_for_timeout(30)
+    assert page.evaluate("() => globalThis.__aeLive.stats.frames") >= before + 5
+    assert exceptions(page) == 0
+    code = [(kind, url) for kind, url in outside if kind in ("script", "stylesheet", "font",
+                                                             "fetch", "xhr", "websocket")]
+    assert code == [], f"the page asked the network for code or data: {code}"
