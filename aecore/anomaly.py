@@ -9,6 +9,7 @@ holds the pure pieces the anomaly page and ``benchmarks/anomaly.py`` share:
   drawn from an explicit ``torch.Generator``;
 * :func:`one_class_labels`, :func:`one_class_data`: the one-class protocol of Ruff et al. (ICML
   2018): train on one digit's training images, call every other digit anomalous;
+  :func:`submit_one_class` queues that training on the app's job manager;
 * :func:`series_scores`: a sequence AE slid over a sensor series, per-window and per-step errors.
 
 The metrics themselves (AUROC, ROC curve, threshold statistics) live in :mod:`aecore.metrics`.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -153,6 +155,24 @@ def one_class_labels(labels: Tensor, normal: int | Sequence[int]) -> Tensor:
     """Anomaly labels (N,) bool for digit labels (N,): False for the normal class(es), True for
     every other digit (the one-class MNIST protocol of Ruff et al., 2018)."""
     return ~torch.isin(labels.long(), torch.tensor(_digits(normal)))
+
+
+def submit_one_class(manager: Any, images: Tensor, labels: Tensor, digit: int, epochs: int,
+                     on_result: Any = None) -> Any:
+    """Queue the one-class detector of ``digit`` (preset ``one_class`` of
+    :data:`aecore.presets.DEMOS`, ``epochs`` epochs) on ``manager`` (an
+    :class:`aecore.jobs.JobManager`) with :func:`one_class_data` of the training split
+    ``images`` (N, 28, 28) uint8 / ``labels`` (N,); returns the :class:`~aecore.jobs.Job`."""
+    from .config import replace
+    from .presets import DEMOS
+
+    p = DEMOS["one_class"]
+    data = one_class_data(images, labels, digit, val_size=p.train.val_size, seed=p.train.seed)
+    # subset: the images it trains on, which the server's limits count
+    train_cfg = replace(p.train, epochs=int(epochs), subset=int(data.x.shape[0]))
+    return manager.submit(p.model, train_cfg, name=f"one_class_{digit}",
+                          title=f"Anomaly detector for digit {digit}", data=data,
+                          on_result=on_result)
 
 
 def one_class_data(images: Tensor, labels: Tensor, normal: int | Sequence[int], *,

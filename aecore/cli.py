@@ -18,7 +18,7 @@ from .errors import AecoreError
 from .evaluate import check_metrics, evaluate
 from .model_types import TYPES, make_configs
 from .models import REGISTRY, build_model
-from .presets import TEACHING, ZOO, get_preset
+from .presets import DEMOS, TEACHING, ZOO, get_preset
 from .train import Callbacks, train
 from .weights import STORAGES, clean_metrics, load_model, make_card, save_model, stored
 
@@ -112,12 +112,12 @@ def cmd_eval(args) -> dict:
 def cmd_list(args) -> dict:
     for t in TYPES.values():
         print(f"{'type':8s} {t.name:16s} {t.kind or 'dense|conv':12s} {t.label}")
-    for table, label in ((ZOO, "zoo"), (TEACHING, "teaching")):
+    for table, label in ((ZOO, "zoo"), (TEACHING, "teaching"), (DEMOS, "demo")):
         for p in table.values():
             print(f"{label:8s} {p.name:16s} {type(p.model).kind:12s} {p.title}")
     # "kinds": model classes a card may name; "types": what the Train page offers on them
     return {"kinds": list(REGISTRY), "types": list(TYPES), "zoo": list(ZOO),
-            "teaching": list(TEACHING)}
+            "teaching": list(TEACHING), "demos": list(DEMOS)}
 
 
 def cmd_zoo(args) -> dict:

@@ -5,23 +5,24 @@
 * :func:`code_sensitivity`: encoder Jacobian norm and how far codes move under small input noise,
   both relative to the spread of the codes, so different code scales compare (contractive AE);
 * :func:`linear_map`: the end-to-end matrix of a one-layer linear AE (does it copy its input?);
-* :func:`stacked_run`: a tiny stacked AE trained live, its per-stage curves.
+* :func:`submit_stacked_demo`: a tiny stacked AE trained live on the job manager, its per-stage
+  curves in the job's history.
 All pure functions over models and tensors; nothing here imports the UI.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from .config import StackedAEConfig, TrainConfig
 from .errors import ConfigError
 from .evaluate import encode_all
 from .metrics import knn_accuracy, logistic_accuracy
-from .models import Autoencoder, build_model, jacobian_norm
-from .train import History, TrainData, train
+from .models import Autoencoder, jacobian_norm
+from .train import TrainData
 
 
 def probe_codes(train_codes: Tensor | np.ndarray, train_labels: Tensor, test_codes: Tensor | np.ndarray,
@@ -90,14 +91,26 @@ def identity_likeness(w: Tensor) -> dict[str, float]:
     return {"diag": float(d.mean()), "offdiag": float(off), "ratio": float(d.mean() / off)}
 
 
-def stacked_run(images: Tensor, hidden: tuple[int, ...] = (256, 64), latent_dim: int = 16,
-                pretrain_epochs: int = 2, epochs: int = 3, seed: int = 0) -> History:
-    """Train a small stacked AE on ``images`` (N, 28, 28) uint8 (the last 10% for validation):
-    ``pretrain_epochs`` per greedy stage, then ``epochs`` of fine-tuning. Returns its History
-    (records with phase "pretrain layer s" and "train")."""
+def stacked_demo_data(images: Tensor) -> TrainData:
+    """The stacked demo's data: ``images`` (N, 28, 28) uint8, the first tenth held out for
+    validation."""
     n_val = max(1, images.shape[0] // 10)
-    data = TrainData(images[n_val:], None, images[:n_val], None)
-    cfg = StackedAEConfig(latent_dim=latent_dim, hidden=hidden, pretrain_epochs=pretrain_epochs)
-    tcfg = TrainConfig(epochs=epochs, batch_size=64, lr=2e-3, val_size=n_val, seed=seed)
-    model = build_model(cfg, seed=seed)
-    return train(model, tcfg, data, device="cpu")
+    return TrainData(images[n_val:], None, images[:n_val], None)
+
+
+def submit_stacked_demo(manager: Any, images: Tensor, pretrain_epochs: int = 1,
+                        epochs: int = 2) -> Any:
+    """Queue the Types page's small stacked AE (preset ``stacked_demo`` of
+    :data:`aecore.presets.DEMOS`: ``pretrain_epochs`` per greedy stage, then ``epochs`` of
+    fine-tuning) on ``manager`` (an :class:`aecore.jobs.JobManager`), trained on ``images``
+    (N, 28, 28) uint8; returns the :class:`~aecore.jobs.Job`, whose ``history`` holds records
+    with phase "pretrain layer s" and "train"."""
+    from .config import replace
+    from .presets import DEMOS
+
+    p = DEMOS["stacked_demo"]
+    data = stacked_demo_data(images)
+    model_cfg = replace(p.model, pretrain_epochs=int(pretrain_epochs))
+    train_cfg = replace(p.train, epochs=int(epochs), val_size=int(data.val_x.shape[0]),
+                        subset=int(data.x.shape[0]))  # the images it trains on, for the limits
+    return manager.submit(model_cfg, train_cfg, name="stacked_demo", title=p.title, data=data)

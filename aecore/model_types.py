@@ -198,7 +198,8 @@ COMMON: tuple[Field, ...] = (
           section="train"),
     # the Train page trains on the CPU (aecore.jobs): bf16 autocast where its matmuls are faster
     Field("precision", "Precision", "radio", "bf16" if bf16_fast("cpu") else "fp32",
-          options=PRECISIONS, labels=PRECISION_LABELS, key="prec", target="train.precision",
+          options=PRECISIONS, labels=PRECISION_LABELS, key="prec", param="precision",
+          target="train.precision",
           section="train",
           help="bf16: the forward pass in bfloat16, weights and losses in float32. About 1.3x "
                "faster on CPUs with AVX-512 BF16 or AMX (the default there), slower elsewhere. "

@@ -105,10 +105,25 @@ TEACHING: dict[str, Preset] = {p.name: p for p in [
 ]}
 
 
+# trainings the app's pages start themselves (through the JobManager, like the Train page's):
+# their configs live here, not in the pages
+DEMOS: dict[str, Preset] = {p.name: p for p in [
+    Preset("one_class", "One-class anomaly detector", AEConfig(latent_dim=32, hidden=(256, 128)),
+           TrainConfig(epochs=3, batch_size=64, lr=2e-3, val_size=500, seed=0),
+           "A dense AE trained on one digit's training images only (the Anomaly page; its data "
+           "is aecore.anomaly.one_class_data, not the MNIST split).", "anomaly"),
+    Preset("stacked_demo", "Small stacked AE, 784-256-64-16",
+           StackedAEConfig(latent_dim=16, hidden=(256, 64), pretrain_epochs=1),
+           TrainConfig(epochs=2, batch_size=64, lr=2e-3, val_size=200, seed=0),
+           "Greedy layer-wise pretraining then fine-tuning on 2,000 training digits (the Types "
+           "page; its data is aecore.features.stacked_demo_data).", "types"),
+]}
+
+
 def register_preset(preset: Preset, table: dict[str, Preset] = TEACHING) -> Preset:
     """Add a preset to ``table`` (the Train page's buttons by default); a new model type's
     module may offer one so the CLI can train it by name."""
-    if preset.name in ZOO or preset.name in TEACHING:
+    if preset.name in ZOO or preset.name in TEACHING or preset.name in DEMOS:
         raise ConfigError(f"a preset named {preset.name!r} exists already")
     table[preset.name] = preset
     return preset
@@ -116,7 +131,7 @@ def register_preset(preset: Preset, table: dict[str, Preset] = TEACHING) -> Pres
 
 def get_preset(name: str) -> Preset:
     """A preset by name from the zoo or the teaching presets."""
-    for table in (ZOO, TEACHING):
+    for table in (ZOO, TEACHING, DEMOS):
         if name in table:
             return table[name]
-    raise ConfigError(f"unknown preset {name!r}; known: {', '.join([*ZOO, *TEACHING])}")
+    raise ConfigError(f"unknown preset {name!r}; known: {', '.join([*ZOO, *TEACHING, *DEMOS])}")

@@ -1,6 +1,8 @@
 """Types page through AppTest: every type's view renders its loss and diagnostic."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from conftest import open_page
@@ -46,6 +48,12 @@ def test_stacked_view_trains_and_shows_each_stage(app):
     at.radio(key="typ_choice").set_value("Stacked").run()
     at.toggle(key="typ_st_run").set_value(True).run()
     assert not at.exception
+    # it trains on the job manager in the background: AppTest polls by rerunning the page
+    t0 = time.monotonic()
+    while not at.get("plotly_chart") and time.monotonic() - t0 < 180:
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        time.sleep(0.5)
+        at.run()
     spec = at.get("plotly_chart")[0].proto.spec
     assert "pretrain layer 1" in spec and '"train"' in spec
 

@@ -67,26 +67,36 @@ def digit_indices(key: str, n_default: int = 8, labels: torch.Tensor | None = No
     """Choose test digits by class, by index or at random; returns test-set indices. The choice
     is kept in the URL: ``digits=class&n=8&class=3``, ``digits=index&n=8&first=100`` or
     ``digits=random&n=8&seed=5``."""
-    query.qp_choice("digits", DIGIT_MODES, st.session_state.get(f"{key}_mode", "By class"),
-                    key=f"{key}_mode")
-    mode = st.radio("Digits", list(DIGIT_MODES.values()), horizontal=True, key=f"{key}_mode")
-    query.qp_int("n", 1, 16, n_default, key=f"{key}_n")
-    n = st.slider("How many", 1, 16, n_default, key=f"{key}_n")
-    query.sync(digits=query.text_of(DIGIT_MODES, mode), n=n)
+    mode = query.radio("digits", "Digits", DIGIT_MODES, mode_default, key=f"{key}_mode",
+                       horizontal=True)
+    n = query.slider("n", "How many", 1, 16, n_default, key=f"{key}_n")
     if mode == "By class" and labels is not None:
-        query.qp_choice("class", list(range(10)), 0, key=f"{key}_class")
-        d = st.selectbox("Digit class", list(range(10)), key=f"{key}_class")
-        query.sync(**{"class": d})
+        d = query.select("class", "Digit class", list(range(10)), 0, key=f"{key}_class")
         return torch.nonzero(labels == d).flatten()[:n].tolist()
-    if mode == "By index":
-        query.qp_int("first", 0, 10_000 - n, 0, key=f"{key}_index")
-        if st.session_state.get(f"{key}_index", 0) > 10_000 - n:  # more digits than fit after it
-            st.session_state[f"{key}_index"] = 10_000 - n
-        start = st.number_input("First test index", 0, 10_000 - n, 0, step=1, key=f"{key}_index")
-        query.sync(first=int(start))
+    if mode == "By index":  # the first index leaves room for n digits after it
+        start = query.number("first", "First test index", 0, 10_000 - n, 0, key=f"{key}_index",
+                             step=1)
         return list(range(int(start), int(start) + n))
-    query.qp_int("seed", 0, 1_000_000, 0, key=f"{key}_seed")
-    seed = st.number_input("Seed", 0, 1_000_000, 0, step=1, key=f"{key}_seed")
-    query.sync(seed=int(seed))
+    seed = query.number("seed", "Seed", 0, 1_000_000, 0, key=f"{key}_seed", step=1)
     g = torch.Generator().manual_seed(int(seed))
     return torch.randperm(10_000, generator=g)[:n].tolist()
+
+
+def job_progress(job, label: str, poll_s: float = 0.5) -> bool:
+    """While a background training (an :class:`aecore.jobs.Job`) runs: a progress bar polled by
+    a fragment every ``poll_s`` seconds, which reruns the page once the job has finished.
+    Returns True when the job has finished (draw its result), False while it runs."""
+    if job.finished:
+        return True
+
+    @st.fragment(run_every=poll_s)
+    def poll() -> None:
+        if job.finished:
+            st.rerun()
+        p = job.progress
+        text = ("waiting in the queue" if job.status == "queued"
+                else f"epoch {p.epoch}/{p.total_epochs}" if p else job.stage)
+        st.progress(min(p.fraction, 1.0) if p else 0.0, text=f"{label}: {text}")
+
+    poll()
+    return False

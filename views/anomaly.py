@@ -11,7 +11,6 @@ import streamlit as st
 import torch
 
 from aecore import anomaly as an
-from aecore.config import AEConfig, TrainConfig
 from aecore.errors import AecoreError
 from aecore.jobs import get_manager
 from ui import catalog, detection, image_input, library, loaders, query, widgets
@@ -62,12 +61,8 @@ def one_class_scores(job_id: str, digit: int, _model) -> dict:
 
 def start_training(digit: int, epochs: int) -> None:
     split = loaders.mnist_split("train")
-    data = an.one_class_data(split.images, split.labels, digit, val_size=500, seed=0)
-    cfg = AEConfig(latent_dim=32, hidden=(256, 128))
-    tcfg = TrainConfig(epochs=epochs, batch_size=64, lr=2e-3, val_size=500, seed=0)
-    job = get_manager().submit(cfg, tcfg, name=f"one_class_{digit}",
-                               title=f"Anomaly detector for digit {digit}", data=data,
-                               on_result=library.job_saver())  # kept in My models
+    job = an.submit_one_class(get_manager(), split.images, split.labels, digit, epochs,
+                              on_result=library.job_saver())  # kept in My models
     st.session_state.setdefault(JOBS_KEY, {})[digit] = job
 
 
@@ -93,17 +88,7 @@ def one_class_model(digit: int):
                 f"{digit} only; a few epochs take seconds to a minute. It trains in the background, "
                 "so you can keep using the app.")
         return None
-    if not job.finished:
-        @st.fragment(run_every=0.5)
-        def poll() -> None:
-            j = st.session_state[JOBS_KEY][digit]
-            p = j.progress
-            if j.finished:
-                st.rerun()
-            text = ("waiting in the queue" if j.status == "queued"
-                    else f"epoch {p.epoch}/{p.total_epochs}" if p else j.stage)
-            st.progress(p.fraction if p else 0.0, text=f"Training on digit {digit}: {text}")
-        poll()
+    if not widgets.job_progress(job, f"Training on digit {digit}"):
         return None
     if job.model is None:
         st.error(f"The training did not finish: {job.error or job.status}")

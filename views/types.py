@@ -12,6 +12,7 @@ import torch
 from aecore import features as fe
 from aecore.errors import AecoreError
 from aecore.evaluate import denoise_psnr, reconstruct_all
+from aecore.jobs import get_manager
 from aecore.metrics import mse
 from ui import charts, detection, loaders, query, share, widgets
 
@@ -144,10 +145,12 @@ def contractive() -> None:
 
 # stacked
 
-@st.cache_data(max_entries=4, show_spinner="Training a small stacked AE on 2,000 digits...")
-def stacked_history(n: int, pretrain: int, epochs: int) -> list[dict]:
-    images = loaders.mnist_split("train").images[:n]
-    return fe.stacked_run(images, pretrain_epochs=pretrain, epochs=epochs).epochs
+@st.cache_resource(max_entries=8, show_spinner=False)
+def stacked_job(pretrain: int, epochs: int):
+    """The stacked demo's training for these settings, queued on the app's job manager once
+    and shared by every session (a class toggling the same settings waits for one run)."""
+    images = loaders.mnist_split("train").images[:2000]
+    return fe.submit_stacked_demo(get_manager(), images, pretrain, epochs)
 
 
 def stacked() -> None:
@@ -157,14 +160,23 @@ def stacked() -> None:
                 "pixels, then one on the first layer's codes, and so on; finally the whole stack "
                 "is fine-tuned end to end. Run a small one live (784-256-64-16, 2,000 digits):")
     c1, c2 = st.columns(2)
-    query.qp_int("pretrain", 1, 3, 1, key="typ_st_pre")
-    query.qp_int("epochs", 1, 5, 2, key="typ_st_ep")
-    pre = c1.slider("Pretraining epochs per stage", 1, 3, 1, key="typ_st_pre")
-    ep = c2.slider("Fine-tuning epochs", 1, 5, 2, key="typ_st_ep")
-    query.sync(pretrain=pre, epochs=ep)
+    pre = query.slider("pretrain", "Pretraining epochs per stage", 1, 3, 1, key="typ_st_pre",
+                       where=c1)
+    ep = query.slider("epochs", "Fine-tuning epochs", 1, 5, 2, key="typ_st_ep", where=c2)
     if not st.toggle("Run it (a few seconds to a minute on a busy CPU; cached)", key="typ_st_run"):
         return
-    hist = stacked_history(2000, pre, ep)
+    try:
+        job = stacked_job(pre, ep)
+    except AecoreError as exc:  # the queue is full, or the server is stopping
+        st.error(f"The training could not start: {exc}")
+        return
+    if not widgets.job_progress(job, "Training the stacked AE in the background"):
+        return
+    hist = job.history
+    if job.status == "failed" or not hist:
+        st.error(f"The training did not finish: {job.error or job.status}")
+        stacked_job.clear()  # the next run queues it again
+        return
     fig = go.Figure()
     phases = list(dict.fromkeys(r["phase"] for r in hist))
     for i, ph in enumerate(phases):
