@@ -67,7 +67,7 @@ class AEConfig:
 @dataclass(frozen=True)
 class ConvAEConfig(AEConfig):
     """Convolutional AE: strided convs down to 7x7, a dense bottleneck of size k, and
-    nearest-upsample + conv back up (faster than ConvTranspose2d on CPU, see PERF-NOTES)."""
+    nearest-upsample + conv back up (faster than ConvTranspose2d on the CPU)."""
 
     kind: ClassVar[str] = "conv"
     hidden: tuple[int, ...] = (32, 64)  # channels of the two 3x3 stride-2 convs (28->14->7)

@@ -12,7 +12,7 @@ Threads: torch's intra-op pool is process-global, so the manager bounds it for e
 of each job. Two trainings on two cores then use one thread each instead of fighting over both
 (oversubscribed OpenMP threads on a busy machine run several times slower, not a bit slower).
 Anything else in the process that calls ``torch.set_num_threads`` changes it for running jobs too
-(``app.py`` pins 1 thread for inference, which equals the default share on 2 cores).
+(the app sets this same share once for its own inference: ``ui/loaders.configure_runtime``).
 
 Priority: on Linux each worker lowers its own thread's CPU priority (niceness ``TRAIN_NICE``,
 which Linux keeps per thread), so on a busy server a page's rerun goes before a training step
@@ -28,7 +28,6 @@ from __future__ import annotations
 import atexit
 import collections
 import itertools
-import math
 import os
 import sys
 import threading
@@ -49,7 +48,6 @@ from .model_types import total_epochs
 from .train import Callbacks, Progress, prepare_data, train
 from .weights import clean_metrics, make_card
 
-STATUSES = ("queued", "running", "done", "cancelled", "failed")
 N_DIGITS = 8            # reconstructions of these fixed test digits are kept every epoch
 N_CODES = 2000          # fixed test sample whose 2-D codes are kept every epoch when k = 2
 SAMPLE_SEED = 0         # the 2,000-digit sample is the same for every job, so runs compare
@@ -211,7 +209,6 @@ class Job:
         self.submitted = time.time()
         self.started: float | None = None
         self.finished_at: float | None = None
-        self.train_ended: float | None = None   # when the loop returned (cancel latency)
         self.sample_labels: np.ndarray | None = None   # labels of the 2-D code sample (k = 2)
         self.digits: np.ndarray | None = None          # (N_DIGITS, 28, 28) uint8 originals
         self._history: list[dict] = []
@@ -245,11 +242,6 @@ class Job:
     @property
     def cancel_requested(self) -> bool:
         return self._cancel.is_set()
-
-    def eta_s(self) -> float:
-        """Seconds left by the last step's pace (NaN before the first step)."""
-        p = self.progress
-        return p.eta_s if p is not None else math.nan
 
     def cancel(self) -> None:
         """Stop: a queued job leaves the queue; a running one stops within one batch and keeps
@@ -293,7 +285,6 @@ class Job:
         self.stage = "training"
         hist = train(model, cfg, data, Callbacks(on_step=self._on_step, on_epoch=on_epoch,
                                                  should_stop=self._cancel.is_set), device=device)
-        self.train_ended = time.time()
         if hist.cancelled and hist.best_epoch is None:
             self._finish("cancelled", "cancelled before the first epoch finished: nothing to keep")
             return
@@ -333,26 +324,24 @@ class JobManager:
     """A thread-safe FIFO queue of trainings served by at most ``max_concurrent`` daemon threads.
 
     ``submit`` checks the browser limits, queues the job and returns it at once; workers pick
-    jobs in order. Finished jobs are kept in a bounded list (``keep_finished``), so a busy server
-    does not hold every model ever trained; a session keeps its own :class:`Job` anyway.
+    jobs in order. The manager forgets a job once it has finished: the session that submitted it
+    keeps its :class:`Job`, so a busy server does not hold every model ever trained.
     """
 
     def __init__(self, max_concurrent: int = 2, limits: BrowserLimits | None = None,
-                 max_queued: int = 16, keep_finished: int = 16,
+                 max_queued: int = 16,
                  threads_per_job: int | None = None, device: str | None = "cpu") -> None:
         if not 1 <= max_concurrent <= 64:
             raise ConfigError(f"max_concurrent must be between 1 and 64, got {max_concurrent}")
         self.max_concurrent = max_concurrent
         self.limits = limits or BrowserLimits()
         self.max_queued = max_queued
-        self.keep_finished = keep_finished
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         self.threads_per_job = threads_per_job or max(1, cores // max_concurrent)
         self.device = device
         self._lock = threading.Condition()
         self._queue: collections.deque[Job] = collections.deque()
         self._running: list[Job] = []
-        self._finished: collections.deque[Job] = collections.deque(maxlen=keep_finished)
         self._workers: list[threading.Thread] = []
         self._closed = False
         self._probe: Probe | None = None
@@ -402,11 +391,6 @@ class JobManager:
             return {"queued": len(self._queue), "running": len(self._running),
                     "max_concurrent": self.max_concurrent}
 
-    def jobs(self) -> list[Job]:
-        """Running, then queued, then recently finished jobs."""
-        with self._lock:
-            return [*self._running, *self._queue, *self._finished]
-
     def close(self, cancel: bool = True) -> None:
         """Stop taking jobs; with ``cancel``, cancel every queued and running one."""
         with self._lock:
@@ -444,7 +428,6 @@ class JobManager:
             if job in self._queue:
                 self._queue.remove(job)
                 self._renumber()
-                self._finished.append(job)
                 job._finish("cancelled", "cancelled while waiting in the queue")
 
     def _work(self) -> None:
@@ -464,7 +447,6 @@ class JobManager:
             self._run_one(job)
             with self._lock:
                 self._running.remove(job)
-                self._finished.append(job)
 
     def _run_one(self, job: Job) -> None:
         try:

@@ -67,9 +67,6 @@ INK_THRESHOLD: float = 0.25  # ink = above this fraction of the brightest (backg
 MIN_CONTRAST: int = 24  # ink must stand this many grey levels (of 255) above the background
 CROP_MARGIN: float = 0.02  # margin around the ink box, as a fraction of its longest side
 
-STEP_CAPTIONS = ("original", "grey", "inverted", "not inverted", "cropped to ink",
-                 "scaled to 20 px", "centred 28x28")
-
 # Formats PIL may decode. Restricting Image.open keeps exotic decoders (and their bugs) out of
 # reach of uploaded bytes.
 _FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")

@@ -97,10 +97,12 @@ def test_queue_runs_one_at_a_time_and_shows_positions(manager):
 def test_cancel_stops_within_a_second_and_keeps_the_best_epoch(manager):
     job = manager.submit(TINY, _train_cfg(epochs=50, subset=2000), "stopme")
     assert _until(lambda: len(job.history) >= 2, 60)
-    t0 = time.time()
+    epochs = len(job.history)
     job.cancel()
+    # the loop polls the cancel flag every step: within a second it has stopped training
+    assert _until(lambda: job.stage != "training", 1.0), "the loop still trains 1 s after cancel"
+    assert len(job.history) <= epochs + 1  # at most the epoch in progress then
     assert job.wait(30)
-    assert job.train_ended - t0 < 1.0, f"the loop ran {job.train_ended - t0:.2f} s after cancel"
     assert job.status == "cancelled"
     model, card = job.result()
     assert card["cancelled"] and 1 <= card["best_epoch"] <= len(job.history) < 50

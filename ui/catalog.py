@@ -180,8 +180,9 @@ def is_image(card: dict) -> bool:
     return card.get("model") != "seq"
 
 
-def is_vae(card: dict) -> bool:
-    return card.get("model") in ("vae", "cvae")
+def takes_images(card: dict) -> bool:
+    """Image models that rebuild a digit without its class label (a CVAE needs one)."""
+    return is_image(card) and card.get("model") != "cvae"
 
 
 def latent_dim(card: dict) -> int:

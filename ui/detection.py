@@ -67,12 +67,8 @@ def threshold_panel(key: str, scores: np.ndarray, is_anom: np.ndarray, default: 
     (flag a score strictly above it)."""
     cands = candidates(scores)
     start = min(cands, key=lambda c: abs(c - default))
-    if param is not None:
-        query.qp_choice(param, cands, start, key=key)  # one of the slider's stops, as written
-    thr = st.select_slider("Threshold: flag as anomalous above this reconstruction error", cands,
-                           value=start, format_func=lambda v: f"{v:.5f}", key=key)
-    if param is not None:
-        query.sync(**{param: thr})
+    thr = query.select_slider(param, "Threshold: flag as anomalous above this reconstruction "
+                              "error", cands, start, key=key, format_func=lambda v: f"{v:.5f}")
     s = threshold_stats(scores, is_anom, thr)
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Precision", f"{100 * s['precision']:.1f}%")
@@ -146,19 +142,15 @@ def sensor_demo(key: str, link: bool = False) -> None:
     from aecore.errors import AecoreError
     from aecore.sensors import FAULT_KINDS
 
-    if link:
-        query.qp_choices("faults", list(FAULT_KINDS), list(FAULT_KINDS), key=f"{key}_faults")
-        query.qp_choice("length", LENGTHS, 1024, key=f"{key}_len")
-        query.qp_int("series_seed", 0, 10_000, 3, key=f"{key}_seed")
     c1, c2, c3 = st.columns([2, 1, 1])
-    faults = c1.multiselect("Faults to inject", list(FAULT_KINDS), default=list(FAULT_KINDS),
-                            key=f"{key}_faults",
-                            help="spike: a few samples jump 5-8 sd; drift: a slow ramp to 3-5 sd; "
-                                 "stuck: the sensor repeats one reading.")
-    length = c2.select_slider("Series length", LENGTHS, value=1024, key=f"{key}_len")
-    seed = c3.number_input("Seed", 0, 10_000, 3, step=1, key=f"{key}_seed")
-    if link:
-        query.sync(faults=faults, length=length, series_seed=int(seed))
+    faults = query.multiselect("faults" if link else None, "Faults to inject", list(FAULT_KINDS),
+                               list(FAULT_KINDS), key=f"{key}_faults", where=c1,
+                               help="spike: a few samples jump 5-8 sd; drift: a slow ramp to 3-5 "
+                                    "sd; stuck: the sensor repeats one reading.")
+    length = query.select_slider("length" if link else None, "Series length", LENGTHS, 1024,
+                                 key=f"{key}_len", where=c2)
+    seed = query.number("series_seed" if link else None, "Seed", 0, 10_000, 3, step=1,
+                        key=f"{key}_seed", where=c3)
     try:
         s, sc, clean_err = _sensor_run(int(length), tuple(faults), int(seed))
     except AecoreError as exc:

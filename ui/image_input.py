@@ -17,7 +17,7 @@ import torch
 from aecore.errors import AecoreError
 from aecore.preprocess import Preprocessed, preprocess_image
 
-from . import loaders, query, widgets
+from . import loaders, query
 
 SOURCES = {"test": "Test digit", "upload": "Upload an image", "draw": "Draw one"}
 HOWS = {"index": "By index", "class": "Random digit of a class"}  # URL text: radio option
@@ -90,25 +90,18 @@ def show_steps(prep: Preprocessed) -> None:
 
 def _test_digit(key: str, link: bool = False) -> InputDigit:
     test = loaders.mnist_split("test")
-    if link:
-        query.qp_choice("how", HOWS, HOWS["index"], key=f"{key}_how")
-    how = st.radio("Choose it", list(HOWS.values()), horizontal=True, key=f"{key}_how")
+    how = query.radio("how" if link else None, "Choose it", HOWS, HOWS["index"],
+                      key=f"{key}_how", horizontal=True)
     if how == HOWS["index"]:
-        if link:
-            query.qp_int("idx", 0, len(test) - 1, 0, key=f"{key}_idx")
-        i = int(st.number_input("Test index", 0, len(test) - 1, 0, step=1, key=f"{key}_idx"))
-        params = {"how": "index", "idx": i}
+        i = int(query.number("idx" if link else None, "Test index", 0, len(test) - 1, 0,
+                             step=1, key=f"{key}_idx"))
     else:
-        if link:
-            query.qp_choice("cls", list(range(10)), 7, key=f"{key}_cls")
-            query.qp_int("digit_seed", 0, 1_000_000, 0, key=f"{key}_seed")
         c1, c2 = st.columns(2)
-        digit = c1.selectbox("Class", list(range(10)), index=7, key=f"{key}_cls")
-        seed = c2.number_input("Seed", 0, 1_000_000, 0, step=1, key=f"{key}_seed")
+        digit = query.select("cls" if link else None, "Class", list(range(10)), 7,
+                             key=f"{key}_cls", where=c1)
+        seed = query.number("digit_seed" if link else None, "Seed", 0, 1_000_000, 0, step=1,
+                            key=f"{key}_seed", where=c2)
         i = pick_of_class(test.labels, int(digit), int(seed))
-        params = {"how": "class", "cls": int(digit), "digit_seed": int(seed)}
-    if link:
-        query.sync(**params)
     c = int(test.labels[i])
     return InputDigit(test.float_images([i]), "test", f"test digit #{i} (a {c})", true_class=c)
 
@@ -163,19 +156,11 @@ def digit_input(key: str, allow: Sequence[str] = ("test", "upload", "draw"),
     sources = [s for s in SOURCES if s in allow]
     if not sources:
         raise ValueError(f"digit_input: allow must name some of {list(SOURCES)}, got {allow!r}")
-    if link and len(sources) > 1:
-        query.qp_choice("src", sources, sources[0], key=f"{key}_src")
-    src = (st.radio(label, sources, format_func=SOURCES.get, horizontal=True, key=f"{key}_src")
+    src = (query.radio("src" if link else None, label, sources, sources[0], key=f"{key}_src",
+                       format_func=SOURCES.get, horizontal=True)
            if len(sources) > 1 else sources[0])
-    if link and len(sources) > 1:
-        query.sync(src=src)
     if src == "test":
         return _test_digit(key, link)
     if src == "upload":
         return _uploaded_digit(key)
     return _drawn_digit(key)
-
-
-def preview(digit: InputDigit, scale: int = 4) -> None:
-    """The chosen digit as the model will see it, with its label."""
-    widgets.image_row([digit.image[0]], [digit.label], scale=scale)

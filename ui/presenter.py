@@ -25,16 +25,11 @@ def active() -> bool:
 def toggle() -> bool:
     """The sidebar toggle (set from a fresh ``?present=`` in the URL first); injects the larger
     fonts when on and writes the mode back to the URL. Returns whether it is on."""
-    seen = st.session_state.setdefault(query.SEEN_KEY, {})
-    raw = st.query_params.get(PARAM)
-    if raw is not None and seen.get(PARAM) != raw:
-        seen[PARAM] = raw
-        st.session_state[KEY] = raw.strip().lower() in ("1", "true", "on", "yes")
-    on = st.sidebar.toggle("Presenter mode", key=KEY,
-                           help="Larger fonts and charts for a projector; advanced controls hidden")
+    on = query.toggle(PARAM, "Presenter mode", False, key=KEY, where=st.sidebar,
+                      url=lambda on: 1 if on else None,  # ?present=1, absent when off
+                      help="Larger fonts and charts for a projector; advanced controls hidden")
     if on:
         st.markdown(CSS, unsafe_allow_html=True)
-    query.sync(**{PARAM: 1 if on else None})
     return on
 
 

@@ -1,17 +1,29 @@
-"""URL query parameters, validated: a link can open a page in a given state, never break it.
+"""URL-linked widgets: a link can open a page in a given state, never break it.
 
-A page reads each parameter with ``qp_choice`` / ``qp_choices`` / ``qp_int`` / ``qp_float`` /
-``qp_model`` *before* it creates the widget the parameter sets, passing the widget's ``key``; after
-its widgets it calls ``sync(name=value, ...)`` so the address bar always holds the current state (a
-shareable link). ``app.py`` wraps every full run in ``begin()`` / ``finish()``: a parameter the page
+One call per widget reads the URL, draws the widget, writes its value back to the URL and keeps
+it across page switches::
+
+    n = query.slider("grid", "Grid size n", 5, 25, 15, key="lat_grid_n", where=c1)
+    mode = query.radio("mode", "What is normal?", {"all": "All digits", "one": "One digit"},
+                       "All digits", key="ano_mode", horizontal=True)
+    key = query.model_picker("model", "Model", "rec_model", catalog.is_image, "zoo:ae_k32")
+
+``slider`` / ``number`` (bounds), ``select`` / ``radio`` / ``select_slider`` / ``pills`` /
+``multiselect`` (options: a sequence, or a mapping {URL text: option} for options whose own text
+would make a poor link), ``toggle`` / ``checkbox``, ``text`` and ``model_picker`` share one path,
+:func:`_linked`. Their first argument is the URL parameter (``None``: kept in the session, not
+linked); ``where`` is a column or container; ``show=False`` keeps and links a value whose widget
+is hidden (presenter mode); other keywords go to the Streamlit widget. ``put`` sets a value from
+a callback. ``app.py`` wraps every full run in ``begin()`` / ``finish()``: a parameter the page
 wrote on its last run but not on this one (a control that is hidden now) leaves the URL.
 
 A URL value is applied to the widget only when it is new to this session (not yet applied, and
-not what ``sync`` last wrote), so a user's later widget changes are never overwritten by the stale
-URL of the same page. What counts as written is what the page wrote on its latest run, so a link
-to another page is applied even where it repeats a value an earlier page wrote. An unknown or
-out-of-range value falls back to the default with a toast naming the bad value; nothing in a URL
-can raise.
+not what the page last wrote), so a user's later widget changes are never overwritten by the
+stale URL of the same page. What counts as written is what the page wrote on its latest run, so
+a link to another page is applied even where it repeats a value an earlier page wrote. An unknown
+or out-of-range value falls back to the default with a toast naming the bad value; nothing in a
+URL can raise. Streamlit forgets the state of a widget that a run did not draw, so each value is
+also kept in a plain dict (``KEPT_KEY``) and restored when its page is visited again.
 """
 from __future__ import annotations
 
@@ -60,16 +72,6 @@ def _parsed(name: str, default: Any, parse: Callable[[str], Any]) -> tuple[Any, 
         return default, True
 
 
-def _read(name: str, default: Any, parse: Callable[[str], Any], key: str | None) -> Any:
-    """The URL's value of ``name``; a fresh one (or its fallback) is also set as ``key``'s state."""
-    value, fresh = _parsed(name, default, parse)
-    if key is None:
-        return value
-    if fresh:
-        st.session_state[key] = value
-    return st.session_state.get(key, default)
-
-
 def _by_text(options: Sequence[Any] | Mapping[str, Any]) -> dict[str, Any]:
     """{URL text: option}: a mapping as given, else each option under the text ``sync`` writes."""
     return dict(options) if isinstance(options, Mapping) else {_text(o): o for o in options}
@@ -82,65 +84,8 @@ def _one_of(by_text: dict[str, Any], raw: str) -> Any:
     return by_text[raw]
 
 
-def qp_choice(name: str, options: Sequence[Any] | Mapping[str, Any], default: Any, *,
-              key: str | None = None) -> Any:
-    """One of ``options`` from the URL, else ``default``. ``options`` is a sequence (matched by the
-    text ``sync`` writes for each) or a mapping {URL text: option}, for options whose own text
-    would make a poor link (``{"class": "By class"}``)."""
-    by_text = _by_text(options)
-    return _read(name, default, lambda raw: _one_of(by_text, raw), key)
-
-
-def text_of(options: Mapping[str, Any], option: Any) -> str:
-    """The URL text under which ``options`` ({URL text: option}, as given to ``qp_choice``)
-    holds ``option``: what ``sync`` should write for it."""
-    return next(t for t, o in options.items() if o == option)
-
-
-def qp_choices(name: str, options: Sequence[Any], default: Sequence[Any], *,
-               key: str | None = None) -> list[Any]:
-    """Several of ``options`` (a multiselect's), comma-separated in the URL (``ks=2,8,32``; empty:
-    none), else ``default``."""
-    by_text = _by_text(options)
-
-    def parse(raw: str) -> list[Any]:
-        picked = [_one_of(by_text, t.strip()) for t in raw.split(",") if t.strip()]
-        return list(dict.fromkeys(picked))  # once each, in the link's order
-
-    return _read(name, list(default), parse, key)
-
-
-def qp_int(name: str, lo: int, hi: int, default: int, *, key: str | None = None) -> int:
-    """A whole number in [lo, hi] from the URL, else ``default``."""
-
-    def parse(raw: str) -> int:
-        try:
-            v = int(raw)
-        except ValueError:
-            raise ValueError("not a whole number") from None
-        if not lo <= v <= hi:
-            raise ValueError(f"outside {lo}..{hi}")
-        return v
-
-    return _read(name, default, parse, key)
-
-
-def qp_float(name: str, lo: float, hi: float, default: float, *, key: str | None = None) -> float:
-    """A finite number in [lo, hi] from the URL, else ``default``."""
-
-    def parse(raw: str) -> float:
-        try:
-            v = float(raw)
-        except ValueError:
-            raise ValueError("not a number") from None
-        if not math.isfinite(v) or not lo <= v <= hi:
-            raise ValueError(f"outside {lo:g}..{hi:g}")
-        return v
-
-    return _read(name, default, parse, key)
-
-
-def qp_model(name: str, key: str, where: Callable[[dict], bool] | None, default: str) -> None:
+def _model_from_url(name: str, key: str, where: Callable[[dict], bool] | None,
+                    default: str) -> None:
     """Set a ``widgets.model_picker`` key from the URL: the URL holds a shipped model's zoo name
     (``model=ae_k2``), the state its catalogue key (``zoo:ae_k2``). Call before the picker."""
     names = [e.key.removeprefix("zoo:") for e in catalog.entries(where) if e.key.startswith("zoo:")]
@@ -188,6 +133,7 @@ def sync(**values: Any) -> None:
 def begin() -> None:
     """Start a full run of the app (``app.py``, before the page): nothing written yet."""
     st.session_state[RUN_KEY] = set()
+    share.full_run_started()
 
 
 def finish() -> None:
@@ -261,11 +207,11 @@ def _is_int(*values: Any) -> bool:
     return all(isinstance(v, int) and not isinstance(v, bool) for v in values if v is not None)
 
 
-def _bounded(lo: float, hi: float, default: float, step: float | None,
+def _bounded(lo: float, hi: float, default: float, step: float | None, stops: bool,
              snap: bool) -> tuple[Callable[[str], Any], Callable[[Any], Any]]:
-    """(parse, fix) of a number in [lo, hi]: whole numbers where the bounds and the default are;
-    with ``snap`` (a slider) a whole number must lie on the steps from ``lo``, and a decimal is
-    rounded to the step's decimals (a slider cannot stop between its steps)."""
+    """(parse, fix) of a number in [lo, hi]: whole numbers where the bounds and the default are.
+    With ``stops`` (a slider) a whole number must lie on the steps from ``lo``; with ``snap`` a
+    decimal is rounded to the step's decimals."""
     whole = _is_int(lo, hi, default, step)
     places = len(f"{step:.10g}".partition(".")[2]) if step and not whole else None
 
@@ -276,7 +222,7 @@ def _bounded(lo: float, hi: float, default: float, step: float | None,
             raise ValueError("not a whole number" if whole else "not a number") from None
         if not math.isfinite(v) or not lo <= v <= hi:
             raise ValueError(f"outside {lo}..{hi}" if whole else f"outside {lo:g}..{hi:g}")
-        if snap and whole and step and (v - lo) % step:
+        if stops and whole and step and (v - lo) % step:
             raise ValueError(f"not one of the slider's stops {lo}, {lo + step}, ..., {hi}")
         if snap and places is not None:
             v = min(max(round(v, places), lo), hi)
@@ -292,12 +238,14 @@ def _bounded(lo: float, hi: float, default: float, step: float | None,
 
 
 def slider(name: str | None, label: str, lo: float, hi: float, default: float, *, key: str,
-           where: Any = None, step: float | None = None, show: bool = True, **kw: Any) -> Any:
-    """A linked ``st.slider`` over [lo, hi] (whole numbers when lo, hi and default are), kept in
-    the URL as ``name`` (``None``: kept in the session only). ``where``: a column or container;
-    ``show=False`` keeps and links the value without drawing the widget; other keywords go to
-    the widget. Returns its value."""
-    parse, fix = _bounded(lo, hi, default, step, snap=True)
+           where: Any = None, step: float | None = None, snap: bool = False, show: bool = True,
+           **kw: Any) -> Any:
+    """A linked ``st.slider`` over [lo, hi] (whole numbers when lo, hi and default are; then a
+    link must name one of its stops), kept in the URL as ``name`` (``None``: kept in the session
+    only). ``snap``: a link's decimal is rounded onto the step's decimals. ``where``: a column or
+    container; ``show=False`` keeps and links the value without drawing the widget; other
+    keywords go to the widget. Returns its value."""
+    parse, fix = _bounded(lo, hi, default, step, stops=True, snap=snap)
     if step is not None:
         kw["step"] = step
     return _linked("slider", name, label, key, default, parse, fix, where, show, lambda v: v,
@@ -307,19 +255,22 @@ def slider(name: str | None, label: str, lo: float, hi: float, default: float, *
 def number(name: str | None, label: str, lo: float, hi: float, default: float, *, key: str,
            where: Any = None, show: bool = True, **kw: Any) -> Any:
     """A linked ``st.number_input`` over [lo, hi]; as :func:`slider`."""
-    parse, fix = _bounded(lo, hi, default, kw.get("step"), snap=False)
+    parse, fix = _bounded(lo, hi, default, kw.get("step"), stops=False, snap=False)
     return _linked("number_input", name, label, key, default, parse, fix, where, show,
                    lambda v: v, dict(min_value=lo, max_value=hi, **kw))
 
 
 def _choice(draw: str, name: str | None, label: str, options: Sequence[Any] | Mapping[str, Any],
-            default: Any, key: str, where: Any, show: bool, kw: dict[str, Any]) -> Any:
+            default: Any, key: str, where: Any, show: bool, kw: dict[str, Any],
+            clearable: bool = False) -> Any:
+    """One of ``options``; with ``clearable`` also ``None`` (left out of the URL)."""
     by_text = _by_text(options)
     shown = list(by_text.values())
     kw["options"] = shown
     return _linked(draw, name, label, key, default, lambda raw: _one_of(by_text, raw),
-                   lambda v: v if v in shown else default, where, show,
-                   lambda v: v if v is None else next(t for t, o in by_text.items() if o == v),
+                   lambda v: v if v in shown or (clearable and v is None) else default,
+                   where, show,
+                   lambda v: None if v is None else next(t for t, o in by_text.items() if o == v),
                    kw)
 
 
@@ -348,12 +299,7 @@ def pills(name: str | None, label: str, options: Sequence[Any] | Mapping[str, An
           *, key: str, where: Any = None, show: bool = True, **kw: Any) -> Any:
     """Linked ``st.pills`` (one pick; ``None`` once the user clears it, left out of the URL);
     as :func:`select`."""
-    by_text = _by_text(options)
-    shown = list(by_text.values())
-    return _linked("pills", name, label, key, default, lambda raw: _one_of(by_text, raw),
-                   lambda v: v if v in shown or v is None else default, where, show,
-                   lambda v: None if v is None else next(t for t, o in by_text.items() if o == v),
-                   dict(options=shown, **kw))
+    return _choice("pills", name, label, options, default, key, where, show, kw, clearable=True)
 
 
 def multiselect(name: str | None, label: str, options: Sequence[Any], default: Sequence[Any], *,
@@ -419,7 +365,7 @@ def model_picker(name: str | None, label: str, key: str, allow: Callable[[dict],
     from . import widgets  # widgets imports this module
 
     if name is not None:
-        qp_model(name, key, allow, default)
+        _model_from_url(name, key, allow, default)
     if key not in st.session_state and key in _kept():
         st.session_state[key] = _kept()[key]
     value = widgets.model_picker(label, key, allow, default=default, help=help)

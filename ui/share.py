@@ -10,12 +10,6 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
-try:  # internal to Streamlit: where a later version moves it, links follow full runs only
-    from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
-except ImportError:
-    ThreadState = None
-
-
 def page_url(url_path: str) -> str:
     """The address of the current view: ``st.context.url`` (scheme, host, port and page path)
     when the browser told it, else a link relative to the app's root; plus the query string."""
@@ -25,6 +19,7 @@ def page_url(url_path: str) -> str:
 
 
 SLOT_KEY = "_share_slot"  # session state: (the sidebar slot of this run's link, the page's path)
+FULL_RUN_KEY = "_share_full_run"  # True from a full run's start (query.begin) to its final link
 
 
 def share_link(url_path: str, where=None) -> None:
@@ -43,22 +38,27 @@ def link_slot(url_path: str):
     return slot
 
 
+def full_run_started() -> None:
+    """A full run of the app begins (``query.begin``): the final link is drawn at its end."""
+    st.session_state[FULL_RUN_KEY] = True
+
+
+def final_link(url_path: str, slot) -> None:
+    """The full run's link, drawn last (``app.py``): the URL then holds what the page wrote.
+    Later changes to the URL come from fragment reruns, which redraw it (:func:`refresh_link`)."""
+    share_link(url_path, slot)
+    st.session_state[FULL_RUN_KEY] = False
+
+
 def refresh_link() -> None:
     """Redraw the link from inside a fragment: its own reruns change the URL but rerun nothing
     else. Streamlit (>= 1.59) lets a fragment redraw a container made outside it only if it also
-    drew there on the last full run, so it draws on full runs too; app.py draws last."""
+    drew there on the last full run, so it draws on full runs too; app.py draws last. A fragment
+    rerun is any run between one full run's final link and the next full run's start (a
+    session's runs never overlap), known without Streamlit's internals."""
     slot = st.session_state.get(SLOT_KEY)
-    if slot is not None and _in_fragment():
+    if slot is not None and not st.session_state.get(FULL_RUN_KEY, True):
         share_link(slot[1], slot[0])
-
-
-def _in_fragment() -> bool:
-    """Whether a fragment's body is running (Streamlit 1.67's per-thread state; False where a
-    later Streamlit moved it: the link then only follows full runs)."""
-    try:
-        return ThreadState is not None and ThreadState.get().fragment_id is not None
-    except (AttributeError, LookupError):
-        return False
 
 
 # export: downloads made here, offline (no kaleido, no browser round trip)

@@ -63,7 +63,8 @@ def load_or_stop(key: str | None):
     st.stop()
 
 
-def digit_indices(key: str, n_default: int = 8, labels: torch.Tensor | None = None) -> list[int]:
+def digit_indices(key: str, n_default: int = 8, labels: torch.Tensor | None = None,
+                  mode_default: str = "By class") -> list[int]:
     """Choose test digits by class, by index or at random; returns test-set indices. The choice
     is kept in the URL: ``digits=class&n=8&class=3``, ``digits=index&n=8&first=100`` or
     ``digits=random&n=8&seed=5``."""

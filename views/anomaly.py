@@ -34,10 +34,6 @@ def heat_rgb(err: torch.Tensor | np.ndarray, scale: int = 4, vmax: float = 1.0) 
     return rgb.repeat(scale, 0).repeat(scale, 1)
 
 
-def takes_images(card: dict) -> bool:
-    return catalog.is_image(card) and card.get("model") != "cvae"
-
-
 @st.cache_data(max_entries=16, show_spinner="Scoring test digits and generated images...")
 def ood_scores(key: str, token: int, kinds: tuple[str, ...], _model) -> dict:
     """Scores of the first N_NORMAL test digits and of N_PER_KIND images of each OOD kind."""
@@ -126,9 +122,9 @@ with tab_img:
                        horizontal=True)  # a link may set the mode, the model, the kinds...
     res, model = None, None
     if mode == MODES["all"]:
-        key = query.model_picker("model", "Model of normal digits", "ano_model", takes_images,
-                                 "zoo:ae_k32")
-        model, _ = widgets.load_or_stop(key)
+        key = query.model_picker("model", "Model of normal digits", "ano_model",
+                                 catalog.takes_images, "zoo:ae_k32")
+        model, card = widgets.load_or_stop(key)
         kinds = query.multiselect("kinds", "Anomalies", list(an.OOD_KINDS), list(an.OOD_KINDS),
                                   key="ano_kinds")
         if not kinds:

@@ -83,9 +83,9 @@ test, pca = recon.data_or_stop()
 
 # the whole sweep on the same few digits
 st.subheader("The same digits through every bottleneck")
-st.session_state.setdefault("bot_digits_mode", "By index")  # varied digits on first view
 with st.expander("Choose the digits"):
-    idx = widgets.digit_indices("bot_digits", 6, test.labels)
+    idx = widgets.digit_indices("bot_digits", 6, test.labels,
+                                mode_default="By index")  # varied digits on first view
 if not idx:
     st.warning("No digits to show: pick another class or index.")
     st.stop()
@@ -118,11 +118,7 @@ if ks:
 st.subheader("A closer look")
 options = [k for _, k in sweep]
 k_default = 32 if 32 in options else options[len(options) // 2]
-query.qp_choice("k", options, k_default, key="bot_k")  # a link may open any code size (?k=8)
-if st.session_state.get("bot_k") not in options:
-    st.session_state["bot_k"] = k_default
-k = st.select_slider("Code size k", options, key="bot_k")
-query.sync(k=k)
+k = query.select_slider("k", "Code size k", options, k_default, key="bot_k")  # a link: ?k=8
 name = next(n for n, kk in sweep if kk == k)
 loaded = zoo_or_error(name)
 if loaded is not None:

@@ -22,13 +22,8 @@ UNIT = {"gaussian": "standard deviation of the added noise",
         "speckle": "standard deviation of the multiplicative noise"}
 
 
-def takes_images(card: dict) -> bool:
-    """Image models that need no class label (a CVAE cannot denoise a digit of unknown class)."""
-    return catalog.is_image(card) and card.get("model") != "cvae"
-
-
 def trained_on_noise(card: dict) -> bool:
-    return takes_images(card) and card.get("train", {}).get("noise", "none") != "none"
+    return catalog.takes_images(card) and card.get("train", {}).get("noise", "none") != "none"
 
 
 def _memo(shared, per_session, keys: list[str], models: list, *args):
@@ -75,9 +70,8 @@ def results(digit, kind: str, seed: int, fns: dict, curve: dict[str, list[float]
     """The strength slider, the cleaned digits and the PSNR curve: a slider step reruns only this
     (not the page's text, pickers and model loads), which keeps a busy classroom server quick."""
     top = MAX_LEVEL[kind]
-    level = st.slider(f"Strength: {UNIT[kind]}", 0.0, top, DEFAULT_LEVEL[kind], step=top / 40,
-                      key=f"den_level_{kind}")  # one slider per kind: each keeps its own range
-    query.sync(level=level)
+    level = query.slider("level", f"Strength: {UNIT[kind]}", 0.0, top, DEFAULT_LEVEL[kind],
+                         step=top / 40, key=f"den_level_{kind}")  # one per kind: its own range
     if digit is not None:
         clean = digit.image  # (1, 1, 28, 28)
         noisy = add_noise(clean, kind, level, torch.Generator().manual_seed(seed))
@@ -122,30 +116,23 @@ with left:
     digit = image_input.digit_input("den_in", link=True)  # a link may pick the test digit
 with right:
     c1, c2 = st.columns([2, 1])
-    query.qp_choice("noise", KINDS, KINDS[0], key="den_kind")  # a link may set kind, seed, level
-    query.qp_int("seed", 0, 1_000_000, 0, key="den_seed")
-    kind = c1.selectbox("Noise", KINDS, format_func=LABELS.get, key="den_kind")
-    if presenter.active():  # advanced control hidden on the projector: the seed stays as it is
-        seed = int(st.session_state.get("den_seed", 0))
-    else:
-        seed = int(c2.number_input("Noise seed", 0, 1_000_000, 0, step=1, key="den_seed"))
-    query.qp_float("level", 0.0, MAX_LEVEL[kind], DEFAULT_LEVEL[kind], key=f"den_level_{kind}")
-    query.qp_model("plain", "den_plain", takes_images, "zoo:ae_k32")  # and both models
-    plain_key = widgets.model_picker("Plain autoencoder", "den_plain", takes_images,
-                                     default="zoo:ae_k32")
-    query.qp_choice("any", [False, True], False, key="den_any")
-    any_model = (bool(st.session_state.get("den_any", False)) if presenter.active() else
-                 st.checkbox("Offer every image model as the denoiser", key="den_any",
-                             help="By default only models whose card says they were trained on "
-                                  "noisy inputs."))
-    dae_filter = (takes_images if any_model or not catalog.entries(trained_on_noise)
+    kind = query.select("noise", "Noise", KINDS, KINDS[0], key="den_kind", where=c1,
+                        format_func=LABELS.get)  # a link may set kind, seed, level and models
+    # advanced control hidden on the projector: the seed stays as it is
+    seed = int(query.number("seed", "Noise seed", 0, 1_000_000, 0, key="den_seed", where=c2,
+                            step=1, show=not presenter.active()))
+    plain_key = query.model_picker("plain", "Plain autoencoder", "den_plain",
+                                   catalog.takes_images, "zoo:ae_k32")
+    any_model = query.checkbox("any", "Offer every image model as the denoiser", False,
+                               key="den_any", show=not presenter.active(),
+                               url=lambda on: True if on else None,
+                               help="By default only models whose card says they were trained "
+                                    "on noisy inputs.")
+    dae_filter = (catalog.takes_images if any_model or not catalog.entries(trained_on_noise)
                   else trained_on_noise)
-    query.qp_model("dae", "den_dae", dae_filter, "zoo:dae_conv")
-    dae_key = widgets.model_picker("Denoising autoencoder", "den_dae", dae_filter,
-                                   default="zoo:dae_conv")
+    dae_key = query.model_picker("dae", "Denoising autoencoder", "den_dae", dae_filter,
+                                 "zoo:dae_conv")
 
-query.sync(noise=kind, seed=seed, plain=plain_key, dae=dae_key,
-           any=True if any_model else None)
 plain, _ = widgets.load_or_stop(plain_key)
 dae, _ = widgets.load_or_stop(dae_key)
 k = min(plain.latent_dim, 784)  # PCA cannot have more components than pixels

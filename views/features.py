@@ -58,13 +58,10 @@ st.caption(f"For interactivity the classifiers learn from the codes of the first
            "with a linear classifier 92.6%; PCA codes with 5-NN 42% (k = 2), 93% (k = 10), "
            "98% (k = 32).")
 
-query.qp_choices("ks", list(SWEEP), list(SWEEP), key="fea_ks")  # a link may set both (?ks=2,32)
-query.qp_choices("extra", EXTRA, [], key="fea_extra")
-ks = st.multiselect("Code sizes k (dense AEs ae_k2 ... ae_k64 against PCA)", list(SWEEP),
-                    default=list(SWEEP), key="fea_ks")
-extra = st.multiselect("Other shipped models to add to the table", list(EXTRA), default=[],
-                       key="fea_extra")
-query.sync(ks=ks, extra=extra or None)
+ks = query.multiselect("ks", "Code sizes k (dense AEs ae_k2 ... ae_k64 against PCA)",  # ?ks=2,32
+                       list(SWEEP), list(SWEEP), key="fea_ks")
+extra = query.multiselect("extra", "Other shipped models to add to the table", list(EXTRA), [],
+                          key="fea_extra", url=lambda v: v or None)
 if not ks:
     st.warning("Choose at least one code size k.")
     st.stop()

@@ -6,12 +6,11 @@ import streamlit as st
 import torch
 
 from aecore.errors import AecoreError
-from aecore.latent import kl_per_dim, tile, traverse
+from aecore.latent import tile, traverse
 from aecore.presets import ZOO
 from ui import catalog, loaders, query, widgets
 
 SEED_MAX = 1_000_000
-COUNTS = list(range(4, 65, 4))  # the sample-count slider's stops
 UNUSED_KL = 0.05  # nats: a dimension whose posterior barely leaves the prior carries no information
 BASES = {"zero": "Zero (the prior's centre)", "digit": "The code of a test digit"}  # URL: option
 WALK_STEPS = list(range(5, 16, 2))  # the traversal's step-count slider's stops
@@ -26,7 +25,7 @@ def _is_cvae(card: dict) -> bool:
 
 
 def _bump_seed() -> None:
-    st.session_state["gen_seed"] = (int(st.session_state.get("gen_seed", 0)) + 1) % (SEED_MAX + 1)
+    query.put("gen_seed", (int(st.session_state.get("gen_seed", 0)) + 1) % (SEED_MAX + 1))
 
 
 def _sample(model, n: int, seed: int, temperature: float, y: torch.Tensor | None = None):
@@ -37,14 +36,6 @@ def _sample(model, n: int, seed: int, temperature: float, y: torch.Tensor | None
 
 def _show(images: torch.Tensor, scale: int = 3) -> None:
     st.image([widgets.to_uint8(im, scale) for im in images], width=28 * scale)
-
-
-def _kl_dims(key: str, model) -> np.ndarray:
-    """Mean KL per latent dimension on test digits, (k,): which dimensions the model uses."""
-    src, _, name = key.partition(":")
-    if src == "zoo":
-        return loaders.zoo_test_kl(name)
-    return kl_per_dim(model, loaders.mnist_split("test").float_images(slice(0, 2000))).numpy()
 
 
 def _zoo_key(name: str) -> str | None:
@@ -72,7 +63,7 @@ def _beta_variants(seed: int, temp: float) -> None:
                 continue
             mosaic = tile(_sample(bmodel, 16, seed, temp), cols=4, gap=2)  # white lines between
             st.image(widgets.to_uint8(mosaic, 2), width=2 * mosaic.shape[1])
-            kl = float(_kl_dims(bkey, bmodel).sum())
+            kl = float(loaders.test_kl(bkey, bmodel, bcard).sum())
             mse = bcard.get("metrics", {}).get("mse", float("nan"))
             st.caption(f"test MSE {mse:.4f} · KL {kl:.1f} nats per digit")
 
@@ -83,16 +74,14 @@ def _conditional(count: int, seed: int, temp: float) -> None:
     if not ckeys:
         st.warning("No conditional VAE is available: train one on the Train page.")
         return
-    ckey = ckeys[0] if len(ckeys) == 1 else widgets.model_picker(
-        "Conditional VAE", "gen_cvae_model", _is_cvae, default="zoo:cvae")
+    ckey = ckeys[0] if len(ckeys) == 1 else query.model_picker(
+        None, "Conditional VAE", "gen_cvae_model", _is_cvae, "zoo:cvae")
     try:
         cmodel, _ = catalog.get(ckey)
     except (KeyError, AecoreError) as exc:
         st.warning(f"The conditional VAE could not be loaded: {exc}")
         return
-    query.qp_choice("digit", list(range(10)), 7, key="gen_cvae_digit")  # a link may set it
-    digit = st.pills("Digit", list(range(10)), default=7, key="gen_cvae_digit")
-    query.sync(digit=digit)
+    digit = query.pills("digit", "Digit", list(range(10)), 7, key="gen_cvae_digit")
     if digit is None:
         st.info("Pick a digit to draw.")
         return
@@ -106,25 +95,18 @@ def _conditional(count: int, seed: int, temp: float) -> None:
 st.title("Generate new digits")
 st.markdown("A VAE is trained so that its codes look like draws from **N(0, I)**. So any code "
             "drawn from that prior, one the model has never seen, decodes to a new digit.")
-query.qp_model("model", "gen_model", _is_vae, "zoo:vae_best")  # a link may set the model,
-query.qp_choice("count", COUNTS, 24, key="gen_count")         # the count, the temperature
-query.qp_float("temperature", 0.1, 2.0, 1.0, key="gen_temp")  # and the seed
-temp_now = st.session_state.get("gen_temp")
-if temp_now is not None and temp_now != round(temp_now, 1):  # a link's value: onto the 0.1 steps
-    st.session_state["gen_temp"] = round(float(temp_now), 1)
-query.qp_int("seed", 0, SEED_MAX, 0, key="gen_seed")
-key = widgets.model_picker("VAE to sample from", "gen_model", _is_vae, default="zoo:vae_best",
-                           help="Shipped VAEs and the ones you trained or uploaded in this session")
+key = query.model_picker("model", "VAE to sample from", "gen_model", _is_vae, "zoo:vae_best",
+                         help="Shipped VAEs and the ones you trained or uploaded in this session")
 model, card = widgets.load_or_stop(key)
 
 c1, c2, c3, c4 = st.columns([2, 2, 1.3, 0.9], vertical_alignment="bottom")
-count = c1.slider("How many samples", 4, 64, 24, step=4, key="gen_count")
-temp = c2.slider("Temperature", 0.1, 2.0, 1.0, step=0.1, key="gen_temp",
-                 help="z ~ N(0, T² I): below 1 stays near the centre (typical, safe digits); "
-                      "above 1 reaches regions the model rarely saw (odd digits)")
-seed = int(c3.number_input("Seed", 0, SEED_MAX, 0, step=1, key="gen_seed"))
+count = query.slider("count", "How many samples", 4, 64, 24, step=4, key="gen_count", where=c1)
+temp = query.slider("temperature", "Temperature", 0.1, 2.0, 1.0, step=0.1, key="gen_temp",
+                    where=c2, snap=True,  # a link's value lands on the 0.1 steps
+                    help="z ~ N(0, T² I): below 1 stays near the centre (typical, safe digits); "
+                         "above 1 reaches regions the model rarely saw (odd digits)")
+seed = int(query.number("seed", "Seed", 0, SEED_MAX, 0, step=1, key="gen_seed", where=c3))
 c4.button("Resample", on_click=_bump_seed, key="gen_resample", help="Next seed: new samples")
-query.sync(model=key, count=count, temperature=temp, seed=seed)
 _show(_sample(model, count, seed, temp))
 st.caption(f"{count} samples of {card.get('title', key)}, z ~ N(0, {temp:.1f}² I), seed {seed}.")
 
@@ -140,27 +122,23 @@ _conditional(count, seed, temp)
 
 st.subheader("Walk along one latent dimension")
 k = model.latent_dim
-kl = _kl_dims(key, model)  # (k,)
+kl = loaders.test_kl(key, model, card)  # (k,) which dimensions the model uses
 c1, c2, c3 = st.columns([1.2, 2, 1])
 order = np.argsort(-kl).tolist()
-query.qp_choice("dim", order, order[0], key=f"gen_trav_dim_{key}")  # a link may set the walk
-query.qp_choice("base", BASES, BASES["zero"], key="gen_trav_base")
-query.qp_choice("steps", WALK_STEPS, 11, key="gen_trav_steps")
-dim = int(c1.selectbox(
-    "Dimension, most used first", order, key=f"gen_trav_dim_{key}",
+dim = int(query.select(  # a link may set the walk
+    "dim", "Dimension, most used first", order, order[0], key=f"gen_trav_dim_{key}", where=c1,
     format_func=lambda d: f"z{d}: KL {kl[d]:.2f}" + (" (unused)" if kl[d] < UNUSED_KL else ""),
     help="KL of each dimension averaged over test digits: near 0, the model ignores that "
          "dimension and moving along it changes nothing"))
-base = c2.radio("The other dimensions", list(BASES.values()), horizontal=True,
-                key="gen_trav_base")
-steps = c3.slider("Steps", WALK_STEPS[0], WALK_STEPS[-1], 11, step=2, key="gen_trav_steps")
-query.sync(dim=dim, base=query.text_of(BASES, base), steps=steps)
+base = query.radio("base", "The other dimensions", BASES, BASES["zero"], key="gen_trav_base",
+                   where=c2, horizontal=True)
+steps = query.slider("steps", "Steps", WALK_STEPS[0], WALK_STEPS[-1], 11, step=2,
+                     key="gen_trav_steps", where=c3)
 z0 = torch.zeros(k)
 if base == BASES["digit"]:
     test = loaders.mnist_split("test")
-    query.qp_int("idx", 0, len(test) - 1, 0, key="gen_trav_idx")
-    idx = int(st.number_input("Test digit #", 0, len(test) - 1, 0, step=1, key="gen_trav_idx"))
-    query.sync(idx=idx)
+    idx = int(query.number("idx", "Test digit #", 0, len(test) - 1, 0, step=1,
+                           key="gen_trav_idx"))
     x = test.float_images([idx])
     with torch.inference_mode():
         z0 = model.encode(x)[0]

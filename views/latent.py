@@ -72,7 +72,7 @@ def latent_map(codes: np.ndarray, labels: np.ndarray, lo: np.ndarray, hi: np.nda
 
 def _is_2d(card: dict) -> bool:
     # conditional models need a label to decode: their plane is a style space, not a digit map
-    return catalog.is_image(card) and catalog.latent_dim(card) == 2 and card.get("model") != "cvae"
+    return catalog.takes_images(card) and catalog.latent_dim(card) == 2
 
 
 def _move_to(zkeys: tuple[str, str], z: tuple[float, float], lo: list[float],
@@ -85,14 +85,12 @@ def _move_to(zkeys: tuple[str, str], z: tuple[float, float], lo: list[float],
 
 @st.fragment
 def decoder(key: str, codes: np.ndarray, labels: np.ndarray, lo: list[float], hi: list[float],
-            step: float) -> None:
-    """The z sliders, the decoded digit and where it lies: a slider move reruns only this."""
+            step: float, start: list[float]) -> None:
+    """The z sliders (from a link, else at ``start``), the decoded digit and where it lies: a
+    slider move reruns only this."""
     model, _ = widgets.load_or_stop(key)
-    zkeys = (f"lat_z1_{key}", f"lat_z2_{key}")
-    st.slider("z1", lo[0], hi[0], step=step, format="%.2f", key=zkeys[0])
-    st.slider("z2", lo[1], hi[1], step=step, format="%.2f", key=zkeys[1])
-    z = (float(st.session_state[zkeys[0]]), float(st.session_state[zkeys[1]]))
-    query.sync(z1=z[0], z2=z[1])
+    z = tuple(float(query.slider(f"z{i + 1}", f"z{i + 1}", lo[i], hi[i], start[i], step=step,
+                                 format="%.2f", key=f"lat_z{i + 1}_{key}")) for i in range(2))
     img = decode_codes(model, z)  # (1, 1, 28, 28)
     where = charts.locator(codes, labels, np.array(lo), np.array(hi), z)
     st.image([widgets.to_uint8(img[0], 6), where], width=168,
@@ -107,9 +105,7 @@ def manifold(model_key: str, lo: np.ndarray, hi: np.ndarray) -> None:
     m, _ = widgets.load_or_stop(model_key)
     st.subheader("The decoded manifold")
     c1, c2, c3 = st.columns(3)
-    query.qp_int("grid", 5, 25, 15, key="lat_grid_n")  # a link may set the grid size
-    n = c1.slider("Grid size n (n x n digits)", 5, 25, 15, key="lat_grid_n")
-    query.sync(grid=n)
+    n = query.slider("grid", "Grid size n (n x n digits)", 5, 25, 15, key="lat_grid_n", where=c1)
     wide = np.maximum(hi - lo, 1e-3)
     bounds = [(round(float(lo[i] - wide[i] / 2), 2), round(float(hi[i] + wide[i] / 2), 2))
               for i in range(2)]
@@ -140,15 +136,13 @@ def manifold(model_key: str, lo: np.ndarray, hi: np.ndarray) -> None:
 st.title("Latent space")
 st.markdown("A code of only **2 numbers** can be drawn whole: every test digit becomes a point of "
             "the plane, coloured by its true class (which the autoencoder never saw).")
-query.qp_model("model", "lat_model", _is_2d, "zoo:ae_k2")  # a link may pick the model
-key = widgets.model_picker("Model with a 2-D code", "lat_model", _is_2d, default="zoo:ae_k2",
-                           help="The 2-D AE and 2-D VAE of the zoo, and your own models with k = 2")
+key = query.model_picker("model", "Model with a 2-D code", "lat_model", _is_2d, "zoo:ae_k2",
+                         help="The 2-D AE and 2-D VAE of the zoo, and your own models with k = 2")
 st.caption("Switch between the AE and the VAE and look between the clusters: the plain AE leaves "
            "gaps and long streaks, where points decode to smudges, while the VAE's pull towards "
            "N(0, I) packs every digit into one continuous round cloud, so any point decodes to a "
            "plausible digit.")
 model, card = widgets.load_or_stop(key)
-query.sync(model=key)
 try:
     codes = test_codes(key, model)
 except AecoreError as exc:
@@ -160,10 +154,8 @@ lo, hi = latent_range(codes)
 
 step, lo_r, hi_r = slider_grid(lo, hi)
 zkeys, map_key, last_key = (f"lat_z1_{key}", f"lat_z2_{key}"), f"lat_live_{key}", f"lat_pin_{key}"
-for i, zk in enumerate(zkeys):  # start at test digit #0: a point that decodes to a digit
-    v = st.session_state.get(zk, round(round(float(codes[0, i]) / step) * step, 6))
-    v = query.qp_float(f"z{i + 1}", lo_r[i], hi_r[i], v)  # a link may set the code
-    st.session_state[zk] = float(np.clip(v, lo_r[i], hi_r[i]))
+# the z sliders start at test digit #0: a point that decodes to a digit
+z_start = [round(round(float(codes[0, i]) / step) * step, 6) for i in range(2)]
 # a new pin on the live map (a click, Enter, a released arrow key) moves the sliders: set here,
 # before the decoder creates them; the same pin on later runs leaves them where the user put them
 pin_state = (st.session_state.get(map_key) or {}).get("pin")
@@ -193,6 +185,8 @@ if digit is not None:
                   args=(zkeys, yours, lo_r, hi_r), help="Move the z sliders to the star")
 with map_area:
     c_map, c_dec = st.columns([3, 1.5])
+    with c_dec:  # first: the z sliders apply a link's code, which the map beside them shows
+        decoder(key, codes, labels, lo_r, hi_r, step, z_start)
     with c_map:
         # the live map: the page decodes the code under the pointer itself, every animation
         # frame (ui/live.py); outside the decoder fragment, and without the pinned code in its
@@ -206,20 +200,16 @@ with map_area:
                                     (st.session_state[zkeys[0]], st.session_state[zkeys[1]]), 520))
         share.download_buttons(latent_map(codes, labels, np.array(lo_r), np.array(hi_r), yours),
                                f"latent-map-{key.partition(':')[2]}", "lat_map_dl")
-    with c_dec:
-        decoder(key, codes, labels, lo_r, hi_r, step)
 
 manifold(key, lo, hi)
 
 st.subheader("Morph one test digit into another")
 c1, c2, c3 = st.columns(3)
-query.qp_int("from", 0, len(test) - 1, 0, key="lat_int_a")  # a link may set the morph
-query.qp_int("to", 0, len(test) - 1, 1, key="lat_int_b")
-query.qp_int("steps", 5, 16, 10, key="lat_int_steps")
-i0 = int(c1.number_input("From test digit #", 0, len(test) - 1, 0, step=1, key="lat_int_a"))
-i1 = int(c2.number_input("To test digit #", 0, len(test) - 1, 1, step=1, key="lat_int_b"))
-steps = c3.slider("Steps", 5, 16, 10, key="lat_int_steps")
-query.sync(**{"from": i0, "to": i1, "steps": steps})
+i0 = int(query.number("from", "From test digit #", 0, len(test) - 1, 0, step=1,
+                     key="lat_int_a", where=c1))  # a link may set the morph
+i1 = int(query.number("to", "To test digit #", 0, len(test) - 1, 1, step=1, key="lat_int_b",
+                     where=c2))
+steps = query.slider("steps", "Steps", 5, 16, 10, key="lat_int_steps", where=c3)
 x0, x1 = test.float_images([i0]), test.float_images([i1])
 path_z = interpolate_latent(model, x0, x1, steps)
 path_x = interpolate_pixels(x0, x1, steps)

@@ -16,11 +16,9 @@ def _go(delta: int) -> None:
 st.title("Guided lesson")
 st.caption("Six short steps. In each one, make a prediction first, then reveal what real models "
            "do. Every step links to the full page, opened in the same state.")
-query.qp_int("step", 1, N, 1, key="les_step")  # a link may open any step (?step=3)
-st.session_state.setdefault("les_step", 1)
-n = int(st.session_state["les_step"])
+# the step: no widget of its own (the buttons below move it), kept and linked (?step=3)
+n = int(query.number("step", "Step", 1, N, 1, key="les_step", show=False))
 step = lesson.STEPS[n - 1]
-query.sync(step=n)
 
 st.progress(n / N, text=f"Step {n} of {N}")
 st.subheader(f"{n}. {step.title}")

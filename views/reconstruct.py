@@ -30,15 +30,13 @@ st.markdown(
     "**PCA** with the same k is the best any *linear* squeeze can do, the bar to beat.")
 
 test, pca = recon.data_or_stop()
-st.session_state.setdefault("rec_digits_mode", "By index")  # varied digits on first view
 left, right = st.columns([1, 2])
 with left:
-    query.qp_model("model", "rec_model", catalog.is_image, "zoo:ae_k32")  # a link may pick it
-    key = widgets.model_picker("Model", "rec_model", catalog.is_image, default="zoo:ae_k32")
+    key = query.model_picker("model", "Model", "rec_model", catalog.is_image, "zoo:ae_k32")
 with right:
-    idx = widgets.digit_indices("rec_digits", 8, test.labels)
+    idx = widgets.digit_indices("rec_digits", 8, test.labels,
+                                mode_default="By index")  # varied digits on first view
 model, card = widgets.load_or_stop(key)
-query.sync(model=key)
 if not idx:
     st.warning("No digits to show: pick another class or index.")
     st.stop()
@@ -83,12 +81,8 @@ st.caption(f"In bytes the float32 code is {size_text(PIXELS, FLOAT_BYTES * k)} t
 st.subheader("The code of one digit")
 c_pick, c_bar = st.columns([1, 3], vertical_alignment="center")
 with c_pick:
-    query.qp_choice("code", idx, idx[0], key="rec_code_digit")  # a link may pick it (?code=3)
-    if st.session_state.get("rec_code_digit") not in idx:
-        st.session_state["rec_code_digit"] = idx[0]  # the digits shown have changed
     label = dict(zip(idx, recon.digit_captions(idx, test.labels)))
-    pick = st.selectbox("Digit", idx, key="rec_code_digit", format_func=label.get)
-    query.sync(code=pick)
+    pick = query.select("code", "Digit", idx, idx[0], key="rec_code_digit", format_func=label.get)
     pos = idx.index(pick)
     widgets.image_row([x[pos], ae.images[pos]], ["original", "rebuilt"])
 code = model_code(model, x[pos:pos + 1], y[pos:pos + 1])

@@ -8,49 +8,34 @@ This page only reads the :class:`~aecore.jobs.Job` it keeps in ``st.session_stat
 fragment polls it twice a second while it runs, so widget changes and page switches never touch
 the training.
 
-Widget values are mirrored in a plain dict (``SAVED_KEY``): Streamlit forgets the state of
-widgets that a run did not draw, so without it the form would reset after a visit to another page.
-The settings shown are also kept in the URL (``?type=vae&k=2&beta=4``), so a link opens the form
-filled in the same way.
+The form is drawn from the model types' declaration (:mod:`aecore.model_types`): one linked
+widget (:mod:`ui.query`) per field, so the settings shown are kept in the URL
+(``?type=vae&k=2&beta=4``; a link opens the form filled in the same way) and across page switches.
 """
 from __future__ import annotations
 
 import math
 import re
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from aecore import recipes, weights
-from aecore.config import ACTIVATIONS, PRECISIONS
+from aecore import model_types as mt
+from aecore import weights
 from aecore.errors import AecoreError
 from aecore.jobs import BrowserLimits, Job, JobManager, get_manager
-from aecore.noise import LABELS as NOISE_LABELS
 from aecore.presets import TEACHING
 
 from ui import catalog, charts, library, query, share, widgets
 
 JOB_KEY = "trn_job"
-SAVED_KEY = "trn_saved"
 BYTES_KEY = "trn_bytes"        # (job id, safetensors bytes) of the last download offered
 UPLOADS_KEY = "trn_uploads"    # file id -> ("ok", title) | ("error", message)
 ANIM_KEY = "trn_anim"          # (job id, latent-map animation figure)
-PRESET_NAME = "_preset_name"   # in SAVED_KEY: the name the last preset button filled in
-N_TRAIN = 58_000               # MNIST train minus the 2,000 validation digits
-BATCHES = (16, 32, 64, 128, 256, 512, 1024)
-RATES = (1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2)
-NOISES = {**NOISE_LABELS, "mixed": "Mixed (random kind and level up to the maximum)"}
+PRESET_KEY = "trn_preset_name"  # the name the last preset button filled in
 POLL_S = 0.5
-PRECISION_LABELS = {"fp32": "float32", "bf16": "bf16 mixed precision"}
-LINKED = {  # widget key: its URL parameter (the name text box stays out of links)
-    "trn_type": "type", "trn_base": "base", "trn_k": "k", "trn_act": "act", "trn_c0": "ch1",
-    "trn_c1": "ch2", "trn_layers": "layers", "trn_w0": "w1", "trn_w1": "w2", "trn_w2": "w3",
-    "trn_noise": "noise", "trn_level": "level", "trn_sw": "sparsity", "trn_rho": "rho",
-    "trn_cw": "contraction", "trn_beta": "beta", "trn_pre": "pretrain", "trn_loss": "loss",
-    "trn_epochs": "epochs", "trn_subset": "subset", "trn_batch": "batch", "trn_lr": "lr",
-    "trn_seed": "seed", "trn_prec": "precision"}
 
 
 # helpers
@@ -79,64 +64,11 @@ def _fmt_s(seconds: float) -> str:
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
-def _saved() -> dict[str, Any]:
-    return st.session_state.setdefault(SAVED_KEY, {})
-
-
-def _from_url(name: str, key: str, default: Any, options: tuple | None, kw: dict) -> None:
-    """Set ``key`` from a fresh URL value of ``name``, checked against the widget's options or
-    its bounds (a whole number where the widget's minimum is one)."""
-    if options is not None:
-        query.qp_choice(name, options, default, key=key)
-    elif isinstance(kw["min_value"], int):
-        query.qp_int(name, kw["min_value"], kw["max_value"], default, key=key)
-    else:
-        query.qp_float(name, kw["min_value"], kw["max_value"], default, key=key)
-
-
-def _kept(widget: Callable, label: str, key: str, default: Any,
-          clamp: tuple[float, float] | None = None, options: tuple | None = None,
-          after_change: Callable[[], None] | None = None, **kw: Any) -> Any:
-    """Draw ``widget`` under ``key``, starting from its last value (even after a page switch) or
-    from the link that opened the page, and keep its value in the URL."""
-    saved = _saved()
-    name = LINKED.get(key)
-    if name is not None:
-        _from_url(name, key, default, options, kw)
-    if key not in st.session_state:
-        st.session_state[key] = saved.get(key, default)
-    value = st.session_state[key]
-    if clamp is not None and isinstance(value, (int, float)):  # a range may shrink with the type
-        st.session_state[key] = type(value)(min(max(value, clamp[0]), clamp[1]))
-    if options is not None and value not in options:
-        st.session_state[key] = default
-    if options is not None:
-        kw["options"] = options
-    # on_change saves at the start of the rerun a change causes, even if that run is then cut
-    # short by a click on another page; the line after saves the initial value
-    value = widget(label, key=key, on_change=_remember, args=(key, after_change), **kw)
-    saved[key] = value
-    if name is not None:
-        query.sync(**{name: value})
-    return value
-
-
-def _remember(key: str, after_change: Callable[[], None] | None = None) -> None:
-    _saved()[key] = st.session_state[key]
-    if after_change is not None:
-        after_change()
-
-
 def _forget_preset_name() -> None:
     """A preset's name no longer fits once the type changes: fall back to the default title."""
     name = st.session_state.get("trn_name")
-    if name and name == _saved().get(PRESET_NAME):
-        _set("trn_name", "")
-
-
-def _set(key: str, value: Any) -> None:
-    st.session_state[key] = value
-    _saved()[key] = value
+    if name and name == st.session_state.get(PRESET_KEY):
+        query.put("trn_name", "")
 
 
 # settings
@@ -144,27 +76,14 @@ def _set(key: str, value: Any) -> None:
 def _load_preset(name: str) -> None:
     """Button callback: fill the form with a teaching preset."""
     preset = TEACHING[name]
-    type_name, s = recipes.preset_settings(preset)
-    _set("trn_type", type_name)
-    _set("trn_k", int(s["latent_dim"]))
-    if type_name == "conv" or s.get("base") == "conv":
-        _set("trn_c0", int(s["hidden"][0]))
-        _set("trn_c1", int(s["hidden"][1]))
-    else:
-        _set("trn_layers", len(s["hidden"]))
-        for i, w in enumerate(s["hidden"]):
-            _set(f"trn_w{i}", int(w))
-    for key, field in (("trn_act", "activation"), ("trn_loss", "loss"), ("trn_base", "base"),
-                       ("trn_noise", "noise"), ("trn_level", "noise_level"),
-                       ("trn_sw", "sparsity_weight"), ("trn_rho", "rho"),
-                       ("trn_cw", "contraction_weight"), ("trn_beta", "beta"),
-                       ("trn_pre", "pretrain_epochs"), ("trn_epochs", "epochs"),
-                       ("trn_batch", "batch_size"), ("trn_lr", "lr"), ("trn_seed", "seed")):
-        if field in s:
-            _set(key, s[field])
-    _set("trn_subset", int(s["subset"]) or N_TRAIN)
-    _set("trn_name", preset.title.split(":")[0])
-    _saved()[PRESET_NAME] = preset.title.split(":")[0]
+    type_name, values = mt.form_values(preset)
+    query.put("trn_type", type_name)
+    for f in mt.form_fields(mt.TYPES[type_name]):
+        if f.name in values:
+            query.put(f.widget_key, values[f.name])
+    title = preset.title.split(":")[0]
+    query.put("trn_name", title)
+    st.session_state[PRESET_KEY] = title
 
 
 def preset_buttons() -> None:
@@ -176,97 +95,51 @@ def preset_buttons() -> None:
                    help=preset.description, use_container_width=True)
 
 
-def settings_form(limits: BrowserLimits) -> tuple[str, dict[str, Any], str]:
-    """Every setting, each widget bounded; returns ``(type name, settings, title)`` for
-    :func:`aecore.recipes.make_configs`."""
-    d = recipes.DEFAULTS
-    type_name = _kept(st.selectbox, "Autoencoder type", "trn_type", "dense",
-                      options=tuple(recipes.TYPES), format_func=lambda t: recipes.TYPES[t].label,
-                      after_change=_forget_preset_name)
-    st.caption(recipes.TYPES[type_name].summary)
-    s: dict[str, Any] = {}
-    base = "dense"
-    if type_name == "denoising":
-        base = _kept(st.radio, "Built on", "trn_base", "dense", options=("dense", "conv"),
-                     horizontal=True, format_func={"dense": "dense AE", "conv": "conv AE"}.get)
-        s["base"] = base
-    c1, c2 = st.columns(2)
-    s["latent_dim"] = int(_kept(c1.number_input, "Latent size k", "trn_k", d["latent_dim"],
-                                min_value=1, max_value=limits.max_latent, step=1,
-                                help="How many numbers the code has. k = 2 draws the latent map."))
-    s["activation"] = _kept(c2.selectbox, "Activation", "trn_act", d["activation"],
-                            options=ACTIVATIONS)
-    if type_name == "conv" or base == "conv":
-        cc = st.columns(2)
-        s["hidden"] = tuple(int(_kept(cc[i].number_input, f"Conv {i + 1} channels", f"trn_c{i}",
-                                      (32, 64)[i], min_value=4, max_value=limits.max_channels,
-                                      step=4, clamp=(4, limits.max_channels)))
-                            for i in range(2))
-    else:
-        n_layers = int(_kept(st.slider, "Hidden layers (each side of the code)", "trn_layers", 2,
-                             min_value=1, max_value=3))
-        cc = st.columns(3)
-        s["hidden"] = tuple(int(_kept(cc[i].number_input, f"Width {i + 1}", f"trn_w{i}",
-                                      (256, 128, 64)[i], min_value=8, max_value=limits.max_width,
-                                      step=8, clamp=(8, limits.max_width)))
-                            for i in range(n_layers))
-    if type_name == "denoising":
-        c1, c2 = st.columns(2)
-        noise = _kept(c1.selectbox, "Noise", "trn_noise", d["noise"], options=tuple(NOISES),
-                      format_func=NOISES.get)
-        top = recipes.max_noise_level(noise)
-        s["noise"] = noise
-        s["noise_level"] = _kept(c2.slider, "Noise level", "trn_level", d["noise_level"],
-                                 min_value=0.0, max_value=top, step=0.05, clamp=(0.0, top),
-                                 help="Gaussian/speckle: standard deviation; salt-and-pepper and "
-                                      "masking: fraction of pixels; mixed: the largest level drawn.")
-    if type_name.startswith("sparse"):
-        c1, c2 = st.columns(2)
-        s["sparsity_weight"] = _kept(c1.number_input, "Sparsity weight", "trn_sw",
-                                     0.05 if type_name == "sparse_l1" else 0.01, min_value=0.0,
-                                     max_value=10.0, step=0.001, format="%.3f")
-        if type_name == "sparse_kl":
-            s["rho"] = _kept(c2.slider, "Target activation rho", "trn_rho", d["rho"],
-                             min_value=0.01, max_value=0.5, step=0.01)
-    if type_name == "contractive":
-        s["contraction_weight"] = _kept(st.number_input, "Contraction weight", "trn_cw", 0.1,
-                                        min_value=0.0, max_value=10.0, step=0.01, format="%.3f")
-    if type_name in ("vae", "cvae"):
-        s["beta"] = _kept(st.slider, "beta (1 = plain VAE)", "trn_beta", d["beta"], min_value=0.0,
-                          max_value=10.0, step=0.1)
-    if type_name == "stacked":
-        s["pretrain_epochs"] = int(_kept(st.number_input, "Pretraining epochs per layer", "trn_pre",
-                                         1, min_value=0, max_value=5, step=1))
-    s["loss"] = _kept(st.radio, "Reconstruction loss", "trn_loss", d["loss"], options=("bce", "mse"),
-                      horizontal=True, format_func={"bce": "binary cross-entropy",
-                                                    "mse": "mean squared error"}.get)
+def _field(f: mt.Field, values: dict[str, Any], limits: BrowserLimits, where: Any) -> Any:
+    """One field of the form as its linked widget (``f.kind``), its bounds for the values drawn
+    so far and the server's limits."""
+    fmt = {"format_func": f.labels.get} if f.labels else {}
+    if f.kind in ("select", "radio", "select_slider"):
+        draw = {"select": query.select, "radio": query.radio,
+                "select_slider": query.select_slider}[f.kind]
+        return draw(f.url_name, f.label, f.options, f.default, key=f.widget_key, where=where,
+                    help=f.help, **fmt, **({"horizontal": True} if f.kind == "radio" else {}))
+    lo, hi = f.bounds(values, limits)
+    kw = {"format": f.fmt} if f.fmt else {}
+    help_ = f.help.format(hi=hi) if f.help else None
+    if f.kind == "slider":
+        return query.slider(f.url_name, f.label, lo, hi, f.default, key=f.widget_key, where=where,
+                            step=f.step, help=help_, **kw)
+    return query.number(f.url_name, f.label, lo, hi, f.default, key=f.widget_key, where=where,
+                        step=f.step, help=help_, **kw)
 
-    st.markdown("**Training**")
-    c1, c2 = st.columns(2)
-    s["epochs"] = int(_kept(c1.number_input, "Epochs", "trn_epochs", d["epochs"], min_value=1,
-                            max_value=limits.max_epochs, step=1, clamp=(1, limits.max_epochs)))
-    n_max = min(limits.max_subset, N_TRAIN)
-    s["subset"] = int(_kept(c2.number_input, "Training images", "trn_subset", d["subset"],
-                            min_value=100, max_value=n_max, step=500, clamp=(100, n_max),
-                            help=f"Up to {n_max:,} MNIST digits; 2,000 more are held out for the "
-                                 "validation curve."))
-    c1, c2, c3 = st.columns(3)
-    s["batch_size"] = int(_kept(c1.select_slider, "Batch size", "trn_batch", d["batch_size"],
-                                options=BATCHES))
-    s["lr"] = _kept(c2.select_slider, "Learning rate", "trn_lr", d["lr"], options=RATES,
-                    format_func=lambda r: f"{r:g}")
-    s["seed"] = int(_kept(c3.number_input, "Seed", "trn_seed", d["seed"], min_value=0,
-                          max_value=1_000_000, step=1))
-    s["precision"] = _kept(st.radio, "Precision", "trn_prec", d["precision"], options=PRECISIONS,
-                           horizontal=True, format_func=PRECISION_LABELS.get,
-                           help="bf16: the forward pass in bfloat16, weights and losses in float32. "
-                                "About 1.3x faster on CPUs with AVX-512 BF16 or AMX (the default "
-                                "there), slower elsewhere. The same seed gives slightly different "
-                                "weights in each precision.")
-    default_title = f"{recipes.TYPES[type_name].label}, k = {s['latent_dim']}"
-    title = _kept(st.text_input, "Name for your model", "trn_name", "", max_chars=40,
-                  placeholder=default_title).strip() or default_title
-    return type_name, s, title
+
+def settings_form(limits: BrowserLimits) -> tuple[str, dict[str, Any], str]:
+    """Every setting of the chosen type, each widget bounded; returns ``(type name, settings,
+    title)`` for :func:`aecore.model_types.make_configs`."""
+    type_name = query.select("type", "Autoencoder type", tuple(mt.TYPES), "dense", key="trn_type",
+                             format_func=lambda t: mt.TYPES[t].label,
+                             on_change=_forget_preset_name)
+    t = mt.TYPES[type_name]
+    st.caption(t.summary)
+    fields = mt.form_fields(t)
+    values: dict[str, Any] = {}
+    row, cols, section = None, [], None
+    for f in fields:
+        if not mt.shown(t, f, values):
+            continue
+        if f.section == "train" and section != "train":
+            st.markdown("**Training**")
+        section = f.section
+        if f.row and f.row != row:  # a new line of columns: one per field of the row (two or more)
+            cols = list(st.columns(max(2, sum(g.row == f.row for g in fields))))
+        row = f.row
+        values[f.name] = _field(f, values, limits, cols.pop(0) if f.row else None)
+    settings = mt.settings_of_values(t, values)
+    default_title = f"{t.label}, k = {settings['latent_dim']}"
+    title = query.text(None, "Name for your model", "", key="trn_name", max_chars=40,
+                       placeholder=default_title).strip() or default_title
+    return type_name, settings, title
 
 
 # the live panel
@@ -523,7 +396,7 @@ with left:
     busy = job is not None and not job.finished
     if st.button("Start training", type="primary", key="trn_start", disabled=busy):
         try:
-            model_cfg, train_cfg = recipes.make_configs(type_name, **settings)
+            model_cfg, train_cfg = mt.make_configs(type_name, **settings)
             title = unique_title(title)
             job = manager.submit(model_cfg, train_cfg, name=slug(title), title=title,
                                  on_result=library.job_saver())  # kept in My models
@@ -537,7 +410,8 @@ with left:
         st.caption("One training per session at a time: cancel this one to start another.")
     st.caption(f"This server runs at most {manager.max_concurrent} training(s) at once "
                f"({manager.threads_per_job} CPU thread(s) each), at most "
-               f"{manager.limits.max_epochs} epochs and {min(manager.limits.max_subset, N_TRAIN):,} "
+               f"{manager.limits.max_epochs} epochs and "
+               f"{min(manager.limits.max_subset, mt.N_TRAIN):,} "
                "images per training; later trainings wait in a queue.")
 
 with right:

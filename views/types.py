@@ -17,8 +17,6 @@ from aecore.metrics import mse
 from ui import charts, detection, loaders, query, share, widgets
 
 N_DIAG = 500  # test digits behind each diagnostic
-OC_LEVELS = [round(0.1 * i, 1) for i in range(1, 9)]  # the overcomplete view's noise stops
-CT_SIGMAS = [round(0.01 * i, 2) for i in range(1, 31)]  # the contractive view's perturbation stops
 PCA_KS = [2, 4, 8, 16, 32, 64]
 
 
@@ -63,9 +61,8 @@ def overcomplete() -> None:
     fig.update_yaxes(autorange="reversed")
     c2.plotly_chart(fig, key="typ_oc_w")  # its modebar offers "Download plot as png"
     share.download_buttons(fig, "overcomplete-linear-map", "typ_oc_w_dl", where=c2)
-    query.qp_choice("level", OC_LEVELS, 0.4, key="typ_oc_level")
-    level = st.slider("Gaussian noise on the inputs (sd)", 0.1, 0.8, 0.4, 0.1, key="typ_oc_level")
-    query.sync(level=level)
+    level = query.slider("level", "Gaussian noise on the inputs (sd)", 0.1, 0.8, 0.4, step=0.1,
+                         key="typ_oc_level")
     st.dataframe(overcomplete_table(level), hide_index=True, key="typ_oc_table")
     st.caption("The copier rebuilds clean digits best and keeps the noise too (little or no "
                "gain); a bottleneck, sparsity or training on noise forces it to learn digit shapes.")
@@ -129,10 +126,8 @@ def contractive() -> None:
                 "code hardly moves when the input moves a little. Both measures are divided by "
                 "the spread of the codes (RMS distance to their mean), so models with different "
                 "code scales compare fairly; 100 test digits.")
-    query.qp_choice("sigma", CT_SIGMAS, 0.05, key="typ_ct_sigma")
-    sigma = st.slider("Input perturbation (sd of Gaussian noise)", 0.01, 0.3, 0.05, 0.01,
-                      key="typ_ct_sigma")
-    query.sync(sigma=sigma)
+    sigma = query.slider("sigma", "Input perturbation (sd of Gaussian noise)", 0.01, 0.3, 0.05,
+                         step=0.01, key="typ_ct_sigma")
     rows = contractive_table(sigma)
     st.dataframe(rows, hide_index=True, key="typ_ct_table")
     fig = charts.lines([r["model"] for r in rows], {
@@ -202,9 +197,7 @@ def vae() -> None:
              r"\mathrm{KL}\big(\mathcal{N}(\mu,\sigma^2)\,\Vert\,\mathcal{N}(0,I)\big)")
     model, _ = loaders.zoo_model("vae_k2")
     test = loaders.mnist_split("test")
-    query.qp_int("idx", 0, len(test) - 1, 0, key="typ_vae_idx")
-    i = int(st.number_input("Test digit index", 0, len(test) - 1, 0, key="typ_vae_idx"))
-    query.sync(idx=i)
+    i = int(query.number("idx", "Test digit index", 0, len(test) - 1, 0, key="typ_vae_idx"))
     x = test.float_images([i])
     with torch.inference_mode():
         mu, logvar = model.encode_dist(x)
@@ -254,9 +247,7 @@ def cvae() -> None:
                 "it with every other label:")
     model, _ = loaders.zoo_model("cvae")
     test = loaders.mnist_split("test")
-    query.qp_int("idx", 0, len(test) - 1, 0, key="typ_cvae_idx")
-    i = int(st.number_input("Test digit index", 0, len(test) - 1, 0, key="typ_cvae_idx"))
-    query.sync(idx=i)
+    i = int(query.number("idx", "Test digit index", 0, len(test) - 1, 0, key="typ_cvae_idx"))
     x, y = test.float_images([i]), test.labels[i:i + 1]
     with torch.inference_mode():
         z = model.encode(x, y)
@@ -282,9 +273,7 @@ def pca() -> None:
              r"\quad\text{(a linear autoencoder with tied weights)}")
     st.markdown("A linear autoencoder trained with squared error learns the same subspace as "
                 "PCA (Baldi & Hornik, 1989); the nonlinear AE at the same k can do better.")
-    query.qp_choice("k", PCA_KS, 8, key="typ_pca_k")
-    k = st.select_slider("Code size k", PCA_KS, value=8, key="typ_pca_k")
-    query.sync(k=k)
+    k = query.select_slider("k", "Code size k", PCA_KS, 8, key="typ_pca_k")
     x = _x(8)
     model, _ = loaders.zoo_model(f"ae_k{k}")
     p = loaders.pca()
@@ -320,9 +309,8 @@ st.markdown("Every autoencoder squeezes an input through a code and rebuilds it.
             "in **what stops the network from simply copying**: a narrow code, a penalty, noise, "
             "a probabilistic code, a label. Pick a type to see its loss and a measurement that "
             "makes its effect visible on the shipped models.")
-query.qp_choice("type", LINKS, LINKS["overcomplete"], key="typ_choice")  # ?type=vae
-choice = st.radio("Type", list(BY_LABEL), horizontal=True, key="typ_choice")
-query.sync(type=query.text_of(LINKS, choice))
+choice = query.radio("type", "Type", LINKS, LINKS["overcomplete"], key="typ_choice",
+                     horizontal=True)  # ?type=vae
 st.subheader(choice)
 try:
     BY_LABEL[choice]()
