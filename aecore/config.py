@@ -9,6 +9,7 @@ bound them too), so a bad value fails early with a clear :class:`ConfigError`.
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
@@ -20,6 +21,24 @@ NOISE_KINDS = ("none", "gaussian", "salt_pepper", "masking", "speckle", "mixed")
 
 
 # helpers
+
+def env_number(name: str, default: float, lo: float, hi: float) -> float:
+    """A server setting from the environment variable ``name``, else ``default``: a whole number
+    where ``default`` is one, within [lo, hi]; anything else raises :class:`ConfigError`."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    whole = isinstance(default, int) and not isinstance(default, bool)
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError as exc:
+        kind = "an integer" if whole else "a number"
+        raise ConfigError(f"environment variable {name} must be {kind}, got {raw!r}") from exc
+    if not lo <= value <= hi:
+        raise ConfigError(f"environment variable {name} must be between {lo:g} and {hi:g}, "
+                          f"got {raw}")
+    return value
+
 
 def _check_range(name: str, value: float, lo: float, hi: float) -> None:
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not (lo <= value <= hi):

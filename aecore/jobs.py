@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .config import TrainConfig, config_to_dict
+from .config import TrainConfig, config_to_dict, env_number
 from .data import load_split
 from .errors import AecoreError, ConfigError
 from .evaluate import reconstruct_all, vae_test_loss
@@ -54,20 +54,6 @@ SAMPLE_SEED = 0         # the 2,000-digit sample is the same for every job, so r
 
 
 # limits
-
-
-def _env_int(name: str, default: int, lo: int, hi: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ConfigError(f"environment variable {name} must be an integer, got {raw!r}") from exc
-    if not lo <= value <= hi:
-        raise ConfigError(f"environment variable {name} must be between {lo} and {hi}, got {value}")
-    return value
-
 
 @dataclass(frozen=True)
 class BrowserLimits:
@@ -88,8 +74,8 @@ class BrowserLimits:
     @classmethod
     def from_env(cls) -> "BrowserLimits":
         """Defaults, with ``AE_MAX_EPOCHS`` / ``AE_MAX_SUBSET`` applied when set."""
-        return cls(max_epochs=_env_int("AE_MAX_EPOCHS", cls.max_epochs, 1, 200),
-                   max_subset=_env_int("AE_MAX_SUBSET", cls.max_subset, 100, 60_000))
+        return cls(max_epochs=env_number("AE_MAX_EPOCHS", cls.max_epochs, 1, 200),
+                   max_subset=env_number("AE_MAX_SUBSET", cls.max_subset, 100, 60_000))
 
     def check(self, model_cfg: Any, train_cfg: TrainConfig) -> None:
         """Raise :class:`ConfigError` if a run asks for more than a browser may."""
@@ -356,7 +342,7 @@ class JobManager:
     @classmethod
     def from_env(cls) -> "JobManager":
         """A manager configured by ``AE_MAX_TRAININGS`` (default 2) and the browser limits."""
-        return cls(max_concurrent=_env_int("AE_MAX_TRAININGS", 2, 1, 64),
+        return cls(max_concurrent=env_number("AE_MAX_TRAININGS", 2, 1, 64),
                    limits=BrowserLimits.from_env())
 
     # public

@@ -180,8 +180,10 @@ def _as_numpy_1d(x: Any, name: str) -> np.ndarray:
     return arr
 
 
-def _scores_labels(scores: Any, labels: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Validate a (scores, labels) pair; returns float64 scores and bool labels, both (N,)."""
+def _scores_labels(scores: Any, labels: Any, name: str,
+                   both: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a (scores, labels) pair; returns float64 scores and bool labels, both (N,).
+    ``both``: both classes must be present (an ROC and its area are undefined otherwise)."""
     s = _as_numpy_1d(scores, "scores").astype(np.float64)
     lab = _as_numpy_1d(labels, "labels")
     if s.shape != lab.shape:
@@ -194,6 +196,10 @@ def _scores_labels(scores: Any, labels: Any, name: str) -> tuple[np.ndarray, np.
         if not np.all((lab == 0) | (lab == 1)):
             raise ConfigError(f"{name}: labels must be 0/1 or bool (1 = anomalous)")
         lab = lab == 1
+    n_pos = int(lab.sum())
+    if both and (n_pos == 0 or n_pos == lab.size):
+        raise ConfigError(f"{name}: needs both normal (0) and anomalous (1) samples; "
+                          f"got {n_pos} anomalous and {lab.size - n_pos} normal")
     return s, lab
 
 
@@ -206,12 +212,7 @@ def auroc(scores: Any, labels: Any) -> float:
     U statistic over n_pos * n_neg), so a tie between a positive and a negative counts one half. Raises ``ValueError`` (:class:`ConfigError`) when
     only one class is present, since the area is then undefined.
     """
-    s, lab = _scores_labels(scores, labels, "auroc")
-    n_pos = int(lab.sum())
-    n_neg = lab.size - n_pos
-    if n_pos == 0 or n_neg == 0:
-        raise ConfigError("auroc: needs both normal (0) and anomalous (1) samples; "
-                          f"got {n_pos} anomalous and {n_neg} normal")
+    s, lab = _scores_labels(scores, labels, "auroc", both=True)
     from sklearn.metrics import roc_auc_score  # lazy: see the module docstring
 
     return float(roc_auc_score(lab, s))  # the Mann-Whitney U / (n_pos n_neg), ties count half
@@ -226,12 +227,7 @@ def roc_curve(scores: Any, labels: Any) -> tuple[np.ndarray, np.ndarray, np.ndar
     is therefore (0, 0) (nothing flagged) and the last is (1, 1) (everything flagged). The
     trapezoidal area under the curve equals :func:`auroc`. Needs both classes present.
     """
-    s, lab = _scores_labels(scores, labels, "roc_curve")
-    n_pos = int(lab.sum())
-    n_neg = lab.size - n_pos
-    if n_pos == 0 or n_neg == 0:
-        raise ConfigError("roc_curve: needs both normal (0) and anomalous (1) samples; "
-                          f"got {n_pos} anomalous and {n_neg} normal")
+    s, lab = _scores_labels(scores, labels, "roc_curve", both=True)
     from sklearn.metrics import roc_curve as _sk_roc_curve  # lazy: see the module docstring
 
     # scikit-learn's points are "score >= t" for t = +inf, then each distinct score from the top;

@@ -54,6 +54,32 @@ def open_with(page: str, **params: str):
     return at
 
 
+def open_with_session_model(at, page: str, cfg, title: str, name: str = "mine", seed: int = 3,
+                            **card: object):
+    """Open ``views/<page>.py`` with a model built from ``cfg`` in this session's own models
+    (catalogue key ``user:<name>``, card ``title`` plus ``card``); returns the AppTest."""
+    from aecore.models import build_model
+    from aecore.weights import make_card
+
+    model = build_model(cfg, seed=seed).eval()
+    open_page(at, page)
+    at.session_state["user_models"] = {name: (model, make_card(model, title=title, **card))}
+    at.run()
+    return at
+
+
+def until(cond, limit: float = 60.0) -> bool:
+    """Poll ``cond()`` every 20 ms until it holds (True) or ``limit`` seconds pass (False)."""
+    import time
+
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        if cond():
+            return True
+        time.sleep(0.02)
+    return False
+
+
 @pytest.fixture
 def clear_caches():
     """Empty Streamlit's caches before and after a test that swaps the zoo folder."""

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ from aecore.jobs import BrowserLimits, JobManager
 from aecore.models import build_model
 from aecore.presets import TEACHING
 from aecore.model_types import TYPES, make_configs, preset_settings, total_epochs
+from conftest import until
 
 TINY = AEConfig(latent_dim=2, hidden=(32,))
 
@@ -22,15 +22,6 @@ TINY = AEConfig(latent_dim=2, hidden=(32,))
 def _train_cfg(**kw) -> TrainConfig:
     # small validation split: each epoch's validation pass stays cheap on a shared CPU
     return TrainConfig(**{"epochs": 3, "subset": 300, "val_size": 200, "batch_size": 64, **kw})
-
-
-def _until(cond, limit=30.0):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < limit:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 @pytest.fixture
@@ -73,7 +64,7 @@ def test_trainings_run_below_the_pages_cpu_priority(manager, monkeypatch):
         self._finish("done", "")))
     before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     job = manager.submit(TINY, _train_cfg(epochs=1, subset=200), "n")
-    assert _until(lambda: job.finished)
+    assert until(lambda: job.finished)
     assert seen == [max(before, jobs.TRAIN_NICE)]
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
 
@@ -81,14 +72,14 @@ def test_trainings_run_below_the_pages_cpu_priority(manager, monkeypatch):
 def test_queue_runs_one_at_a_time_and_shows_positions(manager):
     long = _train_cfg(epochs=50, subset=2000)
     a, b, c = (manager.submit(TINY, long, n) for n in "abc")
-    assert _until(lambda: a.status == "running")
+    assert until(lambda: a.status == "running")
     assert (b.status, b.queue_position) == ("queued", 1)
     assert (c.status, c.queue_position) == ("queued", 2)
     assert manager.counts() == {"queued": 2, "running": 1, "max_concurrent": 1}
     b.cancel()  # leaving the queue moves everyone behind forward
     assert b.status == "cancelled" and c.queue_position == 1
     a.cancel()
-    assert _until(lambda: c.status == "running")
+    assert until(lambda: c.status == "running")
     assert a.finished and manager.counts()["running"] == 1
     c.cancel()
     assert c.wait(30)
@@ -96,11 +87,11 @@ def test_queue_runs_one_at_a_time_and_shows_positions(manager):
 
 def test_cancel_stops_within_a_second_and_keeps_the_best_epoch(manager):
     job = manager.submit(TINY, _train_cfg(epochs=50, subset=2000), "stopme")
-    assert _until(lambda: len(job.history) >= 2, 60)
+    assert until(lambda: len(job.history) >= 2, 60)
     epochs = len(job.history)
     job.cancel()
     # the loop polls the cancel flag every step: within a second it has stopped training
-    assert _until(lambda: job.stage != "training", 1.0), "the loop still trains 1 s after cancel"
+    assert until(lambda: job.stage != "training", 1.0), "the loop still trains 1 s after cancel"
     assert len(job.history) <= epochs + 1  # at most the epoch in progress then
     assert job.wait(30)
     assert job.status == "cancelled"
@@ -129,7 +120,7 @@ def test_a_full_queue_is_refused():
     try:
         long = _train_cfg(epochs=50, subset=2000)
         first = m.submit(TINY, long, "a")
-        assert _until(lambda: first.status == "running")
+        assert until(lambda: first.status == "running")
         m.submit(TINY, long, "b")
         with pytest.raises(ConfigError, match="queue is full"):
             m.submit(TINY, long, "c")

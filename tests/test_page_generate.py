@@ -9,7 +9,7 @@ import streamlit as st
 import aecore.zoo
 from aecore.presets import ZOO
 from aecore.zoo import zoo_cards
-from conftest import open_page
+from conftest import open_page, open_with_session_model
 
 N_BETAS = sum(p.role == "beta" for p in ZOO.values())
 
@@ -123,13 +123,8 @@ def test_traversal_from_a_test_digit_code(page):
 
 def test_a_session_vae_can_be_sampled_and_traversed(app):
     from aecore.config import VAEConfig
-    from aecore.models import build_model
-    from aecore.weights import make_card
 
-    model = build_model(VAEConfig(latent_dim=3, hidden=(32,)), seed=3).eval()
-    at = open_page(app, "generate")
-    at.session_state["user_models"] = {"mine": (model, make_card(model, title="My VAE"))}
-    at.run()
+    at = open_with_session_model(app, "generate", VAEConfig(latent_dim=3, hidden=(32,)), "My VAE")
     at.selectbox(key="gen_model").set_value("user:mine").run()
     assert not at.exception and not at.error
     assert len(_samples(at)) == at.slider(key="gen_count").value

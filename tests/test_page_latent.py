@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import ROOT, open_page
+from conftest import ROOT, open_page, open_with_session_model
 from live_util import f32, live_part, u8
 from ui.charts import DIGIT_COLORS
 
@@ -142,13 +142,8 @@ def test_your_digit_is_encoded_and_marked_on_the_map(page, seven_png):
 
 def test_a_session_model_with_a_2d_code_gets_its_own_map(app):
     from aecore.config import AEConfig
-    from aecore.models import build_model
-    from aecore.weights import make_card
 
-    model = build_model(AEConfig(latent_dim=2, hidden=(32,)), seed=3).eval()
-    at = open_page(app, "latent")
-    at.session_state["user_models"] = {"mine": (model, make_card(model, title="My 2-D AE"))}
-    at.run()
+    at = open_with_session_model(app, "latent", AEConfig(latent_dim=2, hidden=(32,)), "My 2-D AE")
     at.selectbox(key="lat_model").set_value("user:mine").run()
     assert not at.exception and not at.error
     traces = _traces(at)
@@ -159,16 +154,6 @@ def test_a_session_model_with_a_2d_code_gets_its_own_map(app):
 
 
 # the page's helpers (in ui.charts and aecore.latent), without the app
-def test_selected_point_reads_streamlit_events_and_test_dicts():
-    from ui.charts import selected_point
-
-    assert selected_point(None) is None
-    assert selected_point({}) is None
-    assert selected_point({"selection": {"points": []}}) is None
-    ev = {"selection": {"points": [{"x": 1.5, "y": -2}, {"x": 9, "y": 9}]}}
-    assert selected_point(ev) == (1.5, -2.0)
-
-
 def test_slider_grid_covers_the_range_in_whole_steps():
     from aecore.latent import slider_grid
 

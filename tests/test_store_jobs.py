@@ -10,21 +10,13 @@ import pytest
 from aecore.config import AEConfig, TrainConfig
 from aecore.jobs import JobManager
 from aecore.store import Limits, job_saver, new_id, sqlite_store
+from conftest import until
 
 TINY = AEConfig(latent_dim=2, hidden=(32,))
 
 
 def _cfg(**kw) -> TrainConfig:
     return TrainConfig(**{"epochs": 2, "subset": 300, "val_size": 200, "batch_size": 64, **kw})
-
-
-def _until(cond, limit=60.0):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < limit:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 @pytest.fixture
@@ -39,7 +31,7 @@ def test_finished_training_is_saved_before_it_reads_finished(store):
     m = JobManager(max_concurrent=1, threads_per_job=1)
     try:
         job = m.submit(TINY, _cfg(), "tiny", "Tiny run", on_result=job_saver(store, owner))
-        assert _until(lambda: job.finished)
+        assert until(lambda: job.finished)
         assert job.saved is not None and job.save_error is None  # set before finished
         [rec] = store.list(owner)
         assert (rec.id, rec.name, rec.status, rec.k) == (job.saved.id, "Tiny run", "done", 2)
@@ -54,7 +46,7 @@ def test_stop_keeps_running_trainings_best_epoch_as_interrupted(store):
     m = JobManager(max_concurrent=2, threads_per_job=1)
     jobs = [m.submit(TINY, _cfg(epochs=50, subset=2000), f"long{i}", f"Long {i}",
                      on_result=job_saver(store, owner)) for i in range(2)]
-    assert _until(lambda: all(len(j.history) >= 1 for j in jobs), 120), "no epoch finished"
+    assert until(lambda: all(len(j.history) >= 1 for j in jobs), 120), "no epoch finished"
     t0 = time.monotonic()
     assert m.stop(timeout=2.5) == 0
     assert time.monotonic() - t0 < 2.5
@@ -73,7 +65,7 @@ def test_quota_error_is_reported_on_the_job(store):
     try:
         saver = job_saver(store, owner)
         done = [m.submit(TINY, _cfg(epochs=1), f"m{i}", on_result=saver) for i in range(3)]
-        assert _until(lambda: all(j.finished for j in done), 120)
+        assert until(lambda: all(j.finished for j in done), 120)
         assert [j.status for j in done] == ["done"] * 3  # the training itself succeeded
         assert done[2].saved is None and "2 saved models" in done[2].save_error
         assert len(store.list(owner)) == 2

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -115,18 +115,3 @@ def locator(codes: np.ndarray, labels: np.ndarray, lo: np.ndarray, hi: np.ndarra
     img[ring] = (213, 94, 0)  # vermillion ring: stands out on every digit colour
     img[[0, -1], :] = img[:, [0, -1]] = 190  # a light frame: the map's edges
     return img
-
-
-def selected_point(event: Any) -> tuple[float, float] | None:
-    """The (x, y) of the first selected point of a Plotly chart event (a Streamlit event object
-    or the plain dict a test writes), or None when nothing is selected."""
-    try:
-        points = event["selection"]["points"]
-    except (KeyError, TypeError):  # None, or no selection yet
-        return None
-    for p in points or []:
-        try:
-            return float(p["x"]), float(p["y"])
-        except (KeyError, TypeError, ValueError):
-            continue
-    return None

@@ -26,13 +26,13 @@ an error message.
 from __future__ import annotations
 
 import abc
-import os
 import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from ..errors import AecoreError, ConfigError
+from ..config import env_number
+from ..errors import AecoreError
 
 # ids
 
@@ -128,19 +128,6 @@ def quota_problem(models: int, used: int, size: int, max_models: int, max_bytes:
     return None
 
 
-def _env_number(name: str, default: float, lo: float, hi: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ConfigError(f"environment variable {name} must be a number, got {raw!r}") from exc
-    if not lo <= value <= hi:
-        raise ConfigError(f"environment variable {name} must be between {lo:g} and {hi:g}, got {raw}")
-    return value
-
-
 @dataclass(frozen=True)
 class Limits:
     """Quotas: per owner (models, bytes) and for the whole server (bytes).
@@ -159,11 +146,11 @@ class Limits:
     def from_env(cls) -> "Limits":
         """Defaults with the environment's overrides applied."""
         return cls(
-            max_models=int(_env_number("AE_QUOTA_MODELS", cls.max_models, 1, 100_000)),
-            max_bytes=int(_env_number("AE_QUOTA_MB", cls.max_bytes / 2**20, 0.001, 1e6) * 2**20),
-            max_total_bytes=int(_env_number("AE_STORE_MAX_MB", cls.max_total_bytes / 2**20,
+            max_models=int(env_number("AE_QUOTA_MODELS", cls.max_models, 1, 100_000)),
+            max_bytes=int(env_number("AE_QUOTA_MB", cls.max_bytes / 2**20, 0.001, 1e6) * 2**20),
+            max_total_bytes=int(env_number("AE_STORE_MAX_MB", cls.max_total_bytes / 2**20,
                                             0.001, 1e9) * 2**20),
-            evict_after_days=_env_number("AE_EVICT_DAYS", cls.evict_after_days, 0, 36500))
+            evict_after_days=env_number("AE_EVICT_DAYS", cls.evict_after_days, 0, 36500))
 
 
 # the pieces
