@@ -67,11 +67,11 @@ def _table_has(page, name: str) -> bool:
 def test_my_models_survive_refresh_tab_restart_and_share(chromium, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     env = {"AE_DATA_DIR": str(tmp_path / "data"), "AE_MAX_TRAININGS": "1"}
-    log = ARTIFACTS / "streamlit-my-models.log"
+    logs = [ARTIFACTS / "streamlit-my-models-1.log", ARTIFACTS / "streamlit-my-models-2.log"]
     ctx = chromium.new_context(viewport={"width": 1400, "height": 1600})
     ctx.set_default_timeout(90_000)
     page = ctx.new_page()
-    with _browser.streamlit_server(env=env, log=log) as base:
+    with _browser.streamlit_server(env=env, log=logs[0]) as base:
         # train a tiny model
         page.goto(base + "/train")
         page.get_by_role("button", name="Start training").wait_for()
@@ -101,7 +101,7 @@ def test_my_models_survive_refresh_tab_restart_and_share(chromium, tmp_path):
         tab.close()
 
     # the server restarts on the same data folder (another port: cookies ignore ports)
-    with _browser.streamlit_server(env=env, log=log) as base:
+    with _browser.streamlit_server(env=env, log=logs[1]) as base:
         _my_models(page, base)
         assert _table_has(page, NAME), "the model did not survive the restart"
         page.get_by_role("button", name="Share", exact=True).click()
@@ -139,4 +139,15 @@ def test_my_models_survive_refresh_tab_restart_and_share(chromium, tmp_path):
         assert fresh.get_by_test_id("stException").count() == 0
         fresh.screenshot(path=str(ARTIFACTS / "shared_link_revoked.png"), full_page=True)
         other_ctx.close()
+    token = next(c["value"] for c in ctx.cookies() if c["name"] == "ae_owner")
     ctx.close()
+
+    # ids and tokens never reach the server's logs
+    from aecore.store import Limits, sqlite_store
+    store = sqlite_store(tmp_path / "data", Limits())
+    ids = [r.id for r in store.list(token)]
+    store.close()
+    assert ids, "the owner cookie does not own the model"
+    text = "".join(p.read_text() for p in logs)
+    secrets = [token, link.rpartition("=")[2], *ids]
+    assert not [s for s in secrets if s in text]
