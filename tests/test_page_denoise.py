@@ -13,14 +13,19 @@ from aecore.errors import ConfigError
 from aecore.evaluate import denoise_curve, recon_error_quantile
 from aecore.noise import MAX_LEVEL
 
+from live_util import live_parts, stop_captions  # noqa: E402
+
 PSNR_RE = re.compile(r"PSNR ([\d.]+) dB\s+SSIM (-?[\d.]+)")
 
 
 # helpers
 
 def psnr_captions(at) -> list[float]:
-    """PSNR values of the result panels, in panel order (noisy, plain AE, DAE, PCA)."""
-    return [float(m.group(1)) for c in at.caption if (m := PSNR_RE.search(c.value))]
+    """PSNR values of the result panels, in panel order (noisy, plain AE, DAE, PCA), at the
+    slider's stop: the panels are the live component's (ui/live.py), sent for every stop."""
+    shown = [c for part in live_parts(at, "stops") if part["stops"][0]["rows"]
+             for c in stop_captions(part)]
+    return [float(m.group(1)) for c in shown if (m := PSNR_RE.search(c))]
 
 
 def image_captions(at) -> list[str]:
@@ -28,10 +33,18 @@ def image_captions(at) -> list[str]:
     return [c for el in at.get("image") for c in el.captions]
 
 
+def shown_text(at) -> list[str]:
+    """Captions and markdown of the page, and the live panels' titles and captions at the
+    slider's stop."""
+    live = [c for part in live_parts(at, "stops") if part["stops"][0]["rows"]
+            for c in stop_captions(part)]
+    return [c.value for c in at.caption] + [m.value for m in at.markdown] + live
+
+
 def curve_traces(at) -> dict[str, list[float]]:
-    import json
-    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
-    return {t["name"]: t["y"] for t in fig["data"]}
+    """The PSNR curve the page draws (with its live "your level" marker)."""
+    (part,) = [p for p in live_parts(at, "stops") if p["curve"]]
+    return part["curve"]["series"]
 
 
 def choose_source(at, source_label: str):
@@ -110,10 +123,12 @@ def test_opens_with_a_test_digit_and_five_panels(app):
     at = open_page(app, "denoise")
     assert not at.exception
     assert not at.error
-    assert [m.value for m in at.markdown if m.value.startswith("**")][:5] == [
-        "**clean**", "**noisy input**", "**plain AE**", "**denoising AE**", "**PCA, k = 32**"]
+    (panels,) = [p for p in live_parts(at, "stops") if p["stops"][0]["rows"]]
+    cells = panels["stops"][panels["index"]]["rows"][0]["cells"]
+    assert [c["title"] for c in cells] == [
+        "clean", "noisy input", "plain AE", "denoising AE", "PCA, k = 32"]
     assert len(psnr_captions(at)) == 4
-    assert any("test digit #0" in c.value for c in at.caption)
+    assert "test digit #0" in cells[0]["caption"]
 
 
 def test_noise_level_seed_and_kind_change_the_scores(app):
@@ -136,10 +151,10 @@ def test_test_digit_by_class_and_seed(app):
     at = open_page(app, "denoise")
     at.radio(key="den_in_how").set_value("Random digit of a class").run()
     at.selectbox(key="den_in_cls").set_value(3).run()
-    first = [c.value for c in at.caption if "test digit" in c.value]
+    first = [c for c in shown_text(at) if "test digit" in c]
     assert first and "(a 3)" in first[0]
     at.number_input(key="den_in_seed").set_value(11).run()
-    second = [c.value for c in at.caption if "test digit" in c.value]
+    second = [c for c in shown_text(at) if "test digit" in c]
     assert "(a 3)" in second[0] and second != first
     assert not at.exception
 
@@ -152,9 +167,9 @@ def test_psnr_chart_has_one_trace_per_method(app):
     noisy = traces["noisy input"]
     assert noisy == sorted(noisy, reverse=True)  # more noise, lower PSNR
     at.selectbox(key="den_kind").set_value("speckle").run()
-    import json
-    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert max(fig["data"][0]["x"]) == pytest.approx(MAX_LEVEL["speckle"])
+    (part,) = [p for p in live_parts(at, "stops") if p["curve"]]
+    assert max(part["curve"]["x"]) == pytest.approx(MAX_LEVEL["speckle"])
+    assert part["values"][part["index"]] == pytest.approx(at.slider(key="den_level_speckle").value)
 
 
 def test_upload_shows_the_steps_and_the_results(app):
@@ -171,7 +186,7 @@ def test_upload_shows_the_steps_and_the_results(app):
         assert step in caps
     assert any("colours inverted" in c.value for c in at.caption)  # the notes are shown
     assert len(psnr_captions(at)) == 4
-    assert any("seven.png" in c.value for c in at.caption)
+    assert any("seven.png" in c for c in shown_text(at))
 
 
 @pytest.mark.parametrize("name, data, mime", [
@@ -249,7 +264,7 @@ def test_a_drawing_is_preprocessed_and_denoised(app):
     assert not any("canvas is empty" in i.value for i in at.info)
     assert "centred 28x28" in image_captions(at)
     assert len(psnr_captions(at)) == 4
-    assert any("your drawing" in c.value for c in at.caption)
+    assert any("your drawing" in c for c in shown_text(at))
 
 
 # the page in a real browser: drawing on the canvas with the mouse
@@ -288,7 +303,7 @@ def test_a_model_of_this_session_can_be_the_denoiser(app):
     dae_box.set_value("user:tiny").run()
     at.selectbox(key="den_plain").set_value("user:tiny").run()
     assert not at.exception
-    assert any(m.value == "**PCA, k = 8**" for m in at.markdown)  # PCA follows the plain AE's k
+    assert "PCA, k = 8" in shown_text(at)  # PCA follows the plain AE's k
     assert len(psnr_captions(at)) == 4
     assert set(curve_traces(at)) == {"noisy input", "plain AE", "denoising AE", "PCA, k = 8"}
 

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 
 import streamlit as st
 import torch
 
 from aecore.evaluate import denoise_curve, recon_error_quantile
-from aecore.metrics import PSNR_CAP_DB, mse, psnr, ssim
-from aecore.noise import KINDS, LABELS, MAX_LEVEL, add_noise
-from ui import catalog, charts, image_input, loaders, presenter, query, share, widgets
+from aecore.metrics import PSNR_CAP_DB, mse
+from aecore.noise import KINDS, LABELS, MAX_LEVEL
+from aecore.stops import denoise_stops
+from ui import catalog, charts, image_input, live, loaders, presenter, query, share, widgets
 
 CURVE_N = 200  # test digits behind the PSNR curve: a steady mean, well under a second on a CPU
 CURVE_STEPS = 7  # levels MAX/7 .. MAX; level 0 is left out (the noisy input's PSNR is infinite)
@@ -65,41 +67,72 @@ def _threshold_session(keys: tuple, token: tuple, _fn) -> float:
     return _threshold(_fn)
 
 
+STOPS = 40  # the strength slider's steps: all 41 stops are computed at once, for the page
+NOTE = "PSNR and SSIM are measured against the clean digit: higher is closer."
+STOPS_KEY = "den_stops"  # session memo: (what they were computed from, the stops)
+
+
+def _fingerprint(fn) -> str:
+    """Names a denoiser by its weights (a model's first tensor), not by the object's id."""
+    model = getattr(fn, "__self__", None)
+    if isinstance(model, torch.nn.Module):
+        first = next(model.parameters()).detach().cpu().numpy()
+        return hashlib.sha256(first.tobytes()).hexdigest()[:16]
+    return ""
+
+
+def _stops(digit, kind: str, seed: int, fns: dict) -> tuple[list[float], list[dict], list[str]]:
+    """Every stop of the strength slider (aecore.stops.denoise_stops, one batch): the level,
+    the page's panels and captions at it, and their images (base64 grey, shared where equal)."""
+    levels = [MAX_LEVEL[kind] * i / STOPS for i in range(STOPS + 1)]
+    tag = (hashlib.sha256(digit.image.numpy().tobytes()).hexdigest(), digit.label, kind, seed,
+           tuple((name, _fingerprint(fn)) for name, fn in fns.items()))
+    memo = st.session_state.get(STOPS_KEY)
+    if memo is not None and memo[0] == tag:
+        return memo[1]
+    batch = denoise_stops(digit.image, kind, levels, seed, fns)
+    images = [live.gray_b64(digit.image[0])]
+    pages = []
+    for i, lv in enumerate(levels):
+        cells = [{"title": "clean", "img": 0, "caption": digit.label}]
+        for name, (imgs, ps, ss) in batch.items():
+            images.append(live.gray_b64(imgs[i]))
+            shown = "identical" if ps[i] >= PSNR_CAP_DB else f"{ps[i]:.1f} dB"
+            cells.append({"title": name, "img": len(images) - 1,
+                          "caption": f"PSNR {shown}\nSSIM {ss[i]:.2f}"})
+        pages.append({"heading": f"{LABELS[kind]} noise at {lv:g}", "note": NOTE,
+                      "rows": [{"cells": cells}]})
+    st.session_state[STOPS_KEY] = (tag, (levels, pages, images))
+    return levels, pages, images
+
+
 @st.fragment
 def results(digit, kind: str, seed: int, fns: dict, curve: dict[str, list[float]]) -> None:
-    """The strength slider, the cleaned digits and the PSNR curve: a slider step reruns only this
-    (not the page's text, pickers and model loads), which keeps a busy classroom server quick."""
+    """The strength slider, the cleaned digits and the PSNR curve. The panels, captions and the
+    curve's "your level" marker of every stop go to the page at once (ui/live.py): they follow
+    the slider's thumb while it is dragged; its release reruns only this fragment."""
     top = MAX_LEVEL[kind]
     level = query.slider("level", f"Strength: {UNIT[kind]}", 0.0, top, DEFAULT_LEVEL[kind],
-                         step=top / 40, key=f"den_level_{kind}")  # one per kind: its own range
-    if digit is not None:
-        clean = digit.image  # (1, 1, 28, 28)
-        noisy = add_noise(clean, kind, level, torch.Generator().manual_seed(seed))
-        with torch.inference_mode():
-            panels = {"clean": clean, "noisy input": noisy,
-                      **{name: fn(noisy).clamp(0.0, 1.0) for name, fn in fns.items()}}
-        st.subheader(f"{LABELS[kind]} noise at {level:g}")
-        for col, (name, img) in zip(st.columns(len(panels)), panels.items()):
-            with col:
-                st.markdown(f"**{name}**")
-                st.image(widgets.to_uint8(img[0], 5))
-                if name == "clean":
-                    st.caption(digit.label)
-                else:
-                    p, s = psnr(img, clean).item(), ssim(img, clean).item()
-                    shown = "identical" if p >= PSNR_CAP_DB else f"{p:.1f} dB"
-                    st.caption(f"PSNR {shown}  \nSSIM {s:.2f}")
-        st.caption("PSNR and SSIM are measured against the clean digit: higher is closer.")
-
-    st.subheader(f"Mean PSNR over {CURVE_N} test digits: {LABELS[kind]} noise")
+                         step=top / STOPS, key=f"den_level_{kind}")  # one per kind: its own range
+    index = min(STOPS, max(0, round(level / top * STOPS)))
     levels = [top * i / CURVE_STEPS for i in range(1, CURVE_STEPS + 1)]
+    line = {"x": levels, "series": curve, "xmin": 0.0, "xmax": top,
+            "xlabel": f"noise level ({UNIT[kind]})", "ylabel": "mean PSNR (dB)",
+            "aria": f"Mean PSNR over {CURVE_N} test digits against the {LABELS[kind]} noise level"}
+    if digit is not None:
+        values, pages, images = _stops(digit, kind, seed, fns)
+        live.stops(f"den_live_{kind}", f"Strength: {UNIT[kind]}", values, pages, images,
+                   scale=6 if presenter.active() else 5, index=index)
+    st.subheader(f"Mean PSNR over {CURVE_N} test digits: {LABELS[kind]} noise")
+    live.stops(f"den_curve_live_{kind}", f"Strength: {UNIT[kind]}",
+               [top * i / STOPS for i in range(STOPS + 1)],
+               [{"rows": []} for _ in range(STOPS + 1)], [], index=index, curve=line)
     fig = charts.lines(levels, curve, xlabel=f"noise level ({UNIT[kind]})",
                        ylabel="mean PSNR against the clean digit (dB)")
     fig.add_vline(x=level, line_dash="dot", line_color="#999999", annotation_text="your level")
     fig.update_layout(height=360, margin=dict(t=60),  # legend above the plot, clear of the x title
                       legend=dict(orientation="h", x=0, y=1.02, xanchor="left", yanchor="bottom"))
-    st.plotly_chart(presenter.chart(fig), key="den_curve")  # the modebar offers "Download as png"
-    share.download_buttons(fig, "denoise-psnr-curve", "den_curve_dl")
+    share.download_buttons(fig, "denoise-psnr-curve", "den_curve_dl")  # interactive, offline
 
 
 st.title("Denoise")
