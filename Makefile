@@ -28,9 +28,11 @@ test: $(VENV)/.dev
 test-fast: $(VENV)/.dev
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
-# Rebuild every model in pretrained/ on the CPU (prints each model's training time).
+# Rebuild every model in pretrained/ on the CPU (prints each model's training time), then what
+# first page visits would recompute from them (pretrained/precomputed.safetensors).
 pretrained: $(VENV)/.runtime
 	$(BIN)/python -m aecore --threads 2 zoo --out pretrained
+	$(BIN)/python -m aecore --threads 2 precompute --out pretrained
 
 quality: $(VENV)/.runtime
 	$(BIN)/python benchmarks/quality.py --write-readme

@@ -132,6 +132,13 @@ def cmd_zoo(args) -> dict:
     return {"train_seconds": times, "total_seconds": round(sum(times.values()), 1)}
 
 
+def cmd_precompute(args) -> dict:
+    from .precomputed import build
+    t = time.perf_counter()
+    path = build(Path(args.out))
+    return {"path": str(path), "bytes": path.stat().st_size, "seconds": round(time.perf_counter() - t, 1)}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m aecore", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -154,12 +161,16 @@ def main(argv: list[str] | None = None) -> int:
     z = sub.add_parser("zoo", help="rebuild the pretrained zoo")
     z.add_argument("--out", default=str(PRETRAINED))
     z.add_argument("--only", nargs="*", choices=list(ZOO))
+    pc = sub.add_parser("precompute", help="rebuild pretrained/precomputed.safetensors (the PCA "
+                        "basis, test codes and anomaly scores first page visits would recompute)")
+    pc.add_argument("--out", default=str(PRETRAINED))
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
-        result = {"train": cmd_train, "eval": cmd_eval, "list": cmd_list, "zoo": cmd_zoo}[args.cmd](args)
+        result = {"train": cmd_train, "eval": cmd_eval, "list": cmd_list, "zoo": cmd_zoo,
+                  "precompute": cmd_precompute}[args.cmd](args)
     except (AecoreError, FileNotFoundError, json.JSONDecodeError) as exc:
         print(json.dumps({"error": str(exc)}))
         return 2

@@ -1,0 +1,236 @@
+"""What every first visit of a page would recompute, computed once and shipped in ``pretrained/``.
+
+One file, ``pretrained/precomputed.safetensors`` (tensors only: nothing is ever unpickled), holds:
+
+* ``pca``: the MNIST PCA basis (Reconstruct, Bottleneck, Denoise, Features and Types use it; the
+  exact fit takes about a second of two cores, 20 s on a busy one). The mean and all 784
+  variances are float32; the leading ``PCA_SHIPPED`` = 256 directions (99% of the variance) are
+  int8 with one float32 scale per row: 0.2 MB, where all 784 in float32 take 2.4 MB and would
+  break the 15 MB budget of ``pretrained/``. On loading they are re-orthonormalised and completed
+  by an orthonormal basis of the rest (seeded), so every k up to 784 works: k <= 256 is the PCA
+  (its test errors agree with the exact fit within 0.1%, checked by the tests), k =
+  784 is exact, and k in between is within the last 1% of the variance of the optimum;
+* ``codes.<model>``: the codes of all 10,000 test digits under a shipped model (Latent space's
+  map), float16 (10000, k);
+* ``ood.<model>``: the anomaly scores of the Anomaly page's default scoring (the first 2,000 test
+  digits, then 100 generated images of each out-of-distribution kind), float32.
+
+Each entry carries, in the file's metadata, the SHA-256 of what it was computed from: the model's
+``.safetensors`` file, or for the PCA the MNIST training images as pinned in ``data/SHA256SUMS``,
+plus the settings it depends on. A reader passes the source it has now; an entry whose source or
+settings differ (a retrained model, a changed setting) or a missing or unreadable file reads as
+None, and the caller recomputes with no error. Rebuild with ``python -m aecore precompute``
+(``make pretrained`` runs it after the zoo).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from .data import DATA_DIR
+from .errors import ConfigError
+from .pca import PCA
+from . import zoo
+from .zoo import zoo_path
+
+PRECOMPUTED_FILE = "precomputed.safetensors"
+FORMAT = "aecore-precomputed-1"
+CODES_FOR = ("ae_k2", "vae_k2")  # the Latent page's 2-D models (ae_k2 is its default)
+OOD_FOR = ("ae_k32",)  # the Anomaly page's default model
+# the Anomaly page's default scoring: first N test digits, then N per kind of every OOD kind
+OOD_SETTINGS = {"n_normal": 2000, "n_per_kind": 100, "seed": 0}
+PCA_SHIPPED = 256  # leading PCA directions shipped (int8): 99% of MNIST's variance, 0.2 MB
+
+
+# helpers
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 hex digest of a file (a shipped model: under 2 MB, a few ms)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def model_source(name: str, folder: Path | None = None) -> str:
+    """What a model's entries are checked against: the SHA-256 of its weights file."""
+    return file_sha256(zoo_path(name, folder))
+
+
+def mnist_source(dataset_file: str = "train-images-idx3-ubyte.gz") -> str:
+    """What the PCA entry is checked against: the pinned SHA-256 of the MNIST training images
+    (``data/SHA256SUMS``; the loader refuses files that do not match it)."""
+    for line in (DATA_DIR / "SHA256SUMS").read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].lstrip("*") == dataset_file:
+            return parts[0]
+    raise ConfigError(f"no checksum for {dataset_file} in data/SHA256SUMS")
+
+
+def _path(folder: Path | None) -> Path:
+    return (folder or zoo.PRETRAINED_DIR) / PRECOMPUTED_FILE  # read at call time: tests move it
+
+
+def read_entry(name: str, source: str, settings: dict[str, Any] | None = None,
+               folder: Path | None = None) -> dict[str, Tensor] | None:
+    """The tensors of entry ``name`` (``{tensor name without the "name." prefix: tensor}``) if
+    the shipped file has it, computed from ``source`` with these ``settings``; else None (no
+    file, a damaged one, another format, a stale source or other settings)."""
+    from safetensors import safe_open
+    from safetensors import SafetensorError
+
+    path = _path(folder)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+            if meta.get("format") != FORMAT:
+                return None
+            entry = json.loads(meta.get("entries", "{}")).get(name)
+            if not isinstance(entry, dict) or entry.get("source") != source \
+                    or entry.get("settings", {}) != (settings or {}):
+                return None
+            prefix = name + "."
+            out = {k[len(prefix):]: f.get_tensor(k) for k in f.keys() if k.startswith(prefix)}
+    except (OSError, ValueError, SafetensorError, json.JSONDecodeError):
+        return None
+    return out or None
+
+
+# what is shipped, computed
+
+def pca_tensors(pca: PCA, n: int = PCA_SHIPPED) -> dict[str, Tensor]:
+    """A PCA as shipped: mean and variances float32, the leading ``n`` directions int8 with a
+    float32 scale per row."""
+    comps = pca.components[:n].float()  # (n, D), rows orthonormal
+    scale = (comps.abs().amax(dim=1) / 127.0).clamp_min(1e-12)  # (n,)
+    q = (comps / scale[:, None]).round().clamp(-127, 127).to(torch.int8)
+    return {"mean": pca.mean.float().contiguous(), "variance": pca.explained_variance.float().contiguous(),
+            "components_q": q.contiguous(), "components_scale": scale.contiguous()}
+
+
+def pca_from_tensors(t: dict[str, Tensor]) -> PCA:
+    """The PCA an entry of :func:`pca_tensors` holds, with a full (D, D) orthonormal basis: the
+    shipped rows dequantised and re-orthonormalised (signs kept), then a seeded orthonormal
+    basis of their complement (one 784 x 784 QR, a few tens of ms)."""
+    lead = t["components_q"].float() * t["components_scale"][:, None]  # (n, D)
+    n, d = lead.shape
+    rest = torch.randn(d, d - n, generator=torch.Generator().manual_seed(0))  # (D, D - n)
+    # one QR of [shipped | random]: its first n columns span the shipped directions (exactly
+    # orthonormal now), the other D - n an orthonormal basis of what they leave out
+    q, r = torch.linalg.qr(torch.cat([lead.T, rest], dim=1))  # (D, D) each
+    sign = torch.sign(torch.diagonal(r))
+    q = q * torch.where(sign == 0, 1.0, sign)  # keep each shipped direction's own sign
+    comps = q.T.contiguous()  # (D, D), rows orthonormal
+    return PCA(mean=t["mean"], components=comps, explained_variance=t["variance"])
+
+
+def ood_scores(model: torch.nn.Module, test_images: Tensor, n_normal: int, n_per_kind: int,
+               seed: int = 0) -> tuple[Tensor, Tensor, list[str]]:
+    """The Anomaly page's default scoring: images (N, 1, 28, 28) = the first ``n_normal`` of
+    ``test_images`` then ``n_per_kind`` generated images of every OOD kind (seeded), their kind
+    names, and their reconstruction-error scores (N,)."""
+    from . import anomaly as an
+
+    x = test_images[:n_normal]
+    ood, names = an.ood_images(n_per_kind, torch.Generator().manual_seed(seed), an.OOD_KINDS)
+    images = torch.cat([x, ood])
+    return images, an.recon_errors(model, images), ["MNIST digit"] * len(x) + names
+
+
+def build(folder: Path | None = None, codes_for: tuple[str, ...] = CODES_FOR,
+          ood_for: tuple[str, ...] = OOD_FOR) -> Path:
+    """Compute every entry from the models in ``folder`` (default ``pretrained/``) and the
+    bundled MNIST, and write ``precomputed.safetensors`` there (atomically); returns its path."""
+    from safetensors.torch import save_file
+
+    from .data import load_split
+    from .evaluate import encode_all
+    from .zoo import load_zoo_model
+
+    folder = folder or zoo.PRETRAINED_DIR
+    tensors: dict[str, Tensor] = {}
+    entries: dict[str, dict] = {}
+    train, test = load_split("train"), load_split("test")
+    for k, v in pca_tensors(PCA.fit(train.float_images())).items():
+        tensors[f"pca.{k}"] = v
+    entries["pca"] = {"source": mnist_source(), "settings": {}}
+    x_test = test.float_images()  # (10000, 1, 28, 28)
+    for name in codes_for:
+        model, _ = load_zoo_model(name, folder)
+        y = test.labels if model.conditional else None
+        tensors[f"codes.{name}.codes"] = encode_all(model, x_test, y).half().contiguous()
+        entries[f"codes.{name}"] = {"source": model_source(name, folder), "settings": {}}
+    for name in ood_for:
+        model, _ = load_zoo_model(name, folder)
+        with torch.inference_mode():
+            _, scores, _ = ood_scores(model, x_test, **OOD_SETTINGS)
+        tensors[f"ood.{name}.scores"] = scores.float().contiguous()
+        entries[f"ood.{name}"] = {"source": model_source(name, folder), "settings": dict(OOD_SETTINGS)}
+    path = _path(folder)
+    tmp = path.with_suffix(".tmp")
+    save_file(tensors, str(tmp), metadata={"format": FORMAT, "entries": json.dumps(entries)})
+    tmp.replace(path)
+    return path
+
+
+# what the app reads (computed here when the shipped entry is missing or stale)
+
+_pca: PCA | None = None
+_pca_lock = threading.Lock()
+
+
+def app_pca(folder: Path | None = None) -> PCA:
+    """The MNIST PCA for the pages: the shipped basis when it matches the bundled data, else the
+    exact fit of :func:`aecore.pca.mnist_pca`. Once per process, from any thread."""
+    global _pca
+    with _pca_lock:
+        if _pca is None:
+            t = read_entry("pca", mnist_source(), folder=folder)
+            if t is not None:
+                _pca = pca_from_tensors(t)
+            else:
+                from .pca import mnist_pca
+                _pca = mnist_pca()
+        return _pca
+
+
+def app_pca_ready() -> bool:
+    """Whether :func:`app_pca` holds its PCA already (a page may say it is fitting)."""
+    return _pca is not None
+
+
+def shipped_codes(name: str, folder: Path | None = None) -> Tensor | None:
+    """The shipped test-set codes of zoo model ``name`` as float32 (10000, k), or None when
+    there are none for its current weights."""
+    try:
+        t = read_entry(f"codes.{name}", model_source(name, folder), folder=folder)
+    except (OSError, ConfigError):
+        return None
+    return None if t is None else t["codes"].float()
+
+
+def shipped_ood_scores(name: str, n_normal: int, n_per_kind: int, seed: int = 0,
+                       folder: Path | None = None) -> Tensor | None:
+    """The shipped scores of :func:`ood_scores` (all OOD kinds) for zoo model ``name`` with
+    these settings, (n_normal + n_per_kind * kinds,) float32, or None."""
+    settings = {"n_normal": n_normal, "n_per_kind": n_per_kind, "seed": seed}
+    try:
+        t = read_entry(f"ood.{name}", model_source(name, folder), settings, folder=folder)
+    except (OSError, ConfigError):
+        return None
+    return None if t is None else t["scores"]
+
+
+def zoo_name(tag: str) -> str | None:
+    """The shipped model a cache tag (``"zoo:<name>#<card hash>"``, ui.loaders.model_tag) names,
+    or None for any other model (a trained or uploaded one has nothing shipped)."""
+    if not tag.startswith("zoo:"):
+        return None
+    return tag[4:].partition("#")[0] or None

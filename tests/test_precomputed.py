@@ -1,0 +1,143 @@
+"""What pages' first visits would recompute is shipped in pretrained/precomputed.safetensors:
+it equals a fresh computation, and a stale or missing entry reads as None (then recomputed)."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from safetensors import safe_open
+
+from aecore import precomputed as pc
+from aecore.data import load_split
+from aecore.evaluate import encode_all
+from aecore.pca import PCA, pca_test_mse
+from aecore.zoo import PRETRAINED_DIR, load_zoo_model
+
+SHIPPED = PRETRAINED_DIR / pc.PRECOMPUTED_FILE
+
+
+def test_the_shipped_file_is_tensors_with_a_source_per_entry():
+    with safe_open(str(SHIPPED), framework="pt") as f:
+        meta = f.metadata()
+        keys = set(f.keys())
+    assert meta["format"] == pc.FORMAT
+    entries = json.loads(meta["entries"])
+    assert set(entries) == {"pca", *(f"codes.{n}" for n in pc.CODES_FOR),
+                            *(f"ood.{n}" for n in pc.OOD_FOR)}
+    for name, entry in entries.items():
+        assert any(k.startswith(name + ".") for k in keys), name
+        assert len(entry["source"]) == 64  # a SHA-256
+    # every entry is current: the shipped models and data are what it was computed from
+    assert pc.read_entry("pca", pc.mnist_source()) is not None
+    for n in pc.CODES_FOR:
+        assert pc.shipped_codes(n) is not None, n
+    for n in pc.OOD_FOR:
+        assert pc.shipped_ood_scores(n, **pc.OOD_SETTINGS) is not None, n
+
+
+@pytest.fixture(scope="module")
+def exact_pca() -> PCA:
+    return PCA.fit(load_split("train").float_images())
+
+
+def test_the_shipped_pca_equals_the_exact_fit(exact_pca):
+    shipped = pc.pca_from_tensors(pc.read_entry("pca", pc.mnist_source()))
+    eye = torch.eye(784)
+    assert torch.allclose(shipped.components @ shipped.components.T, eye, atol=1e-4)
+    assert torch.allclose(shipped.mean, exact_pca.mean, atol=1e-6)
+    assert torch.allclose(shipped.explained_variance, exact_pca.explained_variance, rtol=1e-5)
+    # the shipped directions are the fitted ones (int8: cosine above 0.9999 each)
+    n = pc.PCA_SHIPPED
+    cos = (shipped.components[:n] * exact_pca.components[:n]).sum(1)
+    assert cos.min() > 0.9999
+    # the quality table's PCA errors (k <= 64, given to 3 digits) agree within 0.1%; k = 784 is exact
+    x = load_split("test").float_images()
+    ks = [2, 4, 8, 16, 32, 64, 128, 784]
+    got, want = pca_test_mse(ks, shipped, x), pca_test_mse(ks, exact_pca, x)
+    for k, g, w in zip(ks[:-1], got, want):
+        assert g == pytest.approx(w, rel=1e-3), k
+    assert got[-1] < 1e-9
+    # codes of a few digits match too (signs kept)
+    assert torch.allclose(shipped.encode(x[:50], 8), exact_pca.encode(x[:50], 8), atol=1e-2)  # of +-5
+
+
+@pytest.mark.parametrize("name", pc.CODES_FOR)
+def test_shipped_codes_equal_the_model_codes(name):
+    model, _ = load_zoo_model(name)
+    test = load_split("test")
+    y = test.labels if model.conditional else None
+    fresh = encode_all(model, test.float_images(), y)
+    shipped = pc.shipped_codes(name)
+    assert shipped.shape == fresh.shape == (10_000, model.latent_dim)
+    scale = fresh.abs().max()
+    assert (shipped - fresh).abs().max() <= 2e-3 * scale  # float16
+
+
+@pytest.mark.parametrize("name", pc.OOD_FOR)
+def test_shipped_anomaly_scores_equal_a_fresh_scoring(name):
+    model, _ = load_zoo_model(name)
+    with torch.inference_mode():
+        _, fresh, groups = pc.ood_scores(model, load_split("test").float_images(), **pc.OOD_SETTINGS)
+    shipped = pc.shipped_ood_scores(name, **pc.OOD_SETTINGS)
+    assert shipped.shape == fresh.shape == (len(groups),)
+    assert torch.allclose(shipped, fresh, rtol=1e-4, atol=1e-7)
+    # other settings were not shipped: None, never a wrong array
+    assert pc.shipped_ood_scores(name, 1000, 100) is None
+
+
+@pytest.fixture
+def zoo_copy(tmp_path):
+    """A copy of pretrained/ to alter."""
+    folder = tmp_path / "pretrained"
+    shutil.copytree(PRETRAINED_DIR, folder)
+    return folder
+
+
+def test_a_retrained_model_makes_its_entries_stale(zoo_copy):
+    name = pc.CODES_FOR[0]
+    assert pc.shipped_codes(name, zoo_copy) is not None
+    weights = zoo_copy / f"{name}.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF  # other weights: another SHA-256
+    weights.write_bytes(bytes(data))
+    assert pc.shipped_codes(name, zoo_copy) is None
+    assert pc.shipped_codes(pc.CODES_FOR[1], zoo_copy) is not None  # the others still hold
+
+
+def test_a_missing_or_damaged_file_reads_as_none(zoo_copy):
+    target = zoo_copy / pc.PRECOMPUTED_FILE
+    target.write_bytes(target.read_bytes()[:1000])  # truncated
+    assert pc.read_entry("pca", pc.mnist_source(), folder=zoo_copy) is None
+    assert pc.shipped_codes(pc.CODES_FOR[0], zoo_copy) is None
+    target.unlink()
+    assert pc.shipped_ood_scores(pc.OOD_FOR[0], folder=zoo_copy, **pc.OOD_SETTINGS) is None
+    assert pc.read_entry("pca", "0" * 64, folder=PRETRAINED_DIR) is None  # other data: stale
+
+
+def test_app_pca_falls_back_to_the_exact_fit_when_nothing_is_shipped(zoo_copy, monkeypatch):
+    (zoo_copy / pc.PRECOMPUTED_FILE).unlink()
+    fitted = object()
+    monkeypatch.setattr(pc, "_pca", None)
+    monkeypatch.setattr("aecore.pca.mnist_pca", lambda: fitted)
+    assert pc.app_pca(zoo_copy) is fitted
+    monkeypatch.setattr(pc, "_pca", None)
+    shipped = pc.app_pca(PRETRAINED_DIR)
+    assert isinstance(shipped, PCA) and shipped.components.shape == (784, 784)
+
+
+def test_build_writes_what_it_reads(zoo_copy):
+    (zoo_copy / pc.PRECOMPUTED_FILE).unlink()
+    path = pc.build(zoo_copy, codes_for=("ae_k2",), ood_for=())
+    assert path.exists() and path.stat().st_size < 400_000
+    codes = pc.shipped_codes("ae_k2", zoo_copy)
+    assert codes is not None and np.isfinite(codes.numpy()).all()
+    assert pc.shipped_codes("vae_k2", zoo_copy) is None  # not asked for
+
+
+def test_zoo_name_reads_a_cache_tag():
+    assert pc.zoo_name("zoo:ae_k2#abc123") == "ae_k2"
+    assert pc.zoo_name("lib:42#abc") is None
+    assert pc.zoo_name("zoo:") is None
