@@ -1,0 +1,119 @@
+"""How long a teacher waits: server start to the Home page drawn, then each page's first visit.
+
+Chromium is launched first (a teacher's browser is already open). Then ``streamlit run app.py``
+starts on a free loopback port and the clock runs from that process's start:
+1. ``server_ready_s``: until ``/_stcore/health`` answers;
+2. ``home_ready_s``: until the Home page is fully drawn in a new tab (its title shown, the
+   script finished, no spinner or skeleton left, every chart drawn);
+3. ``first_visit_s``: in the same tab, on the now warm server, each other page once by a
+   click on its sidebar link, in sidebar order, timed from the click until that page is fully
+   drawn the same way.
+
+Ends with one line of JSON: {"server_ready_s", "home_ready_s", "first_visit_s": {page: s},
+"first_visit_s_max", "cpu", ...}. Bars (issue 15): home_ready_s <= 4, each first visit <= 1.
+
+    python benchmarks/startup.py              # the figures
+    python benchmarks/startup.py --screens    # also a screenshot of each page in artifacts/screens
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+from benchmarks._browser import (IDLE, SCREENS, chromium, exceptions, new_page,  # noqa: E402
+                                 streamlit_server)
+
+HOME_BAR_S, VISIT_BAR_S = 4.0, 1.0
+# drawn: the script finished, nothing still loading, every plotly chart has its SVG
+_DRAWN_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  if (document.querySelector('[data-testid="stSpinner"], [data-testid="stSkeleton"]')) return false;
+  const h1 = document.querySelector('[data-testid="stMain"] h1');
+  if (!h1) return false;
+  for (const c of document.querySelectorAll('[data-testid="stPlotlyChart"]'))
+    if (!c.querySelector('.main-svg')) return false;
+  return h1.innerText;
+}"""
+_LINKS_JS = """() => [...document.querySelectorAll('[data-testid="stSidebarNav"] a')]
+  .map(a => ({text: a.innerText.trim(), href: a.getAttribute('href')}))"""
+
+
+def wait_drawn(page, not_title: str | None = None, timeout_ms: int = 300_000) -> str:
+    """Wait until the page is fully drawn (see ``_DRAWN_JS``) with a title other than
+    ``not_title`` (the page clicked away from); returns the title."""
+    handle = page.wait_for_function(
+        "old => { const t = (" + _DRAWN_JS + ")(); return t && t !== old ? t : false; }",
+        arg=not_title, timeout=timeout_ms, polling=50)
+    return handle.json_value()
+
+
+def sidebar_pages(page) -> list[dict]:
+    """The sidebar's page links (text, href), after expanding a collapsed list ("View more")."""
+    more = page.get_by_test_id("stSidebarNav").get_by_text("View", exact=False)
+    if more.count() and "more" in (more.first.inner_text() or "").lower():
+        more.first.click()
+        page.wait_for_timeout(200)
+    return page.evaluate(_LINKS_JS)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--screens", action="store_true", help="save a screenshot of every page")
+    ap.add_argument("--log", type=Path, default=None, help="keep the server's output in this file")
+    args = ap.parse_args(argv)
+    from aecore.device import cpu_model
+
+    with chromium() as browser:
+        page = new_page(browser)
+        page.goto("about:blank")
+        t0 = time.perf_counter()
+        with streamlit_server(log=args.log) as url:
+            server_ready = time.perf_counter() - t0
+            page.goto(url)
+            print(f"server ready {server_ready:.2f} s", file=sys.stderr, flush=True)
+            home_title = wait_drawn(page)
+            home_ready = time.perf_counter() - t0
+            if args.screens:
+                SCREENS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(SCREENS / "startup-home.png"), full_page=True)
+            visits: dict[str, float] = {}
+            errors: dict[str, int] = {}
+            title = home_title
+            for link in sidebar_pages(page):
+                if link["text"] == "Home":
+                    continue
+                anchor = page.locator(f'[data-testid="stSidebarNav"] a[href="{link["href"]}"]')
+                t = time.perf_counter()
+                anchor.click()
+                title = wait_drawn(page, not_title=title)
+                visits[link["text"]] = round(time.perf_counter() - t, 3)
+                errors[link["text"]] = exceptions(page)
+                print(f"{link['text']}: {visits[link['text']]:.2f} s", file=sys.stderr, flush=True)
+                if args.screens:
+                    name = link["href"].rstrip("/").rsplit("/", 1)[-1] or "page"
+                    page.screenshot(path=str(SCREENS / f"startup-{name}.png"), full_page=True)
+    try:
+        load = round(os.getloadavg()[0], 2)
+    except OSError:
+        load = None
+    res = {"server_ready_s": round(server_ready, 3), "home_ready_s": round(home_ready, 3),
+           "first_visit_s": visits, "first_visit_s_max": max(visits.values(), default=0.0),
+           "home_bar_s": HOME_BAR_S, "first_visit_bar_s": VISIT_BAR_S,
+           "home_within_bar": home_ready <= HOME_BAR_S,
+           "visits_within_bar": all(v <= VISIT_BAR_S for v in visits.values()),
+           "exceptions": {k: v for k, v in errors.items() if v},
+           "load_avg_1min": load, "cpu": cpu_model()}
+    print(json.dumps(res))
+    return res
+
+
+if __name__ == "__main__":
+    main()
