@@ -30,9 +30,12 @@ def _size(n: int) -> str:
 
 
 def _app_root() -> str:
-    """``scheme://host[:port]`` of the app as this browser reached it ("" when unknown)."""
+    """``scheme://host[:port][/base path]`` of the app as this browser reached it ("" when
+    unknown, making the link relative)."""
     parts = urlsplit(st.context.url or "")
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+    return f"{origin}/{base}" if base else origin
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
