@@ -3,21 +3,36 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 import streamlit as st
+
+import torch
 
 import aecore.zoo
 from aecore.presets import ZOO
 from aecore.zoo import zoo_cards
 from conftest import open_page, open_with_session_model
+from live_util import f32, live_part
 
 N_BETAS = sum(p.role == "beta" for p in ZOO.values())
 
 
 # helpers
+class _Live:
+    """The live samples (decoded in the page, ui/live.py) as a grid: one value per sample, its
+    code ``temperature * eps[i]`` (what the page decodes) in hex."""
+
+    def __init__(self, at) -> None:
+        d = live_part(at, "samples")
+        z = np.float32(d["temperature"]) * f32(d["eps"]).reshape(-1, d["k"])[:d["count"]]
+        self.data, self.value = d, [row.tobytes().hex() for row in z]
+
+
 def _grids(at) -> list:
-    """Image elements without captions, in page order: samples, beta x N_BETAS, conditional."""
-    return [im for im in at.image if not any(im.captions)]
+    """The live samples, then the image elements without captions, in page order: samples,
+    beta x N_BETAS, conditional."""
+    return [_Live(at)] + [im for im in at.image if not any(im.captions)]
 
 
 def _samples(at) -> list[str]:
@@ -44,6 +59,26 @@ def test_count_sets_the_number_of_samples(page):
     page.slider(key="gen_count").set_value(8).run()
     assert len(_samples(page)) == 8
     assert len(set(_samples(page))) == 8  # eight different digits, not one repeated
+
+
+def test_the_page_decodes_the_seed_draws_the_server_would_decode(page):
+    """The live samples are the first ``count`` rows of the seed's draws times the temperature
+    (aecore.stops.prior_eps), the codes the server's own path decodes at every count and
+    temperature the sliders can stop at."""
+    from aecore.stops import prior_eps, prior_samples
+    from ui import catalog
+    d = _grids(page)[0].data
+    seed = page.number_input(key="gen_seed").value
+    eps = prior_eps(64, d["k"], seed)
+    assert np.array_equal(f32(d["eps"]).reshape(64, d["k"]), eps.numpy())
+    assert d["count"] == page.slider(key="gen_count").value
+    assert d["temperature"] == pytest.approx(page.slider(key="gen_temp").value)
+    model, _ = catalog.get(page.selectbox(key="gen_model").value)
+    for count in (4, 64):  # the count slider's ends: a prefix of the same digits
+        for t in (0.1, 2.0):
+            z = np.float32(t) * eps.numpy()[:count]
+            assert np.allclose(prior_samples(model, eps, count, t).numpy(),
+                               model.decode(torch.from_numpy(z)).numpy(), atol=1e-6)
 
 
 def test_resample_bumps_the_seed_and_draws_new_digits(page):

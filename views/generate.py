@@ -8,7 +8,8 @@ import torch
 from aecore.errors import AecoreError
 from aecore.latent import tile, traverse
 from aecore.presets import ZOO
-from ui import catalog, loaders, query, widgets
+from aecore.stops import prior_eps, prior_samples
+from ui import catalog, live, loaders, presenter, query, widgets
 
 SEED_MAX = 1_000_000
 UNUSED_KL = 0.05  # nats: a dimension whose posterior barely leaves the prior carries no information
@@ -107,8 +108,19 @@ temp = query.slider("temperature", "Temperature", 0.1, 2.0, 1.0, step=0.1, key="
                          "above 1 reaches regions the model rarely saw (odd digits)")
 seed = int(query.number("seed", "Seed", 0, SEED_MAX, 0, step=1, key="gen_seed", where=c3))
 c4.button("Resample", on_click=_bump_seed, key="gen_resample", help="Next seed: new samples")
-_show(_sample(model, count, seed, temp))
-st.caption(f"{count} samples of {card.get('title', key)}, z ~ N(0, {temp:.1f}² I), seed {seed}.")
+# the samples are decoded in the page (ui/live.py) from the seed's draws: they follow the count
+# and temperature sliders while these are dragged; the same draws on the server (aecore.stops)
+eps = prior_eps(64, model.latent_dim, seed)  # (64, k): the count slider's largest stop
+title = card.get("title", key).replace("{", "(").replace("}", ")")
+model_id = live.carry(key, model, card)
+if model_id is not None:
+    live.samples("gen_live", model_id, eps.numpy(), count_slider="How many samples",
+                 temp_slider="Temperature", count=count, temperature=temp,
+                 caption=f"{{count}} samples of {title}, z ~ N(0, {{temperature}}² I), seed {seed}.",
+                 scale=4 if presenter.active() else 3)
+else:  # a decoder the page cannot run: the server draws the same samples
+    _show(prior_samples(model, eps, count, temp))
+    st.caption(f"{count} samples of {title}, z ~ N(0, {temp:.1f}² I), seed {seed}.")
 
 st.subheader("Beta: how hard the KL term pulls")
 st.markdown("The loss is reconstruction + **beta** x KL. A small beta lets each code describe its "
