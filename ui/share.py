@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
+import streamlit.errors as _st_errors
 from PIL import Image
 
 def page_url(url_path: str) -> str:
@@ -18,6 +19,9 @@ def page_url(url_path: str) -> str:
     return f"{base}?{urlencode(params)}" if params else base
 
 
+# Streamlit's error for a fragment drawing where the last full run did not (1.59+)
+_LAYOUT_ERRORS = tuple(getattr(_st_errors, n) for n in ("StreamlitInvalidLayoutContextError",)
+                       if hasattr(_st_errors, n))
 SLOT_KEY = "_share_slot"  # session state: (the sidebar slot of this run's link, the page's path)
 FULL_RUN_KEY = "_share_full_run"  # True from a full run's start (query.begin) to its final link
 
@@ -46,8 +50,9 @@ def full_run_started() -> None:
 def final_link(url_path: str, slot) -> None:
     """The full run's link, drawn last (``app.py``): the URL then holds what the page wrote.
     Later changes to the URL come from fragment reruns, which redraw it (:func:`refresh_link`)."""
-    share_link(url_path, slot)
+    # cleared first: a rerun request stops the drawing below at its first element
     st.session_state[FULL_RUN_KEY] = False
+    share_link(url_path, slot)
 
 
 def refresh_link() -> None:
@@ -57,8 +62,16 @@ def refresh_link() -> None:
     rerun is any run between one full run's final link and the next full run's start (a
     session's runs never overlap), known without Streamlit's internals."""
     slot = st.session_state.get(SLOT_KEY)
-    if slot is not None and not st.session_state.get(FULL_RUN_KEY, True):
-        share_link(slot[1], slot[0])
+    from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
+    open("/tmp/share_dbg2.log", "a").write(f"refresh frag={ThreadState.get().fragment_id} full={st.session_state.get(FULL_RUN_KEY)}\n")
+    if slot is not None and ThreadState.get().fragment_id is not None:
+        try:
+            share_link(slot[1], slot[0])
+        except _LAYOUT_ERRORS:
+            # a page that reconnected to another replica (or a restarted server) may send a
+            # fragment rerun before its new session's full run drew the slot: the link catches
+            # up at the next full run (issue 16: a stopped replica's users go on elsewhere)
+            pass
 
 
 # export: downloads made here, offline (no kaleido, no browser round trip)
