@@ -3,6 +3,7 @@ images while trainings run; reports exceptions, slider latency, trainings and se
 
     python benchmarks/load.py                      # 20 sessions, 60 s, 3 trainings
     python benchmarks/load.py --sessions 5 --seconds 20 --trainings 1
+    python benchmarks/load.py --through-nginx --replicas 2   # also through nginx, 2 replicas
 
 One ``streamlit run app.py`` (benchmarks/_browser.py) and headless Chromium with one context (its
 own Streamlit session) per user, driven concurrently with Playwright's async API. A slider
@@ -457,12 +458,19 @@ def main(argv: list[str] | None = None) -> int:
                          "a student with a device of their own sees them (slider_ms_*)")
     ap.add_argument("--log", type=Path, default=ROOT / "artifacts" / "load_server.log",
                     help="the server's output (tracebacks are counted as exceptions)")
+    ap.add_argument("--through-nginx", action="store_true",
+                    help="instead: the same load once on one server and once through nginx in "
+                         "front of --replicas replicas sharing PostgreSQL (benchmarks/_load_nginx.py)")
+    ap.add_argument("--replicas", type=int, default=2, help="app replicas for --through-nginx")
     args = ap.parse_args(argv)
     reason = _browser.missing()
     if reason:
         print(f"cannot run: {reason}", file=sys.stderr)
         return 2
     args.log.parent.mkdir(parents=True, exist_ok=True)
+    if args.through_nginx:
+        from benchmarks import _load_nginx
+        return _load_nginx.main(args)
     stats = Stats()
     env = {"AE_MAX_TRAININGS": "2"}  # fewer than --trainings by default: the queue is exercised
     wire_log = args.log.with_name("load_answers.jsonl")
