@@ -4,6 +4,7 @@ images while trainings run; reports exceptions, slider latency, trainings and se
     python benchmarks/load.py                      # 20 sessions, 60 s, 3 trainings
     python benchmarks/load.py --sessions 5 --seconds 20 --trainings 1
     python benchmarks/load.py --through-nginx --replicas 2   # also through nginx, 2 replicas
+    python benchmarks/load.py --hover --seconds 20  # 20 sessions sweep the live latent map
 
 One ``streamlit run app.py`` (benchmarks/_browser.py) and headless Chromium with one context (its
 own Streamlit session) per user, driven concurrently with Playwright's async API. A slider
@@ -25,6 +26,10 @@ reaching the server's socket to its "script finished" message leaving it, stampe
 between the browsers and the server (benchmarks/_wire.py), for every session's steps. Users
 pause between actions (``--think-s``, a student reads what changed), uniform in [0.5, 1.5] x
 that mean.
+
+``--hover``: the sessions only sweep the Latent page's live map with the pointer (it decodes in
+the page, ui/live.py); reports ``server_cpu_s_hover``, the server's CPU seconds during the sweep
+(near idle: a pointer move sends nothing), and the messages the pages sent meanwhile.
 
 Prints a human summary, then one JSON line with at least ``exceptions``, ``slider_ms_median``,
 ``slider_ms_p95``, ``trainings_done``, ``peak_rss_mb``. Exit status 1 when a bar is missed
@@ -418,6 +423,99 @@ async def drive(base: str, sessions: int, seconds: float, trainings: int, think_
         await browser.close()
 
 
+# --hover: every session sweeps the Latent page's live map (decoded in the page, ui/live.py)
+
+async def hover_user(browser, base: str, i: int, seconds: float, ready: asyncio.Barrier,
+                     out: dict) -> None:
+    """Open the Latent page, wait for the others, then move the pointer over the map for
+    ``seconds``, a zigzag at about 50 moves a second; counts the digits the page decoded and
+    the messages it sent to the server meanwhile."""
+    ctx = await browser.new_context(viewport={"width": 1400, "height": 1100})
+    page = await ctx.new_page()
+    page.set_default_timeout(180_000)
+    sent = [0]
+    page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.__setitem__(0, sent[0] + 1)))
+    try:
+        for attempt in range(3):  # twenty pages loading at once on two cores: a load may abort
+            try:
+                await page.goto(f"{base}/latent", wait_until="commit")
+                break
+            except Exception:  # noqa: BLE001 - retried, then reported below
+                if attempt == 2:
+                    raise
+                await asyncio.sleep(1 + i * 0.2)
+        live = page.get_by_test_id("aeLiveMap")
+        await live.wait_for()
+        await page.wait_for_function("() => globalThis.__aeLive.stats.firstLiveAt !== null")
+        box = await live.bounding_box()
+    except Exception as exc:  # noqa: BLE001 - a session that never loaded is reported, not fatal
+        out["errors"].append(f"session {i}: {why(exc)}")
+        await ready.wait()
+        await ctx.close()
+        return
+    await ready.wait()
+    frames0, sent0 = await page.evaluate("() => globalThis.__aeLive.stats.frames"), sent[0]
+    rnd, t0, k = random.Random(i), time.monotonic(), 0
+    while time.monotonic() - t0 < seconds:
+        fx, fy = 0.05 + 0.9 * ((k * 0.013 + rnd.random() * 0.01) % 1), 0.1 + 0.8 * ((k * 0.007) % 1)
+        await page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        await asyncio.sleep(0.02)
+        k += 1
+    out["frames"] += await page.evaluate("() => globalThis.__aeLive.stats.frames") - frames0
+    out["moves"] += k
+    out["sent"] += sent[0] - sent0
+    await ctx.close()
+
+
+async def hover_drive(base: str, sessions: int, seconds: float, nice: int, port: int,
+                      out: dict) -> None:
+    from playwright.async_api import async_playwright
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=_browser.CHROMIUM,
+                                          args=_browser.CHROMIUM_ARGS)
+        renice = Renicer(nice)
+        if nice:
+            renice.start()
+        ready = asyncio.Barrier(sessions + 1)
+        tasks = [asyncio.create_task(hover_user(browser, base, i, seconds, ready, out))
+                 for i in range(sessions)]
+        await ready.wait()  # every page loaded: the server's CPU from here on is the sweep's
+        pids = server_pids(port)
+        cpu0, busy0, t0 = sum(cpu_s(q) for q in pids), machine_busy_s(), time.monotonic()
+        await asyncio.sleep(seconds)
+        out["server_cpu_s_hover"] = round(sum(cpu_s(q) for q in server_pids(port)) - cpu0, 2)
+        out["machine_cpu_s_hover"] = round(machine_busy_s() - busy0, 1)
+        out["hover_wall_s"] = round(time.monotonic() - t0, 1)
+        await asyncio.gather(*tasks)
+        renice.stop.set()
+        await browser.close()
+
+
+def hover_main(args) -> int:
+    """``--hover``: the sessions sweep the live latent map; the server should stay near idle."""
+    out = {"frames": 0, "moves": 0, "sent": 0, "errors": []}
+    with _browser.streamlit_server(log=args.log) as server:
+        port = int(server.rsplit(":", 1)[1])
+        asyncio.run(hover_drive(server, args.sessions, args.seconds, args.browser_nice, port, out))
+    tracebacks, _ = server_tracebacks(args.log.read_text(errors="replace"))
+    result = {"mode": "hover", "sessions": args.sessions, "seconds": args.seconds,
+              "server_cpu_s_hover": out.get("server_cpu_s_hover"),
+              "machine_cpu_s_hover": out.get("machine_cpu_s_hover"),
+              "pointer_moves": out["moves"], "decoded_digits_shown": out["frames"],
+              "messages_to_server_during_hover": out["sent"],
+              "sessions_failed": len(out["errors"]), "exceptions": tracebacks,
+              "cores": os.cpu_count()}
+    print(f"{args.sessions} sessions swept the live latent map for {args.seconds:g} s: "
+          f"{out['moves']} pointer moves, {out['frames']} digits decoded in the pages, "
+          f"{out['sent']} messages to the server")
+    print(f"  the server used {result['server_cpu_s_hover']} CPU s in that time (the machine "
+          f"{result['machine_cpu_s_hover']} s: the browsers)")
+    for e in out["errors"][:10]:
+        print(f"  ! {e}")
+    print(json.dumps(result))
+    return 0 if tracebacks == 0 and not out["errors"] else 1
+
+
 def server_tracebacks(log: str) -> tuple[int, int]:
     """(tracebacks through the app's own code, websocket-disconnect noise) in a server log: a
     browser context closing mid-message makes the server log a disconnect, not an app error."""
@@ -458,6 +556,9 @@ def main(argv: list[str] | None = None) -> int:
                          "a student with a device of their own sees them (slider_ms_*)")
     ap.add_argument("--log", type=Path, default=ROOT / "artifacts" / "load_server.log",
                     help="the server's output (tracebacks are counted as exceptions)")
+    ap.add_argument("--hover", action="store_true",
+                    help="instead: every session sweeps the Latent page's live map for --seconds "
+                         "(decoded in the browser); reports server_cpu_s_hover")
     ap.add_argument("--through-nginx", action="store_true",
                     help="instead: the same load once on one server and once through nginx in "
                          "front of --replicas replicas sharing PostgreSQL (benchmarks/_load_nginx.py)")
@@ -468,6 +569,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot run: {reason}", file=sys.stderr)
         return 2
     args.log.parent.mkdir(parents=True, exist_ok=True)
+    if args.hover:
+        return hover_main(args)
     if args.through_nginx:
         from benchmarks import _load_nginx
         return _load_nginx.main(args)

@@ -11,6 +11,7 @@ import aecore.zoo
 from aecore.pca import PCA, pca_test_mse
 from aecore.zoo import zoo_cards
 from conftest import open_page
+from live_util import live_part
 
 
 def _sweep() -> list[tuple[str, int]]:
@@ -77,18 +78,44 @@ def test_mse_chart_has_autoencoder_and_pca_at_the_same_ks(app):
     assert spec["layout"]["xaxis"]["type"] == "log"
 
 
+def _closer(at, index: int | None = None) -> dict[str, list[str]]:
+    """The live closer look at the slider's stop (or ``index``): {row label: captions}."""
+    part = live_part(at, "stops")
+    page = part["stops"][part["index"] if index is None else index]
+    return {r["label"]: [c["caption"] for c in r["cells"]] for r in page["rows"]}
+
+
 def test_picking_k_updates_the_closer_look(app):
     at = open_page(app, "bottleneck")
-    pca_before = at.image[-2].captions  # closer look: originals, AE, PCA, then the noisy demo
+    pca_before = [v for lab, v in _closer(at).items() if lab.startswith("PCA")]
     name, k = _sweep()[2]
     at.select_slider(key="bot_k").set_value(k).run()
     assert not at.exception
-    labels = _labels(at)
-    assert f"**Autoencoder**  \nk = {k}" in labels and f"**PCA**  \nk = {k}" in labels
+    rows = _closer(at)
+    assert f"Autoencoder\nk = {k}" in rows and f"PCA\nk = {k}" in rows
     card = zoo_cards()[name]
     assert _metric(at, "Test MSE") == f"{card['metrics']['mse']:.4f}"
     assert _metric(at, "Epochs") == str(card["epochs"])
-    assert at.image[-2].captions != pca_before  # PCA with fewer components
+    assert rows[f"PCA\nk = {k}"] != pca_before[0]  # PCA with fewer components
+
+
+def test_every_stop_of_the_k_slider_equals_what_the_server_shows_at_it(app):
+    """The closer look is sent for every k at once; each stop must be what the server's own
+    path (ui.recon on that k's model) gives, the same as picking that k."""
+    at = open_page(app, "bottleneck")
+    cards = zoo_cards()
+    sweep = _sweep() + [("ae_overcomplete", cards["ae_overcomplete"]["config"]["latent_dim"])
+                        for _ in range("ae_overcomplete" in cards)]  # then the overcomplete AE
+    part = live_part(at, "stops")
+    assert part["by_index"] and part["values"] == [k for _, k in sweep]
+    for i, (name, k) in enumerate(sweep):
+        at.select_slider(key="bot_k").set_value(k).run()
+        now = live_part(at, "stops")
+        assert now["index"] == i and now["stops"] == part["stops"] and now["images"] == part["images"]
+        assert any(m.value.startswith(f"**{zoo_cards()[name]['title']}**") for m in at.markdown)
+        mses = [float(c.split()[0].replace("MSE\u00a0", "")) if "MSE" in c else float(c)
+                for c in _closer(at)[f"Autoencoder\nk = {k}"]]
+        assert _metric(at, "Autoencoder MSE") == f"{sum(mses) / len(mses):.4f}"
 
 
 def test_overcomplete_output_on_a_noisy_digit_beside_k32(app):

@@ -12,7 +12,7 @@ from aecore.errors import AecoreError
 from aecore.metrics import mse
 from aecore.models import Autoencoder
 from aecore.noise import add_noise
-from ui import catalog, charts, loaders, query, recon, share, widgets
+from ui import catalog, charts, live, loaders, query, recon, share, widgets
 
 _SWEEP = re.compile(r"^ae_k(\d+)$")
 OVERCOMPLETE = "ae_overcomplete"
@@ -36,6 +36,44 @@ def zoo_or_error(name: str) -> tuple[Autoencoder, dict] | None:
     except AecoreError as exc:
         st.error(f"{name} could not be loaded: {exc}")
         return None
+
+
+def closer_stops(sweep: list[tuple[str, int]], test, pca) -> tuple[list[dict], list[str]]:
+    """The closer look at every stop of the k slider, for the page to flip between while the
+    slider is dragged (ui/live.py): the first test digit of each class, then its reconstruction
+    by the autoencoder and by PCA at that k with their errors (ui/recon, the path the server
+    took for one k). Returns (pages, images)."""
+    more = [int(torch.nonzero(test.labels == d)[0]) for d in range(10)]  # a 0, a 1, ... a 9
+    xm = test.float_images(more)  # (10, 1, 28, 28)
+    images = [live.gray_b64(im) for im in xm]
+    original = {"label": "Original", "cells": [
+        {"img": i, "caption": c} for i, c in enumerate(recon.digit_captions(more, test.labels))]}
+    pages = []
+    for name, k in sweep:
+        try:
+            model, card = catalog.get(f"zoo:{name}")
+        except AecoreError as exc:  # the grid above already says so
+            pages.append({"heading": f"k = {k}", "note": f"{name} could not be loaded: {exc}",
+                          "rows": [original]})
+            continue
+        ae = recon.model_recon(model, xm, test.labels[more])
+        pk = recon.pca_k(k, pca)
+        lin = recon.pca_recon(pca, xm, pk)
+        rows = [original]
+        for label, r in ((f"Autoencoder\nk = {k}", ae), (f"PCA\nk = {pk}", lin)):
+            cells = []
+            for im, cap in zip(r.images, r.captions()):
+                images.append(live.gray_b64(im))
+                cells.append({"img": len(images) - 1, "caption": cap})
+            rows.append({"label": label, "cells": cells})
+        pages.append({
+            "heading": f"{card.get('title', name)}",
+            "note": f"Under each reconstruction: its mean squared error per pixel against the "
+                    f"original. On these 10 digits: autoencoder MSE {ae.mean_mse:.4f} "
+                    f"({ae.mean_mse - lin.mean_mse:+.4f} vs PCA), PCA MSE {lin.mean_mse:.4f}. "
+                    f"{card.get('description', '')}",
+            "rows": rows})
+    return pages, images
 
 
 def card_figures(card: dict) -> list[tuple[str, str]]:
@@ -121,18 +159,16 @@ k_default = 32 if 32 in options else options[len(options) // 2]
 k = query.select_slider("k", "Code size k", options, k_default, key="bot_k")  # a link: ?k=8
 name = next(n for n, kk in sweep if kk == k)
 loaded = zoo_or_error(name)
+# every k's rows go to the page at once: they follow the slider's thumb while it is dragged
+pages, images = closer_stops(sweep, test, pca)
+live.stops("bot_live", "Code size k", options, pages, images, scale=3, index=options.index(k),
+           by_index=True)
 if loaded is not None:
     model, card = loaded
-    # the first test digit of each class, 0 to 9
-    more = [int(torch.nonzero(test.labels == d)[0]) for d in range(10)]
+    more = [int(torch.nonzero(test.labels == d)[0]) for d in range(10)]  # as in closer_stops
     xm = test.float_images(more)
     ae = recon.model_recon(model, xm, test.labels[more])
-    pk = recon.pca_k(k, pca)
-    lin = recon.pca_recon(pca, xm, pk)
-    recon.labelled_row("**Original**", xm, recon.digit_captions(more, test.labels))
-    recon.labelled_row(f"**Autoencoder**  \nk = {k}", ae.images, ae.captions())
-    recon.labelled_row(f"**PCA**  \nk = {pk}", lin.images, lin.captions())
-    st.caption("Under each reconstruction: its mean squared error per pixel against the original.")
+    lin = recon.pca_recon(pca, xm, recon.pca_k(k, pca))
     st.markdown(f"**{card.get('title', name)}**: {card.get('description', '')}")
     here, whole = st.columns([2, 4])
     here.caption("On these 10 digits")
