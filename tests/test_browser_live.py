@@ -181,3 +181,48 @@ def test_a_slider_drag_redraws_the_in_page_samples(opened):
     assert len(set(readings)) >= 4, readings
     assert sent.frames == frames0
     page.mouse.up()
+
+
+# the app's own pages: each live slider follows a drag, and its release reaches the URL
+
+@pytest.fixture(scope="module")
+def app_url():
+    reason = _browser.missing()
+    if reason:
+        pytest.skip(reason)
+    log = _browser.ROOT / "artifacts" / "streamlit-live-app.log"
+    log.parent.mkdir(exist_ok=True)
+    with _browser.streamlit_server(log=log) as url:
+        yield url
+
+
+@pytest.mark.parametrize("path, label, part, attr, param", [
+    ("denoise", "Strength", "aeLiveStops", "data-stop", "level"),
+    ("bottleneck", "Code size k", "aeLiveStops", "data-stop", "k"),
+    ("generate", "Temperature", "aeLiveSamples", "data-shown", "temperature"),
+    ("generate", "How many samples", "aeLiveSamples", "data-shown", "count"),
+])
+def test_each_live_slider_of_the_app_follows_a_drag_and_syncs_the_url_on_release(
+        chrome, app_url, path, label, part, attr, param):
+    page = _browser.new_page(chrome)
+    sent = Sent(page)
+    try:
+        page.goto(f"{app_url}/{path}")
+        _browser.wait_idle(page)
+        shown = page.get_by_test_id(part).first
+        shown.wait_for()
+        url0, frames0 = page.url, sent.frames
+        readings, _ = _drag(page, label, [0.0, 0.35, 0.7, 1.0], lambda: shown.get_attribute(attr))
+        assert len(set(readings)) >= 3, readings  # the panels changed during the drag
+        assert sent.frames == frames0 and page.url == url0  # nothing sent before the release
+        page.mouse.up()
+        _browser.wait_idle(page)
+        page.wait_for_function(f"() => new URLSearchParams(location.search).has('{param}')")
+        value = page.evaluate(f"() => new URLSearchParams(location.search).get('{param}')")
+        thumb = page.locator('[data-testid="stSlider"]').filter(has_text=label).first \
+            .locator('input[type="range"]')
+        assert float(value) == pytest.approx(float(thumb.get_attribute("aria-valuetext")))
+        assert shown.get_attribute(attr) == readings[-1]  # the released value's panels stay
+        assert _browser.exceptions(page) == 0
+    finally:
+        page.context.close()
