@@ -93,5 +93,5 @@ try:
     nav.run()
     query.finish()  # not after st.stop() or st.rerun(): a cut-short run wrote only part of its state
 finally:  # also after a page's st.stop(): the link to what is on screen is still wanted
-    share.final_link(nav.url_path, share_slot)
+    share.share_link(nav.url_path, share_slot)
     loaders.freeze_imports()  # a page's first visit imported its modules: keep GC pauses short

@@ -133,7 +133,6 @@ def sync(**values: Any) -> None:
 def begin() -> None:
     """Start a full run of the app (``app.py``, before the page): nothing written yet."""
     st.session_state[RUN_KEY] = set()
-    share.full_run_started()
 
 
 def finish() -> None:

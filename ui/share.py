@@ -2,6 +2,7 @@
 the sidebar in ``st.code``, whose copy button puts it on the clipboard."""
 from __future__ import annotations
 
+import functools
 import io
 from urllib.parse import urlencode
 
@@ -23,7 +24,7 @@ def page_url(url_path: str) -> str:
 _LAYOUT_ERRORS = tuple(getattr(_st_errors, n) for n in ("StreamlitInvalidLayoutContextError",)
                        if hasattr(_st_errors, n))
 SLOT_KEY = "_share_slot"  # session state: (the sidebar slot of this run's link, the page's path)
-FULL_RUN_KEY = "_share_full_run"  # True from a full run's start (query.begin) to its final link
+IN_FRAGMENT_KEY = "_share_in_fragment"  # how many share.fragment bodies are running now
 
 
 def share_link(url_path: str, where=None) -> None:
@@ -42,29 +43,29 @@ def link_slot(url_path: str):
     return slot
 
 
-def full_run_started() -> None:
-    """A full run of the app begins (``query.begin``): the final link is drawn at its end."""
-    st.session_state[FULL_RUN_KEY] = True
-
-
-def final_link(url_path: str, slot) -> None:
-    """The full run's link, drawn last (``app.py``): the URL then holds what the page wrote.
-    Later changes to the URL come from fragment reruns, which redraw it (:func:`refresh_link`)."""
-    # cleared first: a rerun request stops the drawing below at its first element
-    st.session_state[FULL_RUN_KEY] = False
-    share_link(url_path, slot)
+def fragment(func=None, *, run_every=None):
+    """``st.fragment`` for a fragment that draws linked widgets (``ui.query``): while its body
+    runs, :func:`refresh_link` redraws the sidebar's link, so the link follows the fragment's own
+    reruns. Use as ``@share.fragment`` or ``@share.fragment(run_every=...)``."""
+    def wrap(body):
+        @functools.wraps(body)
+        def marked(*args, **kwargs):
+            st.session_state[IN_FRAGMENT_KEY] = st.session_state.get(IN_FRAGMENT_KEY, 0) + 1
+            try:
+                return body(*args, **kwargs)
+            finally:
+                st.session_state[IN_FRAGMENT_KEY] -= 1
+        return st.fragment(marked, run_every=run_every)
+    return wrap(func) if func is not None else wrap
 
 
 def refresh_link() -> None:
     """Redraw the link from inside a fragment: its own reruns change the URL but rerun nothing
     else. Streamlit (>= 1.59) lets a fragment redraw a container made outside it only if it also
     drew there on the last full run, so it draws on full runs too; app.py draws last. A fragment
-    rerun is any run between one full run's final link and the next full run's start (a
-    session's runs never overlap), known without Streamlit's internals."""
+    says so through :func:`fragment` (no Streamlit internals); elsewhere this does nothing."""
     slot = st.session_state.get(SLOT_KEY)
-    from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
-    open("/tmp/share_dbg2.log", "a").write(f"refresh frag={ThreadState.get().fragment_id} full={st.session_state.get(FULL_RUN_KEY)}\n")
-    if slot is not None and ThreadState.get().fragment_id is not None:
+    if slot is not None and st.session_state.get(IN_FRAGMENT_KEY, 0) > 0:
         try:
             share_link(slot[1], slot[0])
         except _LAYOUT_ERRORS:
