@@ -106,7 +106,7 @@ def _stops(digit, kind: str, seed: int, fns: dict) -> tuple[list[float], list[di
     return levels, pages, images
 
 
-@st.fragment
+@share.fragment
 def results(digit, kind: str, seed: int, fns: dict, curve: dict[str, list[float]]) -> None:
     """The strength slider, the cleaned digits and the PSNR curve. The panels, captions and the
     curve's "your level" marker of every stop go to the page at once (ui/live.py): they follow

@@ -83,7 +83,7 @@ def _move_to(zkeys: tuple[str, str], z: tuple[float, float], lo: list[float],
         st.session_state[zk] = float(np.clip(z[i], lo[i], hi[i]))
 
 
-@st.fragment
+@share.fragment
 def decoder(key: str, codes: np.ndarray, labels: np.ndarray, lo: list[float], hi: list[float],
             step: float, start: list[float]) -> None:
     """The z sliders (from a link, else at ``start``), the decoded digit and where it lies: a
@@ -99,7 +99,7 @@ def decoder(key: str, codes: np.ndarray, labels: np.ndarray, lo: list[float], hi
                "sliders and arrow keys step it.")
 
 
-@st.fragment
+@share.fragment
 def manifold(model_key: str, lo: np.ndarray, hi: np.ndarray) -> None:
     """The decoded manifold: what the decoder draws at every point of a grid over the plane."""
     m, _ = widgets.load_or_stop(model_key)
