@@ -143,6 +143,8 @@ st.caption("Switch between the AE and the VAE and look between the clusters: the
            "N(0, I) packs every digit into one continuous round cloud, so any point decodes to a "
            "plausible digit.")
 model, card = widgets.load_or_stop(key)
+# the decoder goes to the page first, so that its bytes travel while the rest of the page runs
+model_id = live.carry(key, model, card)
 try:
     codes = test_codes(key, model)
 except AecoreError as exc:
@@ -191,7 +193,6 @@ with map_area:
         # the live map: the page decodes the code under the pointer itself, every animation
         # frame (ui/live.py); outside the decoder fragment, and without the pinned code in its
         # data, so the decoder and the 10,000 codes go to the browser once per model
-        model_id = live.carry(key, model, card)
         if model_id is not None:
             live.latent_map(map_key, model_id, codes, labels, lo_r, hi_r, step,
                             sliders=("z1", "z2"), yours=yours, size=600 if presenter.active() else 520)
