@@ -35,7 +35,7 @@ from benchmarks._browser import (chromium, exceptions, new_page, p95,  # noqa: E
 SWEEP_S = 2.0
 DRAG_S = 2.0
 STATS = "() => { const s = globalThis.__aeLive && globalThis.__aeLive.stats; " \
-        "return s ? {...s, decodeMs: s.decodeMs.slice()} : null; }"
+        "return s ? {...s, decodeMs: s.decodeMs.slice(), flipMs: (s.flipMs || []).slice()} : null; }"
 # when the page's title (its content) appears, in the page's own clock
 CONTENT_AT = """(() => {
   const mark = () => { const h = document.querySelector('h1');
@@ -82,7 +82,7 @@ def hover(page, sent: Sent) -> dict:
             "sent": sent.frames - frames0}
 
 
-def drag(page, sent: Sent, label: str) -> dict:
+def drag(page, sent: Sent, label: str, part: str) -> dict:
     """Press the slider's thumb and sweep it across its track and back, one stop per pointer
     move (a move every 20 ms, a quick drag), for DRAG_S seconds; counts the panel updates the page
     showed meanwhile (its own counter), then releases."""
@@ -101,7 +101,9 @@ def drag(page, sent: Sent, label: str) -> dict:
     value = float(thumb.input_value())
     page.mouse.move(left + (right - left) * (value - lo) / (hi - lo), y)
     page.mouse.down()
-    frames0, before = sent.frames, page.evaluate(STATS)["flips"]
+    shown = page.get_by_test_id(part).first  # the dragged slider's panels
+    flips_of = lambda: int(shown.get_attribute("data-flips") or 0)  # noqa: E731
+    frames0, before, ms0 = sent.frames, flips_of(), len(page.evaluate(STATS)["flipMs"] or [])
     t0, k, direction, moves = time.perf_counter(), int(round((value - lo) / step)), 1, 0
     while time.perf_counter() - t0 < DRAG_S:
         if not 0 <= k + direction < n:
@@ -112,12 +114,13 @@ def drag(page, sent: Sent, label: str) -> dict:
         page.wait_for_timeout(20)
     page.wait_for_timeout(100)  # the last move's frame
     elapsed = time.perf_counter() - t0
-    flips = page.evaluate(STATS)["flips"] - before
+    flips = flips_of() - before
+    flip_ms = (page.evaluate("() => globalThis.__aeLive.stats.flipMs") or [])[ms0:]
     during = sent.frames - frames0
     page.mouse.up()
     wait_idle(page)
     return {"updates_per_s": flips / elapsed, "flips": flips, "moves": moves, "sent": during,
-            "stops": n}
+            "stops": n, "flip_ms": flip_ms}
 
 
 def main() -> int:
@@ -154,12 +157,14 @@ def main() -> int:
                 continue
             if label is None:  # Denoise: the strength slider's label names the noise's unit
                 label = "Strength"
-            d = drag(page, sent, label)
+            d = drag(page, sent, label, part)
             out["drag_updates_per_s"][name] = round(d["updates_per_s"], 1)
             out["server_reruns_during_drag"] += d["sent"]
+            cost = statistics.median(d["flip_ms"]) if d["flip_ms"] else float("nan")
             print(f"{name}: {d['updates_per_s']:.1f} panel updates per second ({d['flips']} for "
-                  f"{d['moves']} pointer moves over {d['stops']} stops), {d['sent']} messages to "
-                  "the server during the drag")
+                  f"{d['moves']} pointer moves over {d['stops']} stops; one update takes "
+                  f"{cost:.1f} ms in the page, median), {d['sent']} messages to the server "
+                  "during the drag")
         if exceptions(page):
             print("the page shows an exception")
     print(json.dumps(out))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, open_page, open_with_session_model
-from live_util import f32, live_part, u8
+from live_util import f32, live_part, live_parts, u8
 from ui.charts import DIGIT_COLORS
 
 AE, VAE = "zoo:ae_k2", "zoo:vae_k2"
@@ -151,6 +151,25 @@ def test_a_session_model_with_a_2d_code_gets_its_own_map(app):
     z1, _ = _sliders(at, "user:mine")
     z1.set_value(z1.max).run()
     assert _decoded(at)[1].startswith(f"decoded at z = ({z1.max:.2f}")
+
+
+@pytest.mark.parametrize("kind", ["dense", "conv"])
+def test_a_session_model_of_each_decoder_kind_gets_the_live_map(app, kind):
+    """A user's own k = 2 model, dense or conv: its decoder goes to the page and the live map
+    decodes with it; the page's forward pass is checked against PyTorch in the browser tests."""
+    from aecore.config import AEConfig, ConvAEConfig
+
+    cfg = AEConfig(latent_dim=2, hidden=(32,)) if kind == "dense" else \
+        ConvAEConfig(latent_dim=2, hidden=(4, 8))
+    at = open_with_session_model(app, "latent", cfg, f"My 2-D {kind} AE")
+    at.selectbox(key="lat_model").set_value("user:mine").run()
+    assert not at.exception and not at.error
+    carried = [p["payload"] for p in live_parts(at, "carry")]
+    live_map = live_part(at, "map")
+    (mine,) = [p for p in carried if p["id"] == live_map["model"]]
+    ops = {r["op"] for r in mine["layers"]}
+    assert ("conv2d" in ops and "upsample" in ops) if kind == "conv" else ops == {"linear", "relu"}
+    assert mine["latent_dim"] == 2
 
 
 # the page's helpers (in ui.charts and aecore.latent), without the app

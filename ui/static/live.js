@@ -48,6 +48,17 @@ function aeLiveFrame() {
   if (AE.stats.firstLiveAt === null) AE.stats.firstLiveAt = performance.now();
 }
 
+function aeFlipped(wrap, ms) {
+  // one update of a live slider's panels: counted on the page and on the part itself
+  const s = AE.stats;
+  s.flips++;
+  s.flipMs = s.flipMs || [];
+  if (s.flipMs.length >= 5000) s.flipMs.shift();
+  s.flipMs.push(ms);
+  wrap.dataset.flips = String(Number(wrap.dataset.flips || 0) + 1);
+  aeLiveFrame();
+}
+
 function el(tag, attrs = {}, parent = null) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -388,9 +399,9 @@ class Stops {
     if (i === this.index && !force) return;
     if (i === this.index && this.built) return;
     this.index = i;
+    const t0 = performance.now();
     this.show(i);
-    AE.stats.flips++;
-    aeLiveFrame();
+    aeFlipped(this.wrap, performance.now() - t0);
   }
   show(i) {
     const s = this.d.stops[i];
@@ -504,7 +515,7 @@ class Samples {
     const key = `${n}/${tr}`;
     if (key === this.shown) return;
     this.shown = key;
-    const k = d.k, z = new Float32Array(k);
+    const k = d.k, z = new Float32Array(k), t0 = performance.now();
     while (this.cells.length < n) {
       const cv = el("canvas", { width: "28", height: "28", role: "img" }, this.grid);
       cv.style.width = `${28 * d.scale}px`;
@@ -518,8 +529,7 @@ class Samples {
       this.cells[i].cv.getContext("2d").putImageData(aePaint(px, this.cells[i].img), 0, 0);
       this.cells[i].cv.setAttribute("aria-label", `sample ${i + 1}`);
     }
-    AE.stats.flips++;
-    aeLiveFrame();
+    aeFlipped(this.wrap, performance.now() - t0);
     this.cap.textContent = d.caption.replace("{count}", String(n)).replace("{temperature}", tr.toFixed(1));
     this.wrap.setAttribute("data-shown", key);
   }
