@@ -7,6 +7,7 @@ it is the authority. Every failure raises :class:`WeightsError` naming the file 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
@@ -248,3 +249,11 @@ def clean_metrics(metrics: dict) -> dict:
         else:
             out[k] = v
     return out
+
+
+def card_hash(card: dict) -> str:
+    """A short hash of a card's JSON (keys sorted): with the catalogue key, what names one trained
+    model in a cache. Two trainings never share a card (their metrics and times differ), and a
+    card is cheap to hash (a few kB), unlike the weights."""
+    text = json.dumps(card, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -212,3 +212,17 @@ def test_our_ssim_equals_torchmetrics_on_the_valid_region(mnist):
                                                      return_full_image=True)  # (B, 1, 28, 28)
     valid = full[..., 5:-5, 5:-5].reshape(x.shape[0], -1).mean(1)  # the 18x18 unpadded part
     assert torch.allclose(ssim(y, x), valid, rtol=0, atol=1e-9)
+
+
+def test_the_libraries_stay_out_of_start_up():
+    """Importing the core modules the pages use (and the app's shared UI modules) loads neither
+    scikit-learn nor torchvision: they are imported on first use, so the cold start does not grow."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import aecore.metrics, aecore.latent, aecore.preprocess, aecore.features, "
+            "aecore.anomaly, aecore.evaluate, aecore.jobs; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'torchvision', "
+            "'scipy', 'torchmetrics'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

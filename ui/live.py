@@ -27,12 +27,13 @@ import streamlit as st
 from aecore.export import ExportError, decoder_payload
 from aecore.models import Autoencoder
 
+from . import loaders
+
 STATIC = Path(__file__).resolve().parent / "static"
 JS = (STATIC / "decoder.js").read_text() + "\n" + (STATIC / "live.js").read_text()
 CSS = (STATIC / "live.css").read_text()
 NAME = "ae_live"
 _component = st.components.v2.component(NAME, js=JS, css=CSS)
-PAYLOADS_KEY = "live_payloads"  # session memo of this session's own models' payloads
 
 
 # helpers
@@ -58,28 +59,15 @@ def _rev(*parts: Any) -> str:
     return h.hexdigest()[:16]
 
 
-def card_hash(card: dict) -> str:
-    """A hash of a model's card (a retrained model has new metrics, so a new card)."""
-    return _rev(json.loads(json.dumps(card, default=str)))
-
-
 @st.cache_data(max_entries=16, show_spinner=False)
-def _zoo_payload(name: str, card_digest: str, _model: Autoencoder) -> dict:
+def _payload(tag: str, _model: Autoencoder) -> dict:
     return decoder_payload(_model)
 
 
 def payload(key: str, model: Autoencoder, card: dict) -> dict:
-    """The decoder payload of a catalogue model, built once per model name and card: shared
-    by all sessions for a shipped model, per session for the user's own (one kept)."""
-    digest = card_hash(card)
-    src, _, name = key.partition(":")
-    if src == "zoo":
-        return _zoo_payload(name, digest, model)
-    memo = st.session_state.setdefault(PAYLOADS_KEY, {})
-    if (key, digest) not in memo:
-        memo.clear()  # bounded: one of the session's own models at a time
-        memo[(key, digest)] = decoder_payload(model)
-    return memo[(key, digest)]
+    """The decoder payload of a catalogue model, built once per model name and card hash
+    (ui.loaders' caching rule) and shared by every session that shows it."""
+    return _payload(loaders.model_tag(key, card), model)
 
 
 # the parts

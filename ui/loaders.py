@@ -1,8 +1,19 @@
-"""Every cached loader of the app, in one place.
+"""Every cached loader of the app, in one place, and the one caching rule.
 
-``st.cache_resource`` for objects shared by all sessions (models: eval mode, used only under
-``torch.inference_mode()``, never mutated); ``st.cache_data`` for arrays and tables. Every cache
-has ``max_entries`` so a busy classroom server keeps bounded memory.
+The rule:
+
+1. **Data is cached once.** What the core already holds once per process (the MNIST splits in
+   :mod:`aecore.data`, the MNIST PCA in :mod:`aecore.pca`; the core needs them for training and
+   the CLI) is read through here *without* a second Streamlit cache.
+2. **Models are keyed by name and card hash, never by ``id()``.** A result computed from a model
+   is cached under :func:`model_tag`: its catalogue key plus :func:`aecore.weights.card_hash` of
+   its card, so a retrained model under the same key (a new card) gets new results, and one
+   model's results are shared by every session that shows it. The model itself is passed as an
+   unhashed ``_model`` argument.
+3. ``st.cache_resource`` for objects shared by all sessions (models: eval mode, used only under
+   ``torch.inference_mode()``, never mutated); ``st.cache_data`` for arrays and tables computed
+   from them. Every cache has ``max_entries`` so a busy classroom server keeps bounded memory.
+   Pages define their own ``st.cache_data`` functions for their own tables, by the same rule.
 """
 from __future__ import annotations
 
@@ -15,8 +26,12 @@ import torch
 
 from aecore.data import Split, load_split
 from aecore.evaluate import encode_all
+from aecore.latent import kl_per_dim
 from aecore.models import Autoencoder
-from aecore.pca import PCA, mnist_pca
+from aecore.weights import card_hash
+from aecore.pca import PCA
+from aecore.precomputed import app_pca, app_pca_ready, shipped_codes, zoo_name
+from aecore.pca import pca_test_mse as _pca_test_mse
 from aecore.zoo import load_zoo_model, zoo_cards
 
 
@@ -74,43 +89,67 @@ def cards() -> dict[str, dict]:
     return zoo_cards()
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
+def model_tag(key: str, card: dict) -> str:
+    """A model's cache key (rule 2): ``"<catalogue key>#<card hash>"``."""
+    return f"{key}#{card_hash(card)}"
+
+
 def mnist_split(split: str) -> Split:
-    """The MNIST ``train`` or ``test`` split, held once per process."""
+    """The MNIST ``train`` or ``test`` split (held once per process by :mod:`aecore.data`)."""
     return load_split(split)
 
 
-@st.cache_resource(max_entries=1, show_spinner="Fitting PCA on the training set...")
 def pca() -> PCA:
-    """PCA fitted on the MNIST training split (the linear-autoencoder baseline)."""
-    return mnist_pca()
+    """PCA of the MNIST training split, the linear-autoencoder baseline: the basis shipped in
+    ``pretrained/`` when it matches the data, else fitted (once per process, by
+    :func:`aecore.precomputed.app_pca`)."""
+    if app_pca_ready():
+        return app_pca()
+    with st.spinner("Loading the PCA basis..."):
+        return app_pca()
 
 
 @st.cache_data(max_entries=16, show_spinner="Encoding the test set...")
-def zoo_test_codes(name: str) -> np.ndarray:
-    """Codes of all 10,000 test digits under a shipped model, (10000, k) float32."""
-    model, _ = zoo_model(name)
+def _test_codes(tag: str, _model: Autoencoder) -> np.ndarray:
+    name = zoo_name(tag)  # a shipped model: its codes may be shipped too, checked by its file's hash
+    shipped = shipped_codes(name) if name else None
+    if shipped is not None:
+        return shipped.numpy()
     test = mnist_split("test")
-    y = test.labels if model.conditional else None
+    y = test.labels if _model.conditional else None
     with torch.inference_mode():
-        return encode_all(model, test.float_images(), y).numpy()
+        return encode_all(_model, test.float_images(), y).numpy()
+
+
+def test_codes(key: str, model: Autoencoder, card: dict) -> np.ndarray:
+    """Codes of all 10,000 test digits under a model, (10000, k) float32."""
+    return _test_codes(model_tag(key, card), model)
+
+
+def zoo_test_codes(name: str) -> np.ndarray:
+    """:func:`test_codes` of a shipped model."""
+    return test_codes(f"zoo:{name}", *zoo_model(name))
 
 
 @st.cache_data(max_entries=8, show_spinner="Measuring PCA on the test set...")
 def pca_test_mse(ks: tuple[int, ...]) -> list[float]:
     """Test-set MSE per pixel of PCA with k components, one per k (the linear baseline)."""
-    from aecore.pca import pca_test_mse as _pca_test_mse  # local: keeps this edit self-contained
-
     return _pca_test_mse(ks, pca(), mnist_split("test").float_images())
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def zoo_test_kl(name: str) -> np.ndarray:
-    """Mean KL(q(z_d|x) || N(0, 1)) per latent dimension d over the test set of a shipped VAE,
-    in nats, (k,); the sum is the KL term that beta weighs (cards hold the MSE, not this)."""
-    from aecore.latent import kl_per_dim  # local: keeps this edit self-contained
-
-    model, _ = zoo_model(name)
+def _test_kl(tag: str, _model: Autoencoder) -> np.ndarray:
     test = mnist_split("test")
-    y = test.labels if model.conditional else None
-    return kl_per_dim(model, test.float_images(), y).numpy()
+    y = test.labels if _model.conditional else None
+    return kl_per_dim(_model, test.float_images(), y).numpy()
+
+
+def test_kl(key: str, model: Autoencoder, card: dict) -> np.ndarray:
+    """Mean KL(q(z_d|x) || N(0, 1)) per latent dimension d over the test set of a VAE, in nats,
+    (k,); the sum is the KL term that beta weighs (cards hold the MSE, not this)."""
+    return _test_kl(model_tag(key, card), model)
+
+
+def zoo_test_kl(name: str) -> np.ndarray:
+    """:func:`test_kl` of a shipped VAE."""
+    return test_kl(f"zoo:{name}", *zoo_model(name))

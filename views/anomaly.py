@@ -11,6 +11,7 @@ import streamlit as st
 import torch
 
 from aecore import anomaly as an
+from aecore import precomputed
 from aecore.errors import AecoreError
 from aecore.jobs import get_manager
 from ui import catalog, detection, image_input, library, loaders, query, widgets
@@ -35,12 +36,17 @@ def heat_rgb(err: torch.Tensor | np.ndarray, scale: int = 4, vmax: float = 1.0) 
 
 
 @st.cache_data(max_entries=16, show_spinner="Scoring test digits and generated images...")
-def ood_scores(key: str, token: int, kinds: tuple[str, ...], _model) -> dict:
-    """Scores of the first N_NORMAL test digits and of N_PER_KIND images of each OOD kind."""
+def ood_scores(tag: str, kinds: tuple[str, ...], _model) -> dict:
+    """Scores of the first N_NORMAL test digits and of N_PER_KIND images of each OOD kind, under
+    the model ``tag`` names (loaders.model_tag)."""
     x = loaders.mnist_split("test").float_images(slice(0, N_NORMAL))
     ood, names = an.ood_images(N_PER_KIND, torch.Generator().manual_seed(0), kinds)
     images = torch.cat([x, ood])
-    return {"images": images, "scores": an.recon_errors(_model, images).numpy().astype(np.float64),
+    name = precomputed.zoo_name(tag) if tuple(kinds) == an.OOD_KINDS else None
+    scores = precomputed.shipped_ood_scores(name, N_NORMAL, N_PER_KIND) if name else None
+    if scores is None:  # not shipped for this model, these kinds or its current weights
+        scores = an.recon_errors(_model, images)
+    return {"images": images, "scores": scores.numpy().astype(np.float64),
             "is_anom": np.r_[np.zeros(N_NORMAL, bool), np.ones(len(names), bool)],
             "group": ["MNIST digit"] * N_NORMAL + names}
 
@@ -132,7 +138,7 @@ with tab_img:
         else:
             st.caption(f"Normal: the first {N_NORMAL:,} MNIST test digits; anomalies: "
                        f"{N_PER_KIND} generated images of each kind.")
-            res = ood_scores(key, id(model), tuple(kinds), model)
+            res = ood_scores(loaders.model_tag(key, card), tuple(kinds), model)
     else:
         digit = int(query.select("normal", "Normal digit", list(range(10)), 0, key="ano_digit"))
         job = one_class_model(digit)

@@ -28,14 +28,6 @@ def trained_on_noise(card: dict) -> bool:
     return catalog.takes_images(card) and card.get("train", {}).get("noise", "none") != "none"
 
 
-def _memo(shared, per_session, keys: list[str], models: list, *args):
-    """Call a cached function: the app-wide cache when every model is a shipped one, else the
-    session's own, keyed also by the model objects (a user id may name a newer model later)."""
-    if all(k.startswith("zoo:") for k in keys):
-        return shared(tuple(keys), (), *args)
-    return per_session(tuple(keys), tuple(id(m) for m in models), *args)
-
-
 def _curve(kind: str, fns: dict) -> dict[str, list[float]]:
     x = loaders.mnist_split("test").float_images(slice(0, CURVE_N))  # (200, 1, 28, 28)
     levels = [MAX_LEVEL[kind] * i / CURVE_STEPS for i in range(1, CURVE_STEPS + 1)]
@@ -43,13 +35,9 @@ def _curve(kind: str, fns: dict) -> dict[str, list[float]]:
 
 
 @st.cache_data(max_entries=32, show_spinner="Scoring 200 test digits at 7 noise levels...")
-def _curve_shared(keys: tuple, token: tuple, kind: str, _fns: dict) -> dict[str, list[float]]:
-    return _curve(kind, _fns)
-
-
-@st.cache_data(max_entries=8, scope="session",
-               show_spinner="Scoring 200 test digits at 7 noise levels...")
-def _curve_session(keys: tuple, token: tuple, kind: str, _fns: dict) -> dict[str, list[float]]:
+def curve(tags: tuple[str, str], kind: str, _fns: dict) -> dict[str, list[float]]:
+    """PSNR per noise level of the plain and denoising AEs (``tags``: their loaders.model_tag;
+    PCA's k follows the plain AE) and PCA."""
     return _curve(kind, _fns)
 
 
@@ -58,12 +46,8 @@ def _threshold(fn) -> float:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _threshold_shared(keys: tuple, token: tuple, _fn) -> float:
-    return _threshold(_fn)
-
-
-@st.cache_data(max_entries=8, scope="session", show_spinner=False)
-def _threshold_session(keys: tuple, token: tuple, _fn) -> float:
+def threshold(tag: str, _fn) -> float:
+    """The plain AE's (``tag``: its loaders.model_tag) 99th-percentile error on clean test digits."""
     return _threshold(_fn)
 
 
@@ -166,8 +150,9 @@ with right:
     dae_key = query.model_picker("dae", "Denoising autoencoder", "den_dae", dae_filter,
                                  "zoo:dae_conv")
 
-plain, _ = widgets.load_or_stop(plain_key)
-dae, _ = widgets.load_or_stop(dae_key)
+plain, plain_card = widgets.load_or_stop(plain_key)
+dae, dae_card = widgets.load_or_stop(dae_key)
+plain_tag, dae_tag = loaders.model_tag(plain_key, plain_card), loaders.model_tag(dae_key, dae_card)
 k = min(plain.latent_dim, 784)  # PCA cannot have more components than pixels
 pca = loaders.pca()
 fns = {"plain AE": plain.reconstruct, "denoising AE": dae.reconstruct,
@@ -177,7 +162,7 @@ if digit is not None and digit.source != "test":
     with torch.inference_mode():
         clean = digit.image  # (1, 1, 28, 28)
         err = mse(plain.reconstruct(clean).clamp(0.0, 1.0), clean).item()
-    limit = _memo(_threshold_shared, _threshold_session, [plain_key], [plain], plain.reconstruct)
+    limit = threshold(plain_tag, plain.reconstruct)
     if err > limit:
         st.warning(
             f"This digit looks unlike the MNIST training digits: the plain AE rebuilds even the "
@@ -185,8 +170,7 @@ if digit is not None and digit.source != "test":
             f"digits (above {limit:.4f}). An autoencoder can only rebuild what resembles its "
             "training data, so the results below may be poor. Try a bolder, centred digit that "
             "fills the square.")
-results(digit, kind, seed, fns,
-        _memo(_curve_shared, _curve_session, [plain_key, dae_key], [plain, dae], kind, fns))
+results(digit, kind, seed, fns, curve((plain_tag, dae_tag), kind, fns))
 st.caption("Where a line lies above \"noisy input\", that method removed more noise than it "
            "added blur. The denoising AE was trained for exactly this; the plain AE and PCA only "
            "denoise as a side effect of squeezing the digit through a small code.")

@@ -15,30 +15,11 @@ import streamlit as st
 import torch
 
 from aecore.errors import AecoreError
-from aecore.evaluate import encode_all
 from aecore.latent import (decode_codes, interpolate_latent, interpolate_pixels, latent_range,
                            manifold_grid, slider_grid)
-from aecore.models import Autoencoder
 from ui import catalog, charts, image_input, live, loaders, presenter, query, share, widgets
 
 YOURS_TRACE = "your digit"
-CODES_KEY = "lat_user_codes"  # session memo of test codes under this session's own models
-
-
-def test_codes(key: str, model: Autoencoder) -> np.ndarray:
-    """Codes of all 10,000 test digits, (10000, k): cached per process for a zoo model, per
-    session (by catalogue key and object id) for the user's own models."""
-    src, _, name = key.partition(":")
-    if src == "zoo":
-        return loaders.zoo_test_codes(name)
-    memo = st.session_state.setdefault(CODES_KEY, {})
-    tag = (key, id(model))  # a retrained model under the same key gets new codes
-    if tag not in memo:
-        test = loaders.mnist_split("test")
-        y = test.labels if model.conditional else None
-        memo.clear()  # keep one model's codes: bounded memory per session
-        memo[tag] = encode_all(model, test.float_images(), y).numpy()
-    return memo[tag]
 
 
 def latent_map(codes: np.ndarray, labels: np.ndarray, lo: np.ndarray, hi: np.ndarray,
@@ -146,7 +127,7 @@ model, card = widgets.load_or_stop(key)
 # the decoder goes to the page first, so that its bytes travel while the rest of the page runs
 model_id = live.carry(key, model, card)
 try:
-    codes = test_codes(key, model)
+    codes = loaders.test_codes(key, model, card)
 except AecoreError as exc:
     st.error(f"The test set could not be encoded: {exc}")
     st.stop()
