@@ -1,4 +1,4 @@
-"""The background training service (aecore.jobs) and the Train page's recipes (aecore.recipes)."""
+"""The background training service (aecore.jobs) and the Train page's model types (aecore.model_types)."""
 from __future__ import annotations
 
 import sys
@@ -155,7 +155,7 @@ def test_limits_and_pool_size_come_from_the_environment(monkeypatch):
         JobManager.from_env()
 
 
-# recipes
+# model types
 
 @pytest.mark.parametrize("type_name", list(TYPES))
 def test_every_type_makes_a_model_that_trains_in_the_browser(type_name):
