@@ -159,7 +159,7 @@ class LatentMap {
     this.dirty = false;
     this.raf = 0;
     const wrap = el("div", { class: "ae-map" }, root);
-    const left = el("div", { class: "ae-map-left" }, wrap);
+    const left = (this.left = el("div", { class: "ae-map-left" }, wrap));
     this.legend = el("div", { class: "ae-legend", "aria-hidden": "true" }, left);
     this.box = el("div", { class: "ae-map-box", tabindex: "0", role: "application",
       "data-testid": "aeLiveMap" }, left);
@@ -276,7 +276,7 @@ class LatentMap {
     // as large as asked, but leaving room for the decoded digit beside it (it wraps below on
     // a narrow column or a phone)
     const avail = this.root.getBoundingClientRect().width || this.d.size;
-    const beside = avail - 190;
+    const beside = avail - 16 * 11 - 24;  // the digit's column (11rem) and the gap
     return Math.round(beside >= 280 ? Math.min(this.d.size, beside) : Math.min(this.d.size, avail));
   }
 
@@ -287,6 +287,7 @@ class LatentMap {
       c.width = Math.round(size * dpr); c.height = Math.round(size * dpr);
     }
     this.box.style.width = `${size}px`; this.box.style.height = `${size}px`;
+    this.left.style.width = `${size}px`;  // the legend and axis text wrap under the map
     this.dpr = dpr;
     const ctx = this.base.getContext("2d"), W = this.base.width, H = this.base.height;
     ctx.fillStyle = "#ffffff"; ctx.fillRect(0, 0, W, H);
