@@ -16,6 +16,8 @@ Figures (the component keeps its own counters in ``globalThis.__aeLive.stats``):
   one websocket frame) during the sweep and all the drags, before each release.
 - ``first_live_frame_ms``: from the Latent page's title appearing to the first live decode.
 
+Also ``drag_update_ms_median``: what one panel update costs the page (per slider), so the page's
+own rate is known where the pointer moves are the bound (a busy machine drives Playwright slowly).
 Ends with one JSON line holding those keys (a part that is not on its page reads null).
 """
 from __future__ import annotations
@@ -126,7 +128,7 @@ def drag(page, sent: Sent, label: str, part: str) -> dict:
 def main() -> int:
     out: dict = {"latent_hover_fps": None, "latent_decode_ms_p95": None,
                  "drag_updates_per_s": {k: None for k in SLIDERS}, "server_reruns_during_drag": 0,
-                 "first_live_frame_ms": None}
+                 "first_live_frame_ms": None, "drag_update_ms_median": {k: None for k in SLIDERS}}
     with streamlit_server() as url, chromium() as browser:
         page = new_page(browser, width=1400, height=1200)
         page.add_init_script(CONTENT_AT)
@@ -159,6 +161,8 @@ def main() -> int:
                 label = "Strength"
             d = drag(page, sent, label, part)
             out["drag_updates_per_s"][name] = round(d["updates_per_s"], 1)
+            if d["flip_ms"]:  # what one update costs the page: its rate when moves are faster
+                out["drag_update_ms_median"][name] = round(statistics.median(d["flip_ms"]), 2)
             out["server_reruns_during_drag"] += d["sent"]
             cost = statistics.median(d["flip_ms"]) if d["flip_ms"] else float("nan")
             print(f"{name}: {d['updates_per_s']:.1f} panel updates per second ({d['flips']} for "
