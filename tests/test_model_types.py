@@ -132,3 +132,30 @@ def test_the_shipped_types_keep_their_names_and_kinds():
         model_types.register_type(model_types.ModelType(
             "bad", "Bad", "", model_types.AEConfig,
             fields=(model_types.Field("epochs", "Epochs", "int", 1),)))
+
+
+def test_the_toy_type_is_on_the_train_page(toy, app):
+    """The Train page draws the toy type's own widget from its declaration, offers its preset
+    as a button, and trains its config: no page code names it."""
+    from conftest import open_page
+
+    at = open_page(app, "train")
+    assert "Toy AE (leaky code)" in at.selectbox(key="trn_type").options  # shown by label
+    at.selectbox(key="trn_type").set_value("toy").run()
+    assert not at.exception
+    leak = at.slider(key="trn_leak")
+    assert leak.label == "Leak weight" and leak.value == pytest.approx(0.3)
+    assert (leak.min, leak.max) == (0.0, 1.0)
+    at.button(key="trn_preset_toy_demo").click().run()  # the preset's button fills the form
+    assert not at.exception
+    assert at.selectbox(key="trn_type").value == "toy"
+    assert at.slider(key="trn_leak").value == pytest.approx(0.2)
+    assert at.number_input(key="trn_w0").value == 16 and at.slider(key="trn_layers").value == 1
+    at.button(key="trn_start").click().run()
+    assert not at.exception
+    job = at.session_state["trn_job"]
+    try:
+        assert job.model_cfg == toy.ToyConfig(latent_dim=4, hidden=(16,), leak=0.2)
+    finally:
+        job.cancel()
+        job.wait(60)
