@@ -56,11 +56,16 @@ COOKIE_SECRET = "ae-explorer-test-cluster-secret"  # the same on every replica, 
 
 def missing() -> str | None:
     """Why the cluster cannot run here (a reason for ``pytest.skip``), or None when it can."""
+    if not Path(NGINX).exists():
+        return "no nginx (apt-get install nginx; .ci/run does)"
+    return missing_postgres()
+
+
+def missing_postgres() -> str | None:
+    """Why a throwaway PostgreSQL cannot run here, or None when it can."""
     if not (PG_BIN / "initdb").exists() or not (PG_BIN / "pg_ctl").exists():
         return (f"no PostgreSQL server binaries in {PG_BIN} (apt-get install postgresql-15; "
                 ".ci/run does; AE_PG_BIN points elsewhere)")
-    if not Path(NGINX).exists():
-        return "no nginx (apt-get install nginx; .ci/run does)"
     if os.geteuid() == 0 and not _pg_user():
         return "running as root and there is no 'postgres' user to run PostgreSQL as"
     try:

@@ -26,8 +26,8 @@ from store_contract import tiny
 @pytest.fixture(scope="session")
 def pg_server():
     """A PostgreSQL cluster on a free loopback port for the whole session; removed after."""
-    reason = _cluster.missing()
-    if reason and "nginx" not in reason:  # nginx is for the scale-out test only
+    reason = _cluster.missing_postgres()
+    if reason:
         pytest.skip(reason)
     folder = Path(tempfile.mkdtemp(prefix="ae-pg-"))
     pg = _cluster.Postgres(folder)
