@@ -91,6 +91,13 @@ def test_dockerfile_installs_cpu_torch_and_copies_what_the_app_imports():
     local = {p for p in imported if (ROOT / p).is_dir() or (ROOT / f"{p}.py").exists()}
     assert local <= copied, local - copied
     assert "/_stcore/health" in text
+    # the CPU wheels are asked for with requirements.txt's own ranges (else pip would replace
+    # them with PyPI's CUDA build when the rest of requirements.txt is installed)
+    req = (ROOT / "requirements.txt").read_text()
+    for pkg in ("torch", "torchvision"):
+        m = re.search(rf"^{pkg}([<>=!,.\d]+)\s*$", req, re.M)
+        if m:
+            assert f'"{pkg}{m.group(1)}"' in text, (pkg, m.group(1))
 
 
 def test_nginx_conf_has_affinity_websockets_and_passive_health():
