@@ -44,7 +44,6 @@ TOY_MODULE = textwrap.dedent('''
     @register
     class ToyAE(DenseAE):
         config_cls = ToyConfig
-        title = "Toy AE"
 
         def penalty(self, x, code, gen):
             p = code.pow(2).mean()

@@ -50,8 +50,6 @@ class Autoencoder(nn.Module):
     (x -> reconstruction logits) and ``loss`` (the training objective)."""
 
     config_cls: ClassVar[type]
-    title: ClassVar[str] = "Autoencoder"
-    summary: ClassVar[str] = ""
     conditional: ClassVar[bool] = False  # needs a label y (conditional VAE)
     variational: ClassVar[bool] = False
     data_kind: ClassVar[str] = "image"   # "image" (MNIST-like) or "series" (sensor windows)

@@ -16,8 +16,6 @@ class ConvAE(Autoencoder):
     """
 
     config_cls = ConvAEConfig
-    title = "Convolutional AE"
-    summary = "Convolutions share weights across the image: fewer parameters, sharper digits."
 
     def __init__(self, cfg: ConvAEConfig) -> None:
         super().__init__(cfg)

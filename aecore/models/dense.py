@@ -18,8 +18,6 @@ class DenseAE(Autoencoder):
     """
 
     config_cls = AEConfig
-    title = "Dense AE"
-    summary = "Fully connected encoder and decoder; the code is a plain linear layer."
     code_act: str | None = None  # activation applied to the code (sparse AEs need one)
 
     def __init__(self, cfg: AEConfig) -> None:
@@ -67,8 +65,6 @@ class SparseAE(DenseAE):
     activation rho on sigmoid codes (Ng's sparse autoencoder)."""
 
     config_cls = SparseAEConfig
-    title = "Sparse AE"
-    summary = "A penalty keeps most code units near zero, so each input uses only a few."
 
     def __init__(self, cfg: SparseAEConfig) -> None:
         self.code_act = "sigmoid" if cfg.penalty == "kl" else "relu"
@@ -91,8 +87,6 @@ class ContractiveAE(DenseAE):
     """
 
     config_cls = ContractiveAEConfig
-    title = "Contractive AE"
-    summary = "Penalises how fast the code moves when the input moves: robust, smooth codes."
     code_act = "sigmoid"  # bounded code units, as in the paper
 
     def loss(self, x_in, target, y, recon, gen):

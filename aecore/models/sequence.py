@@ -15,8 +15,6 @@ class SeqAE(Autoencoder):
     emits C values per step. Outputs are unbounded, so the loss is MSE on values."""
 
     config_cls = SeqAEConfig
-    title = "Sequence AE (LSTM/GRU)"
-    summary = "Compresses a window of sensor signals; faults reconstruct badly and stand out."
     data_kind = "series"
 
     def __init__(self, cfg: SeqAEConfig) -> None:

@@ -18,8 +18,6 @@ class StackedAE(DenseAE):
     """
 
     config_cls = StackedAEConfig
-    title = "Stacked AE"
-    summary = "Built one layer at a time (greedy pretraining), then fine-tuned as one network."
 
     @property
     def n_stages(self) -> int:

@@ -19,8 +19,6 @@ class VAE(Autoencoder):
     """
 
     config_cls = VAEConfig
-    title = "Variational AE"
-    summary = "Encodes a distribution, not a point; sampling the prior generates new digits."
     variational = True
 
     def __init__(self, cfg: VAEConfig) -> None:
@@ -82,8 +80,6 @@ class CVAE(VAE):
     the code, so the decoder draws a chosen digit in the style the code describes."""
 
     config_cls = CVAEConfig
-    title = "Conditional VAE"
-    summary = "Give it a label: it generates that digit, in any style."
     conditional = True
 
     def _cond(self, h, y):
