@@ -13,7 +13,10 @@ One file, ``pretrained/precomputed.safetensors`` (tensors only: nothing is ever 
 * ``codes.<model>``: the codes of all 10,000 test digits under a shipped model (Latent space's
   map), float16 (10000, k);
 * ``ood.<model>``: the anomaly scores of the Anomaly page's default scoring (the first 2,000 test
-  digits, then 100 generated images of each out-of-distribution kind), float32.
+  digits, then 100 generated images of each out-of-distribution kind), float32;
+* ``probe.<model>``, ``probe.pca<k>``, ``probe.pixels``: the Features page's classifier probes
+  (5-NN and logistic accuracy, float32 (2,)) on the codes of its default models, on PCA codes of
+  the same k and on raw pixels (about 20 fits, seconds of CPU, on every first visit).
 
 Each entry carries, in the file's metadata, the SHA-256 of what it was computed from: the model's
 ``.safetensors`` file, or for the PCA the MNIST training images as pinned in ``data/SHA256SUMS``,
@@ -45,6 +48,10 @@ CODES_FOR = ("ae_k2", "vae_k2")  # the Latent page's 2-D models (ae_k2 is its de
 OOD_FOR = ("ae_k32",)  # the Anomaly page's default model
 # the Anomaly page's default scoring: first N test digits, then N per kind of every OOD kind
 OOD_SETTINGS = {"n_normal": 2000, "n_per_kind": 100, "seed": 0}
+PROBE_FOR = ("ae_k2", "ae_k4", "ae_k8", "ae_k16", "ae_k32", "ae_k64")  # the Features page's sweep
+PROBE_PCA_KS = (2, 4, 8, 16, 32, 64)
+# the Features page's probe: first N training digits to fit on, first N test digits to score
+PROBE_SETTINGS = {"n_ref": 10_000, "n_test": 2_000}
 PCA_SHIPPED = 256  # leading PCA directions shipped (int8): 99% of MNIST's variance, 0.2 MB
 
 
@@ -144,8 +151,20 @@ def ood_scores(model: torch.nn.Module, test_images: Tensor, n_normal: int, n_per
     return images, an.recon_errors(model, images), ["MNIST digit"] * len(x) + names
 
 
+def probe(train_codes: Tensor, test_codes: Tensor, n_ref: int, n_test: int) -> Tensor:
+    """The Features page's probe of codes of the first ``n_ref`` training and ``n_test`` test
+    digits (MNIST labels): (5-NN accuracy, logistic accuracy), float32 (2,)."""
+    from .data import load_split
+    from .features import probe_codes
+
+    r = probe_codes(train_codes, load_split("train").labels[:n_ref], test_codes,
+                    load_split("test").labels[:n_test])
+    return torch.tensor([r["knn"], r["logistic"]], dtype=torch.float32)
+
+
 def build(folder: Path | None = None, codes_for: tuple[str, ...] = CODES_FOR,
-          ood_for: tuple[str, ...] = OOD_FOR) -> Path:
+          ood_for: tuple[str, ...] = OOD_FOR, probe_for: tuple[str, ...] = PROBE_FOR,
+          probe_pca_ks: tuple[int, ...] = PROBE_PCA_KS) -> Path:
     """Compute every entry from the models in ``folder`` (default ``pretrained/``) and the
     bundled MNIST, and write ``precomputed.safetensors`` there (atomically); returns its path."""
     from safetensors.torch import save_file
@@ -158,9 +177,21 @@ def build(folder: Path | None = None, codes_for: tuple[str, ...] = CODES_FOR,
     tensors: dict[str, Tensor] = {}
     entries: dict[str, dict] = {}
     train, test = load_split("train"), load_split("test")
-    for k, v in pca_tensors(PCA.fit(train.float_images())).items():
+    exact = PCA.fit(train.float_images())
+    for k, v in pca_tensors(exact).items():
         tensors[f"pca.{k}"] = v
     entries["pca"] = {"source": mnist_source(), "settings": {}}
+    n_ref, n_test = PROBE_SETTINGS["n_ref"], PROBE_SETTINGS["n_test"]
+    xtr, xte = train.float_images(slice(0, n_ref)), test.float_images(slice(0, n_test))
+    probes: dict[str, tuple[Tensor, Tensor]] = {"pixels": (xtr.flatten(1), xte.flatten(1))}
+    probes.update({f"pca{k}": (exact.encode(xtr, k), exact.encode(xte, k)) for k in probe_pca_ks})
+    for name in probe_for:
+        model, _ = load_zoo_model(name, folder)
+        probes[name] = (encode_all(model, xtr), encode_all(model, xte))
+    for key, (ctr, cte) in probes.items():
+        tensors[f"probe.{key}.accuracy"] = probe(ctr, cte, n_ref, n_test)
+        source = model_source(key, folder) if key in probe_for else mnist_source()
+        entries[f"probe.{key}"] = {"source": source, "settings": dict(PROBE_SETTINGS)}
     x_test = test.float_images()  # (10000, 1, 28, 28)
     for name in codes_for:
         model, _ = load_zoo_model(name, folder)
@@ -234,3 +265,20 @@ def zoo_name(tag: str) -> str | None:
     if not tag.startswith("zoo:"):
         return None
     return tag[4:].partition("#")[0] or None
+
+
+def shipped_probe(key: str, n_ref: int, n_test: int,
+                  folder: Path | None = None) -> dict[str, float] | None:
+    """The shipped Features-page probe ``{"knn", "logistic"}`` of ``key`` with these subset
+    sizes: ``key`` a zoo model's name, ``"pca<k>"`` or ``"pixels"`` (checked against the model
+    file, or the MNIST data); None when not shipped for them."""
+    try:
+        source = mnist_source() if key == "pixels" or key.startswith("pca") \
+            else model_source(key, folder)
+        t = read_entry(f"probe.{key}", source, {"n_ref": n_ref, "n_test": n_test}, folder=folder)
+    except (OSError, ConfigError):
+        return None
+    if t is None:
+        return None
+    knn, logistic = t["accuracy"].tolist()
+    return {"knn": knn, "logistic": logistic}

@@ -26,7 +26,9 @@ def test_the_shipped_file_is_tensors_with_a_source_per_entry():
     assert meta["format"] == pc.FORMAT
     entries = json.loads(meta["entries"])
     assert set(entries) == {"pca", *(f"codes.{n}" for n in pc.CODES_FOR),
-                            *(f"ood.{n}" for n in pc.OOD_FOR)}
+                            *(f"ood.{n}" for n in pc.OOD_FOR), "probe.pixels",
+                            *(f"probe.{n}" for n in pc.PROBE_FOR),
+                            *(f"probe.pca{k}" for k in pc.PROBE_PCA_KS)}
     for name, entry in entries.items():
         assert any(k.startswith(name + ".") for k in keys), name
         assert len(entry["source"]) == 64  # a SHA-256
@@ -36,6 +38,21 @@ def test_the_shipped_file_is_tensors_with_a_source_per_entry():
         assert pc.shipped_codes(n) is not None, n
     for n in pc.OOD_FOR:
         assert pc.shipped_ood_scores(n, **pc.OOD_SETTINGS) is not None, n
+    for key in (*pc.PROBE_FOR, "pixels", *(f"pca{k}" for k in pc.PROBE_PCA_KS)):
+        r = pc.shipped_probe(key, **pc.PROBE_SETTINGS)
+        assert r is not None and 0.1 < r["knn"] <= 1 and 0.1 < r["logistic"] <= 1, key
+    assert pc.shipped_probe("ae_k2", 5000, 2000) is None  # other subset sizes: not shipped
+
+
+def test_a_shipped_probe_equals_a_fresh_one():
+    model, _ = load_zoo_model("ae_k2")
+    n_ref, n_test = pc.PROBE_SETTINGS["n_ref"], pc.PROBE_SETTINGS["n_test"]
+    xtr = load_split("train").float_images(slice(0, n_ref))
+    xte = load_split("test").float_images(slice(0, n_test))
+    fresh = pc.probe(encode_all(model, xtr), encode_all(model, xte), n_ref, n_test)
+    shipped = pc.shipped_probe("ae_k2", n_ref, n_test)
+    assert shipped["knn"] == pytest.approx(float(fresh[0]), abs=0.003)
+    assert shipped["logistic"] == pytest.approx(float(fresh[1]), abs=0.01)
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +147,7 @@ def test_app_pca_falls_back_to_the_exact_fit_when_nothing_is_shipped(zoo_copy, m
 
 def test_build_writes_what_it_reads(zoo_copy):
     (zoo_copy / pc.PRECOMPUTED_FILE).unlink()
-    path = pc.build(zoo_copy, codes_for=("ae_k2",), ood_for=())
+    path = pc.build(zoo_copy, codes_for=("ae_k2",), ood_for=(), probe_for=(), probe_pca_ks=())
     assert path.exists() and path.stat().st_size < 400_000
     codes = pc.shipped_codes("ae_k2", zoo_copy)
     assert codes is not None and np.isfinite(codes.numpy()).all()
