@@ -31,6 +31,8 @@ def _go(page, title: str, heading: str) -> None:
 
 def test_training_survives_widgets_and_page_switches(live_server, page):
     ARTIFACTS.mkdir(exist_ok=True)
+    sent: list[int] = []  # frames the page sends to the server (every rerun request is one)
+    page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.append(1)))
     page.goto(live_server + "/")
     page.get_by_role("heading", name="Autoencoder Explorer").wait_for()
     _go(page, "Train", "Train an autoencoder")
@@ -67,6 +69,21 @@ def test_training_survives_widgets_and_page_switches(live_server, page):
     anim.screenshot(path=str(ARTIFACTS / "train_latent_animation.png"))
     assert anim.locator(".slider-container").count() == 1, "no epoch slider on the latent map"
     assert page.get_by_test_id("stException").count() == 0
+
+    # the epoch slider is live in the page: a drag shows each epoch's map, with no script run
+    grip, rail = anim.locator(".slider-grip-rect").first, anim.locator(".slider-rail-rect").first
+    shown = anim.locator(".slider-container .slider-label").first  # "after epoch N"
+    g, r = grip.bounding_box(), rail.bounding_box()
+    n0, seen = len(sent), [shown.text_content()]
+    page.mouse.move(g["x"] + g["width"] / 2, g["y"] + g["height"] / 2)
+    page.mouse.down()
+    for f in (0.6, 0.3, 0.0):
+        page.mouse.move(r["x"] + f * r["width"], g["y"] + g["height"] / 2, steps=3)
+        page.wait_for_timeout(300)
+        seen.append(shown.text_content())
+    page.mouse.up()
+    assert len(set(seen)) >= EPOCHS - 1, seen  # the map went back through the epochs
+    assert len(sent) == n0, "dragging the epoch slider must not rerun the script"
 
     # the new model is offered on another page
     _go(page, "Home", "Autoencoder Explorer")

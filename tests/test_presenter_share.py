@@ -7,6 +7,7 @@ import numpy as np
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from live_util import live_parts
 from conftest import APP_TIMEOUT, ROOT, open_with
 
 from ui import charts, share
@@ -27,9 +28,11 @@ def test_present_in_the_url_turns_presenter_mode_on_and_hides_advanced_controls(
     assert styled(at)
     assert not [n for n in at.number_input if n.key == "den_seed"]  # seed hidden
     assert not [c for c in at.checkbox if c.key == "den_any"]
-    assert any(h.value.endswith("noise at 0.5") for h in at.subheader)
-    fig = at.get("plotly_chart")[0].proto.spec
-    assert '"size":17' in fig.replace(" ", "")  # fonts enlarged 1.4 x (12 -> 17)
+    # the live panels (ui/live.py) at the link's level, and the curve drawn large
+    panels, curve = (next(p for p in live_parts(at, "stops") if bool(p["curve"]) == c)
+                     for c in (False, True))
+    assert panels["stops"][panels["index"]]["heading"].endswith("noise at 0.5")
+    assert curve["curve"]["big"] is True  # fonts enlarged 1.4 x on the projector
     assert "present=1" in link(at)
     at.toggle(key="presenter").set_value(False).run()
     assert not styled(at)

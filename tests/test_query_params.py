@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import open_with
+from live_util import live_parts
 
 from aecore.noise import LABELS, MAX_LEVEL
 
@@ -42,7 +43,8 @@ def test_denoise_opens_the_linked_noise_level_and_seed():
     assert at.selectbox(key="den_kind").value == "masking"
     assert at.slider(key="den_level_masking").value == pytest.approx(0.3)
     assert at.number_input(key="den_seed").value == 7
-    assert any(h.value == f"{LABELS['masking']} noise at 0.3" for h in at.subheader)
+    panels = next(p for p in live_parts(at, "stops") if p["stops"][0]["rows"])  # ui/live.py
+    assert panels["stops"][panels["index"]]["heading"] == f"{LABELS['masking']} noise at 0.3"
     assert not toasts(at)
 
 

@@ -12,6 +12,7 @@ from PIL import Image
 from streamlit.runtime.media_file_manager import MediaFileManager
 
 from conftest import open_page, open_with
+from live_util import live_parts, stop_captions
 
 from ui import share
 
@@ -30,7 +31,16 @@ def falls_back_with_one_notice(page: str, params: dict, bad: str, check) -> None
 
 
 def captions(at) -> str:
-    return " ".join(c.value for c in at.caption)
+    """Every caption of the page, and the live parts' (ui/live.py) at the sliders' stops: the
+    samples' caption at the count and temperature, the panels' titles and captions."""
+    live = []
+    for part in live_parts(at):
+        if part["kind"] == "samples":
+            live.append(part["caption"].replace("{count}", str(part["count"]))
+                        .replace("{temperature}", f"{part['temperature']:.1f}"))
+        elif part["kind"] == "stops" and part["stops"][0]["rows"]:
+            live += stop_captions(part)
+    return " ".join([c.value for c in at.caption] + live)
 
 
 @pytest.fixture
@@ -141,8 +151,7 @@ def test_generate_state_round_trips_through_the_url():
 def test_bottleneck_opens_the_linked_code_size():
     at = open_with("bottleneck", k="8")
     assert at.select_slider(key="bot_k").value == 8
-    assert any(m.value.startswith("**Autoencoder**") and m.value.endswith("k = 8")
-               for m in at.markdown)
+    assert "Autoencoder\nk = 8" in captions(at)  # the live closer look, at k = 8
     assert not toasts(at)
 
 
@@ -360,8 +369,8 @@ def test_denoise_opens_the_linked_models_and_test_digit():
     assert at.selectbox(key="den_dae").value == "zoo:ae_k8"  # not noise-trained: needs any=True
     assert at.radio(key="den_in_how").value == "Random digit of a class"
     i = pick_of_class(mnist_split("test").labels, 3, 2)
-    assert any(f"test digit #{i} (a 3)" in c.value for c in at.caption)
-    assert any(m.value == "**PCA, k = 16**" for m in at.markdown)  # PCA follows the plain AE
+    assert f"test digit #{i} (a 3)" in captions(at)
+    assert "PCA, k = 16" in captions(at)  # PCA follows the plain AE
     assert not toasts(at)
     # without any=True the same denoiser is refused: it was not trained on noise
     at = open_with("denoise", dae="ae_k8")
@@ -380,7 +389,7 @@ def test_denoise_models_and_digit_round_trip_through_the_url():
     assert qp["plain"] == "ae_k64" and qp["idx"] == "42" and qp["how"] == "index"
     again = open_with("denoise", **qp)
     assert again.selectbox(key="den_plain").value == "zoo:ae_k64"
-    assert any("test digit #42" in c.value for c in again.caption)
+    assert "test digit #42" in captions(again)
     # an upload cannot travel in a link: the source does, the test digit's parameters leave
     at.radio(key="den_in_src").set_value("upload").run()
     assert at.query_params["src"] == "upload"

@@ -102,7 +102,8 @@ def results(digit, kind: str, seed: int, fns: dict, curve: dict[str, list[float]
     levels = [top * i / CURVE_STEPS for i in range(1, CURVE_STEPS + 1)]
     line = {"x": levels, "series": curve, "xmin": 0.0, "xmax": top,
             "xlabel": f"noise level ({UNIT[kind]})", "ylabel": "mean PSNR (dB)",
-            "aria": f"Mean PSNR over {CURVE_N} test digits against the {LABELS[kind]} noise level"}
+            "aria": f"Mean PSNR over {CURVE_N} test digits against the {LABELS[kind]} noise level",
+            "big": presenter.active()}  # larger type on the projector
     if digit is not None:
         values, pages, images = _stops(digit, kind, seed, fns)
         live.stops(f"den_live_{kind}", f"Strength: {UNIT[kind]}", values, pages, images,

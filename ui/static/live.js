@@ -454,25 +454,26 @@ class Stops {
     const x0 = c.xmin, x1 = c.xmax;
     const sx = (v) => L + (v - x0) / (x1 - x0) * (W - L - R), sy = (v) => H - B - (v - y0) / (y1 - y0) * (H - T - B);
     const colors = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#999999"];
+    const f = c.big ? 1.4 : 1;  // presenter mode: type 1.4 x larger, as charts.apply_presenter
     let svg = `<svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${c.aria || "curve"}">`;
     svg += `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#888"/>`;
     svg += `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="#888"/>`;
     for (let k = 0; k <= 4; k++) {
       const yv = y0 + (y1 - y0) * k / 4, xv = x0 + (x1 - x0) * k / 4;
-      svg += `<text x="${L - 6}" y="${sy(yv) + 4}" text-anchor="end" font-size="11">${yv.toFixed(0)}</text>`;
-      svg += `<text x="${sx(xv)}" y="${H - B + 16}" text-anchor="middle" font-size="11">${+xv.toFixed(3)}</text>`;
+      svg += `<text x="${L - 6}" y="${sy(yv) + 4}" text-anchor="end" font-size="${11 * f}">${yv.toFixed(0)}</text>`;
+      svg += `<text x="${sx(xv)}" y="${H - B + 16}" text-anchor="middle" font-size="${11 * f}">${+xv.toFixed(3)}</text>`;
     }
-    svg += `<text x="${(L + W - R) / 2}" y="${H - 6}" text-anchor="middle" font-size="12">${c.xlabel}</text>`;
-    svg += `<text x="14" y="${(T + H - B) / 2}" text-anchor="middle" font-size="12" transform="rotate(-90 14 ${(T + H - B) / 2})">${c.ylabel}</text>`;
+    svg += `<text x="${(L + W - R) / 2}" y="${H - 6}" text-anchor="middle" font-size="${12 * f}">${c.xlabel}</text>`;
+    svg += `<text x="14" y="${(T + H - B) / 2}" text-anchor="middle" font-size="${12 * f}" transform="rotate(-90 14 ${(T + H - B) / 2})">${c.ylabel}</text>`;
     names.forEach((n, k) => {
       const pts = xs.map((xv, j) => `${sx(xv).toFixed(1)},${sy(c.series[n][j]).toFixed(1)}`).join(" ");
       const col = colors[k % colors.length];
       svg += `<polyline points="${pts}" fill="none" stroke="${col}" stroke-width="2"/>`;
       svg += `<rect x="${L + k * 150}" y="8" width="12" height="4" fill="${col}"/>`;
-      svg += `<text x="${L + 16 + k * 150}" y="14" font-size="12">${n}</text>`;
+      svg += `<text x="${L + 16 + k * 150}" y="14" font-size="${12 * f}">${n}</text>`;
     });
     svg += `<line x1="${sx(x)}" y1="${T}" x2="${sx(x)}" y2="${H - B}" stroke="#999" stroke-dasharray="4 3" data-testid="aeLevelMarker"/>`;
-    svg += `<text x="${sx(x) + 4}" y="${T + 10}" font-size="11" fill="#666">your level</text></svg>`;
+    svg += `<text x="${sx(x) + 4}" y="${T + 10}" font-size="${11 * f}" fill="#666">your level</text></svg>`;
     this.curve.innerHTML = svg;
     this.curve.setAttribute("data-marker-x", String(x));
   }
