@@ -62,7 +62,11 @@ def test_map_shows_all_10000_test_digits_in_10_coloured_traces(page):
     # the live map decodes with the decoder the page was sent, and follows the z sliders
     live_map, carried = live_part(page, "map"), live_part(page, "carry")
     assert live_map["model"] == carried["payload"]["id"] and live_map["sliders"] == ["z1", "z2"]
-    assert live_map["pin"] is None  # the pin is read from the sliders: the data stays the same
+    # the first code shown, until the sliders are read; a pin leaves the element's data as it is
+    z1, z2 = _sliders(page)
+    assert live_map["pin"] == pytest.approx([z1.value, z2.value])
+    z1.set_value(z1.min).run()
+    assert live_part(page, "map") == live_map
     js = (ROOT / "ui" / "static" / "live.js").read_text()
     assert all(c in js for c in DIGIT_COLORS)  # the page colours digits with the app's palette
 

@@ -93,9 +93,9 @@ def latent_map(key: str, model_id: str, codes: np.ndarray, labels: np.ndarray,
     [lo, hi]; the code under the pointer is decoded in the page every animation frame. A click,
     Enter or the release of an arrow key pins a code (snapped to ``step``): the component's state
     ``pin`` becomes ``{"z1", "z2"}`` and ``on_pin`` runs. The pinned ring follows the native
-    sliders labelled ``sliders`` (also while they are dragged); ``pin`` is shown where there are
-    none. Leave ``pin`` out when the sliders are there: the element's data then stays the same
-    from run to run, and the 10,000 codes are sent to the page once.
+    sliders labelled ``sliders`` (also while they are dragged); ``pin`` is shown until they are
+    found (or where there are none). Keep ``pin`` the same from run to run (the first code
+    shown): the element's data then stays the same, and the 10,000 codes are sent once.
     """
     data = {
         "kind": "map", "model": model_id, "codes": b64(codes[:, :2], "<f4"),

@@ -175,7 +175,11 @@ with map_area:
         # frame (ui/live.py); outside the decoder fragment, and without the pinned code in its
         # data, so the decoder and the 10,000 codes go to the browser once per model
         if model_id is not None:
-            live.latent_map(map_key, model_id, codes, labels, lo_r, hi_r, step,
+            # the first code shown, decoded before the z sliders exist; the same on every run
+            # (the sliders' own values take over), so the element's data does not change
+            start = st.session_state.setdefault(
+                f"lat_start_{key}", tuple(float(st.session_state[zk]) for zk in zkeys))
+            live.latent_map(map_key, model_id, codes, labels, lo_r, hi_r, step, pin=start,
                             sliders=("z1", "z2"), yours=yours, size=600 if presenter.active() else 520)
         else:  # a decoder the page cannot run: the map without live decoding
             st.image(charts.locator(codes, labels, np.array(lo_r), np.array(hi_r),

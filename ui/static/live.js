@@ -551,6 +551,9 @@ export default function (args) {
     ctl = new KINDS[data.kind](root);
     CONTROLLERS.set(parentElement, ctl);
   }
+  const marks = (AE.stats.marks = AE.stats.marks || {});  // when each part first ran (ms)
+  if (marks[data.kind] === undefined) marks[data.kind] = performance.now();
   ctl.update(data, setStateValue);
+  if (data.kind === "carry" && marks.decoder === undefined) marks.decoder = performance.now();
   return () => { ctl.destroy(); CONTROLLERS.delete(parentElement); };
 }
