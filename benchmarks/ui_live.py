@@ -154,9 +154,12 @@ def main() -> int:
         for name, (path, label, part) in SLIDERS.items():
             page.goto(f"{url}/{path}")
             wait_idle(page)
-            if page.get_by_test_id(part).count() == 0:
+            try:  # the page's idle mark may still be the previous page's: wait for the part
+                page.get_by_test_id(part).first.wait_for(timeout=30_000)
+            except Exception:  # noqa: BLE001 - reported as null
                 print(f"{name}: no live part on /{path}")
                 continue
+            wait_idle(page)
             if label is None:  # Denoise: the strength slider's label names the noise's unit
                 label = "Strength"
             d = drag(page, sent, label, part)
