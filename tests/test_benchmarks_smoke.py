@@ -55,6 +55,32 @@ def test_ui_latency_smoke():
     assert res["exceptions"] == 0
 
 
+@pytest.mark.browser
+@pytest.mark.slow
+def test_ui_live_smoke():
+    """benchmarks/ui_live.py in a real browser: its JSON line has every key, the page decoded
+    under the sweeping pointer and followed every live slider's drag, and nothing reached the
+    server before a release (no timing bar: the machine may be busy)."""
+    import json
+    import subprocess
+    import sys
+
+    from benchmarks._browser import missing
+    reason = missing()
+    if reason:
+        pytest.skip(reason)
+    out = subprocess.run([sys.executable, "benchmarks/ui_live.py"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=400)
+    assert out.returncode == 0, out.stderr[-3000:]
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    assert res["latent_hover_fps"] > 0 and 0 < res["latent_decode_ms_p95"] < 1000
+    assert res["first_live_frame_ms"] > 0
+    assert set(res["drag_updates_per_s"]) == {"generate temperature", "denoise strength",
+                                              "bottleneck k"}
+    assert all(v and v > 0 for v in res["drag_updates_per_s"].values()), res
+    assert res["server_reruns_during_drag"] == 0
+
+
 def _ws_frame(payload: bytes, opcode: int = 2, fin: bool = True, mask: bytes = b"") -> bytes:
     """One websocket frame (RFC 6455): a browser masks its frames, a server does not."""
     n = len(payload)
