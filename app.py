@@ -5,12 +5,17 @@ is defined here: what an autoencoder is, shown with the real shapes of a chosen 
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 import torch
 
 from ui import catalog, charts, library, loaders, owner, presenter, query, share, widgets
 
-st.set_page_config(page_title="Autoencoder Explorer", page_icon=":material/extension:",
+# a file, not ":material/...": a Material page icon makes the browser fetch its SVG from Google
+# Fonts, which an offline classroom cannot reach
+ICON = str(Path(__file__).parent / "ui" / "static" / "icon.png")
+st.set_page_config(page_title="Autoencoder Explorer", page_icon=ICON,
                    layout="wide")
 loaders.configure_runtime()  # once per process: torch threads shared with background trainings
 
