@@ -85,7 +85,8 @@ def test_every_page_renders_and_answers(live_server, page):
     page.get_by_text("How your image became a 28x28").wait_for(timeout=60_000)
     wait_idle(page)
     _shot(page, "denoise_upload")
-    assert page.get_by_test_id("stCaptionContainer").get_by_text("my_seven.png", exact=True) \
+    # the panels are the live component's (ui/live.py): the clean digit's caption is the file name
+    assert page.get_by_test_id("aeLiveStops").get_by_text("my_seven.png", exact=True) \
         .count() == 1, "the uploaded file is not the clean digit"
     assert page.get_by_text(re.compile(r"PSNR ([\d.]+ dB|identical)")).count() >= 3
     assert exceptions(page) == 0

@@ -90,6 +90,20 @@ def test_the_patch_refuses_and_records_outbound_but_allows_loopback(no_network):
 
 
 # page -> how to drive its main widget (one action each)
+def _share_a_saved_model(at):
+    """My models: a model saved for this browser, then shared (its QR code is made offline)."""
+    from aecore.store import open_store
+    from store_contract import tiny
+
+    store = open_store()  # the test's temporary AE_DATA_DIR, as the app's
+    try:
+        store.save(at.session_state["_ae_owner"], *tiny(1), name="Offline model")
+    finally:
+        store.close()
+    at.run()
+    return at.button(key="my_share").click()
+
+
 DRIVERS = {
     "home": lambda at: at.selectbox(key="home_model").select("zoo:ae_k2"),
     "reconstruct": lambda at: at.selectbox(key="rec_model").select("zoo:ae_k2"),
@@ -104,6 +118,7 @@ DRIVERS = {
         at.multiselect(key="fea_ks").value[0]),
     "types": lambda at: at.radio(key="typ_choice").set_value(at.radio(key="typ_choice").options[1]),
     "lesson": lambda at: at.button(key="les_next").click(),
+    "my_models": _share_a_saved_model,
 }
 
 

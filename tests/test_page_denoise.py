@@ -273,7 +273,7 @@ def test_a_drawing_is_preprocessed_and_denoised(app):
 @pytest.mark.slow
 def test_drawing_with_the_mouse_gives_results(live_server, page):
     page.goto(f"{live_server}/denoise")
-    page.locator(".js-plotly-plot").wait_for(timeout=120_000)
+    page.get_by_test_id("aeLiveStops").first.wait_for(timeout=120_000)  # the live panels drawn
     page.get_by_text("Draw one").click()
     page.get_by_text("canvas is empty").wait_for(timeout=30_000)
     box = page.locator("canvas").first.bounding_box()
