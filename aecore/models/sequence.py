@@ -1,11 +1,20 @@
 """Sequence autoencoder for multichannel time series (the sensor demo)."""
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from ..config import SeqAEConfig
 from ..losses import value_mse
 from .base import Autoencoder, register
+
+
+def _rnn(layer: nn.RNNBase, x: torch.Tensor):
+    """``layer(x)`` in float32 even under bf16 autocast: oneDNN has no bf16 LSTM/GRU on CPUs
+    without AVX-512 BF16 (on an AVX2 AMD EPYC it raised "could not create a primitive
+    descriptor"), and these layers are a small share of the sensor demo's time."""
+    with torch.autocast(x.device.type, enabled=False):
+        return layer(x.float())
 
 
 @register
@@ -31,13 +40,13 @@ class SeqAE(Autoencoder):
         return (self.cfg.seq_len, self.cfg.channels)
 
     def encode(self, x, y=None):
-        _, state = self.encoder(x)                      # x (B, T, C)
+        _, state = _rnn(self.encoder, x)                # x (B, T, C)
         last = state[0] if isinstance(state, tuple) else state  # (1, B, H)
         return self.to_code(last[-1])                   # (B, k)
 
     def decode_logits(self, z, y=None, steps: int | None = None):
         t = steps or self.cfg.seq_len
-        out, _ = self.decoder(z.unsqueeze(1).expand(-1, t, -1))  # (B, T, H)
+        out, _ = _rnn(self.decoder, z.unsqueeze(1).expand(-1, t, -1))  # (B, T, H)
         return self.head(out)                                     # (B, T, C)
 
     def decode(self, z, y=None):
