@@ -10,7 +10,7 @@ as deploy/compose.yaml runs it, with real processes and no container runtime.
 Used by tests/test_scale_out.py and benchmarks/load.py ``--through-nginx``. Pieces:
 
 - :class:`Postgres`: ``initdb`` and ``pg_ctl`` in a temporary folder on a free port, with
-  deploy/postgres/postgresql.conf included and deploy/postgres/init.sql applied to database
+  deploy/postgres/postgresql.conf included and aecore/store/postgres.sql applied to database
   ``ae`` (as the postgres image's entrypoint does). As root, PostgreSQL refuses to run, so its
   commands run as the ``postgres`` user (Debian's package creates it) through ``runuser``.
 - :class:`Replica`: ``streamlit run app.py`` on its own port with ``AE_DATABASE_URL``, a shared
@@ -49,7 +49,7 @@ PG_BIN = Path(os.environ.get("AE_PG_BIN", "/usr/lib/postgresql/15/bin"))
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
 PG_CONF = ROOT / "deploy" / "postgres" / "postgresql.conf"
-PG_INIT = ROOT / "deploy" / "postgres" / "init.sql"
+PG_INIT = ROOT / "aecore" / "store" / "postgres.sql"  # the schema every replica runs
 ROUTE_COOKIE = "ae_route"  # the affinity cookie nginx sets (deploy/nginx.conf)
 COOKIE_SECRET = "ae-explorer-test-cluster-secret"  # the same on every replica, as compose sets it
 
@@ -127,7 +127,7 @@ class Postgres:
             raise RuntimeError(f"{Path(args[0]).name} failed: {done.stderr.strip()[-800:]}")
 
     def start(self) -> str:
-        """initdb, start, create database ``ae`` and apply init.sql; returns the URL."""
+        """initdb, start, create database ``ae`` and apply the schema (PG_INIT); returns the URL."""
         self.data.mkdir(parents=True)
         if self.user:
             # the postgres user reaches its folder through ours: let it traverse our temporary

@@ -18,15 +18,21 @@ from benchmarks import _browser
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def harness():
+def _server(name: str, script: str = "app.py"):
+    """A real server for the module's tests (skipped with the reason when Chromium is missing);
+    its log in artifacts/streamlit-live-NAME.log."""
     reason = _browser.missing()
     if reason:
         pytest.skip(reason)
-    log = _browser.ROOT / "artifacts" / "streamlit-live-harness.log"
+    log = _browser.ROOT / "artifacts" / f"streamlit-live-{name}.log"
     log.parent.mkdir(exist_ok=True)
-    with _browser.streamlit_server(log=log, script="tests/live_harness.py") as url:
+    with _browser.streamlit_server(log=log, script=script) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def harness():
+    yield from _server("harness", "tests/live_harness.py")
 
 
 @pytest.fixture(scope="module")
@@ -188,13 +194,7 @@ def test_a_slider_drag_redraws_the_in_page_samples(opened):
 
 @pytest.fixture(scope="module")
 def app_url():
-    reason = _browser.missing()
-    if reason:
-        pytest.skip(reason)
-    log = _browser.ROOT / "artifacts" / "streamlit-live-app.log"
-    log.parent.mkdir(exist_ok=True)
-    with _browser.streamlit_server(log=log) as url:
-        yield url
+    yield from _server("app")
 
 
 @pytest.mark.parametrize("path, label, part, attr, param", [

@@ -70,7 +70,7 @@ def test_compose_runs_replicas_behind_nginx_with_postgres():
     assert any(v.startswith("./nginx.conf:/etc/nginx/nginx.conf") for v in nginx["volumes"])
     assert nginx["depends_on"]["app"]["condition"] == "service_healthy"
     mounts = " ".join(db["volumes"])
-    assert "./postgres/init.sql:/docker-entrypoint-initdb.d/" in mounts
+    assert "../aecore/store/postgres.sql:/docker-entrypoint-initdb.d/" in mounts  # the app's schema
     assert "./postgres/postgresql.conf:" in mounts
     # every file the compose file mounts or builds from exists (paths relative to deploy/)
     for v in nginx["volumes"] + db["volumes"]:

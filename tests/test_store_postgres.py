@@ -72,13 +72,6 @@ def store_factory(db_url):
 # the deploy files and the code agree
 
 
-def test_init_sql_is_the_schema_every_replica_runs():
-    from aecore.store.postgres import SCHEMA
-    sql = _cluster.PG_INIT.read_text()
-    body = "\n".join(line for line in sql.splitlines() if not line.startswith("--"))
-    assert body.strip() == SCHEMA.strip()
-
-
 def test_open_store_picks_postgres_only_when_the_url_is_set(db_url, tmp_path, monkeypatch):
     from aecore.store.postgres import PostgresLibrary
     monkeypatch.setenv("AE_DATA_DIR", str(tmp_path))

@@ -232,6 +232,38 @@ class Index(abc.ABC):
         """Release connections."""
 
 
+class SqlIndex(Index):
+    """The :class:`Index` queries that read the same in every SQL dialect. A backend sets
+    ``MARK``, its parameter mark ("?" in SQLite, "%s" in psycopg), and gives ``_one`` (first row
+    of a query) and ``_changed`` (rows a statement changed)."""
+
+    MARK = "?"
+
+    @abc.abstractmethod
+    def _one(self, sql: str, args: tuple = ()) -> tuple | None: ...
+
+    @abc.abstractmethod
+    def _changed(self, sql: str, args: tuple) -> int: ...
+
+    def usage(self, owner: str) -> tuple[int, int]:
+        n, used = self._one("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM models "
+                            f"WHERE owner = {self.MARK}", (owner,))
+        return int(n), int(used)
+
+    def total_bytes(self) -> int:
+        return int(self._one("SELECT COALESCE(SUM(size), 0) FROM models")[0])
+
+    def update(self, model_id: str, *, name: str | None = None, share_id: str | None | bool = False,
+               last_used: float | None = None) -> bool:
+        given = [("name", name, name is not None), ("share_id", share_id, share_id is not False),
+                 ("last_used", last_used, last_used is not None)]
+        sets = [(f"{col} = {self.MARK}", value) for col, value, on in given if on]
+        if not sets:
+            return self.get(model_id) is not None
+        sql = f"UPDATE models SET {', '.join(c for c, _ in sets)} WHERE id = {self.MARK}"
+        return self._changed(sql, (*(v for _, v in sets), model_id)) > 0
+
+
 class ModelStore(abc.ABC):
     """What the app calls: save, list, load, rename, delete, share, unshare.
 

@@ -28,41 +28,19 @@ import queue
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-from .base import (MISSING, BlobStore, CorruptModel, Index, Limits, ModelRecord, QuotaExceeded,
-                   StoreError, check_id, quota_problem)
+from .base import (MISSING, BlobStore, CorruptModel, Limits, ModelRecord, QuotaExceeded,
+                   SqlIndex, StoreError, check_id, quota_problem)
 from .library import Library
 
 POOL_SIZE = 4
 CONNECT_TIMEOUT_S = 5
-# the schema; deploy/postgres/init.sql holds the same statements (a test checks they agree),
-# and every replica runs them at start-up, under an advisory lock (two replicas starting at once
-# would otherwise race on CREATE ... IF NOT EXISTS)
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS models (
-    seq       BIGSERIAL,
-    id        TEXT PRIMARY KEY,
-    owner     TEXT NOT NULL,
-    name      TEXT NOT NULL,
-    type      TEXT NOT NULL,
-    k         INTEGER NOT NULL,
-    created   DOUBLE PRECISION NOT NULL,
-    last_used DOUBLE PRECISION NOT NULL,
-    share_id  TEXT UNIQUE,
-    size      BIGINT NOT NULL,
-    status    TEXT NOT NULL,
-    card      JSONB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS models_owner ON models (owner, created DESC, seq DESC);
-CREATE INDEX IF NOT EXISTS models_lru ON models (last_used) WHERE share_id IS NULL;
-CREATE TABLE IF NOT EXISTS model_blobs (
-    id     TEXT PRIMARY KEY,
-    stored DOUBLE PRECISION NOT NULL,
-    data   BYTEA NOT NULL
-);
-ALTER TABLE model_blobs ALTER COLUMN data SET STORAGE EXTERNAL;
-"""
+# the schema, kept in one SQL file beside this module (deploy/compose.yaml mounts the same file
+# into PostgreSQL's init folder); every replica runs it at start-up, under an advisory lock (two
+# replicas starting at once would otherwise race on CREATE ... IF NOT EXISTS)
+SCHEMA = (Path(__file__).with_name("postgres.sql")).read_text(encoding="utf-8")
 SCHEMA_LOCK = 0x41450016  # advisory lock key for the schema ("AE", issue 16)
 COLUMNS = "id, owner, name, type, k, created, last_used, share_id, size, status, card"
 T = TypeVar("T")
@@ -162,8 +140,10 @@ def _record(row: tuple, missing: bool = False) -> ModelRecord:
     return rec
 
 
-class PostgresIndex(Index):
+class PostgresIndex(SqlIndex):
     """The rows in table ``models`` (see :data:`SCHEMA`)."""
+
+    MARK = "%s"  # psycopg's parameter mark
 
     def __init__(self, pool: Pool) -> None:
         self.pool = pool
@@ -217,30 +197,8 @@ class PostgresIndex(Index):
                          "ORDER BY m.created DESC, m.seq DESC", (owner,))
         return [_record(r[:-1], missing=r[-1]) for r in rows]
 
-    def usage(self, owner: str) -> tuple[int, int]:
-        n, used = self._one("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM models WHERE owner = %s",
-                            (owner,))
-        return int(n), int(used)
-
-    def total_bytes(self) -> int:
-        return int(self._one("SELECT COALESCE(SUM(size), 0) FROM models")[0])
-
-    def update(self, model_id: str, *, name: str | None = None, share_id: str | None | bool = False,
-               last_used: float | None = None) -> bool:
-        sets, args = [], []
-        if name is not None:
-            sets.append("name = %s")
-            args.append(name)
-        if share_id is not False:
-            sets.append("share_id = %s")
-            args.append(share_id)
-        if last_used is not None:
-            sets.append("last_used = %s")
-            args.append(last_used)
-        if not sets:
-            return self.get(model_id) is not None
-        sql = f"UPDATE models SET {', '.join(sets)} WHERE id = %s"
-        return self.pool.run(lambda c: c.execute(sql, (*args, model_id)).rowcount > 0)
+    def _changed(self, sql: str, args: tuple) -> int:
+        return self.pool.run(lambda c: c.execute(sql, args).rowcount)
 
     def delete(self, model_id: str) -> bool:
         return self.pool.run(

@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from .base import Index, ModelRecord, QuotaExceeded, quota_problem
+from .base import ModelRecord, QuotaExceeded, SqlIndex, quota_problem
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS models (
@@ -45,7 +45,7 @@ def _record(row: tuple) -> ModelRecord:
     return ModelRecord(*head, card=card if isinstance(card, dict) else {})
 
 
-class SqliteIndex(Index):
+class SqliteIndex(SqlIndex):
     """The rows in ``path`` (created with its folder on first use)."""
 
     def __init__(self, path: str | os.PathLike) -> None:
@@ -101,32 +101,9 @@ class SqliteIndex(Index):
                          "ORDER BY created DESC, rowid DESC", (owner,))
         return [_record(r) for r in rows]
 
-    def usage(self, owner: str) -> tuple[int, int]:
-        n, used = self._one("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM models WHERE owner = ?",
-                            (owner,))
-        return int(n), int(used)
-
-    def total_bytes(self) -> int:
-        return int(self._one("SELECT COALESCE(SUM(size), 0) FROM models")[0])
-
-    def update(self, model_id: str, *, name: str | None = None, share_id: str | None | bool = False,
-               last_used: float | None = None) -> bool:
-        sets, args = [], []
-        if name is not None:
-            sets.append("name = ?")
-            args.append(name)
-        if share_id is not False:
-            sets.append("share_id = ?")
-            args.append(share_id)
-        if last_used is not None:
-            sets.append("last_used = ?")
-            args.append(last_used)
-        if not sets:
-            return self.get(model_id) is not None
+    def _changed(self, sql: str, args: tuple) -> int:
         with self._lock:
-            cur = self._db.execute(f"UPDATE models SET {', '.join(sets)} WHERE id = ?",
-                                   (*args, model_id))
-            return cur.rowcount > 0
+            return self._db.execute(sql, args).rowcount
 
     def delete(self, model_id: str) -> bool:
         with self._lock:

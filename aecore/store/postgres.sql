@@ -1,8 +1,8 @@
--- Autoencoder Explorer's model library on PostgreSQL (deploy/compose.yaml runs this once, on an
--- empty database, from /docker-entrypoint-initdb.d; benchmarks/_cluster.py applies it the same
--- way). Every app replica also runs these statements at start-up (aecore/store/postgres.py
--- SCHEMA, which must stay identical: tests/test_store_postgres.py checks), so an older
--- database gains what a newer release adds. The weights live in model_blobs (bytea).
+-- Autoencoder Explorer's model library on PostgreSQL: the one copy of its schema. Every app
+-- replica runs these statements at start-up (aecore/store/postgres.py reads this file), so an
+-- older database gains what a newer release adds; deploy/compose.yaml also mounts it into
+-- /docker-entrypoint-initdb.d and benchmarks/_cluster.py applies it the same way. The weights
+-- live in model_blobs (bytea).
 
 CREATE TABLE IF NOT EXISTS models (
     seq       BIGSERIAL,
