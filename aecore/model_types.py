@@ -63,6 +63,9 @@ class Field:
     row: str = ""       # consecutive fields with the same row share a line of columns
     section: str = "model"  # "top" (before the shared model settings), "model" or "train"
     when: Callable[[Mapping[str, Any]], bool] | None = None  # drawn only if true of values so far
+    # the form's default where it is known only at run time (a measurement), not at import;
+    # ``default`` stays what make_configs and the CLI take
+    form_default: Callable[[], Any] | None = None
 
     @property
     def widget_key(self) -> str:
@@ -71,6 +74,10 @@ class Field:
     @property
     def url_name(self) -> str:
         return self.param or self.key or self.name
+
+    def initial(self) -> Any:
+        """The value the Train form starts from."""
+        return self.form_default() if self.form_default is not None else self.default
 
     def bounds(self, values: Mapping[str, Any], limits: Any = None) -> tuple[Any, Any]:
         """(lo, hi) for the values drawn so far and the server's limits."""
@@ -196,8 +203,11 @@ COMMON: tuple[Field, ...] = (
           row="batch", section="train"),
     Field("seed", "Seed", "int", 0, lo=0, hi=1_000_000, step=1, target="train.seed", row="batch",
           section="train"),
-    # the Train page trains on the CPU (aecore.jobs): bf16 autocast where its matmuls are faster
-    Field("precision", "Precision", "radio", "bf16" if bf16_fast("cpu") else "fp32",
+    # the Train page trains on the CPU (aecore.jobs): bf16 autocast where the probe measured it
+    # faster, found when the form is first drawn (not at import: the probe takes a moment);
+    # the CLI and the presets train in fp32, like every shipped recipe
+    Field("precision", "Precision", "radio", "fp32",
+          form_default=lambda: "bf16" if bf16_fast("cpu") else "fp32",
           options=PRECISIONS, labels=PRECISION_LABELS, key="prec", param="precision",
           target="train.precision",
           section="train",

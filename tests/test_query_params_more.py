@@ -415,7 +415,8 @@ def test_generate_opens_the_linked_traversal():
 
 def test_train_precision_follows_the_link_and_reaches_the_training_config():
     from aecore import model_types as recipes
-    default = recipes.DEFAULTS["precision"]  # bf16 where this CPU's bf16 matmuls are faster
+    # the form's default: bf16 where the probe measured it faster on this CPU
+    default = next(f for f in recipes.COMMON if f.name == "precision").initial()
     assert open_with("train").radio(key="trn_prec").value == default
     other = "fp32" if default == "bf16" else "bf16"
     at = open_with("train", precision=other)

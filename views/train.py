@@ -102,15 +102,15 @@ def _field(f: mt.Field, values: dict[str, Any], limits: BrowserLimits, where: An
     if f.kind in ("select", "radio", "select_slider"):
         draw = {"select": query.select, "radio": query.radio,
                 "select_slider": query.select_slider}[f.kind]
-        return draw(f.url_name, f.label, f.options, f.default, key=f.widget_key, where=where,
+        return draw(f.url_name, f.label, f.options, f.initial(), key=f.widget_key, where=where,
                     help=f.help, **fmt, **({"horizontal": True} if f.kind == "radio" else {}))
     lo, hi = f.bounds(values, limits)
     kw = {"format": f.fmt} if f.fmt else {}
     help_ = f.help.format(hi=hi) if f.help else None
     if f.kind == "slider":
-        return query.slider(f.url_name, f.label, lo, hi, f.default, key=f.widget_key, where=where,
+        return query.slider(f.url_name, f.label, lo, hi, f.initial(), key=f.widget_key, where=where,
                             step=f.step, help=help_, **kw)
-    return query.number(f.url_name, f.label, lo, hi, f.default, key=f.widget_key, where=where,
+    return query.number(f.url_name, f.label, lo, hi, f.initial(), key=f.widget_key, where=where,
                         step=f.step, help=help_, **kw)
 
 
