@@ -121,10 +121,8 @@ def choose_precision(fp32_s: float, bf16_s: float, min_gain: float = BF16_MIN_GA
 
 
 def _cache_file() -> Path:
-    # the app's data folder, as aecore.store.data_dir: AE_DATA_DIR or <project>/var (git-ignored)
-    raw = os.environ.get("AE_DATA_DIR", "").strip()
-    root = Path(raw).expanduser() if raw else Path(__file__).resolve().parent.parent / "var"
-    return root / "precision.json"
+    from .store import data_dir  # local: the store's modules are not needed to pick a device
+    return data_dir() / "precision.json"
 
 
 def machine_key() -> str:

@@ -27,7 +27,7 @@ import streamlit as st
 from aecore.export import ExportError, decoder_payload
 from aecore.models import Autoencoder
 
-from . import loaders
+from . import loaders, widgets
 
 STATIC = Path(__file__).resolve().parent / "static"
 JS = (STATIC / "decoder.js").read_text() + "\n" + (STATIC / "live.js").read_text()
@@ -44,11 +44,8 @@ def b64(a: np.ndarray, dtype: str) -> str:
 
 
 def gray_b64(img: Any) -> str:
-    """A (…, H, W) image in [0, 1] as base64 of uint8 grey pixels, rounded as
-    ``ui.widgets.to_uint8`` rounds them."""
-    a = img.detach().cpu().numpy() if hasattr(img, "detach") else np.asarray(img)
-    a = np.clip(a.reshape(a.shape[-2], a.shape[-1]), 0.0, 1.0)
-    return b64((a * 255 + 0.5).astype(np.uint8), "u1")
+    """A (…, H, W) image in [0, 1] as base64 of uint8 grey pixels (``widgets.to_uint8``)."""
+    return b64(widgets.to_uint8(img, 1), "u1")
 
 
 def _rev(*parts: Any) -> str:

@@ -32,7 +32,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import streamlit as st
 
-from . import catalog, share
+from . import catalog, loaders, share
 
 SEEN_KEY = "qp_seen"  # {parameter name: raw value last applied from or written to the URL}
 RUN_KEY = "qp_run"  # names sync() wrote (or removed) during the current full run
@@ -88,7 +88,8 @@ def _model_from_url(name: str, key: str, where: Callable[[dict], bool] | None,
                     default: str) -> None:
     """Set a ``widgets.model_picker`` key from the URL: the URL holds a shipped model's zoo name
     (``model=ae_k2``), the state its catalogue key (``zoo:ae_k2``). Call before the picker."""
-    names = [e.key.removeprefix("zoo:") for e in catalog.entries(where) if e.key.startswith("zoo:")]
+    # only shipped models can be named in a link: the zoo's cards, not the model library
+    names = [n for n, card in loaders.cards().items() if where is None or where(card)]
     fallback = default.removeprefix("zoo:")
 
     def parse(raw: str) -> str:

@@ -41,9 +41,9 @@ def _show(images: torch.Tensor, scale: int = 3) -> None:
 
 def _zoo_key(name: str) -> str | None:
     """Catalogue key of a shipped recipe, found by file name or by the name in its card."""
-    for e in catalog.entries():
-        if e.key == f"zoo:{name}" or (e.key.startswith("zoo:") and e.card.get("name") == name):
-            return e.key
+    for zoo_name, card in loaders.cards().items():
+        if zoo_name == name or card.get("name") == name:
+            return f"zoo:{zoo_name}"
     return None
 
 

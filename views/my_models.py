@@ -116,7 +116,7 @@ with c2:
 
 st.subheader("Share with the class")
 if rec.share_id:
-    link = f"{_app_root()}/?{library.SHARED_PARAM}={rec.share_id}"
+    link = library.share_url(_app_root(), rec.share_id)
     st.markdown("Anyone with this link opens the model **read-only** on every page; "
                 "they cannot change or delete it. Stop sharing to revoke the link.")
     q1, q2 = st.columns([1, 2])

@@ -26,6 +26,7 @@ an error message.
 from __future__ import annotations
 
 import abc
+import json
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -232,12 +233,38 @@ class Index(abc.ABC):
         """Release connections."""
 
 
+# the columns of table ``models`` in ModelRecord's field order (card last), in every SQL backend
+COLUMNS = "id, owner, name, type, k, created, last_used, share_id, size, status, card"
+
+
+def record_of(row: tuple, missing: bool = False) -> ModelRecord:
+    """A :class:`ModelRecord` from a row of :data:`COLUMNS`; the card arrives as JSON text
+    (SQLite, an older PostgreSQL row) or decoded (jsonb), and a damaged one reads as ``{}``.
+    ``missing``: its weights are gone (status :data:`MISSING`)."""
+    *head, card = row
+    if isinstance(card, str):
+        try:
+            card = json.loads(card)
+        except ValueError:
+            card = {}
+    rec = ModelRecord(*head, card=card if isinstance(card, dict) else {})
+    return ModelRecord(**{**rec.__dict__, "status": MISSING}) if missing else rec
+
+
 class SqlIndex(Index):
     """The :class:`Index` queries that read the same in every SQL dialect. A backend sets
     ``MARK``, its parameter mark ("?" in SQLite, "%s" in psycopg), and gives ``_one`` (first row
     of a query) and ``_changed`` (rows a statement changed)."""
 
     MARK = "?"
+
+    def get(self, model_id: str) -> ModelRecord | None:
+        row = self._one(f"SELECT {COLUMNS} FROM models WHERE id = {self.MARK}", (model_id,))
+        return record_of(row) if row else None
+
+    def by_share(self, share_id: str) -> ModelRecord | None:
+        row = self._one(f"SELECT {COLUMNS} FROM models WHERE share_id = {self.MARK}", (share_id,))
+        return record_of(row) if row else None
 
     @abc.abstractmethod
     def _one(self, sql: str, args: tuple = ()) -> tuple | None: ...

@@ -23,7 +23,6 @@ password).
 """
 from __future__ import annotations
 
-import json
 import queue
 import threading
 import time
@@ -31,8 +30,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-from .base import (MISSING, BlobStore, CorruptModel, Limits, ModelRecord, QuotaExceeded,
-                   SqlIndex, StoreError, check_id, quota_problem)
+from .base import (COLUMNS, BlobStore, CorruptModel, Limits, ModelRecord,
+                   QuotaExceeded, SqlIndex, StoreError, check_id, quota_problem, record_of)
 from .library import Library
 
 POOL_SIZE = 4
@@ -42,7 +41,6 @@ CONNECT_TIMEOUT_S = 5
 # replicas starting at once would otherwise race on CREATE ... IF NOT EXISTS)
 SCHEMA = (Path(__file__).with_name("postgres.sql")).read_text(encoding="utf-8")
 SCHEMA_LOCK = 0x41450016  # advisory lock key for the schema ("AE", issue 16)
-COLUMNS = "id, owner, name, type, k, created, last_used, share_id, size, status, card"
 T = TypeVar("T")
 
 
@@ -127,19 +125,6 @@ class Pool:
         self._drain()
 
 
-def _record(row: tuple, missing: bool = False) -> ModelRecord:
-    *head, card = row
-    if isinstance(card, str):  # jsonb arrives decoded; text (an older row) does not
-        try:
-            card = json.loads(card)
-        except ValueError:
-            card = {}
-    rec = ModelRecord(*head, card=card if isinstance(card, dict) else {})
-    if missing:
-        rec = ModelRecord(**{**rec.__dict__, "status": MISSING})
-    return rec
-
-
 class PostgresIndex(SqlIndex):
     """The rows in table ``models`` (see :data:`SCHEMA`)."""
 
@@ -175,18 +160,10 @@ class PostgresIndex(SqlIndex):
                           rec.last_used, rec.share_id, rec.size, rec.status, self.Jsonb(rec.card)))
         self.pool.run(work)
 
-    def get(self, model_id: str) -> ModelRecord | None:
-        row = self._one(f"SELECT {COLUMNS} FROM models WHERE id = %s", (model_id,))
-        return _record(row) if row else None
-
-    def by_share(self, share_id: str) -> ModelRecord | None:
-        row = self._one(f"SELECT {COLUMNS} FROM models WHERE share_id = %s", (share_id,))
-        return _record(row) if row else None
-
     def list_owner(self, owner: str) -> list[ModelRecord]:
         rows = self._all(f"SELECT {COLUMNS} FROM models WHERE owner = %s "
                          "ORDER BY created DESC, seq DESC", (owner,))
-        return [_record(r) for r in rows]
+        return [record_of(r) for r in rows]
 
     def list_owner_checked(self, owner: str) -> list[ModelRecord]:
         """The owner's rows, newest first, each marked :data:`MISSING` when its blob is gone:
@@ -195,7 +172,7 @@ class PostgresIndex(SqlIndex):
         rows = self._all(f"SELECT {cols}, b.id IS NULL FROM models m "
                          "LEFT JOIN model_blobs b ON b.id = m.id WHERE m.owner = %s "
                          "ORDER BY m.created DESC, m.seq DESC", (owner,))
-        return [_record(r[:-1], missing=r[-1]) for r in rows]
+        return [record_of(r[:-1], missing=r[-1]) for r in rows]
 
     def _changed(self, sql: str, args: tuple) -> int:
         return self.pool.run(lambda c: c.execute(sql, args).rowcount)
@@ -210,7 +187,7 @@ class PostgresIndex(SqlIndex):
     def eviction_candidates(self, unused_since: float) -> list[ModelRecord]:
         rows = self._all(f"SELECT {COLUMNS} FROM models WHERE share_id IS NULL AND last_used < %s "
                          "ORDER BY last_used ASC", (unused_since,))
-        return [_record(r) for r in rows]
+        return [record_of(r) for r in rows]
 
     def close(self) -> None:
         self.pool.close()

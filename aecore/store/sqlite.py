@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from .base import ModelRecord, QuotaExceeded, SqlIndex, quota_problem
+from .base import COLUMNS, ModelRecord, QuotaExceeded, SqlIndex, quota_problem, record_of
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS models (
@@ -33,18 +33,6 @@ CREATE TABLE IF NOT EXISTS models (
 CREATE INDEX IF NOT EXISTS models_owner ON models (owner, created DESC);
 CREATE INDEX IF NOT EXISTS models_lru ON models (last_used) WHERE share_id IS NULL;
 """
-COLUMNS = "id, owner, name, type, k, created, last_used, share_id, size, status, card"
-
-
-def _record(row: tuple) -> ModelRecord:
-    *head, card = row
-    try:
-        card = json.loads(card)
-    except (TypeError, ValueError):
-        card = {}
-    return ModelRecord(*head, card=card if isinstance(card, dict) else {})
-
-
 class SqliteIndex(SqlIndex):
     """The rows in ``path`` (created with its folder on first use)."""
 
@@ -88,18 +76,10 @@ class SqliteIndex(SqlIndex):
                 raise
             self._db.execute("COMMIT")
 
-    def get(self, model_id: str) -> ModelRecord | None:
-        row = self._one(f"SELECT {COLUMNS} FROM models WHERE id = ?", (model_id,))
-        return _record(row) if row else None
-
-    def by_share(self, share_id: str) -> ModelRecord | None:
-        row = self._one(f"SELECT {COLUMNS} FROM models WHERE share_id = ?", (share_id,))
-        return _record(row) if row else None
-
     def list_owner(self, owner: str) -> list[ModelRecord]:
         rows = self._all(f"SELECT {COLUMNS} FROM models WHERE owner = ? "
                          "ORDER BY created DESC, rowid DESC", (owner,))
-        return [_record(r) for r in rows]
+        return [record_of(r) for r in rows]
 
     def _changed(self, sql: str, args: tuple) -> int:
         with self._lock:
@@ -115,7 +95,7 @@ class SqliteIndex(SqlIndex):
     def eviction_candidates(self, unused_since: float) -> list[ModelRecord]:
         rows = self._all(f"SELECT {COLUMNS} FROM models WHERE share_id IS NULL AND last_used < ? "
                          "ORDER BY last_used ASC", (unused_since,))
-        return [_record(r) for r in rows]
+        return [record_of(r) for r in rows]
 
     def close(self) -> None:
         with self._lock:
