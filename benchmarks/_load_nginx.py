@@ -98,7 +98,7 @@ async def share_once(browser, base: str, c: _cluster.Cluster, a: _cluster.Replic
         await page.get_by_text("It now appears as").wait_for(timeout=240_000)
         await page.goto(f"{base}/my_models")
         await page.get_by_role("button", name="Share", exact=True).click()
-        code = page.get_by_test_id("stCode").filter(has_text="shared=").first
+        code = page.get_by_test_id("aeCopyLink").filter(has_text="shared=").first
         await code.wait_for()
         link = re.search(r"\S*\?shared=[A-Za-z0-9_-]{32}", await code.inner_text()).group(0)
         ctx_b, other = await _context(browser, base, c.route_to(b))

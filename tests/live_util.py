@@ -29,6 +29,13 @@ def live_part(at, kind: str) -> dict:
     return data
 
 
+def copy_links(node) -> list[str]:
+    """The links of the copy boxes (``ui.share.copy_box``) under ``node`` (an AppTest, or a block
+    such as ``at.sidebar``), in page order."""
+    return [json.loads(el.proto.json)["url"] for el in node.get("bidi_component")
+            if el.proto.component_name == "ae_copy_link"]
+
+
 def f32(b64: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(b64), dtype="<f4")
 

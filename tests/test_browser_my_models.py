@@ -105,7 +105,7 @@ def test_my_models_survive_refresh_tab_restart_and_share(chromium, tmp_path):
         _my_models(page, base)
         assert _table_has(page, NAME), "the model did not survive the restart"
         page.get_by_role("button", name="Share", exact=True).click()
-        code = page.get_by_test_id("stCode").filter(has_text="shared=").first
+        code = page.get_by_test_id("aeCopyLink").filter(has_text="shared=").first
         code.wait_for()
         link = re.search(r"\S*\?shared=[A-Za-z0-9_-]{32}", code.inner_text()).group(0)
         qr = page.get_by_test_id("stImage").locator("img").first  # the QR code

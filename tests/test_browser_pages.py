@@ -51,7 +51,8 @@ def test_every_page_renders_and_answers(live_server, page):
     assert exceptions(page) == 0
     # the move reran only the decoder's fragment; the sidebar's "Copy link" still follows it
     z1 = parse_qs(urlparse(page.url).query)["z1"][0]
-    link = page.get_by_test_id("stSidebar").get_by_test_id("stCode").inner_text()
+    link = page.get_by_test_id("stSidebar").get_by_test_id("aeCopyLink")\
+        .locator(".ae-link-text").inner_text()
     assert parse_qs(urlparse("".join(link.split())).query)["z1"][0] == z1, (link, page.url)
 
     # every page from the sidebar, in navigation order

@@ -166,7 +166,7 @@ def test_a_model_trained_on_one_replica_opens_by_its_link_on_the_other(cluster, 
     # My models, on replica a: share it
     page.goto(c.url + "/my_models")
     page.get_by_role("button", name="Share", exact=True).click()
-    code = page.get_by_test_id("stCode").filter(has_text="shared=").first
+    code = page.get_by_test_id("aeCopyLink").filter(has_text="shared=").first
     code.wait_for()
     link = re.search(r"\S*\?shared=[A-Za-z0-9_-]{32}", code.inner_text()).group(0)
     assert link.startswith(c.url), link  # nginx passes the Host with its port

@@ -1,9 +1,14 @@
 """"Copy link": the current page's address with its state (the URL query parameters), shown in
-the sidebar in ``st.code``, whose copy button puts it on the clipboard."""
+the sidebar in a small copy box (:func:`copy_box`) whose button puts it on the clipboard.
+
+Not ``st.code``: its first use on a page makes the browser load and run Streamlit's syntax
+highlighter (a 1.5 MB script, Prism with every language), about 0.6 s of the page's main thread
+on the 2-core machine, on every page, before anything after it is drawn."""
 from __future__ import annotations
 
 import functools
 import io
+from typing import Callable
 from urllib.parse import urlencode
 
 import numpy as np
@@ -27,12 +32,66 @@ SLOT_KEY = "_share_slot"  # session state: (the sidebar slot of this run's link,
 IN_FRAGMENT_KEY = "_share_in_fragment"  # how many share.fragment bodies are running now
 
 
+_COPY_HTML = """<div class="ae-link" data-testid="aeCopyLink"><span class="ae-link-text"></span>
+<button type="button" class="ae-link-copy">Copy</button><span class="ae-link-note" role="status"
+aria-live="polite"></span></div>"""
+_COPY_CSS = """
+.ae-link { display: flex; align-items: flex-start; gap: 0.4rem; flex-wrap: wrap;
+  background: var(--st-secondary-background-color, #f0f2f6); border-radius: 0.5rem;
+  padding: 0.55rem 0.6rem; font-family: var(--st-code-font, monospace); font-size: 0.8rem; }
+.ae-link-text { flex: 1 1 10rem; overflow-wrap: anywhere; user-select: all;
+  color: var(--st-text-color, #31333f); }
+.ae-link-copy { font: inherit; font-family: var(--st-font, sans-serif); cursor: pointer;
+  border: 1px solid var(--st-border-color, #d5d7de); border-radius: 0.4rem; padding: 0.1rem 0.5rem;
+  background: var(--st-background-color, #fff); color: var(--st-text-color, #31333f); }
+.ae-link-copy:focus-visible { outline: 2px solid var(--st-primary-color, #ff4b4b); }
+.ae-link-note { flex-basis: 100%; font-family: var(--st-font, sans-serif); opacity: 0.8; }
+.ae-link-note:empty { display: none; }
+"""
+# the clipboard API exists only in a secure context (https, localhost); a class server on a LAN
+# address over plain http has none: then the text is selected for Ctrl+C / a long press
+_COPY_JS = """
+export default function ({ data, parentElement }) {
+  const text = parentElement.querySelector(".ae-link-text");
+  const button = parentElement.querySelector(".ae-link-copy");
+  const note = parentElement.querySelector(".ae-link-note");
+  text.textContent = data.url;
+  button.setAttribute("aria-label", data.label);
+  button.onclick = async () => {
+    let copied = false;
+    try { await navigator.clipboard.writeText(data.url); copied = true; } catch (e) {
+      const range = document.createRange();
+      range.selectNodeContents(text);
+      const sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+      try { copied = document.execCommand("copy"); } catch (e2) { copied = false; }
+    }
+    note.textContent = copied ? "Copied." : "Selected: press Ctrl+C (or Cmd+C) to copy.";
+    clearTimeout(button._t);
+    button._t = setTimeout(() => { note.textContent = ""; }, 2500);
+  };
+}
+"""
+_copy_component = st.components.v2.component("ae_copy_link", html=_COPY_HTML, css=_COPY_CSS,
+                                              js=_COPY_JS)
+COPY_COUNT_KEY = "_share_copy_n"  # session state: copy boxes drawn so far (each key unique)
+
+
+def copy_box(url: str, label: str = "Copy the link") -> None:
+    """``url`` as selectable text with a copy button (``label``: its screen-reader name)."""
+    # a run may draw the sidebar's box several times (its fragments redraw the slot): a fresh key
+    # each time, since two elements of one run may not share one
+    n = st.session_state[COPY_COUNT_KEY] = st.session_state.get(COPY_COUNT_KEY, 0) + 1
+    _copy_component(key=f"ae_copy_link_{n}", data={"url": url, "label": label})
+
+
 def share_link(url_path: str, where=None) -> None:
     """Show the current view's link with a copy button (in ``where``, default the sidebar)."""
     box = where if where is not None else st.sidebar
     with box.container():
         st.markdown("**Copy link** to this view")
-        st.code(page_url(url_path), language=None, wrap_lines=True)
+        copy_box(page_url(url_path), "Copy the link to this view")
         st.caption("Opens this page with the same model, digit, sliders, noise and seed.")
 
 
@@ -111,11 +170,14 @@ def _html(fig: go.Figure) -> str:
     return fig.to_html(include_plotlyjs=True, full_html=True)
 
 
-def download_buttons(fig: go.Figure, name: str, key: str, where=None) -> None:
+def download_buttons(fig: go.Figure | Callable[[], go.Figure], name: str, key: str,
+                     where=None) -> None:
     """A download of ``fig`` as a self-contained interactive HTML file (plotly.js inlined, so it
     opens offline), in ``where`` (default the main area). A PNG comes from the chart's own modebar
-    ("Download plot as png"). The file (about 5 MB) is built only when the button is clicked."""
+    ("Download plot as png"). The file (about 5 MB) is built only when the button is clicked; so
+    is the figure, where ``fig`` is a function that builds it (a chart not drawn on the page)."""
     box = where if where is not None else st
-    box.download_button("Download chart (HTML)", lambda: _html(fig), file_name=f"{name}.html",
+    box.download_button("Download chart (HTML)",
+                        lambda: _html(fig() if callable(fig) else fig), file_name=f"{name}.html",
                         mime="text/html", key=key, on_click="ignore",
                         help="An interactive copy of this chart that opens offline in any browser")

@@ -66,18 +66,22 @@ def _move_to(zkeys: tuple[str, str], z: tuple[float, float], lo: list[float],
 
 @share.fragment
 def decoder(key: str, codes: np.ndarray, labels: np.ndarray, lo: list[float], hi: list[float],
-            step: float, start: list[float]) -> None:
-    """The z sliders (from a link, else at ``start``), the decoded digit and where it lies: a
-    slider move reruns only this."""
+            step: float, start: list[float], locate: bool) -> None:
+    """The z sliders (from a link, else at ``start``), the decoded digit and, where ``locate``
+    (no live map beside it, whose ring shows it), where it lies: a slider move reruns only
+    this."""
     model, _ = widgets.load_or_stop(key)
     z = tuple(float(query.slider(f"z{i + 1}", f"z{i + 1}", lo[i], hi[i], start[i], step=step,
                                  format="%.2f", key=f"lat_z{i + 1}_{key}")) for i in range(2))
     img = decode_codes(model, z)  # (1, 1, 28, 28)
-    where = charts.locator(codes, labels, np.array(lo), np.array(hi), z)
-    st.image([widgets.to_uint8(img[0], 6), where], width=168,
-             caption=[f"decoded at z = ({z[0]:.2f}, {z[1]:.2f})", "where z lies on the map"])
-    st.caption("Point at the map to decode live; click (or Enter) pins the code here. The "
-               "sliders and arrow keys step it.")
+    images, captions = [widgets.to_uint8(img[0], 6)], [f"decoded at z = ({z[0]:.2f}, {z[1]:.2f})"]
+    if locate:
+        images.append(charts.locator(codes, labels, np.array(lo), np.array(hi), z))
+        captions.append("where z lies on the map")
+    st.image(images, width=168, caption=captions)
+    if not locate:
+        st.caption("Point at the map to decode live; click (or Enter) pins the code here. The "
+                   "sliders and arrow keys step it.")
 
 
 @share.fragment
@@ -101,7 +105,7 @@ def manifold(model_key: str, lo: np.ndarray, hi: np.ndarray) -> None:
     big = widgets.to_uint8(grid, math.ceil(side / grid.shape[0]))
     st.image(big, width=side)
     d1, d2, _ = st.columns([1, 1, 2])
-    d1.download_button("Download the manifold (PNG)", share.png_bytes(big), "manifold.png",
+    d1.download_button("Download the manifold (PNG)", lambda: share.png_bytes(big), "manifold.png",
                        "image/png", key="lat_grid_png", on_click="ignore")
     # built on click only: n frames of the whole grid, one more row of digits each
     d2.download_button("Download the manifold (animated GIF)",
@@ -169,7 +173,7 @@ if digit is not None:
 with map_area:
     c_map, c_dec = st.columns([3, 1.5])
     with c_dec:  # first: the z sliders apply a link's code, which the map beside them shows
-        decoder(key, codes, labels, lo_r, hi_r, step, z_start)
+        decoder(key, codes, labels, lo_r, hi_r, step, z_start, locate=model_id is None)
     with c_map:
         # the live map: the page decodes the code under the pointer itself, every animation
         # frame (ui/live.py); outside the decoder fragment, and without the pinned code in its
@@ -184,8 +188,10 @@ with map_area:
         else:  # a decoder the page cannot run: the map without live decoding
             st.image(charts.locator(codes, labels, np.array(lo_r), np.array(hi_r),
                                     (st.session_state[zkeys[0]], st.session_state[zkeys[1]]), 520))
-        share.download_buttons(latent_map(codes, labels, np.array(lo_r), np.array(hi_r), yours),
-                               f"latent-map-{key.partition(':')[2]}", "lat_map_dl")
+        # the 10,000-point figure is built only when the button is clicked
+        share.download_buttons(
+            lambda: latent_map(codes, labels, np.array(lo_r), np.array(hi_r), yours),
+            f"latent-map-{key.partition(':')[2]}", "lat_map_dl")
 
 manifold(key, lo, hi)
 
@@ -209,9 +215,11 @@ widgets.image_row(path_x, ts, scale=3)
 frames = [widgets.to_uint8(f, 6) for f in path_z]  # each (168, 168)
 fades = [widgets.to_uint8(f, 6) for f in path_x]
 d1, d2, d3, _ = st.columns([1, 1, 1, 1])
-d1.download_button("Download the morph strip (PNG)", share.png_bytes(np.concatenate(frames, 1)),
-                   "morph.png", "image/png", key="lat_int_png", on_click="ignore")
-d2.download_button("Download the morph (animated GIF)", share.gif_bytes(frames), "morph.gif",
-                   "image/gif", key="lat_int_gif", on_click="ignore")
-d3.download_button("Download the cross-fade (animated GIF)", share.gif_bytes(fades),
+# each file is encoded only when its button is clicked
+d1.download_button("Download the morph strip (PNG)",
+                   lambda: share.png_bytes(np.concatenate(frames, 1)), "morph.png", "image/png",
+                   key="lat_int_png", on_click="ignore")
+d2.download_button("Download the morph (animated GIF)", lambda: share.gif_bytes(frames),
+                   "morph.gif", "image/gif", key="lat_int_gif", on_click="ignore")
+d3.download_button("Download the cross-fade (animated GIF)", lambda: share.gif_bytes(fades),
                    "cross-fade.gif", "image/gif", key="lat_fade_gif", on_click="ignore")

@@ -14,7 +14,7 @@ import segno
 import streamlit as st
 
 from aecore.store import MISSING, StoreError
-from ui import catalog, library
+from ui import catalog, library, share
 
 STATUS_TEXT = {"done": "finished", "interrupted": "interrupted (best epoch kept)",
                "uploaded": "uploaded", MISSING: "file missing"}
@@ -123,7 +123,7 @@ if rec.share_id:
     with q1:
         st.image(qr_png(link), caption="Scan to open", width=260)
     with q2:
-        st.code(link, language=None, wrap_lines=True)
+        share.copy_box(link, "Copy the model's link")
         st.download_button("Download the QR code (PNG)", qr_png(link), "model-link-qr.png",
                            mime="image/png", key="my_qr_dl")
         if st.button("Stop sharing", key="my_unshare"):
