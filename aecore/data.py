@@ -52,15 +52,18 @@ class Split:
         return x.unsqueeze(1).float().div_(255.0)
 
 
-def _read_checksums(folder: Path) -> dict[str, str]:
-    sums = folder / "SHA256SUMS"
+def read_checksums(folder: Path | None = None) -> dict[str, str]:
+    """``{file name: SHA-256 hex}`` from ``SHA256SUMS`` in ``folder`` (default
+    :data:`DATA_DIR`; ``sha256sum`` output, a binary-mode ``*`` before a name dropped), or ``{}``
+    when the folder has no such file."""
+    sums = (folder or DATA_DIR) / "SHA256SUMS"  # DATA_DIR read at call time: tests move it
     if not sums.exists():
         return {}
     out = {}
     for line in sums.read_text().splitlines():
         parts = line.split()
         if len(parts) == 2:
-            out[parts[1]] = parts[0]
+            out[parts[1].lstrip("*")] = parts[0]
     return out
 
 
@@ -106,7 +109,7 @@ def load_split(split: str = "train", dataset: str = "mnist") -> Split:
             raise DatasetError(
                 f"{OPTIONAL_DATASETS[dataset]} is not bundled and this app never downloads data. "
                 f"To use it, put its four IDX .gz files in {folder}/ and reload.")
-        sums = _read_checksums(folder)
+        sums = read_checksums(folder)
         img_name, lab_name = _FILES[split]
         images = _read_idx(folder / img_name, sums.get(img_name), ndim=3)
         labels = _read_idx(folder / lab_name, sums.get(lab_name), ndim=1)

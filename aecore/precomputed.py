@@ -36,7 +36,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .data import DATA_DIR
+from .data import read_checksums
 from .errors import ConfigError
 from .pca import PCA
 from . import zoo
@@ -74,11 +74,10 @@ def model_source(name: str, folder: Path | None = None) -> str:
 def mnist_source(dataset_file: str = "train-images-idx3-ubyte.gz") -> str:
     """What the PCA entry is checked against: the pinned SHA-256 of the MNIST training images
     (``data/SHA256SUMS``; the loader refuses files that do not match it)."""
-    for line in (DATA_DIR / "SHA256SUMS").read_text().splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1].lstrip("*") == dataset_file:
-            return parts[0]
-    raise ConfigError(f"no checksum for {dataset_file} in data/SHA256SUMS")
+    sha = read_checksums().get(dataset_file)
+    if sha is None:
+        raise ConfigError(f"no checksum for {dataset_file} in data/SHA256SUMS")
+    return sha
 
 
 def _path(folder: Path | None) -> Path:
