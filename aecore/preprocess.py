@@ -17,10 +17,11 @@ can show it:
    pixel (14, 14), as measured on MNIST itself (row/column index coordinates); the result is
    float32 in [0, 1] with its brightest pixel at 1.
 
-The geometric steps (crop, resize, placing in the field) are torchvision's ``transforms.v2``
-functions, imported on the first digit (torchvision takes about a second to import, and most
-visits never upload one); tests/test_library_parity.py checks them against the numpy/PIL code
-they replaced, on the same images: equal to the last bit.
+The resize and the placing in the field are torchvision's ``transforms.v2`` functions, imported
+on the first digit (torchvision takes about a second to import, and most visits never upload
+one); tests/test_library_parity.py checks them against the numpy/PIL code they replaced, on the
+same images: equal to the last bit. The crop is a plain slice: its box always lies inside the
+image, where ``v2.crop`` is that same slice.
 
 Transparency rule. Transparent pixels have no colour of their own, so they are composited on a
 plain background chosen so the digit stands out. Let *visible* be the pixels with alpha >= 50 %:
@@ -485,9 +486,8 @@ def _crop_to_ink(bright: np.ndarray) -> np.ndarray:
     top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     margin = int(CROP_MARGIN * max(bottom - top, right - left) + 0.5)
     h, w = ink.shape
-    y0, x0 = max(0, top - margin), max(0, left - margin)
-    box = _v2().crop(torch.from_numpy(ink)[None], y0, x0, min(h, bottom + margin) - y0,
-                     min(w, right + margin) - x0)[0].numpy()  # (h', w') int16, inside the image
+    box = ink[max(0, top - margin):min(h, bottom + margin),
+              max(0, left - margin):min(w, right + margin)]  # (h', w') int16, inside the image
     return np.rint(box * (255.0 / peak)).astype(np.uint8)
 
 

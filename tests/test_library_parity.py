@@ -4,8 +4,8 @@ replaced (kept below, verbatim but for names), on the same data, within a stated
 * scikit-learn: AUROC and the ROC curve (exact, 1e-12), the kNN probe's neighbour search (exact:
   the same neighbours, so the same accuracy), the logistic-regression probe (within 1.5
   percentage points: two L-BFGS codes stopped after the same few iterations);
-* torchvision: ``make_grid`` for tiles, and ``transforms.v2`` for the crop, resize and centring
-  of upload preprocessing (equal to the last bit);
+* torchvision: ``make_grid`` for tiles, and ``transforms.v2`` for the resize and centring of
+  upload preprocessing (equal to the last bit; the crop is a plain slice again);
 * SSIM stays ours: torchmetrics' SSIM is about 12x slower on 1,000 digits here, and on all
   10,000 test digits in float64 its convolution asks for 38 GB. Ours is checked against its
   SSIM map on the same 'valid' region (torchmetrics averages its reflect-padded full map).
