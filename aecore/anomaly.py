@@ -164,15 +164,12 @@ def submit_one_class(manager: Any, images: Tensor, labels: Tensor, digit: int, e
     :class:`aecore.jobs.JobManager`) with :func:`one_class_data` of the training split
     ``images`` (N, 28, 28) uint8 / ``labels`` (N,); returns the :class:`~aecore.jobs.Job`."""
     from .config import replace
-    from .presets import DEMOS
+    from .presets import DEMOS, submit_demo
 
     p = DEMOS["one_class"]
     data = one_class_data(images, labels, digit, val_size=p.train.val_size, seed=p.train.seed)
-    # subset: the images it trains on, which the server's limits count
-    train_cfg = replace(p.train, epochs=int(epochs), subset=int(data.x.shape[0]))
-    return manager.submit(p.model, train_cfg, name=f"one_class_{digit}",
-                          title=f"Anomaly detector for digit {digit}", data=data,
-                          on_result=on_result)
+    return submit_demo(manager, replace(p, title=f"Anomaly detector for digit {digit}"), data,
+                       epochs, name=f"one_class_{digit}", on_result=on_result)
 
 
 def one_class_data(images: Tensor, labels: Tensor, normal: int | Sequence[int], *,

@@ -106,11 +106,8 @@ def submit_stacked_demo(manager: Any, images: Tensor, pretrain_epochs: int = 1,
     (N, 28, 28) uint8; returns the :class:`~aecore.jobs.Job`, whose ``history`` holds records
     with phase "pretrain layer s" and "train"."""
     from .config import replace
-    from .presets import DEMOS
+    from .presets import DEMOS, submit_demo
 
     p = DEMOS["stacked_demo"]
-    data = stacked_demo_data(images)
     model_cfg = replace(p.model, pretrain_epochs=int(pretrain_epochs))
-    train_cfg = replace(p.train, epochs=int(epochs), val_size=int(data.val_x.shape[0]),
-                        subset=int(data.x.shape[0]))  # the images it trains on, for the limits
-    return manager.submit(model_cfg, train_cfg, name="stacked_demo", title=p.title, data=data)
+    return submit_demo(manager, replace(p, model=model_cfg), stacked_demo_data(images), epochs)

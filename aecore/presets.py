@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import (AEConfig, ContractiveAEConfig, ConvAEConfig, CVAEConfig, SeqAEConfig,
-                     SparseAEConfig, StackedAEConfig, TrainConfig, VAEConfig)
+                     SparseAEConfig, StackedAEConfig, TrainConfig, VAEConfig, replace)
 from .errors import ConfigError
 
 
@@ -118,6 +118,20 @@ DEMOS: dict[str, Preset] = {p.name: p for p in [
            "Greedy layer-wise pretraining then fine-tuning on 2,000 training digits (the Types "
            "page; its data is aecore.features.stacked_demo_data).", "types"),
 ]}
+
+
+def submit_demo(manager: Any, preset: Preset, data: Any, epochs: int, name: str = "",
+                on_result: Any = None) -> Any:
+    """Queue ``preset`` (one of :data:`DEMOS`, or a variant of one made with
+    :func:`aecore.config.replace`) on ``manager`` (an :class:`aecore.jobs.JobManager`) for
+    ``epochs`` epochs on ``data`` (an :class:`aecore.train.TrainData` with a validation part)
+    instead of the MNIST split; returns the :class:`~aecore.jobs.Job`, named ``name`` (default
+    the preset's)."""
+    # subset and val_size: the images it trains on and holds out, which the server's limits count
+    train_cfg = replace(preset.train, epochs=int(epochs), subset=int(data.x.shape[0]),
+                        val_size=int(data.val_x.shape[0]))
+    return manager.submit(preset.model, train_cfg, name=name or preset.name, title=preset.title,
+                          data=data, on_result=on_result)
 
 
 def register_preset(preset: Preset, table: dict[str, Preset] = TEACHING) -> Preset:
