@@ -1,9 +1,11 @@
 """The app in a real browser: one copy of the server and Chromium helpers for tests and benchmarks.
 
-``streamlit_server()`` runs ``streamlit run app.py`` (this interpreter's Streamlit) on a free
-loopback port and yields its base URL once ``/_stcore/health`` answers; ``chromium()`` launches the
-Debian Chromium through Playwright's sync API (Playwright's own browsers are never installed).
-``wait_idle(page)`` waits until the app's script (and its fragments) stopped running.
+``streamlit_server()`` runs ``streamlit run server.py`` (this interpreter's Streamlit) on a free
+loopback port and yields its base URL once ``/_stcore/health`` answers; its two steps,
+``start_streamlit()`` and ``wait_healthy()``, also start benchmarks/_cluster.py's replicas.
+``chromium()`` launches the Debian Chromium through Playwright's sync API (Playwright's own
+browsers are never installed). ``wait_idle(page)`` waits until the app's script (and its
+fragments) stopped running.
 """
 from __future__ import annotations
 
@@ -53,9 +55,43 @@ def _healthy(url: str) -> bool:
         return False
 
 
+def start_streamlit(port: int, script: str = "server.py", env: Mapping[str, str] | None = None,
+                    log: Path | None = None) -> subprocess.Popen:
+    """Start ``streamlit run script`` (this interpreter's Streamlit) on 127.0.0.1:``port`` and
+    return the process at once (:func:`wait_healthy` waits until it answers).
+
+    ``script`` is the entry file, relative to the repository; ``env`` is added to this process's;
+    ``log`` receives the server's output (otherwise it is discarded).
+    """
+    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.address", "127.0.0.1",
+           "--server.port", str(port), "--server.headless", "true",
+           "--browser.gatherUsageStats", "false",
+           # no file watcher: the app under test is a fixed snapshot, and watching a repository
+           # that others edit costs CPU (inotify overflows) and can prompt reruns mid-measurement
+           "--server.fileWatcherType", "none"]
+    # the child keeps its own handle on the log: ours is closed as soon as it has started
+    with open(log, "w") if log else contextlib.nullcontext(subprocess.DEVNULL) as out:
+        return subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, **(env or {})})
+
+
+def wait_healthy(proc: subprocess.Popen, url: str, timeout: float = START_TIMEOUT_S,
+                 name: str = "streamlit", log: Path | None = None) -> None:
+    """Wait until ``url``/_stcore/health answers. Raises RuntimeError, named ``name`` and ending
+    with the tail of ``log`` when given, if ``proc`` exits first or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while not _healthy(url):
+        if proc.poll() is not None:
+            tail = ":\n" + log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
+            raise RuntimeError(f"{name} exited with code {proc.returncode} before answering{tail}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name} did not answer {url}/_stcore/health in {timeout:.0f} s")
+        time.sleep(0.3)
+
+
 @contextlib.contextmanager
 def streamlit_server(env: Mapping[str, str] | None = None, timeout: float = START_TIMEOUT_S,
-                     log: Path | None = None, script: str = "app.py") -> Iterator[str]:
+                     log: Path | None = None, script: str = "server.py") -> Iterator[str]:
     """Run the app on a free loopback port; yields ``http://127.0.0.1:PORT`` and kills it after.
 
     ``env`` adds variables (e.g. ``AE_MAX_TRAININGS``); ``log`` keeps the server's output in a
@@ -64,29 +100,13 @@ def streamlit_server(env: Mapping[str, str] | None = None, timeout: float = STAR
     within ``timeout`` seconds.
     """
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.address", "127.0.0.1",
-           "--server.port", str(port), "--server.headless", "true",
-           "--browser.gatherUsageStats", "false",
-           # no file watcher: the app under test is a fixed snapshot, and watching a repository
-           # that others edit costs CPU (inotify overflows) and can prompt reruns mid-measurement
-           "--server.fileWatcherType", "none"]
-    out = open(log, "w") if log else subprocess.DEVNULL
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                            env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
+    proc = start_streamlit(port, script, env, log)
     try:
-        deadline = time.monotonic() + timeout
-        while not _healthy(url):
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with code {proc.returncode} before answering")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not answer {url}/_stcore/health in {timeout:.0f} s")
-            time.sleep(0.3)
+        wait_healthy(proc, url, timeout)
         yield url
     finally:
         stop(proc)
-        if log:
-            out.close()
 
 
 def stop(proc: subprocess.Popen) -> None:

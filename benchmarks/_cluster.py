@@ -13,7 +13,7 @@ Used by tests/test_scale_out.py and benchmarks/load.py ``--through-nginx``. Piec
   deploy/postgres/postgresql.conf included and aecore/store/postgres.sql applied to database
   ``ae`` (as the postgres image's entrypoint does). As root, PostgreSQL refuses to run, so its
   commands run as the ``postgres`` user (Debian's package creates it) through ``runuser``.
-- :class:`Replica`: ``streamlit run app.py`` on its own port with ``AE_DATABASE_URL``, a shared
+- :class:`Replica`: ``streamlit run server.py`` on its own port with ``AE_DATABASE_URL``, a shared
   ``AE_DATA_DIR`` and one cookie secret for all replicas.
 - :class:`Nginx`: Debian's nginx in the foreground (``daemon off``) with the project's own
   deploy/nginx.conf, rewritten by :func:`render_nginx_conf`: the ``server`` lines of its one
@@ -34,16 +34,16 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from benchmarks._browser import ROOT, START_TIMEOUT_S, free_port, stop
+from benchmarks._browser import (ROOT, START_TIMEOUT_S, _healthy, free_port, start_streamlit,
+                                 stop, wait_healthy)
 
 PG_BIN = Path(os.environ.get("AE_PG_BIN", "/usr/lib/postgresql/15/bin"))
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -187,14 +187,13 @@ class Postgres:
 
 @dataclass
 class Replica:
-    """One ``streamlit run app.py`` on ``port``; ``env`` is added to this process's."""
+    """One ``streamlit run server.py`` on ``port``; ``env`` is added to this process's."""
 
     name: str
     port: int
     env: dict[str, str]
     log_path: Path
     proc: subprocess.Popen | None = None
-    _log: object = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -205,38 +204,21 @@ class Replica:
         return self.proc.pid if self.proc else None
 
     def start(self) -> None:
-        cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-               "--server.port", str(self.port), "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-        self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
-                                     env={**os.environ, **self.env})
+        self.proc = start_streamlit(self.port, "server.py", self.env, self.log_path)
 
     def healthy(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                return r.status == 200
-        except OSError:
-            return False
+        return _healthy(self.url)
 
     def wait_healthy(self, timeout: float = START_TIMEOUT_S) -> None:
-        deadline = time.monotonic() + timeout
-        while not self.healthy():
-            if self.proc is None or self.proc.poll() is not None:
-                raise RuntimeError(f"replica {self.name} exited before answering:\n"
-                                   + self.log()[-2000:])
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"replica {self.name} did not answer in {timeout:.0f} s")
-            time.sleep(0.3)
+        if self.proc is None:
+            raise RuntimeError(f"replica {self.name} was never started")
+        wait_healthy(self.proc, self.url, timeout, f"replica {self.name}", self.log_path)
 
     def stop(self) -> float:
         """SIGTERM (then SIGKILL after 15 s), as a service manager stops it; seconds it took."""
         t0 = time.monotonic()
         if self.proc is not None and self.proc.poll() is None:
             stop(self.proc)
-        if self._log:
-            self._log.close()
-            self._log = None
         return time.monotonic() - t0
 
     @property
