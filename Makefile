@@ -20,7 +20,7 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
 	touch $@
 
 run: $(VENV)/.runtime
-	$(BIN)/streamlit run app.py --server.address localhost --server.port $(PORT)
+	$(BIN)/streamlit run server.py --server.address localhost --server.port $(PORT)
 
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest -q

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import streamlit as st
-import torch
+from ui import warmup
 
-from ui import catalog, charts, library, loaders, owner, presenter, query, share, widgets
+warmup.wait()  # server.py's start-up warm-up, if it is still importing: one importer at a time
+
+import streamlit as st  # noqa: E402
+import torch  # noqa: E402
+
+from ui import (catalog, charts, library, loaders, owner, presenter, query,  # noqa: E402
+                share, widgets)
 
 # a file, not ":material/...": a Material page icon makes the browser fetch its SVG from Google
 # Fonts, which an offline classroom cannot reach
@@ -28,9 +33,11 @@ def home() -> None:
         "real PyTorch models on real MNIST digits, on your machine, offline.")
     key = query.model_picker("model", "Model", "home_model", catalog.is_image, "zoo:ae_k32")
     model, card = widgets.load_or_stop(key)
-    arch = charts.architecture(model.describe(), card.get("title", ""))
-    st.plotly_chart(arch, key="home_arch")  # its modebar offers "Download plot as png"
-    share.download_buttons(arch, f"architecture-{key.partition(':')[2]}", "home_arch_dl")
+    arch = charts.architecture(model.describe(), card.get("title", ""))  # an SVG drawing
+    st.image(arch)
+    st.download_button("Download the diagram (SVG)", arch.encode(),
+                       f"architecture-{key.partition(':')[2]}.svg", "image/svg+xml",
+                       key="home_arch_dl", on_click="ignore")
 
     test = loaders.mnist_split("test")
     idx = list(range(8))

@@ -6,7 +6,7 @@ once through nginx in front of R replicas sharing one PostgreSQL library, in the
 
 1. One server: ``load.py`` itself, in a child process with the same ``--sessions``,
    ``--seconds``, ``--trainings``, ``--think-s``; its JSON line gives the single-server figures.
-2. The cluster (benchmarks/_cluster.py: ``initdb`` + ``pg_ctl``, R ``streamlit run app.py``,
+2. The cluster (benchmarks/_cluster.py: ``initdb`` + ``pg_ctl``, R ``streamlit run server.py``,
    nginx with deploy/nginx.conf), started cold like the single server. The same users
    (load.py's ``drive``: sliders, page switches, uploads, trainings) reach it through the timing
    proxy (benchmarks/_wire.py) in front of nginx, so ``server_answer_ms_*`` is measured the same

@@ -6,7 +6,7 @@ images while trainings run; reports exceptions, slider latency, trainings and se
     python benchmarks/load.py --through-nginx --replicas 2   # also through nginx, 2 replicas
     python benchmarks/load.py --hover --seconds 20  # 20 sessions sweep the live latent map
 
-One ``streamlit run app.py`` (benchmarks/_browser.py) and headless Chromium with one context (its
+One ``streamlit run server.py`` (benchmarks/_browser.py) and headless Chromium with one context (its
 own Streamlit session) per user, driven concurrently with Playwright's async API. A slider
 move is timed from the key press until the page shows its result: the Denoise page writes the
 noise level into the URL (ui/query.py ``sync``) and the page marks when its script run is over,

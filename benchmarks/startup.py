@@ -1,6 +1,6 @@
 """How long a teacher waits: server start to the Home page drawn, then each page's first visit.
 
-Chromium is launched first (a teacher's browser is already open). Then ``streamlit run app.py``
+Chromium is launched first (a teacher's browser is already open). Then ``streamlit run server.py``
 starts on a free loopback port and the clock runs from that process's start:
 1. ``server_ready_s``: until ``/_stcore/health`` answers;
 2. ``home_ready_s``: until the Home page is fully drawn in a new tab (its title shown, the

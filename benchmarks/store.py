@@ -14,7 +14,7 @@ Everything runs in a temporary data folder (never the project's var/). Parts:
 - ``restart_models_recovered``: the store reopened from disk (a new process): "all" or "n/m".
 - ``kill9_half_models_listed``: a child process saving in a loop is killed with SIGKILL, ten
   times at random moments; models listed afterwards that do not load (must be 0).
-- ``sigterm_stop_s``: ``streamlit run app.py`` with 20 websocket sessions that ran the home
+- ``sigterm_stop_s``: ``streamlit run server.py`` with 20 websocket sessions that ran the home
   page and 2 Chromium sessions whose trainings are running; seconds from SIGTERM to the
   process's exit. ``sigterm_interrupted_saved`` counts the trainings found in the store afterwards
   marked "interrupted".
@@ -45,7 +45,8 @@ from aecore.config import AEConfig  # noqa: E402
 from aecore.models import build_model  # noqa: E402
 from aecore.store import Limits, new_id, sqlite_store  # noqa: E402
 from aecore.weights import make_card  # noqa: E402
-from benchmarks._browser import CHROMIUM, CHROMIUM_ARGS, _healthy, free_port, p95  # noqa: E402
+from benchmarks._browser import (CHROMIUM, CHROMIUM_ARGS, free_port, p95,  # noqa: E402
+                                 start_streamlit, wait_healthy)
 
 BIG = Limits(max_models=100_000, max_bytes=2**40, max_total_bytes=2**42)
 
@@ -239,20 +240,12 @@ async def start_training(browser, url: str, epochs: int, images: int) -> object:
 async def sigterm_run(sessions: int, trainings: int, data: Path, log: Path) -> dict:
     from playwright.async_api import async_playwright
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-           "--server.port", str(port), "--server.headless", "true",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    env = {**os.environ, "AE_DATA_DIR": str(data), "AE_MAX_TRAININGS": str(trainings)}
-    out = open(log, "w")
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+    proc = start_streamlit(port, env={"AE_DATA_DIR": str(data),
+                                      "AE_MAX_TRAININGS": str(trainings)}, log=log)
     url = f"http://127.0.0.1:{port}"
     result: dict = {}
     try:
-        deadline = time.monotonic() + 120
-        while not _healthy(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the server did not start")
-            await asyncio.sleep(0.3)
+        wait_healthy(proc, url, timeout=120, log=log)
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             ctxs = [await start_training(browser, url, 50, 10_000) for _ in range(trainings)]
@@ -273,7 +266,6 @@ async def sigterm_run(sessions: int, trainings: int, data: Path, log: Path) -> d
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        out.close()
     store = sqlite_store(data, BIG)
     n = 0
     for row in store.index._all("SELECT status FROM models"):

@@ -1,6 +1,6 @@
 """How fast the app answers in a real browser (issues 4 and 5).
 
-Starts ``streamlit run app.py`` on a free loopback port and drives headless Chromium:
+Starts ``streamlit run server.py`` on a free loopback port and drives headless Chromium:
 1. the latent page: the z1 slider is moved N times with the keyboard; each move is timed from the
    key press to the new decoded digit loaded in the DOM (its image source or caption changed);
 2. page switches: sidebar clicks between three pages, timed until the new page's title is visible

@@ -1,6 +1,6 @@
 """Pytest fixtures for the real-browser tests, over the one helper in ``benchmarks/_browser.py``.
 
-``live_server`` (one ``streamlit run app.py`` per test module; a module may set ``SERVER_ENV``, a
+``live_server`` (one ``streamlit run server.py`` per test module; a module may set ``SERVER_ENV``, a
 dict of extra environment variables; its output goes to ``artifacts/streamlit-MODULE.log``), ``browser`` (headless Debian Chromium) and ``page`` (a fresh
 session in it). Every fixture skips with the reason when Chromium or Playwright is missing.
 """

@@ -2,7 +2,7 @@
 for each, and the page still answers a slider moved with the keyboard.
 
 Uses the shared fixtures of ``tests/browser_util.py`` (over ``benchmarks/_browser.py``): one
-``streamlit run app.py`` on a free loopback port, headless Debian Chromium.
+``streamlit run server.py`` on a free loopback port, headless Debian Chromium.
 """
 from __future__ import annotations
 

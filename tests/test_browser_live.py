@@ -18,7 +18,7 @@ from benchmarks import _browser
 pytestmark = pytest.mark.browser
 
 
-def _server(name: str, script: str = "app.py"):
+def _server(name: str, script: str = "server.py"):
     """A real server for the module's tests (skipped with the reason when Chromium is missing);
     its log in artifacts/streamlit-live-NAME.log."""
     reason = _browser.missing()

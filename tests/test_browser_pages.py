@@ -1,6 +1,6 @@
 """Every page in a real browser (issue 4): it renders, the latent slider decodes, an upload works.
 
-Starts ``streamlit run app.py`` on a free loopback port, drives headless Chromium (the Debian
+Starts ``streamlit run server.py`` on a free loopback port, drives headless Chromium (the Debian
 package), and saves a screenshot of every page to ``artifacts/screens/``.
 """
 from __future__ import annotations

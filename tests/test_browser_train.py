@@ -1,6 +1,6 @@
 """A real browser trains a model while the user moves widgets and visits another page.
 
-Starts ``streamlit run app.py`` on a free loopback port and drives headless Chromium (the Debian
+Starts ``streamlit run server.py`` on a free loopback port and drives headless Chromium (the Debian
 package; Playwright's own browsers are never installed). Screenshots go to ``artifacts/``.
 """
 from __future__ import annotations

@@ -84,10 +84,11 @@ def test_dockerfile_installs_cpu_torch_and_copies_what_the_app_imports():
     text = (DEPLOY / "Dockerfile").read_text()
     assert "download.pytorch.org/whl/cpu" in text and "requirements.txt" in text
     copied = set(re.findall(r"^COPY\s+(\S+)", text, re.M))
-    for needed in ("app.py", "aecore", "ui", "views", "data", "pretrained", ".streamlit"):
+    for needed in ("app.py", "server.py", "aecore", "ui", "views", "data", "pretrained", ".streamlit"):
         assert needed in copied, needed
-    # every top-level package app.py imports is copied
-    imported = set(re.findall(r"^(?:from|import)\s+(\w+)", (ROOT / "app.py").read_text(), re.M))
+    # every top-level package the entry files import is copied
+    imported = {m for entry in ("app.py", "server.py") for m in re.findall(
+        r"^(?:from|import)\s+(\w+)", (ROOT / entry).read_text(), re.M)}
     local = {p for p in imported if (ROOT / p).is_dir() or (ROOT / f"{p}.py").exists()}
     assert local <= copied, local - copied
     assert "/_stcore/health" in text

@@ -206,59 +206,27 @@ def test_locator_marks_z_with_a_crosshair():
 
 
 # the page in a real browser: a click on the plane and a slider moved with the keyboard
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
-
-
 @pytest.fixture
 def server():
-    """``streamlit run app.py`` on a free local port; yields its base URL."""
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-    from pathlib import Path
+    """``streamlit run server.py`` on a free local port; yields its base URL."""
+    from benchmarks import _browser
 
-    if not Path(CHROMIUM).exists():
-        pytest.skip("no Chromium at /usr/bin/chromium")
-    pytest.importorskip("playwright")
-    root = Path(__file__).resolve().parent.parent
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("streamlit did not start")
+    reason = _browser.missing()
+    if reason:
+        pytest.skip(reason)
+    with _browser.streamlit_server() as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.mark.browser
 @pytest.mark.slow
 def test_click_and_keyboard_decode_new_points_in_a_browser(server):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    from benchmarks import _browser
+
+    with _browser.chromium() as browser:
+        page = _browser.new_page(browser, width=1400, height=1200)
         page.set_default_timeout(60_000)
         page.goto(server)
         page.get_by_role("link", name="Latent space").first.click()
@@ -276,4 +244,3 @@ def test_click_and_keyboard_decode_new_points_in_a_browser(server):
         page.keyboard.press("ArrowLeft")
         expect(caption).not_to_have_text(clicked, timeout=30_000)
         assert page.get_by_test_id("stException").count() == 0
-        browser.close()

@@ -1,5 +1,5 @@
 """Several replicas behind nginx, one model library in PostgreSQL (issue 16), with real processes
-on loopback: ``initdb`` + ``pg_ctl`` on a free port, two ``streamlit run app.py`` sharing it, and
+on loopback: ``initdb`` + ``pg_ctl`` on a free port, two ``streamlit run server.py`` sharing it, and
 nginx with the project's own deploy/nginx.conf (its upstreams rewritten to the two ports), all
 from benchmarks/_cluster.py and ended by pid after the module. Through nginx, in headless
 Chromium:
