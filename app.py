@@ -14,8 +14,8 @@ warmup.wait()  # server.py's start-up warm-up, if it is still importing: one imp
 import streamlit as st  # noqa: E402
 import torch  # noqa: E402
 
-from ui import (catalog, charts, library, loaders, owner, presenter, query,  # noqa: E402
-                share, widgets)
+from ui import (catalog, charts, library, loaders, owner, preload, presenter,  # noqa: E402
+                query, share, widgets)
 
 # a file, not ":material/...": a Material page icon makes the browser fetch its SVG from Google
 # Fonts, which an offline classroom cannot reach
@@ -107,3 +107,5 @@ try:
 finally:  # also after a page's st.stop(): the link to what is on screen is still wanted
     share.share_link(nav.url_path, share_slot)
     loaders.freeze_imports()  # a page's first visit imported its modules: keep GC pauses short
+    preload.charts()  # plotly.js into the page while it is idle, for the first page with a chart
+    warmup.page_ran()  # the start-up warm-up's second phase may load the other pages' models

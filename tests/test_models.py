@@ -125,3 +125,18 @@ def test_sequence_ae_accepts_other_lengths():
     m = build_model(SeqAEConfig(latent_dim=4, hidden=(8,), channels=3, seq_len=16, cell="gru"))
     x = torch.randn(2, 40, 3)
     assert m.reconstruct(x).shape == (2, 40, 3)
+
+
+def test_the_conv_decoders_upsample_equals_torchs_nearest_interpolation_and_its_gradient():
+    import torch.nn.functional as F
+
+    from aecore.models.conv import Upsample2d
+
+    x = torch.randn(3, 5, 7, 6, requires_grad=True)
+    ref = x.detach().clone().requires_grad_(True)
+    for s in (2, 3):
+        out, want = Upsample2d(s)(x), F.interpolate(ref, scale_factor=s, mode="nearest")
+        assert out.shape == (3, 5, 7 * s, 6 * s) and torch.equal(out, want)
+        g = torch.randn_like(out)
+        (gx,), (gr,) = torch.autograd.grad(out, x, g), torch.autograd.grad(want, ref, g)
+        assert torch.allclose(gx, gr, atol=1e-5)

@@ -10,24 +10,35 @@ from conftest import ROOT
 from ui import loaders, warmup
 
 
-def test_the_warm_up_loads_the_home_model_the_first_run_then_reuses(monkeypatch):
+def _fresh(monkeypatch) -> None:
+    for name in ("_done", "_first_page", "_finished"):
+        monkeypatch.setattr(warmup, name, threading.Event())
+    monkeypatch.setattr(warmup, "_started", False)
+
+
+def test_the_warm_up_loads_the_home_model_first_then_the_rest_after_the_first_page(monkeypatch):
+    import sys
+
     assert f'"zoo:{warmup.HOME_MODEL}"' in (ROOT / "app.py").read_text()  # Home's own default
     loads = []
     real = loaders.load_zoo_model
     monkeypatch.setattr(loaders, "load_zoo_model", lambda name: loads.append(name) or real(name))
     loaders.zoo_model.clear()
-    monkeypatch.setattr(warmup, "_started", False)
-    monkeypatch.setattr(warmup, "_done", threading.Event())
+    _fresh(monkeypatch)
     warmup.start()
     warmup.wait(timeout=120)
     assert warmup._done.is_set() and loads == [warmup.HOME_MODEL]
     model, card = loaders.zoo_model(warmup.HOME_MODEL)  # what the Home page's run calls
     assert loads == [warmup.HOME_MODEL] and card["name"] == warmup.HOME_MODEL
+    assert not warmup._finished.wait(0.5)  # the rest waits for the first page to be served
+    warmup.page_ran()
+    assert warmup._finished.wait(120)
+    assert sorted(loads) == sorted(loaders.cards())  # every zoo model, each loaded once
+    assert all(m in sys.modules for m in warmup.LIBRARIES)
 
 
 def test_without_a_server_start_nothing_is_waited_for(monkeypatch):
-    monkeypatch.setattr(warmup, "_started", False)
-    monkeypatch.setattr(warmup, "_done", threading.Event())
+    _fresh(monkeypatch)
     warmup.wait(timeout=30)  # returns at once: AppTest and `streamlit run app.py` run alone
     assert not warmup._done.is_set()
 
