@@ -63,8 +63,22 @@ def test_bad_upload_shows_an_error(app):
     assert at.error
 
 
+def test_only_the_open_tab_is_drawn_and_opening_the_other_draws_it(app):
+    at = open_page(app, "anomaly")
+    assert at.session_state["ano_tab"] == "Digits" and at.query_params["tab"] == "digits"
+    assert at.select_slider(key="ano_thr") and not [w for w in at.multiselect
+                                                     if w.key == "ano_seq_faults"]
+    at.session_state["ano_tab"] = "Sensor signals (sequence AE)"  # a click on the tab
+    at.run()
+    assert not at.exception and at.query_params["tab"] == "sensors"
+    assert at.multiselect(key="ano_seq_faults") and not [w for w in at.select_slider
+                                                         if w.key == "ano_thr"]
+
+
 def test_sensor_demo_without_faults_says_so(app):
     at = open_page(app, "anomaly")
+    at.session_state["ano_tab"] = "Sensor signals (sequence AE)"
+    at.run()
     at.multiselect(key="ano_seq_faults").set_value([]).run()
     assert not at.exception
     assert any("Add at least one fault" in i.value for i in at.info)

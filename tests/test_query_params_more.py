@@ -461,28 +461,34 @@ def test_train_bad_link_value_falls_back_with_a_notice(params, bad, check):
 
 
 def test_anomaly_opens_the_linked_state(downloads):
-    link = dict(model="ae_k16", kinds="rectangles,ellipses", faults="spike,stuck", length="512",
-                series_seed="9")
-    first = open_with("anomaly", **link)
+    # the sensor tab's settings: a link that carries them opens that tab (older links had no tab)
+    sensors = open_with("anomaly", faults="spike,stuck", length="512", series_seed="9")
+    assert sensors.query_params["tab"] == "sensors"
+    assert sensors.multiselect(key="ano_seq_faults").value == ["spike", "stuck"]
+    assert sensors.select_slider(key="ano_seq_len").value == 512
+    assert sensors.number_input(key="ano_seq_seed").value == 9
+    slider = sensors.select_slider(key="ano_seq_thr")
+    slider.set_value(float(slider.options[10])).run()
+    moved_seq = sensors.select_slider(key="ano_seq_thr").value
+    again = open_with("anomaly", **dict(sensors.query_params))
+    assert again.select_slider(key="ano_seq_thr").value == moved_seq and not toasts(again)
+    assert "ano_seq-sensor-series.html" in _html_downloads(again, downloads)
+    # the digits tab's
+    first = open_with("anomaly", model="ae_k16", kinds="rectangles,ellipses")
+    assert first.query_params["tab"] == "digits"
     assert first.selectbox(key="ano_model").value == "zoo:ae_k16"
     assert first.multiselect(key="ano_kinds").value == ["rectangles", "ellipses"]
-    assert first.multiselect(key="ano_seq_faults").value == ["spike", "stuck"]
-    assert first.select_slider(key="ano_seq_len").value == 512
-    assert first.number_input(key="ano_seq_seed").value == 9
     assert not toasts(first)
-    # move both thresholds off their defaults; the link they write opens them there
-    before = first.select_slider(key="ano_thr").value, first.select_slider(key="ano_seq_thr").value
-    for key, stop in (("ano_thr", 150), ("ano_seq_thr", 10)):
-        slider = first.select_slider(key=key)
-        slider.set_value(float(slider.options[stop])).run()
-    moved = first.select_slider(key="ano_thr").value, first.select_slider(key="ano_seq_thr").value
-    assert moved[0] != before[0] and moved[1] != before[1]
+    # move the threshold off its default; the link it writes opens it there
+    before = first.select_slider(key="ano_thr").value
+    slider = first.select_slider(key="ano_thr")
+    slider.set_value(float(slider.options[150])).run()
+    moved = first.select_slider(key="ano_thr").value
+    assert moved != before
     at = open_with("anomaly", **dict(first.query_params))
-    assert (at.select_slider(key="ano_thr").value,
-            at.select_slider(key="ano_seq_thr").value) == moved
+    assert at.select_slider(key="ano_thr").value == moved
     assert at.multiselect(key="ano_kinds").value == ["rectangles", "ellipses"]
     assert not toasts(at)
-    assert "ano_seq-sensor-series.html" in _html_downloads(at, downloads)
     at.multiselect(key="ano_kinds").set_value(["uniform noise"]).run()
     assert at.query_params["kinds"] == "uniform noise"
     at.radio(key="ano_mode").set_value("One digit (one-class MNIST)").run()

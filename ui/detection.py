@@ -138,6 +138,9 @@ def _sensor_run(length: int, faults: tuple[str, ...], seed: int):
     return s, series_scores(model, s.x), series_scores(model, clean.x).step_error
 
 
+SENSOR_PARAMS = ("faults", "length", "series_seed", "series_thr")  # sensor_demo's URL names
+
+
 def sensor_demo(key: str, link: bool = False) -> None:
     """The sequence AE (shipped ``seq_lstm``) on a synthetic 4-channel series with injected
     faults: signal, reconstruction, error over time, flagged steps, threshold controls. With
@@ -147,13 +150,13 @@ def sensor_demo(key: str, link: bool = False) -> None:
     from aecore.sensors import FAULT_KINDS
 
     c1, c2, c3 = st.columns([2, 1, 1])
-    faults = query.multiselect("faults" if link else None, "Faults to inject", list(FAULT_KINDS),
+    faults = query.multiselect(SENSOR_PARAMS[0] if link else None, "Faults to inject", list(FAULT_KINDS),
                                list(FAULT_KINDS), key=f"{key}_faults", where=c1,
                                help="spike: a few samples jump 5-8 sd; drift: a slow ramp to 3-5 "
                                     "sd; stuck: the sensor repeats one reading.")
-    length = query.select_slider("length" if link else None, "Series length", LENGTHS, 1024,
+    length = query.select_slider(SENSOR_PARAMS[1] if link else None, "Series length", LENGTHS, 1024,
                                  key=f"{key}_len", where=c2)
-    seed = query.number("series_seed" if link else None, "Seed", 0, 10_000, 3, step=1,
+    seed = query.number(SENSOR_PARAMS[2] if link else None, "Seed", 0, 10_000, 3, step=1,
                         key=f"{key}_seed", where=c3)
     try:
         s, sc, clean_err = _sensor_run(int(length), tuple(faults), int(seed))
@@ -173,7 +176,7 @@ def sensor_demo(key: str, link: bool = False) -> None:
         share.download_buttons(fig, f"{key}-sensor-series", f"{key}_series0_dl")
         return
     thr = threshold_panel(f"{key}_thr", err, mask, default, unit="time step",
-                          param="series_thr" if link else None)
+                          param=SENSOR_PARAMS[3] if link else None)
     fig = series_figure(s.x, sc, s.channel_names, thr, s.fault_mask)
     st.plotly_chart(fig, key=f"{key}_series")  # its modebar offers "Download plot as png"
     share.download_buttons(fig, f"{key}-sensor-series", f"{key}_series_dl")

@@ -9,9 +9,9 @@ it across page switches::
     key = query.model_picker("model", "Model", "rec_model", catalog.is_image, "zoo:ae_k32")
 
 ``slider`` / ``number`` (bounds), ``select`` / ``radio`` / ``select_slider`` / ``pills`` /
-``multiselect`` (options: a sequence, or a mapping {URL text: option} for options whose own text
-would make a poor link), ``toggle`` / ``checkbox``, ``text`` and ``model_picker`` share one path,
-:func:`_linked`. Their first argument is the URL parameter (``None``: kept in the session, not
+``tabs`` / ``multiselect`` (options: a sequence, or a mapping {URL text: option} for options
+whose own text would make a poor link), ``toggle`` / ``checkbox``, ``text`` and ``model_picker``
+share one path, :func:`_linked`. Their first argument is the URL parameter (``None``: kept in the session, not
 linked); ``where`` is a column or container; ``show=False`` keeps and links a value whose widget
 is hidden (presenter mode); other keywords go to the Streamlit widget. ``put`` sets a value from
 a callback. ``app.py`` wraps every full run in ``begin()`` / ``finish()``: a parameter the page
@@ -300,6 +300,24 @@ def pills(name: str | None, label: str, options: Sequence[Any] | Mapping[str, An
     """Linked ``st.pills`` (one pick; ``None`` once the user clears it, left out of the URL);
     as :func:`select`."""
     return _choice("pills", name, label, options, default, key, where, show, kw, clearable=True)
+
+
+def tabs(name: str | None, tabs: Mapping[str, str], default: str, *, key: str) -> list[Any]:
+    """Linked ``st.tabs`` whose open tab is tracked: ``tabs`` maps URL text to tab label, the open
+    tab's label is the value (kept in the URL as ``name``). Returns the tab containers; a page
+    draws a tab's body only where its ``.open`` is true (Streamlit reruns when another tab is
+    opened), so a first visit computes and sends one tab, not all of them."""
+    made: list[Any] = []
+
+    class _Draw:  # _linked draws "where.tabs(label, key=..., options=...)": st.tabs takes labels
+        @staticmethod
+        def tabs(_label: str, *, key: str, on_change: Callable[..., None], args: tuple,
+                 options: list[str]) -> str:
+            made.extend(st.tabs(options, key=key, on_change=on_change, args=args))
+            return st.session_state[key]
+
+    _choice("tabs", name, "", tabs, default, key, _Draw, True, {})
+    return made
 
 
 def multiselect(name: str | None, label: str, options: Sequence[Any], default: Sequence[Any], *,

@@ -20,6 +20,7 @@ N_NORMAL = 2000    # test digits scored as the normal group (OOD mode)
 N_PER_KIND = 100   # generated images per out-of-distribution kind
 N_ONE_CLASS = 3000  # first test digits scored in the one-class mode (~300 normal, ~2,700 not)
 N_GALLERY = 8
+TABS = {"digits": "Digits", "sensors": "Sensor signals (sequence AE)"}  # URL text: tab label
 JOBS_KEY = "ano_jobs"  # {digit: Job} of this session's one-class trainings
 MODES = {"all": "All digits (vs. out-of-distribution inputs)",  # URL text: radio option
          "one": "One digit (one-class MNIST)"}
@@ -121,58 +122,65 @@ st.markdown(
 st.latex(r"\text{score}(x) = \frac{1}{784}\lVert x - g(f(x)) \rVert^2, \qquad "
          r"\text{anomalous} \iff \text{score}(x) > \tau")
 
-tab_img, tab_seq = st.tabs(["Digits", "Sensor signals (sequence AE)"])
+# only the open tab is computed and drawn (a tab switch reruns): the sensor tab's series, its
+# scores and three Plotly charts cost the first visit 0.3 s on the server and more in the browser.
+# A link that carries the sensor demo's settings opens its tab.
+sensors_linked = any(p in st.query_params for p in detection.SENSOR_PARAMS)
+tab_img, tab_seq = query.tabs("tab", TABS, TABS["sensors" if sensors_linked else "digits"],
+                              key="ano_tab")
 
 with tab_img:
-    mode = query.radio("mode", "What is normal?", MODES, MODES["all"], key="ano_mode",
-                       horizontal=True)  # a link may set the mode, the model, the kinds...
-    res, model = None, None
-    if mode == MODES["all"]:
-        key = query.model_picker("model", "Model of normal digits", "ano_model",
-                                 catalog.takes_images, "zoo:ae_k32")
-        model, card = widgets.load_or_stop(key)
-        kinds = query.multiselect("kinds", "Anomalies", list(an.OOD_KINDS), list(an.OOD_KINDS),
-                                  key="ano_kinds")
-        if not kinds:
-            st.warning("Choose at least one kind of out-of-distribution input.")
+    if tab_img.open:
+        mode = query.radio("mode", "What is normal?", MODES, MODES["all"], key="ano_mode",
+                           horizontal=True)  # a link may set the mode, the model, the kinds...
+        res, model = None, None
+        if mode == MODES["all"]:
+            key = query.model_picker("model", "Model of normal digits", "ano_model",
+                                     catalog.takes_images, "zoo:ae_k32")
+            model, card = widgets.load_or_stop(key)
+            kinds = query.multiselect("kinds", "Anomalies", list(an.OOD_KINDS), list(an.OOD_KINDS),
+                                      key="ano_kinds")
+            if not kinds:
+                st.warning("Choose at least one kind of out-of-distribution input.")
+            else:
+                st.caption(f"Normal: the first {N_NORMAL:,} MNIST test digits; anomalies: "
+                           f"{N_PER_KIND} generated images of each kind.")
+                res = ood_scores(loaders.model_tag(key, card), tuple(kinds), model)
         else:
-            st.caption(f"Normal: the first {N_NORMAL:,} MNIST test digits; anomalies: "
-                       f"{N_PER_KIND} generated images of each kind.")
-            res = ood_scores(loaders.model_tag(key, card), tuple(kinds), model)
-    else:
-        digit = int(query.select("normal", "Normal digit", list(range(10)), 0, key="ano_digit"))
-        job = one_class_model(digit)
-        if job is not None:
-            model = job.model
-            res = one_class_scores(job.id, digit, model)
-            st.caption(f"Scored: the first {N_ONE_CLASS:,} test digits; the "
-                       f"{int((~res['is_anom']).sum())} of digit {digit} are normal, the rest "
-                       "anomalous (Ruff et al., 2018). `benchmarks/anomaly.py` runs this protocol "
-                       "for all ten digits.")
-    if res is not None:
-        scores, is_anom = res["scores"], res["is_anom"]
-        default = an.quantile_threshold(scores[~is_anom], 0.95)
-        thr = detection.threshold_panel("ano_thr", scores, is_anom, default, param="thr")
-        order = np.argsort(scores)
-        gallery("Most anomalous", order[::-1][:N_GALLERY], res, model, thr)
-        gallery("Least anomalous", order[:N_GALLERY], res, model, thr)
+            digit = int(query.select("normal", "Normal digit", list(range(10)), 0, key="ano_digit"))
+            job = one_class_model(digit)
+            if job is not None:
+                model = job.model
+                res = one_class_scores(job.id, digit, model)
+                st.caption(f"Scored: the first {N_ONE_CLASS:,} test digits; the "
+                           f"{int((~res['is_anom']).sum())} of digit {digit} are normal, the rest "
+                           "anomalous (Ruff et al., 2018). `benchmarks/anomaly.py` runs this "
+                           "protocol for all ten digits.")
+        if res is not None:
+            scores, is_anom = res["scores"], res["is_anom"]
+            default = an.quantile_threshold(scores[~is_anom], 0.95)
+            thr = detection.threshold_panel("ano_thr", scores, is_anom, default, param="thr")
+            order = np.argsort(scores)
+            gallery("Most anomalous", order[::-1][:N_GALLERY], res, model, thr)
+            gallery("Least anomalous", order[:N_GALLERY], res, model, thr)
 
-        st.subheader("Score your own image")
-        digit_in = image_input.digit_input("ano_in", label="Image to score", link=True)
-        if digit_in is not None:
-            rec, err = an.error_maps(model, digit_in.image)
-            s = float(err.square().mean())
-            st.image([widgets.to_uint8(digit_in.image[0]), widgets.to_uint8(rec[0]),
-                      heat_rgb(err[0], 4, vmax=float(err.max()))],
-                     caption=["input", "reconstruction", "error map"], width=112)
-            pct = 100 * float((scores[~is_anom] < s).mean())
-            msg = (f"Score {s:.5f}: higher than {pct:.0f}% of the normal images "
-                   f"(threshold {thr:.5f}).")
-            (st.warning if s > thr else st.success)(
-                ("Flagged as **anomalous**. " if s > thr else "Looks **normal**. ") + msg)
+            st.subheader("Score your own image")
+            digit_in = image_input.digit_input("ano_in", label="Image to score", link=True)
+            if digit_in is not None:
+                rec, err = an.error_maps(model, digit_in.image)
+                s = float(err.square().mean())
+                st.image([widgets.to_uint8(digit_in.image[0]), widgets.to_uint8(rec[0]),
+                          heat_rgb(err[0], 4, vmax=float(err.max()))],
+                         caption=["input", "reconstruction", "error map"], width=112)
+                pct = 100 * float((scores[~is_anom] < s).mean())
+                msg = (f"Score {s:.5f}: higher than {pct:.0f}% of the normal images "
+                       f"(threshold {thr:.5f}).")
+                (st.warning if s > thr else st.success)(
+                    ("Flagged as **anomalous**. " if s > thr else "Looks **normal**. ") + msg)
 
 with tab_seq:
-    st.markdown("A sequence autoencoder (LSTM encoder and decoder) was trained on windows of "
-                "normal machine-sensor signals. Slid over a new series, it rebuilds normal "
-                "stretches well; spikes, drifts and stuck sensors leave a large error.")
-    detection.sensor_demo("ano_seq", link=True)
+    if tab_seq.open:
+        st.markdown("A sequence autoencoder (LSTM encoder and decoder) was trained on windows of "
+                    "normal machine-sensor signals. Slid over a new series, it rebuilds normal "
+                    "stretches well; spikes, drifts and stuck sensors leave a large error.")
+        detection.sensor_demo("ano_seq", link=True)
