@@ -26,6 +26,7 @@ from PIL import Image, ImageDraw
 from torch import Tensor
 
 from .errors import ConfigError
+from .evaluate import CHUNK, reconstruct_all
 from .models import Autoencoder
 from .sensors import make_windows
 from .train import TrainData
@@ -37,19 +38,16 @@ MAX_OOD = 10_000
 # ----------------------------------------------------------------------------- scores
 
 
-@torch.inference_mode()
 def reconstructions(model: Autoencoder, x: Tensor, y: Tensor | None = None,
-                    chunk: int = 2000) -> Tensor:
+                    chunk: int = CHUNK) -> Tensor:
     """Reconstructions of ``x`` (N, 1, 28, 28) in [0, 1], in chunks; same shape as ``x``."""
     if x.ndim != 4 or x.shape[0] == 0:
         raise ConfigError(f"expected a non-empty batch of images (N, 1, 28, 28), got {tuple(x.shape)}")
-    outs = [model.reconstruct(x[i:i + chunk], None if y is None else y[i:i + chunk])
-            for i in range(0, x.shape[0], chunk)]
-    return torch.cat(outs).clamp(0.0, 1.0)
+    return reconstruct_all(model, x, y, chunk).clamp(0.0, 1.0)
 
 
 def recon_errors(model: Autoencoder, x: Tensor, y: Tensor | None = None,
-                 chunk: int = 2000) -> Tensor:
+                 chunk: int = CHUNK) -> Tensor:
     """Anomaly score of each image: mean squared reconstruction error over its pixels, (N,)."""
     rec = reconstructions(model, x, y, chunk)
     return (rec - x).square().flatten(1).mean(1)

@@ -77,6 +77,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--screens", action="store_true", help="save a screenshot of every page")
     ap.add_argument("--log", type=Path, default=None, help="keep the server's output in this file")
     ap.add_argument("--page-timeout", type=float, default=60.0, help="seconds before a visit fails")
+    ap.add_argument("--read-s", type=float, default=0.0,
+                    help="seconds spent on each drawn page before the next click, as a teacher "
+                         "who talks over it (default 0: click at once, the worst case)")
     args = ap.parse_args(argv)
     from aecore.device import cpu_model
 
@@ -101,6 +104,7 @@ def main(argv: list[str] | None = None) -> dict:
             for link in sidebar_pages(page):
                 if link["text"] == "Home":
                     continue
+                time.sleep(args.read_s)
                 anchor = page.locator(f'[data-testid="stSidebarNav"] a[href="{link["href"]}"]').first
                 t = time.perf_counter()
                 anchor.click()
@@ -125,7 +129,7 @@ def main(argv: list[str] | None = None) -> dict:
            "home_bar_s": HOME_BAR_S, "first_visit_bar_s": VISIT_BAR_S,
            "home_within_bar": home_ready <= HOME_BAR_S,
            "visits_within_bar": all(v is not None and v <= VISIT_BAR_S for v in visits.values()),
-           "exceptions": {k: v for k, v in errors.items() if v},
+           "exceptions": {k: v for k, v in errors.items() if v}, "read_s": args.read_s,
            "load_avg_1min": load, "cpu": cpu_model()}
     print(json.dumps(res))
     return res

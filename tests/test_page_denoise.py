@@ -13,6 +13,7 @@ from aecore.errors import ConfigError
 from aecore.evaluate import denoise_curve, recon_error_quantile
 from aecore.noise import MAX_LEVEL
 
+from browser_util import wait_idle  # noqa: E402
 from live_util import live_parts, stop_captions  # noqa: E402
 
 PSNR_RE = re.compile(r"PSNR ([\d.]+) dB\s+SSIM (-?[\d.]+)")
@@ -276,6 +277,7 @@ def test_drawing_with_the_mouse_gives_results(live_server, page):
     page.get_by_test_id("aeLiveStops").first.wait_for(timeout=120_000)  # the live panels drawn
     page.get_by_text("Draw one").click()
     page.get_by_text("canvas is empty").wait_for(timeout=30_000)
+    wait_idle(page)  # the run that drew the canvas is over (a busy server answers late)
     box = page.locator("canvas").first.bounding_box()
     assert box and box["width"] >= 200
     x0, y0 = box["x"], box["y"]
