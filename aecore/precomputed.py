@@ -16,7 +16,12 @@ One file, ``pretrained/precomputed.safetensors`` (tensors only: nothing is ever 
   digits, then 100 generated images of each out-of-distribution kind), float32;
 * ``probe.<model>``, ``probe.pca<k>``, ``probe.pixels``: the Features page's classifier probes
   (5-NN and logistic accuracy, float32 (2,)) on the codes of its default models, on PCA codes of
-  the same k and on raw pixels (about 20 fits, seconds of CPU, on every first visit).
+  the same k and on raw pixels (about 20 fits, seconds of CPU, on every first visit);
+* ``curve.<plain>.<dae>``: the Denoise page's PSNR curves (:func:`denoise_curve_of`) for its
+  default plain and denoising AEs, one (4, steps) float64 tensor per noise kind (0.5-0.7 s of its
+  first visit, mostly the conv DAE);
+* ``overcomplete``: the Types page's undercomplete-vs-overcomplete table
+  (:func:`overcomplete_rows`) at every stop of its noise slider, float64 (levels, models, 3).
 
 Each entry carries, in the file's metadata, the SHA-256 of what it was computed from: the model's
 ``.safetensors`` file, or for the PCA the MNIST training images as pinned in ``data/SHA256SUMS``,
@@ -53,6 +58,12 @@ PROBE_PCA_KS = (2, 4, 8, 16, 32, 64)
 # the Features page's probe: first N training digits to fit on, first N test digits to score
 PROBE_SETTINGS = {"n_ref": 10_000, "n_test": 2_000}
 PCA_SHIPPED = 256  # leading PCA directions shipped (int8): 99% of MNIST's variance, 0.2 MB
+CURVE_FOR = (("ae_k32", "dae_conv"),)  # the Denoise page's default (plain AE, denoising AE)
+# the Denoise page's curve: the first N test digits, levels MAX/steps .. MAX, one noise seed
+CURVE_SETTINGS = {"n": 200, "steps": 7, "seed": 0}
+# the Types page's table: these models on the first N test digits, Gaussian noise at each level
+OVERCOMPLETE_MODELS = ("ae_k32", "ae_overcomplete", "sparse_l1", "dae_conv")
+OVERCOMPLETE_SETTINGS = {"n": 500, "levels": [round(0.1 * i, 1) for i in range(1, 9)], "seed": 0}
 
 
 # helpers
@@ -161,9 +172,64 @@ def probe(train_codes: Tensor, test_codes: Tensor, n_ref: int, n_test: int) -> T
     return torch.tensor([r["knn"], r["logistic"]], dtype=torch.float32)
 
 
+def curve_levels(kind: str, steps: int) -> list[float]:
+    """The noise levels of the Denoise page's curve: MAX/steps .. MAX of ``kind`` (level 0, whose
+    PSNR is infinite, left out)."""
+    from .noise import MAX_LEVEL
+    return [MAX_LEVEL[kind] * i / steps for i in range(1, steps + 1)]
+
+
+def curve_series(plain: torch.nn.Module) -> tuple[str, str, str, str]:
+    """The names of :func:`denoise_curve_of`'s series, in order (PCA's k is the plain AE's)."""
+    k = min(plain.latent_dim, 784)  # PCA cannot have more components than pixels
+    return ("noisy input", "plain AE", "denoising AE", f"PCA, k = {k}")
+
+
+def denoise_curve_of(plain: torch.nn.Module, dae: torch.nn.Module, pca: PCA, kind: str, n: int,
+                     steps: int, seed: int) -> dict[str, list[float]]:
+    """The Denoise page's curves: mean PSNR over the first ``n`` test digits of the noisy input,
+    ``plain`` and ``dae`` (their ``reconstruct``) and PCA at the plain AE's k, at
+    :func:`curve_levels` (``aecore.evaluate.denoise_curve``; series :func:`curve_series`)."""
+    import functools
+
+    from .data import load_split
+    from .evaluate import denoise_curve
+
+    noisy, p, d, lin = curve_series(plain)
+    k = min(plain.latent_dim, 784)
+    fns = {p: plain.reconstruct, d: dae.reconstruct,
+           lin: functools.partial(pca.reconstruct, k=k, clip=True)}
+    x = load_split("test").float_images(slice(0, n))  # (n, 1, 28, 28)
+    return denoise_curve(fns, x, kind, curve_levels(kind, steps), seed=seed, noisy_label=noisy)
+
+
+def overcomplete_rows(models: dict[str, torch.nn.Module], level: float, n: int,
+                      seed: int = 0) -> dict[str, tuple[float, float, float]]:
+    """The Types page's table: for each model, (clean MSE, PSNR of the noisy input, PSNR of its
+    output) on the first ``n`` test digits, Gaussian noise of sd ``level``."""
+    from .data import load_split
+    from .evaluate import denoise_psnr, reconstruct_all
+    from .metrics import mse
+
+    x = load_split("test").float_images(slice(0, n))
+    out = {}
+    for name, model in models.items():
+        clean = mse(reconstruct_all(model, x), x).mean().item()
+        noisy_in, cleaned = denoise_psnr(model, x, "gaussian", level, seed=seed)
+        out[name] = (clean, noisy_in, cleaned)
+    return out
+
+
+def _sources(names: tuple[str, ...], folder: Path | None = None) -> str:
+    # an entry computed from several models (and the test digits): each file's hash, in order
+    return "+".join(model_source(n, folder) for n in names)
+
+
 def build(folder: Path | None = None, codes_for: tuple[str, ...] = CODES_FOR,
           ood_for: tuple[str, ...] = OOD_FOR, probe_for: tuple[str, ...] = PROBE_FOR,
-          probe_pca_ks: tuple[int, ...] = PROBE_PCA_KS) -> Path:
+          probe_pca_ks: tuple[int, ...] = PROBE_PCA_KS,
+          curve_for: tuple[tuple[str, str], ...] = CURVE_FOR,
+          overcomplete_models: tuple[str, ...] = OVERCOMPLETE_MODELS) -> Path:
     """Compute every entry from the models in ``folder`` (default ``pretrained/``) and the
     bundled MNIST, and write ``precomputed.safetensors`` there (atomically); returns its path."""
     from safetensors.torch import save_file
@@ -203,6 +269,26 @@ def build(folder: Path | None = None, codes_for: tuple[str, ...] = CODES_FOR,
             _, scores, _ = ood_scores(model, x_test, **OOD_SETTINGS)
         tensors[f"ood.{name}.scores"] = scores.float().contiguous()
         entries[f"ood.{name}"] = {"source": model_source(name, folder), "settings": dict(OOD_SETTINGS)}
+    from .noise import KINDS
+    app_like = pca_from_tensors(pca_tensors(exact))  # the PCA the pages read from this file
+    for plain_name, dae_name in curve_for:
+        plain, _ = load_zoo_model(plain_name, folder)
+        dae, _ = load_zoo_model(dae_name, folder)
+        for kind in KINDS:
+            c = denoise_curve_of(plain, dae, app_like, kind, **CURVE_SETTINGS)
+            tensors[f"curve.{plain_name}.{dae_name}.{kind}"] = torch.tensor(
+                list(c.values()), dtype=torch.float64)  # (4, steps)
+        entries[f"curve.{plain_name}.{dae_name}"] = {
+            "source": _sources((plain_name, dae_name), folder) + "+" + mnist_source(),
+            "settings": dict(CURVE_SETTINGS)}
+    if overcomplete_models:
+        models = {n: load_zoo_model(n, folder)[0] for n in overcomplete_models}
+        s = OVERCOMPLETE_SETTINGS
+        tensors["overcomplete.table"] = torch.tensor(
+            [list(overcomplete_rows(models, lv, s["n"], s["seed"]).values()) for lv in s["levels"]],
+            dtype=torch.float64)  # (levels, models, 3)
+        entries["overcomplete"] = {"source": _sources(overcomplete_models, folder),
+                                   "settings": {**s, "models": list(overcomplete_models)}}
     path = _path(folder)
     tmp = path.with_suffix(".tmp")
     save_file(tensors, str(tmp), metadata={"format": FORMAT, "entries": json.dumps(entries)})
@@ -281,3 +367,34 @@ def shipped_probe(key: str, n_ref: int, n_test: int,
         return None
     knn, logistic = t["accuracy"].tolist()
     return {"knn": knn, "logistic": logistic}
+
+
+def shipped_curve(plain: str, dae: str, kind: str, n: int, steps: int, seed: int,
+                  folder: Path | None = None) -> list[list[float]] | None:
+    """The shipped :func:`denoise_curve_of` values of zoo models ``plain`` and ``dae`` for
+    ``kind`` with these settings, one list per series in its order, or None."""
+    try:
+        source = _sources((plain, dae), folder) + "+" + mnist_source()
+        t = read_entry(f"curve.{plain}.{dae}", source, {"n": n, "steps": steps, "seed": seed},
+                       folder=folder)
+    except (OSError, ConfigError):
+        return None
+    return None if t is None or kind not in t else t[kind].tolist()
+
+
+def shipped_overcomplete(level: float, n: int, seed: int = 0, folder: Path | None = None
+                         ) -> dict[str, tuple[float, float, float]] | None:
+    """The shipped :func:`overcomplete_rows` of ``OVERCOMPLETE_MODELS`` at ``level``, or None
+    (another level, other settings, or a model that changed)."""
+    levels = OVERCOMPLETE_SETTINGS["levels"]
+    settings = {"n": n, "levels": levels, "seed": seed, "models": list(OVERCOMPLETE_MODELS)}
+    try:
+        t = read_entry("overcomplete", _sources(OVERCOMPLETE_MODELS, folder), settings,
+                       folder=folder)
+    except (OSError, ConfigError):
+        return None
+    at = [i for i, lv in enumerate(levels) if abs(lv - level) < 1e-9]
+    if t is None or not at:
+        return None
+    rows = t["table"][at[0]].tolist()  # (models, 3)
+    return {name: tuple(r) for name, r in zip(OVERCOMPLETE_MODELS, rows)}

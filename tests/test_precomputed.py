@@ -28,10 +28,12 @@ def test_the_shipped_file_is_tensors_with_a_source_per_entry():
     assert set(entries) == {"pca", *(f"codes.{n}" for n in pc.CODES_FOR),
                             *(f"ood.{n}" for n in pc.OOD_FOR), "probe.pixels",
                             *(f"probe.{n}" for n in pc.PROBE_FOR),
-                            *(f"probe.pca{k}" for k in pc.PROBE_PCA_KS)}
+                            *(f"probe.pca{k}" for k in pc.PROBE_PCA_KS),
+                            *(f"curve.{p}.{d}" for p, d in pc.CURVE_FOR), "overcomplete"}
     for name, entry in entries.items():
         assert any(k.startswith(name + ".") for k in keys), name
-        assert len(entry["source"]) == 64  # a SHA-256
+        # a SHA-256 each: of the model file, or of each file it was computed from
+        assert all(len(s) == 64 for s in entry["source"].split("+")), name
     # every entry is current: the shipped models and data are what it was computed from
     assert pc.read_entry("pca", pc.mnist_source()) is not None
     for n in pc.CODES_FOR:
@@ -42,6 +44,9 @@ def test_the_shipped_file_is_tensors_with_a_source_per_entry():
         r = pc.shipped_probe(key, **pc.PROBE_SETTINGS)
         assert r is not None and 0.1 < r["knn"] <= 1 and 0.1 < r["logistic"] <= 1, key
     assert pc.shipped_probe("ae_k2", 5000, 2000) is None  # other subset sizes: not shipped
+    for p, d in pc.CURVE_FOR:
+        assert pc.shipped_curve(p, d, "speckle", **pc.CURVE_SETTINGS) is not None
+    assert pc.shipped_overcomplete(0.4, pc.OVERCOMPLETE_SETTINGS["n"]) is not None
 
 
 def test_a_shipped_probe_equals_a_fresh_one():
@@ -105,6 +110,31 @@ def test_shipped_anomaly_scores_equal_a_fresh_scoring(name):
     assert pc.shipped_ood_scores(name, 1000, 100) is None
 
 
+@pytest.mark.parametrize("kind", ["gaussian", "masking"])
+def test_the_shipped_denoise_curve_equals_the_pages_own_computation(kind):
+    plain_name, dae_name = pc.CURVE_FOR[0]
+    plain, dae = load_zoo_model(plain_name)[0], load_zoo_model(dae_name)[0]
+    fresh = pc.denoise_curve_of(plain, dae, pc.app_pca(), kind, **pc.CURVE_SETTINGS)
+    shipped = pc.shipped_curve(plain_name, dae_name, kind, **pc.CURVE_SETTINGS)
+    assert list(fresh) == list(pc.curve_series(plain)) and len(shipped) == len(fresh)
+    for row, (name, values) in zip(shipped, fresh.items()):
+        assert np.allclose(row, values, atol=1e-3), name  # dB
+    # other settings or models were not shipped: None, never a wrong curve
+    assert pc.shipped_curve(plain_name, dae_name, kind, 100, 7, 0) is None
+    assert pc.shipped_curve("ae_k8", dae_name, kind, **pc.CURVE_SETTINGS) is None
+
+
+def test_the_shipped_overcomplete_table_equals_a_fresh_one_at_its_stops():
+    models = {n: load_zoo_model(n)[0] for n in pc.OVERCOMPLETE_MODELS}
+    n = pc.OVERCOMPLETE_SETTINGS["n"]
+    for level in (0.1, 0.1 * 4, 0.8):  # a slider value, not always the rounded stop
+        shipped, fresh = pc.shipped_overcomplete(level, n), pc.overcomplete_rows(models, level, n)
+        assert list(shipped) == list(fresh) == list(pc.OVERCOMPLETE_MODELS)
+        for name in fresh:
+            assert np.allclose(shipped[name], fresh[name], rtol=1e-4, atol=1e-6), name
+    assert pc.shipped_overcomplete(0.45, n) is None and pc.shipped_overcomplete(0.4, 100) is None
+
+
 @pytest.fixture
 def zoo_copy(tmp_path):
     """A copy of pretrained/ to alter."""
@@ -147,7 +177,8 @@ def test_app_pca_falls_back_to_the_exact_fit_when_nothing_is_shipped(zoo_copy, m
 
 def test_build_writes_what_it_reads(zoo_copy):
     (zoo_copy / pc.PRECOMPUTED_FILE).unlink()
-    path = pc.build(zoo_copy, codes_for=("ae_k2",), ood_for=(), probe_for=(), probe_pca_ks=())
+    path = pc.build(zoo_copy, codes_for=("ae_k2",), ood_for=(), probe_for=(), probe_pca_ks=(),
+                    curve_for=(), overcomplete_models=())
     assert path.exists() and path.stat().st_size < 400_000
     codes = pc.shipped_codes("ae_k2", zoo_copy)
     assert codes is not None and np.isfinite(codes.numpy()).all()

@@ -7,14 +7,17 @@ import hashlib
 import streamlit as st
 import torch
 
-from aecore.evaluate import denoise_curve, recon_error_quantile
+from aecore.evaluate import recon_error_quantile
+from aecore.precomputed import (CURVE_SETTINGS, curve_levels, curve_series, denoise_curve_of,
+                                shipped_curve, zoo_name)
 from aecore.metrics import PSNR_CAP_DB, mse
 from aecore.noise import KINDS, LABELS, MAX_LEVEL
 from aecore.stops import denoise_stops
 from ui import catalog, charts, image_input, live, loaders, presenter, query, share, widgets
 
-CURVE_N = 200  # test digits behind the PSNR curve: a steady mean, well under a second on a CPU
-CURVE_STEPS = 7  # levels MAX/7 .. MAX; level 0 is left out (the noisy input's PSNR is infinite)
+# the PSNR curve: the first 200 test digits (a steady mean), levels MAX/7 .. MAX, one noise seed;
+# shipped for the default models (pretrained/precomputed.safetensors), computed for any other
+CURVE_N = CURVE_SETTINGS["n"]
 OOD_N = 1000  # test digits behind the "unlike the training data" threshold
 OOD_Q = 0.99  # warn above the error of 99 % of real test digits
 DEFAULT_LEVEL = {"gaussian": 0.5, "salt_pepper": 0.3, "masking": 0.5, "speckle": 1.0}
@@ -28,17 +31,19 @@ def trained_on_noise(card: dict) -> bool:
     return catalog.takes_images(card) and card.get("train", {}).get("noise", "none") != "none"
 
 
-def _curve(kind: str, fns: dict) -> dict[str, list[float]]:
-    x = loaders.mnist_split("test").float_images(slice(0, CURVE_N))  # (200, 1, 28, 28)
-    levels = [MAX_LEVEL[kind] * i / CURVE_STEPS for i in range(1, CURVE_STEPS + 1)]
-    return denoise_curve(fns, x, kind, levels, seed=0)
+def _curve(tags: tuple[str, str], kind: str, plain, dae) -> dict[str, list[float]]:
+    names = tuple(zoo_name(t) for t in tags)
+    shipped = shipped_curve(*names, kind, **CURVE_SETTINGS) if None not in names else None
+    if shipped is not None:
+        return dict(zip(curve_series(plain), shipped))
+    return denoise_curve_of(plain, dae, loaders.pca(), kind, **CURVE_SETTINGS)
 
 
 @st.cache_data(max_entries=32, show_spinner="Scoring 200 test digits at 7 noise levels...")
-def curve(tags: tuple[str, str], kind: str, _fns: dict) -> dict[str, list[float]]:
+def curve(tags: tuple[str, str], kind: str, _plain, _dae) -> dict[str, list[float]]:
     """PSNR per noise level of the plain and denoising AEs (``tags``: their loaders.model_tag;
-    PCA's k follows the plain AE) and PCA."""
-    return _curve(kind, _fns)
+    PCA's k follows the plain AE) and PCA: shipped for shipped models, else computed."""
+    return _curve(tags, kind, _plain, _dae)
 
 
 def _threshold(fn) -> float:
@@ -99,7 +104,7 @@ def results(digit, kind: str, seed: int, fns: dict, curve: dict[str, list[float]
     level = query.slider("level", f"Strength: {UNIT[kind]}", 0.0, top, DEFAULT_LEVEL[kind],
                          step=top / STOPS, key=f"den_level_{kind}")  # one per kind: its own range
     index = min(STOPS, max(0, round(level / top * STOPS)))
-    levels = [top * i / CURVE_STEPS for i in range(1, CURVE_STEPS + 1)]
+    levels = curve_levels(kind, CURVE_SETTINGS["steps"])
     line = {"x": levels, "series": curve, "xmin": 0.0, "xmax": top,
             "xlabel": f"noise level ({UNIT[kind]})", "ylabel": "mean PSNR (dB)",
             "aria": f"Mean PSNR over {CURVE_N} test digits against the {LABELS[kind]} noise level",
@@ -156,8 +161,9 @@ dae, dae_card = widgets.load_or_stop(dae_key)
 plain_tag, dae_tag = loaders.model_tag(plain_key, plain_card), loaders.model_tag(dae_key, dae_card)
 k = min(plain.latent_dim, 784)  # PCA cannot have more components than pixels
 pca = loaders.pca()
-fns = {"plain AE": plain.reconstruct, "denoising AE": dae.reconstruct,
-       f"PCA, k = {k}": functools.partial(pca.reconstruct, k=k, clip=True)}
+_, plain_name, dae_name, pca_name = curve_series(plain)  # the curve's names, for the panels too
+fns = {plain_name: plain.reconstruct, dae_name: dae.reconstruct,
+       pca_name: functools.partial(pca.reconstruct, k=k, clip=True)}
 
 if digit is not None and digit.source != "test":
     with torch.inference_mode():
@@ -171,7 +177,7 @@ if digit is not None and digit.source != "test":
             f"digits (above {limit:.4f}). An autoencoder can only rebuild what resembles its "
             "training data, so the results below may be poor. Try a bolder, centred digit that "
             "fills the square.")
-results(digit, kind, seed, fns, curve((plain_tag, dae_tag), kind, fns))
+results(digit, kind, seed, fns, curve((plain_tag, dae_tag), kind, plain, dae))
 st.caption("Where a line lies above \"noisy input\", that method removed more noise than it "
            "added blur. The denoising AE was trained for exactly this; the plain AE and PCA only "
            "denoise as a side effect of squeezing the digit through a small code.")

@@ -11,9 +11,11 @@ import torch
 
 from aecore import features as fe
 from aecore.errors import AecoreError
-from aecore.evaluate import denoise_psnr, reconstruct_all
+from aecore.evaluate import reconstruct_all
 from aecore.jobs import get_manager
 from aecore.metrics import mse
+from aecore.precomputed import (OVERCOMPLETE_MODELS, OVERCOMPLETE_SETTINGS, overcomplete_rows,
+                                shipped_overcomplete)
 from ui import charts, detection, loaders, query, share, widgets
 
 N_DIAG = 500  # test digits behind each diagnostic
@@ -26,20 +28,23 @@ def _x(n: int = N_DIAG) -> torch.Tensor:
 
 # undercomplete vs overcomplete
 
+OVERCOMPLETE_WHAT = {"ae_k32": "undercomplete, k = 32",
+                     "ae_overcomplete": "overcomplete k = 800, no regulariser",
+                     "sparse_l1": "k = 128 with an L1 sparsity penalty",
+                     "dae_conv": "trained on noisy inputs (denoising)"}
+
+
 @st.cache_data(max_entries=4, show_spinner="Denoising 500 test digits with each model...")
 def overcomplete_table(level: float) -> list[dict]:
-    rows = []
-    for name, what in (("ae_k32", "undercomplete, k = 32"),
-                       ("ae_overcomplete", "overcomplete k = 800, no regulariser"),
-                       ("sparse_l1", "k = 128 with an L1 sparsity penalty"),
-                       ("dae_conv", "trained on noisy inputs (denoising)")):
-        model, _ = loaders.zoo_model(name)
-        clean = mse(reconstruct_all(model, _x()), _x()).mean().item()
-        noisy_in, out = denoise_psnr(model, _x(), "gaussian", level)
-        rows.append({"model": name, "what": what, "clean MSE": round(clean, 5),
-                     "PSNR of noisy input (dB)": round(noisy_in, 2),
-                     "PSNR of its output (dB)": round(out, 2), "gain (dB)": round(out - noisy_in, 2)})
-    return rows
+    """The table at noise ``level``: shipped for every stop of the slider
+    (pretrained/precomputed.safetensors), computed when the models changed."""
+    n = OVERCOMPLETE_SETTINGS["n"]
+    rows = shipped_overcomplete(level, n) or overcomplete_rows(
+        {name: loaders.zoo_model(name)[0] for name in OVERCOMPLETE_MODELS}, level, n)
+    return [{"model": name, "what": OVERCOMPLETE_WHAT[name], "clean MSE": round(clean, 5),
+             "PSNR of noisy input (dB)": round(noisy_in, 2),
+             "PSNR of its output (dB)": round(out, 2), "gain (dB)": round(out - noisy_in, 2)}
+            for name, (clean, noisy_in, out) in rows.items()]
 
 
 def overcomplete() -> None:
