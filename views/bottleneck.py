@@ -38,11 +38,15 @@ def zoo_or_error(name: str) -> tuple[Autoencoder, dict] | None:
         return None
 
 
-def closer_stops(sweep: list[tuple[str, int]], test, pca) -> tuple[list[dict], list[str]]:
+@st.cache_data(max_entries=4, show_spinner=False)
+def closer_stops(tags: tuple[str, ...], sweep: list[tuple[str, int]], _test,
+                 _pca) -> tuple[list[dict], list[str]]:
     """The closer look at every stop of the k slider, for the page to flip between while the
     slider is dragged (ui/live.py): the first test digit of each class, then its reconstruction
     by the autoencoder and by PCA at that k with their errors (ui/recon, the path the server
-    took for one k). Returns (pages, images)."""
+    took for one k). Returns (pages, images). Computed once per set of models (``tags``: the
+    sweep's loaders.model_tag, card hashes included), not on every move of the slider."""
+    test, pca = _test, _pca
     more = [int(torch.nonzero(test.labels == d)[0]) for d in range(10)]  # a 0, a 1, ... a 9
     xm = test.float_images(more)  # (10, 1, 28, 28)
     images = [live.gray_b64(im) for im in xm]
@@ -160,7 +164,8 @@ k = query.select_slider("k", "Code size k", options, k_default, key="bot_k")  # 
 name = next(n for n, kk in sweep if kk == k)
 loaded = zoo_or_error(name)
 # every k's rows go to the page at once: they follow the slider's thumb while it is dragged
-pages, images = closer_stops(sweep, test, pca)
+sweep_tags = tuple(loaders.model_tag(f"zoo:{n}", cards.get(n, {})) for n, _ in sweep)
+pages, images = closer_stops(sweep_tags, sweep, test, pca)
 live.stops("bot_live", "Code size k", options, pages, images, scale=3, index=options.index(k),
            by_index=True)
 if loaded is not None:
