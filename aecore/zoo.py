@@ -39,3 +39,17 @@ def zoo_cards(folder: Path | None = None) -> dict[str, dict]:
 def load_zoo_model(name: str, folder: Path | None = None) -> tuple[Autoencoder, dict]:
     """Load a shipped model by name: (model in eval mode, card). Raises :class:`WeightsError`."""
     return load_model(zoo_path(name, folder))
+
+
+_SWEEP = re.compile(r"^ae_k(\d+)$")
+OVERCOMPLETE = "ae_overcomplete"  # the sweep's model with a code bigger than the image
+
+
+def zoo_sweep(cards: dict[str, dict]) -> list[tuple[str, int]]:
+    """The bottleneck sweep in the zoo (the Bottleneck page): (name, k) of every ``ae_kN`` card
+    by k, then the overcomplete model if shipped."""
+    out = sorted(((n, int(c.get("config", {}).get("latent_dim") or m.group(1)))
+                  for n, c in cards.items() if (m := _SWEEP.match(n))), key=lambda t: t[1])
+    if OVERCOMPLETE in cards:
+        out.append((OVERCOMPLETE, int(cards[OVERCOMPLETE].get("config", {}).get("latent_dim", 0))))
+    return out

@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-from benchmarks._browser import (IDLE, SCREENS, chromium, exceptions, new_page,  # noqa: E402
+from benchmarks._browser import (SCREENS, chromium, exceptions, new_page,  # noqa: E402
                                  streamlit_server)
 
 HOME_BAR_S, VISIT_BAR_S = 4.0, 1.0

@@ -9,10 +9,11 @@ already answers. Two phases:
 2. once the first page has been served (:func:`page_ran`, from ``app.py``; or after
    ``FIRST_PAGE_WAIT_S``): what the other pages' first visits would load, so a click on them
    finds it ready: every zoo model (Bottleneck alone loads seven: 2.3 s of its first visit), the
-   PCA, every shipped VAE's KL per dimension over the test set (Generate shows four: 0.4 s), and
-   the libraries the pages import on first use (scikit-learn with SciPy: about 2 s of the
-   Anomaly page's first visit; torchvision). Nothing here is page-specific: the pages read the
-   same cached loaders.
+   PCA and its test error at the sweep's code sizes (Bottleneck), every shipped VAE's KL per
+   dimension over the test set (Generate shows four: 0.4 s), the libraries the pages import on
+   first use (scikit-learn with SciPy: about 2 s of the Anomaly page's first visit;
+   torchvision), and one Plotly figure of each kind the pages draw (Plotly builds its
+   validators on a process's first figure). The pages read the same cached loaders.
 """
 from __future__ import annotations
 
@@ -56,8 +57,25 @@ def _phase2() -> None:
         except Exception:  # noqa: BLE001 - a broken file: the page that shows it says so
             _LOG.warning("warm-up: zoo model %s did not load", name)
     loaders.pca()
+    from aecore.zoo import OVERCOMPLETE, zoo_sweep
+    ks = tuple(k for n, k in zoo_sweep(loaders.cards()) if n != OVERCOMPLETE)
+    if ks:
+        loaders.pca_test_mse(ks)  # the Bottleneck page's PCA line, over the 10,000 test digits
     for module in LIBRARIES:
         importlib.import_module(module)
+    _first_figures()
+
+
+def _first_figures() -> None:
+    # Plotly builds each trace type's validators on its first figure in a process (a simple
+    # line chart took 0.1 s on a page's first visit, 1 ms after): build one of each kind here
+    import plotly.graph_objects as go
+
+    from ui import charts
+    charts.lines([0, 1], {"a": [0.0, 1.0]}, log_y=True)
+    charts.bars([0.0, 1.0])
+    go.Figure([go.Histogram(x=[0.0, 1.0]), go.Heatmap(z=[[0.0, 1.0]]),
+               go.Scattergl(x=[0.0], y=[0.0])]).add_vrect(x0=0, x1=1).to_plotly_json()
 
 
 def _warm() -> None:

@@ -2,8 +2,6 @@
 PCA at the same size."""
 from __future__ import annotations
 
-import re
-
 import plotly.graph_objects as go
 import streamlit as st
 import torch
@@ -12,21 +10,10 @@ from aecore.errors import AecoreError
 from aecore.metrics import mse
 from aecore.models import Autoencoder
 from aecore.noise import add_noise
+from aecore.zoo import OVERCOMPLETE, zoo_sweep
 from ui import catalog, charts, live, loaders, query, recon, share, widgets
 
-_SWEEP = re.compile(r"^ae_k(\d+)$")
-OVERCOMPLETE = "ae_overcomplete"
 NOISE_LEVEL = 0.5  # Gaussian sigma of the noisy-digit demo: clearly visible, digit still readable
-
-
-def zoo_sweep(cards: dict[str, dict]) -> list[tuple[str, int]]:
-    """The bottleneck sweep in the zoo: (name, k) of every ``ae_kN`` card by k, then the
-    overcomplete model if shipped."""
-    out = sorted(((n, int(c.get("config", {}).get("latent_dim") or m.group(1)))
-                  for n, c in cards.items() if (m := _SWEEP.match(n))), key=lambda t: t[1])
-    if OVERCOMPLETE in cards:
-        out.append((OVERCOMPLETE, int(cards[OVERCOMPLETE].get("config", {}).get("latent_dim", 0))))
-    return out
 
 
 def zoo_or_error(name: str) -> tuple[Autoencoder, dict] | None:
@@ -115,7 +102,7 @@ st.markdown(
     "shape, a bigger one keeps more detail, and a code **bigger than the image** (overcomplete) "
     "can simply copy it.")
 
-sweep = zoo_sweep(loaders.cards())
+sweep = zoo_sweep(loaders.cards())  # (name, k) by k, the overcomplete model last
 if not sweep:
     st.warning("The bottleneck sweep (ae_k2 ... ae_k64) is not in pretrained/. Restore it with "
                "make pretrained, or train such models on the Train page.")
