@@ -11,6 +11,7 @@ from ui import loaders, warmup
 
 
 def _fresh(monkeypatch) -> None:
+    monkeypatch.setattr(warmup, "SETTLE_S", 0.0)
     for name in ("_done", "_first_page", "_finished"):
         monkeypatch.setattr(warmup, name, threading.Event())
     monkeypatch.setattr(warmup, "_started", False)
