@@ -102,11 +102,36 @@ def streamlit_server(env: Mapping[str, str] | None = None, timeout: float = STAR
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = start_streamlit(port, script, env, log)
+    _SERVERS[url] = proc.pid
     try:
         wait_healthy(proc, url, timeout)
         yield url
     finally:
+        _SERVERS.pop(url, None)
         stop(proc)
+
+
+_SERVERS: dict[str, int] = {}  # url -> pid of the servers streamlit_server runs now
+
+
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_settled(url: str, quiet_s: float = 1.0, busy_frac: float = 0.1,
+                 timeout: float = 60.0) -> float:
+    """Wait until the server at ``url`` (one :func:`streamlit_server` runs) used under
+    ``busy_frac`` of a core for ``quiet_s`` seconds: its start-up warm-up (ui/warmup.py) and the
+    runs before are over, so what is timed next is a student's visit to a warm server, not a
+    race with the warm-up. Returns the seconds waited."""
+    pid, t0 = _SERVERS[url], time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        c0 = _cpu_s(pid)
+        time.sleep(quiet_s)
+        if _cpu_s(pid) - c0 < busy_frac * quiet_s:
+            break
+    return time.monotonic() - t0
 
 
 def stop(proc: subprocess.Popen) -> None:

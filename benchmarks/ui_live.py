@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._browser import (chromium, exceptions, new_page, p95,  # noqa: E402
-                                 streamlit_server, wait_idle)
+                                 streamlit_server, wait_idle, wait_settled)
 
 SWEEP_S = 2.0
 DRAG_S = 2.0
@@ -137,6 +137,7 @@ def main() -> int:
         page.goto(f"{url}/latent")
         wait_idle(page)
         page.get_by_test_id("aeLiveMap").wait_for()
+        wait_settled(url)  # the server's start-up warm-up is over (ui/warmup.py)
         page.goto(f"{url}/latent")
         page.wait_for_function("() => globalThis.__aeLive && globalThis.__aeLive.stats.firstLiveAt")
         first = page.evaluate("() => globalThis.__aeLive.stats.firstLiveAt - window.__contentAt")

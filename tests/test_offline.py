@@ -110,7 +110,7 @@ DRIVERS = {
     "bottleneck": lambda at: at.select_slider(key="bot_k").set_value(
         at.select_slider(key="bot_k").options[0]),
     "denoise": lambda at: at.selectbox(key="den_kind").select("masking"),
-    "latent": lambda at: at.slider(key="lat_grid_n").set_value(5),
+    "latent": lambda at: at.slider(key="lat_z1_zoo:ae_k2").set_value(0.0),
     "generate": lambda at: at.slider(key="gen_count").set_value(8),
     "train": lambda at: at.selectbox(key="trn_type").select_index(1),
     "anomaly": lambda at: at.radio(key="ano_mode").set_value(at.radio(key="ano_mode").options[1]),

@@ -55,6 +55,24 @@ def page(app):
     return at
 
 
+def _open_tab(at, label: str):
+    """A click on the page's tab ``label``: only the open tab is drawn."""
+    at.session_state["lat_tab"] = label
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_only_the_open_tab_is_drawn_and_its_name_is_in_the_link(page):
+    assert page.query_params["tab"] == "map" and page.get("bidi_component")
+    assert not [s for s in page.slider if s.key == "lat_grid_n"]
+    _open_tab(page, "Decoded manifold")
+    assert page.query_params["tab"] == "manifold" and page.slider(key="lat_grid_n")
+    assert not [s for s in page.slider if s.key.startswith("lat_z1_")]
+    _open_tab(page, "Morph")
+    assert page.query_params["tab"] == "morph" and page.slider(key="lat_int_steps")
+
+
 # the map
 def test_map_shows_all_10000_test_digits_in_10_coloured_traces(page):
     traces = _traces(page)
@@ -111,6 +129,7 @@ def test_switching_ae_to_vae_changes_the_map(page):
 
 
 def test_manifold_grid_size_follows_n(page):
+    _open_tab(page, "Decoded manifold")
     for n in (7, 20):
         page.slider(key="lat_grid_n").set_value(n).run()
         assert not page.exception
@@ -118,15 +137,29 @@ def test_manifold_grid_size_follows_n(page):
         assert cap.startswith(f"{n} x {n} digits") and f"({28 * n} x {28 * n} pixels)" in cap
 
 
+def _strips(at) -> list:
+    return [im for im in at.image if im.captions and "t = 0 (left)" in im.captions[0]]
+
+
 def test_interpolation_shows_two_strips_of_the_chosen_length(page):
+    _open_tab(page, "Morph")
     page.slider(key="lat_int_steps").set_value(7).run()
-    strips = [im for im in page.image if im.captions and im.captions[0] == "t = 0.00"]
-    assert len(strips) == 2 and all(len(s.value) == 7 for s in strips)
-    latent, pixels = strips
-    before = list(pixels.value)
+    strips = _strips(page)
+    assert len(strips) == 2 and all(s.captions[0].endswith("7 steps, t = 0 (left) to t = 1 "
+                                                           "(right)") for s in strips)
+    before = strips[1].value[0]
     page.number_input(key="lat_int_b").set_value(5).run()
-    after = [im for im in page.image if im.captions and im.captions[0] == "t = 0.00"][1].value
-    assert after[0] == before[0] and after[-1] != before[-1]  # the start digit stays, the end moves
+    assert _strips(page)[1].value[0] != before  # the end digit moved: another image
+
+
+def test_a_strip_puts_the_digits_side_by_side_two_white_pixels_apart():
+    from ui.widgets import strip
+
+    a, b = np.zeros((1, 28, 28)), np.ones((1, 28, 28))
+    s = strip([a, b, a], scale=3)
+    assert s.shape == (84, 3 * 84 + 2 * 2) and s.dtype == np.uint8
+    assert (s[:, :84] == 0).all() and (s[:, 84:86] == 255).all() and (s[:, 86:170] == 255).all()
+    assert (s[:, 172:] == 0).all()
 
 
 def test_your_digit_is_encoded_and_marked_on_the_map(page, seven_png):

@@ -235,11 +235,17 @@ def _frames(data: bytes) -> int:
 def test_latent_offers_the_cross_fade_and_the_manifold_as_gifs(app, downloads):
     app.session_state["lat_grid_n"] = 5
     at = open_page(app, "latent")
+    for tab in ("Decoded manifold", "Morph"):  # only the open tab is drawn
+        at.session_state["lat_tab"] = tab
+        at.run()
+        assert not at.exception
     keys = {b.key for b in at.get("download_button")}
-    assert {"lat_fade_gif", "lat_grid_gif"} <= keys
+    assert "lat_fade_gif" in keys
     steps = at.slider(key="lat_int_steps").value
     assert _frames(as_bytes(downloads["cross-fade.gif"]())) == 2 * steps - 2  # forth and back
     assert _frames(as_bytes(downloads["manifold.gif"]())) == 2 * 5 - 2
+    at.session_state["lat_tab"] = "Latent map"
+    at.run()
     # the map is live in the page (ui/live.py); its download is an interactive Plotly copy
     assert not [c for c in at.get("plotly_chart") if "lat_map_" in c.proto.id]
     html = as_bytes(downloads["latent-map-ae_k2.html"]()).decode()
@@ -247,18 +253,23 @@ def test_latent_offers_the_cross_fade_and_the_manifold_as_gifs(app, downloads):
 
 
 def test_latent_opens_the_linked_grid_and_morph_and_writes_them_back():
+    # a link with a tab's settings opens that tab; the others' wait in the URL until opened
     at = open_with("latent", grid="7", steps="6", to="12", **{"from": "3"})
-    assert at.slider(key="lat_grid_n").value == 7
+    assert at.query_params["tab"] == "manifold" and at.slider(key="lat_grid_n").value == 7
+    assert "7 x 7 digits" in captions(at)
+    assert not toasts(at)
+    at.slider(key="lat_grid_n").set_value(11).run()
+    assert at.query_params["grid"] == "11"
+    at.session_state["lat_tab"] = "Morph"
+    at.run()
     assert at.number_input(key="lat_int_a").value == 3
     assert at.number_input(key="lat_int_b").value == 12
     assert at.slider(key="lat_int_steps").value == 6
-    assert "7 x 7 digits" in captions(at)
-    assert not toasts(at)
-    at.slider(key="lat_grid_n").set_value(11)
-    at.number_input(key="lat_int_b").set_value(40)
-    at.run()
-    assert at.query_params["grid"] == "11" and at.query_params["to"] == "40"
+    at.number_input(key="lat_int_b").set_value(40).run()
+    assert at.query_params["tab"] == "morph" and at.query_params["to"] == "40"
     assert at.query_params["from"] == "3" and at.query_params["steps"] == "6"
+    morph = open_with("latent", steps="6")
+    assert morph.query_params["tab"] == "morph" and morph.slider(key="lat_int_steps").value == 6
 
 
 def test_latent_link_with_a_bad_grid_size_falls_back_with_a_notice():

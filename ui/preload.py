@@ -5,7 +5,7 @@ Streamlit fetches its chart element's script (``PlotlyChart.<hash>.js``, plotly.
 4.7 MB) only when a page first shows a Plotly chart; on the 2-core machine that fetch, parse and
 run took 1.5-2 s of that page's first visit (Reconstruct's, since the Home page draws its
 diagram without Plotly). A tiny Components v2 element, mounted by ``app.py`` on every page,
-imports the same module by the same URL once the browser is idle after drawing the page
+imports the same module by the same URL once the browser is idle, 3 s after the page was opened
 (``requestIdleCallback``); when Streamlit asks for it later, the browser's module map has it.
 
 The file name carries a hash that changes with Streamlit's version: it is read from Streamlit's
@@ -24,6 +24,7 @@ JS_DIR = Path(st.__file__).parent / "static" / "static" / "js"
 # the page's own entry script (index.<hash>.js) names the folder the chunks are served from,
 # whatever path a proxy serves the app under
 _JS = """
+const DELAY_MS = 3000;
 export default function ({ data }) {
   const g = globalThis.__aePreload = globalThis.__aePreload || {};
   if (g[data.chunk]) return;
@@ -35,8 +36,12 @@ export default function ({ data }) {
     g[data.chunk] = "loading";
     import(url).then(() => { g[data.chunk] = "loaded"; }, () => { g[data.chunk] = "failed"; });
   };
-  if ("requestIdleCallback" in window) requestIdleCallback(load, { timeout: 4000 });
-  else setTimeout(load, 1500);
+  // not before the page has drawn itself: a page load has idle gaps between Streamlit's
+  // messages, and 4.7 MB of script run in one of them delayed the Latent page's live map
+  setTimeout(() => {
+    if ("requestIdleCallback" in window) requestIdleCallback(load, { timeout: 10000 });
+    else load();
+  }, DELAY_MS);
 }
 """
 _component = st.components.v2.component("ae_preload", js=_JS)

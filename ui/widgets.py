@@ -30,6 +30,20 @@ def image_row(images: Sequence, captions: Sequence[str] | None = None, scale: in
     st.image(imgs, caption=list(captions) if captions else None, width=width or 28 * scale)
 
 
+def strip(images: Sequence, scale: int = 3, gap: int = 2) -> np.ndarray:
+    """Images (each (1, H, W) or (H, W) in [0, 1]) side by side as one uint8 image, scaled
+    ``scale`` times, with ``gap`` white pixels between them: (H * scale, n * (W * scale + gap) -
+    gap)."""
+    imgs = [to_uint8(im, scale) for im in images]
+    h = imgs[0].shape[0]
+    out = np.full((h, sum(im.shape[1] for im in imgs) + gap * (len(imgs) - 1)), 255, np.uint8)
+    x = 0
+    for im in imgs:
+        out[:, x:x + im.shape[1]] = im
+        x += im.shape[1] + gap
+    return out
+
+
 def model_picker(label: str, key: str, where: Callable[[dict], bool] | None = None,
                  default: str | None = None, help: str | None = None) -> str | None:
     """A select box over the catalogue (zoo + this session's models); returns the chosen key."""

@@ -3,7 +3,8 @@
 The map is live in the browser (``ui/live.py``): the page decodes the code under the pointer every
 animation frame with the model's own decoder, sent to it once; a click, Enter or a released arrow
 key pins the code, which moves the z sliders (the keyboard path, the URL and the share link) and
-the server's decoded digit. A Plotly copy of the map is offered as a download.
+the server's decoded digit. A Plotly copy of the map is offered as a download. Two more tabs
+hold the decoded manifold and a morph between two digits; only the open tab is computed.
 """
 from __future__ import annotations
 
@@ -117,6 +118,109 @@ def manifold(model_key: str, lo: np.ndarray, hi: np.ndarray) -> None:
                f"(top) to {r2[0]:.2f} (bottom).")
 
 
+def map_tab(key: str, model, card: dict, codes: np.ndarray, labels: np.ndarray,
+            lo: np.ndarray, hi: np.ndarray) -> None:
+    """The live map, the z sliders and their decoded digit, and the user's own digit as a star."""
+    # the decoder goes to the page first, so that its bytes travel while the rest of the tab runs
+    model_id = live.carry(key, model, card)
+    step, lo_r, hi_r = slider_grid(lo, hi)
+    zkeys = (f"lat_z1_{key}", f"lat_z2_{key}")
+    map_key, last_key = f"lat_live_{key}", f"lat_pin_{key}"
+    # the z sliders start at test digit #0: a point that decodes to a digit
+    z_start = [round(round(float(codes[0, i]) / step) * step, 6) for i in range(2)]
+    # a new pin on the live map (a click, Enter, a released arrow key) moves the sliders: set
+    # here, before the decoder creates them; the same pin on later runs leaves them where the
+    # user put them
+    pin_state = (st.session_state.get(map_key) or {}).get("pin")
+    if pin_state != st.session_state.get(last_key):
+        st.session_state[last_key] = pin_state
+        pin = live.pin_of(map_key)
+        if pin is not None:
+            _move_to(zkeys, pin, lo_r, hi_r)
+
+    map_area = st.container()  # filled after the digit input below, which the map marks with a star
+
+    st.subheader("Your own digit on the map")
+    c_in, c_out = st.columns([2, 1])
+    with c_in:
+        digit = image_input.digit_input("lat_in", label="Your digit", link=True)
+    yours = None
+    if digit is not None:
+        with torch.inference_mode():
+            code = model.encode(digit.image)[0]  # (2,)
+            rec = model.decode(code.unsqueeze(0))
+        yours = (float(code[0]), float(code[1]))
+        with c_out:
+            widgets.image_row([digit.image[0], rec[0]],
+                              [digit.label, f"decoded from z = ({yours[0]:.2f}, {yours[1]:.2f})"])
+            st.caption("Your digit is the white star on the map.")
+            st.button("Decode at my digit's code", key="lat_goto", on_click=_move_to,
+                      args=(zkeys, yours, lo_r, hi_r), help="Move the z sliders to the star")
+    with map_area:
+        c_map, c_dec = st.columns([3, 1.5])
+        with c_dec:  # first: the z sliders apply a link's code, which the map beside them shows
+            decoder(key, codes, labels, lo_r, hi_r, step, z_start, locate=model_id is None)
+        with c_map:
+            # the live map: the page decodes the code under the pointer itself, every animation
+            # frame (ui/live.py); outside the decoder fragment, and without the pinned code in
+            # its data, so the decoder and the 10,000 codes go to the browser once per model
+            if model_id is not None:
+                # the first code shown, decoded before the z sliders exist; the same on every
+                # run (the sliders' own values take over), so the element's data does not change
+                start = st.session_state.setdefault(
+                    f"lat_start_{key}", tuple(float(st.session_state[zk]) for zk in zkeys))
+                live.latent_map(map_key, model_id, codes, labels, lo_r, hi_r, step, pin=start,
+                                sliders=("z1", "z2"), yours=yours,
+                                size=600 if presenter.active() else 520)
+            else:  # a decoder the page cannot run: the map without live decoding
+                st.image(charts.locator(codes, labels, np.array(lo_r), np.array(hi_r),
+                                        (st.session_state[zkeys[0]], st.session_state[zkeys[1]]),
+                                        520))
+            # the 10,000-point figure is built only when the button is clicked
+            share.download_buttons(
+                lambda: latent_map(codes, labels, np.array(lo_r), np.array(hi_r), yours),
+                f"latent-map-{key.partition(':')[2]}", "lat_map_dl")
+
+
+def morph(model, test) -> None:
+    """One test digit into another: along the straight line between their codes, and as a plain
+    cross-fade of the pixels."""
+    st.subheader("Morph one test digit into another")
+    c1, c2, c3 = st.columns(3)
+    i0 = int(query.number("from", "From test digit #", 0, len(test) - 1, 0, step=1,
+                         key="lat_int_a", where=c1))  # a link may set the morph
+    i1 = int(query.number("to", "To test digit #", 0, len(test) - 1, 1, step=1, key="lat_int_b",
+                         where=c2))
+    steps = query.slider("steps", "Steps", 5, 16, 10, key="lat_int_steps", where=c3)
+    x0, x1 = test.float_images([i0]), test.float_images([i1])
+    path_z = interpolate_latent(model, x0, x1, steps)
+    path_x = interpolate_pixels(x0, x1, steps)
+    # each path as one strip image (steps digits side by side, t from 0 to 1)
+    steps_text = f"{steps} steps, t = 0 (left) to t = 1 (right)"
+    st.markdown(f"**Through the code** (a {int(test.labels[i0])} becomes a "
+                f"{int(test.labels[i1])}: encode both, walk the straight line between the codes, "
+                "decode each step)")
+    st.image(widgets.strip(path_z, 3), caption=f"Decoded along the code path: {steps_text}")
+    st.markdown("**Through the pixels** (a plain cross-fade: two half-transparent digits on top "
+                "of each other, never a digit in between)")
+    st.image(widgets.strip(path_x, 3), caption=f"Cross-faded pixels: {steps_text}")
+    frames = [widgets.to_uint8(f, 6) for f in path_z]  # each (168, 168)
+    fades = [widgets.to_uint8(f, 6) for f in path_x]
+    d1, d2, d3, _ = st.columns([1, 1, 1, 1])
+    # each file is encoded only when its button is clicked
+    d1.download_button("Download the morph strip (PNG)",
+                       lambda: share.png_bytes(np.concatenate(frames, 1)), "morph.png",
+                       "image/png", key="lat_int_png", on_click="ignore")
+    d2.download_button("Download the morph (animated GIF)", lambda: share.gif_bytes(frames),
+                       "morph.gif", "image/gif", key="lat_int_gif", on_click="ignore")
+    d3.download_button("Download the cross-fade (animated GIF)", lambda: share.gif_bytes(fades),
+                       "cross-fade.gif", "image/gif", key="lat_fade_gif", on_click="ignore")
+
+
+TABS = {"map": "Latent map", "manifold": "Decoded manifold", "morph": "Morph"}  # URL: label
+TAB_PARAMS = {"manifold": ("grid",), "morph": ("from", "to", "steps")}  # a link's settings
+
+
 # the page
 st.title("Latent space")
 st.markdown("A code of only **2 numbers** can be drawn whole: every test digit becomes a point of "
@@ -128,98 +232,26 @@ st.caption("Switch between the AE and the VAE and look between the clusters: the
            "N(0, I) packs every digit into one continuous round cloud, so any point decodes to a "
            "plausible digit.")
 model, card = widgets.load_or_stop(key)
-# the decoder goes to the page first, so that its bytes travel while the rest of the page runs
-model_id = live.carry(key, model, card)
 try:
     codes = loaders.test_codes(key, model, card)
 except AecoreError as exc:
     st.error(f"The test set could not be encoded: {exc}")
     st.stop()
 test = loaders.mnist_split("test")
-labels = test.labels.numpy()
 lo, hi = latent_range(codes)
 
-step, lo_r, hi_r = slider_grid(lo, hi)
-zkeys, map_key, last_key = (f"lat_z1_{key}", f"lat_z2_{key}"), f"lat_live_{key}", f"lat_pin_{key}"
-# the z sliders start at test digit #0: a point that decodes to a digit
-z_start = [round(round(float(codes[0, i]) / step) * step, 6) for i in range(2)]
-# a new pin on the live map (a click, Enter, a released arrow key) moves the sliders: set here,
-# before the decoder creates them; the same pin on later runs leaves them where the user put them
-pin_state = (st.session_state.get(map_key) or {}).get("pin")
-if pin_state != st.session_state.get(last_key):
-    st.session_state[last_key] = pin_state
-    pin = live.pin_of(map_key)
-    if pin is not None:
-        _move_to(zkeys, pin, lo_r, hi_r)
-
-map_area = st.container()  # filled after the digit input below, which the map marks with a star
-
-st.subheader("Your own digit on the map")
-c_in, c_out = st.columns([2, 1])
-with c_in:
-    digit = image_input.digit_input("lat_in", label="Your digit", link=True)
-yours = None
-if digit is not None:
-    with torch.inference_mode():
-        code = model.encode(digit.image)[0]  # (2,)
-        rec = model.decode(code.unsqueeze(0))
-    yours = (float(code[0]), float(code[1]))
-    with c_out:
-        widgets.image_row([digit.image[0], rec[0]],
-                          [digit.label, f"decoded from z = ({yours[0]:.2f}, {yours[1]:.2f})"])
-        st.caption("Your digit is the white star on the map.")
-        st.button("Decode at my digit's code", key="lat_goto", on_click=_move_to,
-                  args=(zkeys, yours, lo_r, hi_r), help="Move the z sliders to the star")
-with map_area:
-    c_map, c_dec = st.columns([3, 1.5])
-    with c_dec:  # first: the z sliders apply a link's code, which the map beside them shows
-        decoder(key, codes, labels, lo_r, hi_r, step, z_start, locate=model_id is None)
-    with c_map:
-        # the live map: the page decodes the code under the pointer itself, every animation
-        # frame (ui/live.py); outside the decoder fragment, and without the pinned code in its
-        # data, so the decoder and the 10,000 codes go to the browser once per model
-        if model_id is not None:
-            # the first code shown, decoded before the z sliders exist; the same on every run
-            # (the sliders' own values take over), so the element's data does not change
-            start = st.session_state.setdefault(
-                f"lat_start_{key}", tuple(float(st.session_state[zk]) for zk in zkeys))
-            live.latent_map(map_key, model_id, codes, labels, lo_r, hi_r, step, pin=start,
-                            sliders=("z1", "z2"), yours=yours, size=600 if presenter.active() else 520)
-        else:  # a decoder the page cannot run: the map without live decoding
-            st.image(charts.locator(codes, labels, np.array(lo_r), np.array(hi_r),
-                                    (st.session_state[zkeys[0]], st.session_state[zkeys[1]]), 520))
-        # the 10,000-point figure is built only when the button is clicked
-        share.download_buttons(
-            lambda: latent_map(codes, labels, np.array(lo_r), np.array(hi_r), yours),
-            f"latent-map-{key.partition(':')[2]}", "lat_map_dl")
-
-manifold(key, lo, hi)
-
-st.subheader("Morph one test digit into another")
-c1, c2, c3 = st.columns(3)
-i0 = int(query.number("from", "From test digit #", 0, len(test) - 1, 0, step=1,
-                     key="lat_int_a", where=c1))  # a link may set the morph
-i1 = int(query.number("to", "To test digit #", 0, len(test) - 1, 1, step=1, key="lat_int_b",
-                     where=c2))
-steps = query.slider("steps", "Steps", 5, 16, 10, key="lat_int_steps", where=c3)
-x0, x1 = test.float_images([i0]), test.float_images([i1])
-path_z = interpolate_latent(model, x0, x1, steps)
-path_x = interpolate_pixels(x0, x1, steps)
-ts = [f"t = {t:.2f}" for t in np.linspace(0, 1, steps)]
-st.markdown(f"**Through the code** (a {int(test.labels[i0])} becomes a {int(test.labels[i1])}: "
-            "encode both, walk the straight line between the codes, decode each step)")
-widgets.image_row(path_z, ts, scale=3)
-st.markdown("**Through the pixels** (a plain cross-fade: two half-transparent digits on top of "
-            "each other, never a digit in between)")
-widgets.image_row(path_x, ts, scale=3)
-frames = [widgets.to_uint8(f, 6) for f in path_z]  # each (168, 168)
-fades = [widgets.to_uint8(f, 6) for f in path_x]
-d1, d2, d3, _ = st.columns([1, 1, 1, 1])
-# each file is encoded only when its button is clicked
-d1.download_button("Download the morph strip (PNG)",
-                   lambda: share.png_bytes(np.concatenate(frames, 1)), "morph.png", "image/png",
-                   key="lat_int_png", on_click="ignore")
-d2.download_button("Download the morph (animated GIF)", lambda: share.gif_bytes(frames),
-                   "morph.gif", "image/gif", key="lat_int_gif", on_click="ignore")
-d3.download_button("Download the cross-fade (animated GIF)", lambda: share.gif_bytes(fades),
-                   "cross-fade.gif", "image/gif", key="lat_fade_gif", on_click="ignore")
+# only the open tab is computed and drawn (opening another reruns): the live map comes alive
+# sooner when the browser does not lay out the manifold and the morph first. A link that carries
+# a tab's settings opens that tab.
+linked = next((t for t, names in TAB_PARAMS.items() if any(n in st.query_params for n in names)),
+              "map")
+tab_map, tab_grid, tab_morph = query.tabs("tab", TABS, TABS[linked], key="lat_tab")
+with tab_map:
+    if tab_map.open:
+        map_tab(key, model, card, codes, test.labels.numpy(), lo, hi)
+with tab_grid:
+    if tab_grid.open:
+        manifold(key, lo, hi)
+with tab_morph:
+    if tab_morph.open:
+        morph(model, test)
