@@ -239,41 +239,27 @@ def test_locator_marks_z_with_a_crosshair():
 
 
 # the page in a real browser: a click on the plane and a slider moved with the keyboard
-@pytest.fixture
-def server():
-    """``streamlit run server.py`` on a free local port; yields its base URL."""
-    from benchmarks import _browser
-
-    reason = _browser.missing()
-    if reason:
-        pytest.skip(reason)
-    with _browser.streamlit_server() as url:
-        yield url
-
-
 @pytest.mark.browser
 @pytest.mark.slow
-def test_click_and_keyboard_decode_new_points_in_a_browser(server):
+def test_click_and_keyboard_decode_new_points_in_a_browser(live_server, browser):
     from playwright.sync_api import expect
 
-    from benchmarks import _browser
+    from browser_util import new_page
 
-    with _browser.chromium() as browser:
-        page = _browser.new_page(browser, width=1400, height=1200)
-        page.set_default_timeout(60_000)
-        page.goto(server)
-        page.get_by_role("link", name="Latent space").first.click()
-        caption = page.get_by_text("decoded at z = ").first
-        caption.wait_for()
-        page.get_by_test_id("aeLiveMap").wait_for()  # the live map (ui/live.py)
-        before = caption.inner_text()
-        plane = page.get_by_test_id("aeLiveMap").bounding_box()
-        page.mouse.click(plane["x"] + 0.8 * plane["width"], plane["y"] + 0.2 * plane["height"])
-        expect(caption).not_to_have_text(before, timeout=30_000)
-        clicked = caption.inner_text()
-        z1 = page.get_by_role("slider").first
-        assert f"({z1.get_attribute('aria-valuetext')}," in clicked  # the slider followed
-        z1.focus()
-        page.keyboard.press("ArrowLeft")
-        expect(caption).not_to_have_text(clicked, timeout=30_000)
-        assert page.get_by_test_id("stException").count() == 0
+    page = new_page(browser, width=1400, height=1200)  # this module's `page` is an AppTest
+    page.goto(live_server)
+    page.get_by_role("link", name="Latent space").first.click()
+    caption = page.get_by_text("decoded at z = ").first
+    caption.wait_for()
+    page.get_by_test_id("aeLiveMap").wait_for()  # the live map (ui/live.py)
+    before = caption.inner_text()
+    plane = page.get_by_test_id("aeLiveMap").bounding_box()
+    page.mouse.click(plane["x"] + 0.8 * plane["width"], plane["y"] + 0.2 * plane["height"])
+    expect(caption).not_to_have_text(before, timeout=30_000)
+    clicked = caption.inner_text()
+    z1 = page.get_by_role("slider").first
+    assert f"({z1.get_attribute('aria-valuetext')}," in clicked  # the slider followed
+    z1.focus()
+    page.keyboard.press("ArrowLeft")
+    expect(caption).not_to_have_text(clicked, timeout=30_000)
+    assert page.get_by_test_id("stException").count() == 0
