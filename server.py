@@ -3,20 +3,23 @@
     streamlit run server.py          # what `make run` and the Docker image start
 
 ``streamlit run`` finds the ``st.App`` below and serves ``app.py`` with uvicorn, as it would serve
-``app.py`` itself; the difference is the lifespan, which runs once when the server starts, before
-the first browser connects: :mod:`ui.warmup` imports torch and the pages' modules and loads the
-Home page's model and the test digits on a helper thread, while the server already answers.
-Without it the first browser waited about 2 s for ``import torch`` inside its first script run:
-opened 8 s after the start, Home was drawn in 4.1-4.5 s, with it in 2.3-2.5 s (2-core AMD EPYC).
+``app.py`` itself; the difference is the lifespan. Its start runs once, before the first browser
+connects: :mod:`ui.warmup` imports torch and the pages' modules and loads the Home page's model
+and the test digits on a helper thread, while the server already answers. Without it the first
+browser waited about 2 s for ``import torch`` inside its first script run: opened 8 s after the
+start, Home was drawn in 4.1-4.5 s, with it in 2.3-2.5 s (2-core AMD EPYC). Its end runs when the
+server stops and saves the running trainings.
 
 ``app.py`` still runs alone (``streamlit run app.py``, AppTest): then nothing is warmed ahead.
 """
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 
 import streamlit as st
 
+from aecore import jobs, shutdown
 from ui import warmup
 
 
@@ -24,6 +27,11 @@ from ui import warmup
 async def lifespan(_app):
     warmup.start()
     yield
+    # the server is stopping (SIGTERM from docker stop or systemd, Ctrl+C): running trainings keep
+    # their best epoch in the model library, marked "interrupted", before the process may end.
+    # Uvicorn ends the process by re-raising the signal once its shutdown is over, so the saving
+    # happens here, inside that shutdown; aecore.shutdown's handler still bounds the whole stop.
+    await asyncio.to_thread(jobs.stop_manager, shutdown.BUDGET_S - 0.8)
 
 
 app = st.App("app.py", lifespan=lifespan)
