@@ -19,7 +19,6 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 
-from aecore import jobs, shutdown
 from ui import warmup
 
 
@@ -31,6 +30,8 @@ async def lifespan(_app):
     # their best epoch in the model library, marked "interrupted", before the process may end.
     # Uvicorn ends the process by re-raising the signal once its shutdown is over, so the saving
     # happens here, inside that shutdown; aecore.shutdown's handler still bounds the whole stop.
+    # Imported here: at the top they would import torch before the server answers.
+    from aecore import jobs, shutdown
     await asyncio.to_thread(jobs.stop_manager, shutdown.BUDGET_S - 0.8)
 
 

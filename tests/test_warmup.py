@@ -48,3 +48,14 @@ def test_server_py_serves_app_py_behind_the_warm_up():
     text = (ROOT / "server.py").read_text()
     assert 'st.App("app.py", lifespan=lifespan)' in text and "warmup.start()" in text
     assert "streamlit run server.py" in (ROOT / "Makefile").read_text()
+
+
+def test_the_server_answers_before_torch_is_imported():
+    # server.py is imported before uvicorn listens: torch there would delay the health check
+    import subprocess
+    import sys
+
+    code = "import sys, server; print(sorted({'torch', 'plotly'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=ROOT)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
