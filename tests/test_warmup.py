@@ -55,7 +55,7 @@ def test_the_server_answers_before_torch_is_imported():
     import subprocess
     import sys
 
-    code = "import sys, server; print(sorted({'torch', 'plotly'} & set(sys.modules)))"
+    code = "import sys, server; print(sorted({'torch', 'sklearn'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=ROOT)
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
