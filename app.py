@@ -101,11 +101,12 @@ owner.ensure_cookie()  # this browser's owner token, written into its cookie on 
 presenter.toggle()
 catalog.open_shared_link()  # ?shared=<id>: that model read-only on every page, or a message
 share_slot = share.link_slot(nav.url_path)  # filled after the page ran: its sync() sets the URL
+warmup.run_started()  # the start-up warm-up's second phase steps aside while a page runs
 try:
     nav.run()
     query.finish()  # not after st.stop() or st.rerun(): a cut-short run wrote only part of its state
 finally:  # also after a page's st.stop(): the link to what is on screen is still wanted
+    warmup.page_ran()  # the warm-up's second phase may start (the first page) or go on
     share.share_link(nav.url_path, share_slot)
     loaders.freeze_imports()  # a page's first visit imported its modules: keep GC pauses short
     preload.charts()  # plotly.js into the page while it is idle, for the first page with a chart
-    warmup.page_ran()  # the start-up warm-up's second phase may load the other pages' models

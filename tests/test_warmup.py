@@ -12,6 +12,10 @@ from ui import loaders, warmup
 
 def _fresh(monkeypatch) -> None:
     monkeypatch.setattr(warmup, "SETTLE_S", 0.0)
+    quiet = threading.Event()
+    quiet.set()
+    monkeypatch.setattr(warmup, "_quiet", quiet)
+    monkeypatch.setattr(warmup, "_runs", 0)
     for name in ("_done", "_first_page", "_finished"):
         monkeypatch.setattr(warmup, name, threading.Event())
     monkeypatch.setattr(warmup, "_started", False)
@@ -36,6 +40,21 @@ def test_the_warm_up_loads_the_home_model_first_then_the_rest_after_the_first_pa
     assert warmup._finished.wait(120)
     assert sorted(loads) == sorted(loaders.cards())  # every zoo model, each loaded once
     assert all(m in sys.modules for m in warmup.LIBRARIES)
+
+
+def test_the_second_phase_steps_aside_while_a_page_runs(monkeypatch):
+    _fresh(monkeypatch)
+    steps = []
+    monkeypatch.setattr(warmup, "_phase1", lambda: None)
+    monkeypatch.setattr(warmup, "_phase2", lambda: (warmup._step_aside(), steps.append("phase 2")))
+    warmup.run_started()  # the first page's run
+    warmup.run_started()  # and another session's, at the same time
+    warmup.start()
+    assert warmup._done.wait(30) and not warmup._finished.wait(0.3)
+    warmup.page_ran()  # one served: the second phase may begin, but the other run holds the floor
+    assert not warmup._finished.wait(0.5) and steps == []
+    warmup.page_ran()
+    assert warmup._finished.wait(30) and steps == ["phase 2"]
 
 
 def test_without_a_server_start_nothing_is_waited_for(monkeypatch):

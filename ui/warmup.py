@@ -27,6 +27,10 @@ _LOG = logging.getLogger(__name__)
 _done = threading.Event()        # phase 1 finished
 _first_page = threading.Event()  # a script run finished
 _finished = threading.Event()    # both phases finished (or failed)
+_quiet = threading.Event()       # no page run is in progress (run_started / page_ran)
+_quiet.set()
+_runs = 0
+_runs_lock = threading.Lock()
 _started = False
 HOME_MODEL = "ae_k32"  # app.py's home page opens this zoo model first
 FIRST_PAGE_WAIT_S = 20.0  # the second phase starts by then even if no browser came
@@ -51,20 +55,30 @@ def _phase1() -> None:
 def _phase2() -> None:
     from ui import loaders
     for name, card in loaders.cards().items():
+        _step_aside()
         try:
             loaders.zoo_model(name)
             if card.get("model") == "vae":
                 loaders.zoo_test_kl(name)
         except Exception:  # noqa: BLE001 - a broken file: the page that shows it says so
             _LOG.warning("warm-up: zoo model %s did not load", name)
+    _step_aside()
     loaders.pca()
     from aecore.zoo import OVERCOMPLETE, zoo_sweep
     ks = tuple(k for n, k in zoo_sweep(loaders.cards()) if n != OVERCOMPLETE)
     if ks:
         loaders.pca_test_mse(ks)  # the Bottleneck page's PCA line, over the 10,000 test digits
     for module in LIBRARIES:
+        _step_aside()
         importlib.import_module(module)
+    _step_aside()
     _first_figures()
+
+
+def _step_aside(most_s: float = 30.0) -> None:
+    # a page run holds the floor: wait (at most most_s) until no page runs, so the warm-up's
+    # CPU and GIL never slow a click that is being answered
+    _quiet.wait(most_s)
 
 
 def _first_figures() -> None:
@@ -117,6 +131,21 @@ def wait(timeout: float = 120.0) -> None:
         _done.wait(timeout)
 
 
+def run_started() -> None:
+    """A page run began: the second phase waits between its steps until it ends (cheap; call
+    at the start of every full run, with :func:`page_ran` at its end)."""
+    global _runs
+    with _runs_lock:
+        _runs += 1
+        _quiet.clear()
+
+
 def page_ran() -> None:
-    """A script run finished: the second phase may start (cheap; call after every run)."""
+    """A script run finished: the second phase may start, or go on (cheap; call after every
+    run, also one cut short)."""
+    global _runs
+    with _runs_lock:
+        _runs = max(0, _runs - 1)
+        if _runs == 0:
+            _quiet.set()
     _first_page.set()
