@@ -24,7 +24,7 @@ JS_DIR = Path(st.__file__).parent / "static" / "static" / "js"
 # the page's own entry script (index.<hash>.js) names the folder the chunks are served from,
 # whatever path a proxy serves the app under
 _JS = """
-const DELAY_MS = 3000;
+const DELAY_MS = 1500;
 export default function ({ data }) {
   const g = globalThis.__aePreload = globalThis.__aePreload || {};
   if (g[data.chunk]) return;

@@ -34,7 +34,7 @@ _runs_lock = threading.Lock()
 _started = False
 HOME_MODEL = "ae_k32"  # app.py's home page opens this zoo model first
 FIRST_PAGE_WAIT_S = 20.0  # the second phase starts by then even if no browser came
-SETTLE_S = 3.0  # after the first page's run: the browser is still drawing it
+SETTLE_S = 1.0  # after the first page's run: the browser is still drawing it
 # imported on first use by the pages (aecore.metrics, aecore.latent, aecore.preprocess)
 LIBRARIES = ("sklearn.metrics", "sklearn.neighbors", "sklearn.linear_model", "torchvision.utils",
              "torchvision.transforms.v2")
