@@ -34,7 +34,9 @@ def test_the_idle_page_loads_the_chart_module_and_a_chart_page_then_draws(live_s
     page.goto(live_server)
     wait_idle(page)
     state = f"() => (globalThis.__aePreload || {{}})[{json.dumps(preload.chart_chunk())}]"
-    page.wait_for_function(f"() => ({state})() === 'loaded'", timeout=60_000)
+    # polled on a timer: Playwright's default, every animation frame, stalls on a busy machine
+    page.wait_for_function(f"() => ({state})() === 'loaded'", timeout=60_000, polling=250)
     sidebar_link(page, "Bottleneck sizes").click()
-    page.wait_for_function("() => document.querySelector('[data-testid=stPlotlyChart] .main-svg')")
+    page.wait_for_function("() => document.querySelector('[data-testid=stPlotlyChart] .main-svg')",
+                           polling=250)
     assert exceptions(page) == 0
