@@ -10,14 +10,15 @@ already answers. Two phases:
    ``SETTLE_S``; or after ``FIRST_PAGE_WAIT_S``): what the other pages' first visits would load, so a click on them
    finds it ready: every zoo model (Bottleneck alone loads seven: 2.3 s of its first visit), the
    PCA and its test error at the sweep's code sizes (Bottleneck), every shipped VAE's KL per
-   dimension over the test set (Generate shows four: 0.4 s), the libraries the pages import on
-   first use (scikit-learn with SciPy: about 2 s of the Anomaly page's first visit;
-   torchvision), and one Plotly figure of each kind the pages draw (Plotly builds its
-   validators on a process's first figure). The pages read the same cached loaders.
+   dimension over the test set (Generate shows four: 0.4 s). The pages read the same cached
+   loaders. It imports no module a page may import at the same time: a library imported on
+   this thread while a page's run imported an overlapping set of modules (scikit-learn here,
+   pandas through Plotly there) handed the page a half-initialised module, which Python allows
+   for imports that would otherwise deadlock. So scikit-learn (about 2 s of the Anomaly page's
+   first visit) is still imported by the first page that needs it.
 """
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 import threading
@@ -35,9 +36,6 @@ _started = False
 HOME_MODEL = "ae_k32"  # app.py's home page opens this zoo model first
 FIRST_PAGE_WAIT_S = 20.0  # the second phase starts by then even if no browser came
 SETTLE_S = 1.0  # after the first page's run: the browser is still drawing it
-# imported on first use by the pages (aecore.metrics, aecore.latent, aecore.preprocess)
-LIBRARIES = ("sklearn.metrics", "sklearn.neighbors", "sklearn.linear_model", "torchvision.utils",
-             "torchvision.transforms.v2")
 
 
 def _phase1() -> None:
@@ -68,29 +66,10 @@ def _phase2() -> None:
     ks = tuple(k for n, k in zoo_sweep(loaders.cards()) if n != OVERCOMPLETE)
     if ks:
         loaders.pca_test_mse(ks)  # the Bottleneck page's PCA line, over the 10,000 test digits
-    for module in LIBRARIES:
-        _step_aside()
-        importlib.import_module(module)
-    _step_aside()
-    _first_figures()
-
-
 def _step_aside(most_s: float = 30.0) -> None:
     # a page run holds the floor: wait (at most most_s) until no page runs, so the warm-up's
     # CPU and GIL never slow a click that is being answered
     _quiet.wait(most_s)
-
-
-def _first_figures() -> None:
-    # Plotly builds each trace type's validators on its first figure in a process (a simple
-    # line chart took 0.1 s on a page's first visit, 1 ms after): build one of each kind here
-    import plotly.graph_objects as go
-
-    from ui import charts
-    charts.lines([0, 1], {"a": [0.0, 1.0]}, log_y=True)
-    charts.bars([0.0, 1.0])
-    go.Figure([go.Histogram(x=[0.0, 1.0]), go.Heatmap(z=[[0.0, 1.0]]),
-               go.Scattergl(x=[0.0], y=[0.0])]).add_vrect(x0=0, x1=1).to_plotly_json()
 
 
 def _warm() -> None:
