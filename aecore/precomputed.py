@@ -185,22 +185,28 @@ def curve_series(plain: torch.nn.Module) -> tuple[str, str, str, str]:
     return ("noisy input", "plain AE", "denoising AE", f"PCA, k = {k}")
 
 
-def denoise_curve_of(plain: torch.nn.Module, dae: torch.nn.Module, pca: PCA, kind: str, n: int,
-                     steps: int, seed: int) -> dict[str, list[float]]:
-    """The Denoise page's curves: mean PSNR over the first ``n`` test digits of the noisy input,
-    ``plain`` and ``dae`` (their ``reconstruct``) and PCA at the plain AE's k, at
-    :func:`curve_levels` (``aecore.evaluate.denoise_curve``; series :func:`curve_series`)."""
+def curve_denoisers(plain: torch.nn.Module, dae: torch.nn.Module, pca: PCA) -> dict[str, Any]:
+    """The Denoise page's three denoisers by their series names (:func:`curve_series`): the
+    plain AE's and the DAE's ``reconstruct``, and PCA at the plain AE's k (clipped to [0, 1])."""
     import functools
 
+    _, p, d, lin = curve_series(plain)
+    k = min(plain.latent_dim, 784)
+    return {p: plain.reconstruct, d: dae.reconstruct,
+            lin: functools.partial(pca.reconstruct, k=k, clip=True)}
+
+
+def denoise_curve_of(plain: torch.nn.Module, dae: torch.nn.Module, pca: PCA, kind: str, n: int,
+                     steps: int, seed: int) -> dict[str, list[float]]:
+    """The Denoise page's curves: mean PSNR over the first ``n`` test digits of the noisy input
+    and of :func:`curve_denoisers`, at :func:`curve_levels` (``aecore.evaluate.denoise_curve``;
+    series :func:`curve_series`)."""
     from .data import load_split
     from .evaluate import denoise_curve
 
-    noisy, p, d, lin = curve_series(plain)
-    k = min(plain.latent_dim, 784)
-    fns = {p: plain.reconstruct, d: dae.reconstruct,
-           lin: functools.partial(pca.reconstruct, k=k, clip=True)}
     x = load_split("test").float_images(slice(0, n))  # (n, 1, 28, 28)
-    return denoise_curve(fns, x, kind, curve_levels(kind, steps), seed=seed, noisy_label=noisy)
+    return denoise_curve(curve_denoisers(plain, dae, pca), x, kind, curve_levels(kind, steps),
+                         seed=seed, noisy_label=curve_series(plain)[0])
 
 
 def overcomplete_rows(models: dict[str, torch.nn.Module], level: float, n: int,

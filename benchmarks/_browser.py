@@ -114,9 +114,13 @@ def streamlit_server(env: Mapping[str, str] | None = None, timeout: float = STAR
 _SERVERS: dict[str, int] = {}  # url -> pid of the servers streamlit_server runs now
 
 
-def _cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (0.0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def wait_settled(url: str, quiet_s: float = 1.0, busy_frac: float = 0.1,
@@ -127,9 +131,9 @@ def wait_settled(url: str, quiet_s: float = 1.0, busy_frac: float = 0.1,
     race with the warm-up. Returns the seconds waited."""
     pid, t0 = _SERVERS[url], time.monotonic()
     while time.monotonic() - t0 < timeout:
-        c0 = _cpu_s(pid)
+        c0 = cpu_s(pid)
         time.sleep(quiet_s)
-        if _cpu_s(pid) - c0 < busy_frac * quiet_s:
+        if cpu_s(pid) - c0 < busy_frac * quiet_s:
             break
     return time.monotonic() - t0
 

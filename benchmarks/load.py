@@ -56,6 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import _browser  # noqa: E402
+from benchmarks._browser import cpu_s  # noqa: E402
 from benchmarks import _wire  # noqa: E402
 
 LEVEL_RE = re.compile(r"[?&]level=([^&]+)")
@@ -139,15 +140,6 @@ def vm_kb(pid: int, field: str) -> int:
 
 
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICK
-    except (OSError, IndexError, ValueError):
-        return 0.0
 
 
 def machine_busy_s() -> float:

@@ -7,8 +7,8 @@ already answers. Two phases:
    same time on its own thread: one thread imports, so no two threads ever hold each other's
    module locks, and the run starts with everything in place;
 2. once the first page has been served and drawn (:func:`page_ran`, from ``app.py``, then
-   ``SETTLE_S``; or after ``FIRST_PAGE_WAIT_S``): what the other pages' first visits would load, so a click on them
-   finds it ready: every zoo model (Bottleneck alone loads seven: 2.3 s of its first visit), the
+   ``SETTLE_S``; or after ``FIRST_PAGE_WAIT_S``): what the other pages' first visits would
+   load, so a click on them finds it ready: every zoo model (Bottleneck alone loads seven: 2.3 s of its first visit), the
    PCA and its test error at the sweep's code sizes (Bottleneck), every shipped VAE's KL per
    dimension over the test set (Generate shows four: 0.4 s). The pages read the same cached
    loaders. It imports no module a page may import at the same time: a library imported on
@@ -52,7 +52,8 @@ def _phase1() -> None:
 
 def _phase2() -> None:
     from ui import loaders
-    for name, card in loaders.cards().items():
+    cards = loaders.cards()
+    for name, card in cards.items():
         _step_aside()
         try:
             loaders.zoo_model(name)
@@ -63,9 +64,11 @@ def _phase2() -> None:
     _step_aside()
     loaders.pca()
     from aecore.zoo import OVERCOMPLETE, zoo_sweep
-    ks = tuple(k for n, k in zoo_sweep(loaders.cards()) if n != OVERCOMPLETE)
+    ks = tuple(k for n, k in zoo_sweep(cards) if n != OVERCOMPLETE)
     if ks:
         loaders.pca_test_mse(ks)  # the Bottleneck page's PCA line, over the 10,000 test digits
+
+
 def _step_aside(most_s: float = 30.0) -> None:
     # a page run holds the floor: wait (at most most_s) until no page runs, so the warm-up's
     # CPU and GIL never slow a click that is being answered

@@ -1,15 +1,14 @@
 """Denoise: corrupt a digit, then clean it with a plain AE, a denoising AE and PCA."""
 from __future__ import annotations
 
-import functools
 import hashlib
 
 import streamlit as st
 import torch
 
 from aecore.evaluate import recon_error_quantile
-from aecore.precomputed import (CURVE_SETTINGS, curve_levels, curve_series, denoise_curve_of,
-                                shipped_curve, zoo_name)
+from aecore.precomputed import (CURVE_SETTINGS, curve_denoisers, curve_levels, curve_series,
+                                denoise_curve_of, shipped_curve, zoo_name)
 from aecore.metrics import PSNR_CAP_DB, mse
 from aecore.noise import KINDS, LABELS, MAX_LEVEL
 from aecore.stops import denoise_stops
@@ -159,11 +158,7 @@ with right:
 plain, plain_card = widgets.load_or_stop(plain_key)
 dae, dae_card = widgets.load_or_stop(dae_key)
 plain_tag, dae_tag = loaders.model_tag(plain_key, plain_card), loaders.model_tag(dae_key, dae_card)
-k = min(plain.latent_dim, 784)  # PCA cannot have more components than pixels
-pca = loaders.pca()
-_, plain_name, dae_name, pca_name = curve_series(plain)  # the curve's names, for the panels too
-fns = {plain_name: plain.reconstruct, dae_name: dae.reconstruct,
-       pca_name: functools.partial(pca.reconstruct, k=k, clip=True)}
+fns = curve_denoisers(plain, dae, loaders.pca())  # named as the curve's series, for the panels
 
 if digit is not None and digit.source != "test":
     with torch.inference_mode():
