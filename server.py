@@ -4,11 +4,11 @@
 
 ``streamlit run`` finds the ``st.App`` below and serves ``app.py`` with uvicorn, as it would serve
 ``app.py`` itself; the difference is the lifespan. Its start runs once, before the first browser
-connects: :mod:`ui.warmup` imports torch and the pages' modules and loads the Home page's model
-and the test digits on a helper thread, while the server already answers. Without it the first
-browser waited about 2 s for ``import torch`` inside its first script run: opened 8 s after the
-start, Home was drawn in 4.1-4.5 s, with it in 2.3-2.5 s (2-core AMD EPYC). Its end runs when the
-server stops and saves the running trainings.
+connects: :mod:`ui.warmup` imports the frame's modules, then, once the first page has been drawn,
+torch and what the other pages load, on a helper thread, while the server answers. The Home page
+draws its default model without torch. Without the warm-up the first browser waited about 2 s
+for ``import torch`` inside its first script run, and a click on any other page waited for what
+that page loads. Its end runs when the server stops and saves the running trainings.
 
 ``app.py`` still runs alone (``streamlit run app.py``, AppTest): then nothing is warmed ahead.
 """

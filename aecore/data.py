@@ -14,11 +14,14 @@ import hashlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from .errors import DatasetError
+
+if TYPE_CHECKING:
+    import torch
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -115,6 +118,7 @@ def load_split(split: str = "train", dataset: str = "mnist") -> Split:
         labels = _read_idx(folder / lab_name, sums.get(lab_name), ndim=1)
         if images.shape[0] != labels.shape[0] or images.shape[1:] != (28, 28):
             raise DatasetError(f"{img_name}: {images.shape} images do not match {labels.shape[0]} labels")
+        import torch  # here, not at the top: read_checksums is used before torch is imported
         out = Split(torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64)))
         _cache[key] = out
         return out

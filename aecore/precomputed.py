@@ -21,7 +21,11 @@ One file, ``pretrained/precomputed.safetensors`` (tensors only: nothing is ever 
   default plain and denoising AEs, one (4, steps) float64 tensor per noise kind (0.5-0.7 s of its
   first visit, mostly the conv DAE);
 * ``overcomplete``: the Types page's undercomplete-vs-overcomplete table
-  (:func:`overcomplete_rows`) at every stop of its noise slider, float64 (levels, models, 3).
+  (:func:`overcomplete_rows`) at every stop of its noise slider, float64 (levels, models, 3);
+* ``home.<model>``: what the Home page shows of its default model (:func:`home_preview`: the
+  first test digits, their reconstructions and errors; the architecture in the entry's
+  metadata), read without torch by :mod:`aecore.shipped`, so a server that has just started
+  draws Home while it is still importing torch.
 
 Each entry carries, in the file's metadata, the SHA-256 of what it was computed from: the model's
 ``.safetensors`` file, or for the PCA the MNIST training images as pinned in ``data/SHA256SUMS``,
@@ -32,7 +36,6 @@ None, and the caller recomputes with no error. Rebuild with ``python -m aecore p
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from pathlib import Path
@@ -41,14 +44,14 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .data import read_checksums
 from .errors import ConfigError
 from .pca import PCA
 from . import zoo
-from .zoo import zoo_path
+# the file's format and reader need no torch (the Home page reads it before torch is imported)
+from .shipped import (FORMAT, HOME_FOR, HOME_SETTINGS, PRECOMPUTED_FILE,  # noqa: F401
+                      HomePreview, file_sha256, home_source, mnist_source, model_source,
+                      path_in, read_entry, shipped_home)
 
-PRECOMPUTED_FILE = "precomputed.safetensors"
-FORMAT = "aecore-precomputed-1"
 CODES_FOR = ("ae_k2", "vae_k2")  # the Latent page's 2-D models (ae_k2 is its default)
 OOD_FOR = ("ae_k32",)  # the Anomaly page's default model
 # the Anomaly page's default scoring: first N test digits, then N per kind of every OOD kind
@@ -64,60 +67,6 @@ CURVE_SETTINGS = {"n": 200, "steps": 7, "seed": 0}
 # the Types page's table: these models on the first N test digits, Gaussian noise at each level
 OVERCOMPLETE_MODELS = ("ae_k32", "ae_overcomplete", "sparse_l1", "dae_conv")
 OVERCOMPLETE_SETTINGS = {"n": 500, "levels": [round(0.1 * i, 1) for i in range(1, 9)], "seed": 0}
-
-
-# helpers
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 hex digest of a file (a shipped model: under 2 MB, a few ms)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def model_source(name: str, folder: Path | None = None) -> str:
-    """What a model's entries are checked against: the SHA-256 of its weights file."""
-    return file_sha256(zoo_path(name, folder))
-
-
-def mnist_source(dataset_file: str = "train-images-idx3-ubyte.gz") -> str:
-    """What the PCA entry is checked against: the pinned SHA-256 of the MNIST training images
-    (``data/SHA256SUMS``; the loader refuses files that do not match it)."""
-    sha = read_checksums().get(dataset_file)
-    if sha is None:
-        raise ConfigError(f"no checksum for {dataset_file} in data/SHA256SUMS")
-    return sha
-
-
-def _path(folder: Path | None) -> Path:
-    return (folder or zoo.PRETRAINED_DIR) / PRECOMPUTED_FILE  # read at call time: tests move it
-
-
-def read_entry(name: str, source: str, settings: dict[str, Any] | None = None,
-               folder: Path | None = None) -> dict[str, Tensor] | None:
-    """The tensors of entry ``name`` (``{tensor name without the "name." prefix: tensor}``) if
-    the shipped file has it, computed from ``source`` with these ``settings``; else None (no
-    file, a damaged one, another format, a stale source or other settings)."""
-    from safetensors import safe_open
-    from safetensors import SafetensorError
-
-    path = _path(folder)
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-            if meta.get("format") != FORMAT:
-                return None
-            entry = json.loads(meta.get("entries", "{}")).get(name)
-            if not isinstance(entry, dict) or entry.get("source") != source \
-                    or entry.get("settings", {}) != (settings or {}):
-                return None
-            prefix = name + "."
-            out = {k[len(prefix):]: f.get_tensor(k) for k in f.keys() if k.startswith(prefix)}
-    except (OSError, ValueError, SafetensorError, json.JSONDecodeError):
-        return None
-    return out or None
 
 
 # what is shipped, computed
@@ -226,6 +175,21 @@ def overcomplete_rows(models: dict[str, torch.nn.Module], level: float, n: int,
     return out
 
 
+def home_preview(model: torch.nn.Module, test_images: Tensor, labels: Tensor | None = None
+                 ) -> HomePreview:
+    """What the Home page shows of ``model`` (:class:`aecore.shipped.HomePreview`) for the test
+    digits ``test_images`` (n, 1, 28, 28) in [0, 1] (with their ``labels`` for a conditional
+    model): one computation for the shipped entry and the page's live path alike."""
+    with torch.inference_mode():
+        rec = model.reconstruct(test_images, labels if model.conditional else None)
+    mse = (rec - test_images).pow(2).flatten(1).mean(1)  # (n,)
+
+    def u8(x: Tensor):  # as the page draws it (ui.widgets.to_uint8): (n, 28, 28) uint8
+        return (x.clamp(0, 1) * 255 + 0.5).to(torch.uint8).reshape(-1, 28, 28).numpy()
+    return HomePreview(list(model.describe()), int(model.latent_dim), u8(test_images), u8(rec),
+                       mse.float().numpy())
+
+
 def _sources(names: tuple[str, ...], folder: Path | None = None) -> str:
     # an entry computed from several models (and the test digits): each file's hash, in order
     return "+".join(model_source(n, folder) for n in names)
@@ -235,7 +199,8 @@ def build(folder: Path | None = None, codes_for: tuple[str, ...] = CODES_FOR,
           ood_for: tuple[str, ...] = OOD_FOR, probe_for: tuple[str, ...] = PROBE_FOR,
           probe_pca_ks: tuple[int, ...] = PROBE_PCA_KS,
           curve_for: tuple[tuple[str, str], ...] = CURVE_FOR,
-          overcomplete_models: tuple[str, ...] = OVERCOMPLETE_MODELS) -> Path:
+          overcomplete_models: tuple[str, ...] = OVERCOMPLETE_MODELS,
+          home_for: tuple[str, ...] = HOME_FOR) -> Path:
     """Compute every entry from the models in ``folder`` (default ``pretrained/``) and the
     bundled MNIST, and write ``precomputed.safetensors`` there (atomically); returns its path."""
     from safetensors.torch import save_file
@@ -295,7 +260,17 @@ def build(folder: Path | None = None, codes_for: tuple[str, ...] = CODES_FOR,
             dtype=torch.float64)  # (levels, models, 3)
         entries["overcomplete"] = {"source": _sources(overcomplete_models, folder),
                                    "settings": {**s, "models": list(overcomplete_models)}}
-    path = _path(folder)
+    n_home = HOME_SETTINGS["digits"]
+    for name in home_for:
+        model, _ = load_zoo_model(name, folder)
+        hp = home_preview(model, test.float_images(slice(0, n_home)), test.labels[:n_home])
+        for k in ("digits", "recon", "mse"):
+            tensors[f"home.{name}.{k}"] = torch.from_numpy(getattr(hp, k)).contiguous()
+        entries[f"home.{name}"] = {"source": home_source(name, folder),
+                                   "settings": dict(HOME_SETTINGS),
+                                   "info": {"rows": [list(r) for r in hp.rows],
+                                            "latent_dim": hp.latent_dim}}
+    path = path_in(folder)
     tmp = path.with_suffix(".tmp")
     save_file(tensors, str(tmp), metadata={"format": FORMAT, "entries": json.dumps(entries)})
     tmp.replace(path)

@@ -1,14 +1,21 @@
-"""The shipped models in ``pretrained/``: list their cards, load them by name."""
+"""The shipped models in ``pretrained/``: list their cards, load them by name.
+
+Importing this module does not import torch (the weights are read by :func:`load_zoo_model`):
+the app's frame and the Home page's first draw list the cards before torch is imported
+(:mod:`ui.warmup`).
+"""
 from __future__ import annotations
 
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import WeightsError
-from .models import Autoencoder
 from .presets import ZOO
-from .weights import load_model
+
+if TYPE_CHECKING:
+    from .models import Autoencoder
 
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
@@ -38,6 +45,7 @@ def zoo_cards(folder: Path | None = None) -> dict[str, dict]:
 
 def load_zoo_model(name: str, folder: Path | None = None) -> tuple[Autoencoder, dict]:
     """Load a shipped model by name: (model in eval mode, card). Raises :class:`WeightsError`."""
+    from .weights import load_model
     return load_model(zoo_path(name, folder))
 
 

@@ -29,7 +29,8 @@ def test_the_shipped_file_is_tensors_with_a_source_per_entry():
                             *(f"ood.{n}" for n in pc.OOD_FOR), "probe.pixels",
                             *(f"probe.{n}" for n in pc.PROBE_FOR),
                             *(f"probe.pca{k}" for k in pc.PROBE_PCA_KS),
-                            *(f"curve.{p}.{d}" for p, d in pc.CURVE_FOR), "overcomplete"}
+                            *(f"curve.{p}.{d}" for p, d in pc.CURVE_FOR), "overcomplete",
+                            *(f"home.{n}" for n in pc.HOME_FOR)}
     for name, entry in entries.items():
         assert any(k.startswith(name + ".") for k in keys), name
         # a SHA-256 each: of the model file, or of each file it was computed from
@@ -47,6 +48,8 @@ def test_the_shipped_file_is_tensors_with_a_source_per_entry():
     for p, d in pc.CURVE_FOR:
         assert pc.shipped_curve(p, d, "speckle", **pc.CURVE_SETTINGS) is not None
     assert pc.shipped_overcomplete(0.4, pc.OVERCOMPLETE_SETTINGS["n"]) is not None
+    for n in pc.HOME_FOR:
+        assert pc.shipped_home(n) is not None, n
 
 
 def test_a_shipped_probe_equals_a_fresh_one():
@@ -135,6 +138,27 @@ def test_the_shipped_overcomplete_table_equals_a_fresh_one_at_its_stops():
     assert pc.shipped_overcomplete(0.45, n) is None and pc.shipped_overcomplete(0.4, 100) is None
 
 
+@pytest.mark.parametrize("name", pc.HOME_FOR)
+def test_the_shipped_home_preview_is_what_the_home_page_would_compute(name):
+    model, _ = load_zoo_model(name)
+    test = load_split("test")
+    n = pc.HOME_SETTINGS["digits"]
+    fresh = pc.home_preview(model, test.float_images(slice(0, n)), test.labels[:n])
+    shipped = pc.shipped_home(name)
+    assert shipped.rows == fresh.rows == list(model.describe())
+    assert shipped.latent_dim == model.latent_dim
+    assert shipped.digits.dtype == shipped.recon.dtype == np.uint8
+    assert np.array_equal(shipped.digits, test.images[:n].numpy())  # the test digits themselves
+    assert np.abs(shipped.recon.astype(int) - fresh.recon.astype(int)).max() <= 1  # a grey level
+    assert np.allclose(shipped.mse, fresh.mse, rtol=1e-4, atol=1e-7)
+    # as the page draws it: the same pixels as the page's converter gives the model's output
+    from ui.widgets import to_uint8
+    with torch.inference_mode():
+        rec = model.reconstruct(test.float_images(slice(0, n)))
+    assert np.array_equal(np.stack([to_uint8(r, 1) for r in rec]), fresh.recon)
+    assert pc.shipped_home("ae_k8") is None  # not shipped: the page loads and runs that model
+
+
 @pytest.fixture
 def zoo_copy(tmp_path):
     """A copy of pretrained/ to alter."""
@@ -152,6 +176,13 @@ def test_a_retrained_model_makes_its_entries_stale(zoo_copy):
     weights.write_bytes(bytes(data))
     assert pc.shipped_codes(name, zoo_copy) is None
     assert pc.shipped_codes(pc.CODES_FOR[1], zoo_copy) is not None  # the others still hold
+    home = pc.HOME_FOR[0]
+    assert pc.shipped_home(home, zoo_copy) is not None
+    weights = zoo_copy / f"{home}.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    assert pc.shipped_home(home, zoo_copy) is None  # Home then loads and runs the model
 
 
 def test_a_missing_or_damaged_file_reads_as_none(zoo_copy):
@@ -178,7 +209,7 @@ def test_app_pca_falls_back_to_the_exact_fit_when_nothing_is_shipped(zoo_copy, m
 def test_build_writes_what_it_reads(zoo_copy):
     (zoo_copy / pc.PRECOMPUTED_FILE).unlink()
     path = pc.build(zoo_copy, codes_for=("ae_k2",), ood_for=(), probe_for=(), probe_pca_ks=(),
-                    curve_for=(), overcomplete_models=())
+                    curve_for=(), overcomplete_models=(), home_for=())
     assert path.exists() and path.stat().st_size < 400_000
     codes = pc.shipped_codes("ae_k2", zoo_copy)
     assert codes is not None and np.isfinite(codes.numpy()).all()

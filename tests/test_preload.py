@@ -1,5 +1,6 @@
-"""The chart code preload (ui/preload.py): the page imports Streamlit's Plotly chart module while
-idle, by the URL Streamlit itself uses, so the first page with a chart does not fetch it."""
+"""The chart and widget code preload (ui/preload.py): the page imports Streamlit's Plotly chart
+module and the widget chunks the pages use while idle, by the URLs Streamlit itself uses, so a
+page's first visit does not fetch them."""
 from __future__ import annotations
 
 import json
@@ -12,30 +13,34 @@ from ui import preload
 
 
 
-def test_streamlit_still_ships_one_plotly_chart_chunk():
-    # a Streamlit upgrade that renames or splits it fails here instead of losing the preload
-    chunk = preload.chart_chunk()
-    assert chunk is not None and (preload.JS_DIR / chunk).is_file()
+def test_streamlit_still_ships_one_chunk_per_preloaded_element():
+    # a Streamlit upgrade that renames or splits one fails here instead of losing its preload
     index = next(preload.JS_DIR.glob("index.*.js")).read_text()
-    assert f"./{chunk}" in index  # the very module Streamlit imports for st.plotly_chart
+    for element in preload.ELEMENTS:
+        chunk = preload.chunk(element)
+        assert chunk is not None and (preload.JS_DIR / chunk).is_file(), element
+        assert f"./{chunk}" in index, element  # the very module Streamlit imports for it
+    assert preload.chart_chunk() == preload.chunk("PlotlyChart")
 
 
 def test_every_page_mounts_the_preloader_once():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_TIMEOUT).run()
     parts = [json.loads(el.proto.json) for el in at.get("bidi_component")
              if el.proto.component_name == "ae_preload"]
-    assert parts == [{"chunk": preload.chart_chunk()}]
+    assert parts == [{"chunks": [preload.chunk(e) for e in preload.ELEMENTS]}]
+    assert parts[0]["chunks"][0] == preload.chart_chunk()  # the largest, first
 
 
 @pytest.mark.browser
-def test_the_idle_page_loads_the_chart_module_and_a_chart_page_then_draws(live_server, page):
+def test_the_idle_page_loads_the_modules_and_a_chart_page_then_draws(live_server, page):
     from browser_util import exceptions, sidebar_link, wait_idle
 
     page.goto(live_server)
     wait_idle(page)
-    state = f"() => (globalThis.__aePreload || {{}})[{json.dumps(preload.chart_chunk())}]"
+    chunks = json.dumps([preload.chunk(e) for e in preload.ELEMENTS])
+    every_loaded = f"() => {chunks}.every(c => (globalThis.__aePreload || {{}})[c] === 'loaded')"
     # polled on a timer: Playwright's default, every animation frame, stalls on a busy machine
-    page.wait_for_function(f"() => ({state})() === 'loaded'", timeout=60_000, polling=250)
+    page.wait_for_function(every_loaded, timeout=90_000, polling=250)
     sidebar_link(page, "Bottleneck sizes").click()
     page.wait_for_function("() => document.querySelector('[data-testid=stPlotlyChart] .main-svg')",
                            polling=250)

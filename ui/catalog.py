@@ -9,15 +9,17 @@ quota, stays in this session only, under its name in ``st.session_state["user_mo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import streamlit as st
 
 from aecore.errors import AecoreError
-from aecore.models import Autoencoder
 from aecore.store import Forbidden, InvalidId, NotFound, StoreError, is_valid_id
 
 from . import library, loaders
+
+if TYPE_CHECKING:
+    from aecore.models import Autoencoder
 
 USER_KEY = "user_models"
 SHARED_KEY = "shared_model"        # session_state: the share id this session opened by link

@@ -14,31 +14,36 @@ The rule:
    ``torch.inference_mode()``, never mutated); ``st.cache_data`` for arrays and tables computed
    from them. Every cache has ``max_entries`` so a busy classroom server keeps bounded memory.
    Pages define their own ``st.cache_data`` functions for their own tables, by the same rule.
+
+Importing this module does not import torch: the loaders that need it import it, and the core's
+modules that use it, when first called. The app's frame and the Home page's first draw use
+:func:`cards` and :func:`freeze_imports` while :mod:`ui.warmup` is still importing torch on its
+own thread (about 2 s on 2 cores), and one thread imports it, not two.
 """
 from __future__ import annotations
 
 import gc
 import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
-import torch
 
-from aecore.data import Split, load_split
-from aecore.evaluate import encode_all
-from aecore.latent import kl_per_dim
-from aecore.models import Autoencoder
-from aecore.weights import card_hash
-from aecore.pca import PCA
-from aecore.precomputed import app_pca, app_pca_ready, shipped_codes, zoo_name
-from aecore.pca import pca_test_mse as _pca_test_mse
+from aecore.data import load_split
 from aecore.zoo import load_zoo_model, zoo_cards
+
+if TYPE_CHECKING:
+    from aecore.data import Split
+    from aecore.models import Autoencoder
+    from aecore.pca import PCA
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
 def configure_runtime() -> int:
     """Set torch's process-wide thread count once: the training manager's share per job
     (cores // concurrent trainings), which is also plenty for inference on 28x28 digits."""
+    import torch
+
     from aecore.jobs import get_manager
     threads = get_manager().threads_per_job
     torch.set_num_threads(threads)
@@ -91,6 +96,7 @@ def cards() -> dict[str, dict]:
 
 def model_tag(key: str, card: dict) -> str:
     """A model's cache key (rule 2): ``"<catalogue key>#<card hash>"``."""
+    from aecore.weights import card_hash
     return f"{key}#{card_hash(card)}"
 
 
@@ -103,6 +109,7 @@ def pca() -> PCA:
     """PCA of the MNIST training split, the linear-autoencoder baseline: the basis shipped in
     ``pretrained/`` when it matches the data, else fitted (once per process, by
     :func:`aecore.precomputed.app_pca`)."""
+    from aecore.precomputed import app_pca, app_pca_ready
     if app_pca_ready():
         return app_pca()
     with st.spinner("Loading the PCA basis..."):
@@ -111,6 +118,10 @@ def pca() -> PCA:
 
 @st.cache_data(max_entries=16, show_spinner="Encoding the test set...")
 def _test_codes(tag: str, _model: Autoencoder) -> np.ndarray:
+    import torch
+
+    from aecore.evaluate import encode_all
+    from aecore.precomputed import shipped_codes, zoo_name
     name = zoo_name(tag)  # a shipped model: its codes may be shipped too, checked by its file's hash
     shipped = shipped_codes(name) if name else None
     if shipped is not None:
@@ -134,11 +145,13 @@ def zoo_test_codes(name: str) -> np.ndarray:
 @st.cache_data(max_entries=8, show_spinner="Measuring PCA on the test set...")
 def pca_test_mse(ks: tuple[int, ...]) -> list[float]:
     """Test-set MSE per pixel of PCA with k components, one per k (the linear baseline)."""
+    from aecore.pca import pca_test_mse as _pca_test_mse
     return _pca_test_mse(ks, pca(), mnist_split("test").float_images())
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _test_kl(tag: str, _model: Autoencoder) -> np.ndarray:
+    from aecore.latent import kl_per_dim
     test = mnist_split("test")
     y = test.labels if _model.conditional else None
     return kl_per_dim(_model, test.float_images(), y).numpy()

@@ -1,16 +1,20 @@
-"""Load Streamlit's Plotly chart code into the page while the page is idle, so that the first
-page with a chart does not wait for it.
+"""Load Streamlit's chart and widget code into the page while the page is idle, so that a page's
+first visit does not wait for it.
 
-Streamlit fetches its chart element's script (``PlotlyChart.<hash>.js``, plotly.js inside:
-4.7 MB) only when a page first shows a Plotly chart; on the 2-core machine that fetch, parse and
-run took 1.5-2 s of that page's first visit (Reconstruct's, since the Home page draws its
-diagram without Plotly). A tiny Components v2 element, mounted by ``app.py`` on every page,
-imports the same module by the same URL once the browser is idle, 3 s after the page was opened
-(``requestIdleCallback``); when Streamlit asks for it later, the browser's module map has it.
+Streamlit fetches an element's script only when a page first shows that element: its Plotly chart
+(``PlotlyChart.<hash>.js``, plotly.js inside: 4.7 MB), and a small chunk per kind of widget
+(a multiselect, a slider, a metric, a table...). On the 2-core machine the chart's fetch, parse
+and run took 1.5-2 s of the first visit of the first page with a chart (Reconstruct's, since the
+Home page draws its diagram without Plotly), and the widget chunks a few tenths of a second of
+each page that first used them. A tiny Components v2 element, mounted by ``app.py`` on every
+page, imports the same modules by the same URLs once the browser is idle, 1.5 s after the page
+was opened (``requestIdleCallback``, one module at a time, the chart first); when Streamlit asks
+for them later, the browser's module map has them.
 
-The file name carries a hash that changes with Streamlit's version: it is read from Streamlit's
-own static folder. A Streamlit without such a file gets no preload (the charts still load the
-usual way); ``tests/test_preload.py`` fails then, so an upgrade does not lose it silently.
+The file names carry a hash that changes with Streamlit's version: they are read from
+Streamlit's own static folder. A chunk that is not there (renamed, split) is not preloaded (the
+element still loads the usual way); ``tests/test_preload.py`` fails then, so an upgrade does not
+lose it silently.
 """
 from __future__ import annotations
 
@@ -27,36 +31,50 @@ _JS = """
 const DELAY_MS = 1500;
 export default function ({ data }) {
   const g = globalThis.__aePreload = globalThis.__aePreload || {};
-  if (g[data.chunk]) return;
-  g[data.chunk] = "waiting";
+  const todo = data.chunks.filter((c) => !g[c]);
+  if (!todo.length) return;
   const entry = document.querySelector('script[type="module"][src*="/static/js/index."]');
   if (!entry) return;
-  const url = new URL(data.chunk, entry.src).href;
-  const load = () => {
-    g[data.chunk] = "loading";
-    import(url).then(() => { g[data.chunk] = "loaded"; }, () => { g[data.chunk] = "failed"; });
-  };
-  // not before the page has drawn itself: a page load has idle gaps between Streamlit's
-  // messages, and 4.7 MB of script run in one of them delayed the Latent page's live map
-  setTimeout(() => {
-    if ("requestIdleCallback" in window) requestIdleCallback(load, { timeout: 10000 });
-    else load();
+  todo.forEach((c) => { g[c] = "waiting"; });
+  const idle = () => new Promise((done) => ("requestIdleCallback" in window)
+    ? requestIdleCallback(done, { timeout: 10000 }) : setTimeout(done, 0));
+  // one module per idle gap, not before the page has drawn itself: a page load has idle gaps
+  // between Streamlit's messages, and 4.7 MB of script run in one of them delayed the Latent
+  // page's live map
+  setTimeout(async () => {
+    for (const c of todo) {
+      await idle();
+      g[c] = "loading";
+      try { await import(new URL(c, entry.src).href); g[c] = "loaded"; } catch (e) { g[c] = "failed"; }
+    }
   }, DELAY_MS);
 }
 """
 _component = st.components.v2.component("ae_preload", js=_JS)
 
 
+# the elements the pages use whose code Streamlit loads on first use, the chart first (by far the
+# largest); the Home page's own (select box, image, download button, checkbox) load with it
+ELEMENTS = ("PlotlyChart", "Slider", "Radio", "Multiselect", "NumberInput", "Metric", "Table",
+            "FileUploader", "DataFrame", "ButtonGroup", "TextInput", "PageLink", "Toast")
+
+
 @functools.cache
+def chunk(element: str) -> str | None:
+    """The file name of Streamlit's chunk for ``element`` (e.g. ``"PlotlyChart"``), or None when
+    its static folder has not exactly one."""
+    found = sorted(p.name for p in JS_DIR.glob(f"{element}.*.js"))
+    return found[0] if len(found) == 1 else None
+
+
 def chart_chunk() -> str | None:
     """The file name of Streamlit's Plotly chart chunk, or None when there is none."""
-    found = sorted(p.name for p in JS_DIR.glob("PlotlyChart.*.js"))
-    return found[0] if len(found) == 1 else None
+    return chunk("PlotlyChart")
 
 
 def charts() -> None:
     """Mount the preloader (no height; once per run, from app.py's frame)."""
-    chunk = chart_chunk()
-    if chunk is not None:
+    chunks = [c for c in map(chunk, ELEMENTS) if c is not None]
+    if chunks:
         with st.sidebar:
-            _component(key="ae_preload", data={"chunk": chunk}, height=0)
+            _component(key="ae_preload", data={"chunks": chunks}, height=0)

@@ -1,51 +1,73 @@
 """Warm the server at start (``server.py``'s lifespan), on a helper thread, while the server
-already answers. Two phases:
+already answers. One thread imports at a time: a library imported on this thread while a page's
+run imported an overlapping set of modules (scikit-learn here, pandas through Plotly there) once
+handed the page a half-initialised module, which Python allows for imports that would otherwise
+deadlock. So a run waits for the step it needs, and this thread imports only while no run does.
+The phases:
 
-1. what every first run imports and what the Home page shows: torch, the pages' shared modules,
-   the Home page's model, the test digits, the model library. The first script run waits for
-   this (:func:`wait`, at the top of ``app.py``) instead of importing the same modules at the
-   same time on its own thread: one thread imports, so no two threads ever hold each other's
-   module locks, and the run starts with everything in place;
-2. once the first page has been served and drawn (:func:`page_ran`, from ``app.py``, then
-   ``SETTLE_S``; or after ``FIRST_PAGE_WAIT_S``): what the other pages' first visits would
-   load, so a click on them finds it ready: every zoo model (Bottleneck alone loads seven: 2.3 s of its first visit), the
-   PCA and its test error at the sweep's code sizes (Bottleneck), every shipped VAE's KL per
-   dimension over the test set (Generate shows four: 0.4 s). The pages read the same cached
-   loaders. It imports no module a page may import at the same time: a library imported on
-   this thread while a page's run imported an overlapping set of modules (scikit-learn here,
-   pandas through Plotly there) handed the page a half-initialised module, which Python allows
-   for imports that would otherwise deadlock. So scikit-learn (about 2 s of the Anomaly page's
-   first visit) is still imported by the first page that needs it.
+0. the frame's modules (:func:`wait_frame`, at the top of ``app.py``): Streamlit's widgets, the
+   catalogue, the model library. None imports torch. The Home page's default model is drawn from
+   ``pretrained/`` without torch (:func:`aecore.shipped.shipped_home`);
+1. torch, the core's modules the loaders use, the Home page's model, the test digits. It starts
+   ``SETTLE_S`` after the first page has been served (:func:`page_ran`; the browser is drawing
+   it), at once when a run needs torch (:func:`need_torch`, which waits for it), or
+   ``BROWSER_WAIT_S`` after the start if no browser came. Not sooner: importing torch holds the
+   GIL for about 2 s on 2 cores, and meanwhile the server answered the browser's requests (its
+   scripts, the first run, then the page's images and chunks) slowly: Home was drawn 4.6-7 s
+   after the start, and 3.5-3.8 s with this order (2-core AMD EPYC);
+2. once the first page has been drawn (:func:`page_ran`, then ``SETTLE_S``; or after
+   ``FIRST_PAGE_WAIT_S``): what the other pages' first visits would load, so a click on them
+   finds it ready: every zoo model (Bottleneck alone loads seven), the PCA and its test error at
+   the sweep's code sizes (Bottleneck), every shipped VAE's KL per dimension over the test set
+   (Generate), and scikit-learn's metrics (about 2 s of the Anomaly page's first visit). It
+   steps aside while a page runs; while it imports a library, a run that starts waits for that
+   import to end (:func:`run_started`).
 """
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 import threading
 import time
 
 _LOG = logging.getLogger(__name__)
+_frame = threading.Event()       # phase 0 finished
+_go = threading.Event()          # phase 1 may start (after SETTLE_S)
+_now = threading.Event()         # phase 1 must start: a run needs torch
 _done = threading.Event()        # phase 1 finished
 _first_page = threading.Event()  # a script run finished
-_finished = threading.Event()    # both phases finished (or failed)
+_finished = threading.Event()    # every phase finished (or failed)
 _quiet = threading.Event()       # no page run is in progress (run_started / page_ran)
 _quiet.set()
 _runs = 0
 _runs_lock = threading.Lock()
+_importing = threading.Lock()  # held by this thread while it imports a library in phase 2
 _started = False
-HOME_MODEL = "ae_k32"  # app.py's home page opens this zoo model first
+BROWSER_WAIT_S = 3.0  # phase 1 starts by then even if no browser came
 FIRST_PAGE_WAIT_S = 20.0  # the second phase starts by then even if no browser came
 SETTLE_S = 1.0  # after the first page's run: the browser is still drawing it
+# libraries the pages import on a first visit (Anomaly, Features), imported in phase 2
+# (scikit-learn imports scipy and pandas: a step each, so a run waits for one step at most)
+LIBRARIES = ("scipy.sparse", "scipy.stats", "pandas", "sklearn.metrics", "sklearn.neighbors",
+             "sklearn.linear_model")
+
+
+def _phase0() -> None:
+    from aecore import shipped  # noqa: F401
+    from ui import (catalog, charts, library, loaders, owner, preload,  # noqa: F401
+                    presenter, query, share, widgets)
 
 
 def _phase1() -> None:
     import torch  # noqa: F401 - the heavy one: about 2 s on the 2-core machine
-    import plotly.graph_objects  # noqa: F401
 
-    from ui import (catalog, charts, library, loaders, owner, preload,  # noqa: F401
-                    presenter, query, share, widgets)
+    # what ui.loaders imports when first called
+    from aecore import evaluate, latent, models, pca, precomputed, weights  # noqa: F401
+    from aecore.shipped import HOME_FOR
+    from ui import library, loaders
     loaders.configure_runtime()
-    loaders.zoo_model(HOME_MODEL)
+    loaders.zoo_model(HOME_FOR[0])  # Reconstruct's and Anomaly's default too
     loaders.mnist_split("test")
     library.store()
 
@@ -67,6 +89,8 @@ def _phase2() -> None:
     ks = tuple(k for n, k in zoo_sweep(cards) if n != OVERCOMPLETE)
     if ks:
         loaders.pca_test_mse(ks)  # the Bottleneck page's PCA line, over the 10,000 test digits
+    for name in LIBRARIES:
+        _import_alone(name)
 
 
 def _step_aside(most_s: float = 30.0) -> None:
@@ -75,13 +99,31 @@ def _step_aside(most_s: float = 30.0) -> None:
     _quiet.wait(most_s)
 
 
+def _import_alone(name: str) -> None:
+    # import a library while no page runs; a run that starts meanwhile waits in run_started
+    while True:
+        _step_aside()
+        with _importing:
+            with _runs_lock:
+                idle = _runs == 0
+            if idle:
+                importlib.import_module(name)
+                return
+
+
 def _warm() -> None:
     t0 = time.perf_counter()
-    # hand the GIL back to the server's event loop every 0.5 ms instead of 5: it serves the
-    # page's scripts and messages meanwhile
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(0.0005)
     try:
+        try:
+            _phase0()
+        finally:
+            _frame.set()
+        if _go.wait(BROWSER_WAIT_S):  # a page was served: let the browser draw it first
+            _now.wait(SETTLE_S)
+        # hand the GIL back to the server's event loop every 0.5 ms instead of 5: it serves the
+        # browser's requests and messages meanwhile
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(0.0005)
         try:
             _phase1()
         finally:
@@ -96,6 +138,8 @@ def _warm() -> None:
     except Exception:  # noqa: BLE001 - a warm-up only saves time; the pages report real errors
         _LOG.exception("warm-up failed; the pages load what they need themselves")
     finally:
+        _frame.set()
+        _done.set()
         _finished.set()
 
 
@@ -107,27 +151,42 @@ def start() -> None:
         threading.Thread(target=_warm, name="ae-warmup", daemon=True).start()
 
 
-def wait(timeout: float = 120.0) -> None:
-    """Until the first phase started by :func:`start` is done; at once where none was started."""
+def wait_frame(timeout: float = 60.0) -> None:
+    """Until the frame's modules are imported (phase 0, a few tenths of a second after the
+    start); at once where no warm-up was started (AppTest, ``streamlit run app.py``)."""
     if _started:
+        _frame.wait(timeout)
+
+
+def need_torch(timeout: float = 120.0) -> None:
+    """Before a run imports torch or loads a model: start phase 1 now if it has not started,
+    wait for it, then set the process's torch threads (:func:`ui.loaders.configure_runtime`).
+    Where no warm-up was started, only the latter."""
+    if _started:
+        _go.set()
+        _now.set()
         _done.wait(timeout)
+    from ui import loaders
+    loaders.configure_runtime()
 
 
 def run_started() -> None:
-    """A page run began: the second phase waits between its steps until it ends (cheap; call
-    at the start of every full run, with :func:`page_ran` at its end)."""
+    """A page run began: the second phase waits between its steps until it ends (call at the
+    start of every full run, with :func:`page_ran` at its end). If the warm-up is importing a
+    library, this waits for that import to end (at most a few seconds, once per process)."""
     global _runs
-    with _runs_lock:
+    with _importing, _runs_lock:
         _runs += 1
         _quiet.clear()
 
 
 def page_ran() -> None:
-    """A script run finished: the second phase may start, or go on (cheap; call after every
-    run, also one cut short)."""
+    """A script run finished: phase 1 may start, the second phase may start or go on (cheap;
+    call after every run, also one cut short)."""
     global _runs
     with _runs_lock:
         _runs = max(0, _runs - 1)
         if _runs == 0:
             _quiet.set()
     _first_page.set()
+    _go.set()

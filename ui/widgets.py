@@ -1,25 +1,29 @@
 """Widgets and renderers several pages share (namespaced keys are passed in by each page)."""
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 import streamlit as st
-import torch
 
 from aecore.errors import AecoreError
 
 from . import catalog, query
 
+if TYPE_CHECKING:
+    import torch
+
 DIGIT_MODES = {"class": "By class", "index": "By index", "random": "Random"}  # URL text: radio option
 
 
-def to_uint8(img: torch.Tensor | np.ndarray, scale: int = 4) -> np.ndarray:
-    """A (1, 28, 28) / (28, 28) image in [0, 1] as uint8, enlarged ``scale`` x by pixel
-    repetition (crisp pixels, unlike the browser's blurry upscaling)."""
-    a = img.detach().cpu().numpy() if isinstance(img, torch.Tensor) else np.asarray(img)
-    a = np.clip(a.reshape(a.shape[-2], a.shape[-1]), 0.0, 1.0)
-    a = (a * 255 + 0.5).astype(np.uint8)
+def to_uint8(img, scale: int = 4) -> np.ndarray:
+    """A (1, 28, 28) / (28, 28) image, a torch tensor or an array, in [0, 1] (or already uint8,
+    0-255) as uint8, enlarged ``scale`` x by pixel repetition (crisp pixels, unlike the browser's
+    blurry upscaling)."""
+    a = img.detach().cpu().numpy() if hasattr(img, "detach") else np.asarray(img)
+    a = a.reshape(a.shape[-2], a.shape[-1])
+    if a.dtype != np.uint8:
+        a = (np.clip(a, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
     return a.repeat(scale, 0).repeat(scale, 1) if scale > 1 else a
 
 
@@ -82,6 +86,7 @@ def digit_indices(key: str, n_default: int = 8, labels: torch.Tensor | None = No
     """Choose test digits by class, by index or at random; returns test-set indices. The choice
     is kept in the URL: ``digits=class&n=8&class=3``, ``digits=index&n=8&first=100`` or
     ``digits=random&n=8&seed=5``."""
+    import torch  # here: the frame imports this module before torch is imported (ui.warmup)
     mode = query.radio("digits", "Digits", DIGIT_MODES, mode_default, key=f"{key}_mode",
                        horizontal=True)
     n = query.slider("n", "How many", 1, 16, n_default, key=f"{key}_n")

@@ -15,7 +15,6 @@ import time
 from typing import Any
 
 from ..errors import WeightsError
-from ..weights import model_from_bytes, to_bytes
 from .base import (MISSING, STATUSES, BlobStore, CorruptModel, Forbidden, Index, InvalidId,
                    Limits, ModelRecord, ModelStore, NotFound, QuotaExceeded, check_id, new_id,
                    quota_problem)
@@ -46,12 +45,14 @@ class Library(ModelStore):
     def save(self, owner: str, model, card: dict, *, name: str | None = None,
              status: str = "done") -> ModelRecord:
         check_id(owner, "owner token")
+        from ..weights import to_bytes  # the weights module imports torch: listing needs none
         data = to_bytes(model, card)
         return self._save(owner, data, {**card, "storage": "float32"}, name, status)
 
     def save_bytes(self, owner: str, data: bytes, *, name: str | None = None,
                    status: str = "uploaded") -> ModelRecord:
         check_id(owner, "owner token")
+        from ..weights import model_from_bytes
         try:
             _, card = model_from_bytes(data, name or "uploaded file")
         except WeightsError as exc:
@@ -150,6 +151,7 @@ class Library(ModelStore):
 
     def _load(self, rec: ModelRecord):
         data = self.blobs.get(rec.id)  # CorruptModel when missing
+        from ..weights import model_from_bytes
         try:
             model, card = model_from_bytes(data, f"model {rec.name!r}")
         except WeightsError as exc:
