@@ -25,15 +25,15 @@ source, _, name = key.partition(":")
 view = shipped_home(name) if source == "zoo" else None
 if view is not None:
     title = loaders.cards().get(name, {}).get("title", "")
-else:
+else:  # another model: loaded and run (torch imported first, by the warm-up if it runs)
     warmup.need_torch()
     from aecore.precomputed import home_preview
 
     model, card = widgets.load_or_stop(key)
     test = loaders.mnist_split("test")
     n = HOME_SETTINGS["digits"]
-    view, title = home_preview(model, test.float_images(slice(0, n)), test.labels[:n]), \
-        card.get("title", "")
+    view = home_preview(model, test.float_images(slice(0, n)), test.labels[:n])
+    title = card.get("title", "")
 
 arch = charts.architecture(view.rows, title)  # an SVG drawing
 st.image(arch)
