@@ -100,7 +100,7 @@ def test_without_a_server_start_nothing_is_waited_for(monkeypatch):
 
 def test_server_py_serves_app_py_behind_the_warm_up():
     text = (ROOT / "server.py").read_text()
-    assert 'st.App("app.py", lifespan=lifespan)' in text and "warmup.start()" in text
+    assert 'st.App("app.py", lifespan=lifespan, middleware=' in text and "warmup.start()" in text
     assert "streamlit run server.py" in (ROOT / "Makefile").read_text()
 
 
