@@ -14,12 +14,13 @@ The phases:
    ``BROWSER_WAIT_S`` after the start if no browser came. Not sooner: importing torch holds the
    GIL for about 2 s on 2 cores, and meanwhile the server answered the browser's requests (its
    scripts, the first run, then the page's images and chunks) slowly: Home was drawn 4.6-7 s
-   after the start, and 3.5-3.8 s with this order (2-core AMD EPYC);
+   after the start, and 3.3-4.0 s with this order (2-core AMD EPYC);
 2. once the first page has been drawn (:func:`page_ran`, then ``SETTLE_S``; or after
    ``FIRST_PAGE_WAIT_S``): what the other pages' first visits would load, so a click on them
    finds it ready: every zoo model (Bottleneck alone loads seven), the PCA and its test error at
    the sweep's code sizes (Bottleneck), every shipped VAE's KL per dimension over the test set
-   (Generate), and scikit-learn's metrics (about 2 s of the Anomaly page's first visit). It
+   (Generate), and scikit-learn with scipy and pandas (about 2 s of the Anomaly page's first
+   visit). It
    steps aside while a page runs; while it imports a library, a run that starts waits for that
    import to end (:func:`run_started`).
 """
