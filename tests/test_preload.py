@@ -45,3 +45,21 @@ def test_the_idle_page_loads_the_modules_and_a_chart_page_then_draws(live_server
     page.wait_for_function("() => document.querySelector('[data-testid=stPlotlyChart] .main-svg')",
                            polling=250)
     assert exceptions(page) == 0
+
+
+@pytest.mark.browser
+def test_nothing_is_preloaded_while_the_user_moves_the_pointer(live_server, page):
+    # a drag has idle gaps between its frames: a module run in one of them would cost it updates
+    import time
+
+    chunk = json.dumps(preload.chart_chunk())
+    state = f"() => (globalThis.__aePreload || {{}})[{chunk}] || null"
+    page.goto(live_server)
+    seen, t0, i = set(), time.monotonic(), 0
+    while time.monotonic() - t0 < 6.0:  # the preload would start 1.5 s after the page is drawn
+        i += 1
+        page.mouse.move(300 + 40 * (i % 2), 300)
+        page.wait_for_timeout(50)
+        seen.add(page.evaluate(state))
+    assert "waiting" in seen and not seen & {"loading", "loaded"}
+    page.wait_for_function(f"() => ({state})() === 'loaded'", timeout=60_000, polling=250)

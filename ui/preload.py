@@ -8,8 +8,9 @@ and run took 1.5-2 s of the first visit of the first page with a chart (Reconstr
 Home page draws its diagram without Plotly), and the widget chunks a few tenths of a second of
 each page that first used them. A tiny Components v2 element, mounted by ``app.py`` on every
 page, imports the same modules by the same URLs once the browser is idle, 1.5 s after the page
-was opened (``requestIdleCallback``, one module at a time, the chart first); when Streamlit asks
-for them later, the browser's module map has them.
+was opened (``requestIdleCallback``, one module at a time, the chart first, and only after a second
+without pointer or key input, so a drag is never slowed); when Streamlit asks for them later, the
+browser's module map has them.
 
 The file names carry a hash that changes with Streamlit's version: they are read from
 Streamlit's own static folder. A chunk that is not there (renamed, split) is not preloaded (the
@@ -29,8 +30,15 @@ JS_DIR = Path(st.__file__).parent / "static" / "static" / "js"
 # whatever path a proxy serves the app under
 _JS = """
 const DELAY_MS = 1500;
+const QUIET_MS = 1000;
 export default function ({ data }) {
   const g = globalThis.__aePreload = globalThis.__aePreload || {};
+  if (!g.__input) {  // when the user last moved the pointer, clicked, scrolled or typed
+    g.__input = { last: 0 };
+    for (const type of ["pointerdown", "pointermove", "wheel", "keydown"])
+      window.addEventListener(type, () => { g.__input.last = performance.now(); },
+                              { capture: true, passive: true });
+  }
   const todo = data.chunks.filter((c) => !g[c]);
   if (!todo.length) return;
   const entry = document.querySelector('script[type="module"][src*="/static/js/index."]');
@@ -38,14 +46,21 @@ export default function ({ data }) {
   todo.forEach((c) => { g[c] = "waiting"; });
   const idle = () => new Promise((done) => ("requestIdleCallback" in window)
     ? requestIdleCallback(done, { timeout: 10000 }) : setTimeout(done, 0));
-  // one module per idle gap, not before the page has drawn itself: a page load has idle gaps
+  const still = async () => {
+    while (performance.now() - g.__input.last < QUIET_MS)
+      await new Promise((done) => setTimeout(done, QUIET_MS));
+  };
+  // one module per idle gap, not before the page has drawn itself (a page load has idle gaps
   // between Streamlit's messages, and 4.7 MB of script run in one of them delayed the Latent
-  // page's live map
+  // page's live map) and not while the user moves the pointer or types (a drag has idle gaps
+  // between its frames, and a module run in one of them costs that drag its updates)
   setTimeout(async () => {
     for (const c of todo) {
+      await still();
       await idle();
       g[c] = "loading";
-      try { await import(new URL(c, entry.src).href); g[c] = "loaded"; } catch (e) { g[c] = "failed"; }
+      try { await import(new URL(c, entry.src).href); g[c] = "loaded"; }
+      catch (e) { g[c] = "failed"; }
     }
   }, DELAY_MS);
 }
