@@ -22,6 +22,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import streamlit as st
+from starlette.middleware import Middleware  # Streamlit's own server brings it
 
 from ui import warmup
 
@@ -45,18 +46,21 @@ class StaticFromMemory:
 
     def __init__(self, app) -> None:
         self.app = app
-        self._files: dict[tuple[str, str], tuple[bytes, bytes] | None] = {}
+        self._files: dict[tuple[str, str], tuple[bytes, bytes]] = {}  # only files that exist
 
     def _file(self, kind: str, name: str) -> tuple[bytes, bytes] | None:
+        # a miss is not kept: the names a client may ask for are unbounded, the files are not
         key = (kind, name)
         if key not in self._files:
             path = STATIC_DIR / kind / name
             try:
-                body = path.read_bytes() if path.is_file() else None
+                if not path.is_file():
+                    return None
+                body = path.read_bytes()
             except OSError:
-                body = None
+                return None
             ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
-            self._files[key] = None if body is None else (body, ctype.encode())
+            self._files[key] = (body, ctype.encode())
         return self._files[key]
 
     async def __call__(self, scope, receive, send) -> None:
@@ -86,8 +90,6 @@ async def lifespan(_app):
     from aecore import jobs, shutdown
     await asyncio.to_thread(jobs.stop_manager, shutdown.BUDGET_S - 0.8)
 
-
-from starlette.middleware import Middleware  # noqa: E402 - Streamlit's own server brings it
 
 # AE_STATIC_FROM_DISK=1 leaves Streamlit's own file handler on (to compare the two)
 _MIDDLEWARE = [] if os.environ.get("AE_STATIC_FROM_DISK") else [Middleware(StaticFromMemory)]

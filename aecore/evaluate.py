@@ -62,6 +62,13 @@ def denoise_psnr(model: Autoencoder, x: torch.Tensor, kind: str, level: float,
     return psnr(noisy, x).mean().item(), psnr(out, x).mean().item()
 
 
+def to_uint8(images: torch.Tensor):
+    """Images in [0, 1], (n, 1, H, W) or (n, H, W), as the pages draw them: round(255 * clip(x,
+    0, 1)), a (n, H, W) uint8 numpy array (``ui.widgets.to_uint8`` does the same to one image)."""
+    x = images.detach().clamp(0, 1).mul(255).add(0.5).to(torch.uint8)
+    return x.reshape(-1, *x.shape[-2:]).cpu().numpy()
+
+
 def check_metrics(model: Autoencoder) -> dict:
     """Deterministic figures on the first :data:`CHECK_N` test images (or sensor windows),
     stored in each card so a test can confirm the card describes the weights beside it."""

@@ -41,7 +41,7 @@ import torch
 from .config import TrainConfig, config_to_dict, env_number
 from .data import load_split
 from .errors import AecoreError, ConfigError
-from .evaluate import reconstruct_all, vae_test_loss
+from .evaluate import reconstruct_all, to_uint8, vae_test_loss
 from .metrics import mse, psnr, ssim, sse
 from .models import Autoencoder, build_model
 from .model_types import total_epochs
@@ -140,7 +140,7 @@ class Probe:
         dev = next(model.parameters()).device
         cond = model.conditional
         rec = model.reconstruct(self.digits.to(dev), self.digit_labels.to(dev) if cond else None)
-        recon = (rec.clamp(0, 1).mul(255).add(0.5).to(torch.uint8).squeeze(1).cpu().numpy())
+        recon = to_uint8(rec)  # (8, 28, 28), as the page draws them
         codes = None
         if model.latent_dim == 2:
             z = model.encode(self.sample.to(dev), self.sample_labels.to(dev) if cond else None)

@@ -182,12 +182,11 @@ def home_preview(model: torch.nn.Module, test_images: Tensor, labels: Tensor | N
     model): one computation for the shipped entry and the page's live path alike."""
     with torch.inference_mode():
         rec = model.reconstruct(test_images, labels if model.conditional else None)
-    mse = (rec - test_images).pow(2).flatten(1).mean(1)  # (n,)
+    from .evaluate import to_uint8
 
-    def u8(x: Tensor):  # as the page draws it (ui.widgets.to_uint8): (n, 28, 28) uint8
-        return (x.clamp(0, 1) * 255 + 0.5).to(torch.uint8).reshape(-1, 28, 28).numpy()
-    return HomePreview(list(model.describe()), int(model.latent_dim), u8(test_images), u8(rec),
-                       mse.float().numpy())
+    mse = (rec - test_images).pow(2).flatten(1).mean(1)  # (n,)
+    return HomePreview(list(model.describe()), int(model.latent_dim), to_uint8(test_images),
+                       to_uint8(rec), mse.float().numpy())
 
 
 def _sources(names: tuple[str, ...], folder: Path | None = None) -> str:

@@ -302,11 +302,18 @@ def pills(name: str | None, label: str, options: Sequence[Any] | Mapping[str, An
     return _choice("pills", name, label, options, default, key, where, show, kw, clearable=True)
 
 
-def tabs(name: str | None, tabs: Mapping[str, str], default: str, *, key: str) -> list[Any]:
+def tabs(name: str | None, tabs: Mapping[str, str], default: str, *, key: str,
+         opened_by: Mapping[str, Sequence[str]] | None = None) -> list[Any]:
     """Linked ``st.tabs`` whose open tab is tracked: ``tabs`` maps URL text to tab label, the open
     tab's label is the value (kept in the URL as ``name``). Returns the tab containers; a page
     draws a tab's body only where its ``.open`` is true (Streamlit reruns when another tab is
-    opened), so a first visit computes and sends one tab, not all of them."""
+    opened), so a first visit computes and sends one tab, not all of them. ``opened_by`` maps a
+    tab's URL text to the URL names of its settings: a link that carries one of them opens that
+    tab (instead of ``default``) when it names no tab itself."""
+    linked = next((t for t, names in (opened_by or {}).items()
+                   if any(n in st.query_params for n in names)), None)
+    if linked is not None:
+        default = tabs[linked]
     made: list[Any] = []
 
     class _Draw:  # _linked draws "where.tabs(label, key=..., options=...)": st.tabs takes labels

@@ -125,9 +125,8 @@ st.latex(r"\text{score}(x) = \frac{1}{784}\lVert x - g(f(x)) \rVert^2, \qquad "
 # only the open tab is computed and drawn (a tab switch reruns): the sensor tab's series, its
 # scores and three Plotly charts cost the first visit 0.3 s on the server and more in the browser.
 # A link that carries the sensor demo's settings opens its tab.
-sensors_linked = any(p in st.query_params for p in detection.SENSOR_PARAMS)
-tab_img, tab_seq = query.tabs("tab", TABS, TABS["sensors" if sensors_linked else "digits"],
-                              key="ano_tab")
+tab_img, tab_seq = query.tabs("tab", TABS, TABS["digits"], key="ano_tab",
+                              opened_by={"sensors": detection.SENSOR_PARAMS})
 
 with tab_img:
     if tab_img.open:

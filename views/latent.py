@@ -204,17 +204,19 @@ def morph(model, test) -> None:
     st.markdown("**Through the pixels** (a plain cross-fade: two half-transparent digits on top "
                 "of each other, never a digit in between)")
     st.image(widgets.strip(path_x, 3), caption=f"Cross-faded pixels: {steps_text}")
-    frames = [widgets.to_uint8(f, 6) for f in path_z]  # each (168, 168)
-    fades = [widgets.to_uint8(f, 6) for f in path_x]
+    def frames(path):  # each (168, 168)
+        return [widgets.to_uint8(f, 6) for f in path]
     d1, d2, d3, _ = st.columns([1, 1, 1, 1])
-    # each file is encoded only when its button is clicked
+    # each file is made only when its button is clicked
     d1.download_button("Download the morph strip (PNG)",
-                       lambda: share.png_bytes(np.concatenate(frames, 1)), "morph.png",
+                       lambda: share.png_bytes(widgets.strip(path_z, 6, gap=0)), "morph.png",
                        "image/png", key="lat_int_png", on_click="ignore")
-    d2.download_button("Download the morph (animated GIF)", lambda: share.gif_bytes(frames),
-                       "morph.gif", "image/gif", key="lat_int_gif", on_click="ignore")
-    d3.download_button("Download the cross-fade (animated GIF)", lambda: share.gif_bytes(fades),
-                       "cross-fade.gif", "image/gif", key="lat_fade_gif", on_click="ignore")
+    d2.download_button("Download the morph (animated GIF)",
+                       lambda: share.gif_bytes(frames(path_z)), "morph.gif", "image/gif",
+                       key="lat_int_gif", on_click="ignore")
+    d3.download_button("Download the cross-fade (animated GIF)",
+                       lambda: share.gif_bytes(frames(path_x)), "cross-fade.gif", "image/gif",
+                       key="lat_fade_gif", on_click="ignore")
 
 
 TABS = {"map": "Latent map", "manifold": "Decoded manifold", "morph": "Morph"}  # URL: label
@@ -243,9 +245,8 @@ lo, hi = latent_range(codes)
 # only the open tab is computed and drawn (opening another reruns): the live map comes alive
 # sooner when the browser does not lay out the manifold and the morph first. A link that carries
 # a tab's settings opens that tab.
-linked = next((t for t, names in TAB_PARAMS.items() if any(n in st.query_params for n in names)),
-              "map")
-tab_map, tab_grid, tab_morph = query.tabs("tab", TABS, TABS[linked], key="lat_tab")
+tab_map, tab_grid, tab_morph = query.tabs("tab", TABS, TABS["map"], key="lat_tab",
+                                          opened_by=TAB_PARAMS)
 with tab_map:
     if tab_map.open:
         map_tab(key, model, card, codes, test.labels.numpy(), lo, hi)
