@@ -74,3 +74,42 @@ def test_the_running_app_serves_its_chunks_from_memory(live_server):
     assert "etag" not in headers  # Streamlit's own file handler would add one: ours answered
     with urllib.request.urlopen(f"{live_server}/_stcore/health") as r:
         assert r.status == 200  # and the rest is Streamlit's
+
+
+def _accepted_nodelay(listener) -> int:
+    """TCP_NODELAY of a connection that an asyncio server on ``listener`` accepted, as uvicorn
+    serves on the socket ``streamlit run`` binds."""
+    import socket
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        seen = loop.create_future()
+
+        class Record(asyncio.Protocol):
+            def connection_made(self, transport):
+                sock = transport.get_extra_info("socket")
+                seen.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                transport.close()
+
+        srv = await loop.create_server(Record, sock=listener)
+        async with srv:
+            _, writer = await asyncio.open_connection(*listener.getsockname()[:2])
+            flag = await asyncio.wait_for(seen, 10)
+            writer.close()
+        return flag
+
+    return asyncio.run(main())
+
+
+def test_connections_accepted_on_a_socket_bound_like_streamlits_have_nagle_off():
+    # Streamlit binds socket.socket(family): proto 0, which asyncio alone leaves with Nagle on,
+    # and each kept-alive response after the first then waits ~40 ms for the browser's ACK
+    import socket
+
+    assert server.nodelay_on_every_tcp_socket()  # applied when server.py was imported
+    listener = socket.socket(socket.AF_INET)
+    assert listener.proto == 0
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.setblocking(False)
+    assert _accepted_nodelay(listener) != 0
