@@ -91,6 +91,26 @@ def test_a_run_that_starts_while_a_library_is_imported_waits_for_the_import(monk
     importer.join(10)
 
 
+def test_what_a_library_import_brings_in_is_frozen_before_a_page_runs(monkeypatch, tmp_path):
+    # otherwise the end of the next page run (loaders.freeze_imports) collected every object the
+    # warm-up had imported first: 0.3 s of the first page visited after scikit-learn came in
+    import gc
+
+    from ui import loaders
+    _fresh(monkeypatch)
+    (tmp_path / "ae_big_library.py").write_text("TABLE = [[i] for i in range(20000)]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "ae_big_library", raising=False)
+    gc.freeze()
+    before = gc.get_freeze_count()
+    try:
+        warmup._import_alone("ae_big_library")
+        assert gc.get_freeze_count() >= before + 20000  # its objects are in the permanent set
+        assert not loaders.freeze_imports()  # so the next page run has nothing to collect
+    finally:
+        gc.unfreeze()
+
+
 def test_without_a_server_start_nothing_is_waited_for(monkeypatch):
     _fresh(monkeypatch)
     warmup.wait_frame(timeout=30)  # returns at once: AppTest and `streamlit run app.py` run alone

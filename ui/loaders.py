@@ -51,31 +51,32 @@ def configure_runtime() -> int:
 
 
 _frozen_at = 0  # len(sys.modules) at the last freeze
-_frozen = 0  # objects in the permanent generation then
 
 
-def freeze_imports() -> int:
+def freeze_imports() -> bool:
     """Collect, then move every object alive now (modules, classes, functions of the imports)
     to the garbage collector's permanent generation, when modules were imported since the last
-    time (a page's first visit imports its own); returns the number of frozen objects.
+    time (a page's first visit imports its own); returns whether it froze.
 
     Why: Streamlit runs a full ``gc.collect(2)`` after every script and fragment run
     (``runner.postScriptGC``); with torch and plotly imported that walks some 230,000 long-lived
     objects, about 110 ms on this kind of CPU, in every slider step. Frozen, they are skipped, so
     that collection only walks what the app made since: the cycles it is there to free are
-    still freed. ``app.py`` calls this after every run (a cheap ``len(sys.modules)`` check).
+    still freed. ``app.py`` calls this after every run (a cheap ``len(sys.modules)`` check), and
+    :mod:`ui.warmup` after each library it imports: the collection before a freeze walks every
+    object not yet frozen, 0.2-0.3 s once scikit-learn, scipy and pandas are in, which the
+    first page visited after the warm-up used to pay at the end of its run.
 
     Called at most once per new set of modules, so few objects that are not import-time ones are
     frozen (a frozen object is still freed by reference counting, only not by the cycle
-    collector). The count is the one taken at that freeze: ``gc.get_freeze_count()`` walks the
-    whole permanent generation, about 38 ms here, too dear for every run."""
-    global _frozen_at, _frozen
-    if len(sys.modules) != _frozen_at:
-        _frozen_at = len(sys.modules)
-        gc.collect()
-        gc.freeze()
-        _frozen = gc.get_freeze_count()
-    return _frozen
+    collector). Not thread-safe by itself: two callers may both freeze, which is harmless."""
+    global _frozen_at
+    if len(sys.modules) == _frozen_at:
+        return False
+    _frozen_at = len(sys.modules)
+    gc.collect()
+    gc.freeze()  # not gc.get_freeze_count(): it walks the permanent generation (~35 ms)
+    return True
 
 
 @st.cache_resource(max_entries=40, show_spinner=False)

@@ -20,9 +20,9 @@ The phases:
    finds it ready: every zoo model (Bottleneck alone loads seven), the PCA and its test error at
    the sweep's code sizes (Bottleneck), every shipped VAE's KL per dimension over the test set
    (Generate), and scikit-learn with scipy and pandas (about 2 s of the Anomaly page's first
-   visit). It
-   steps aside while a page runs; while it imports a library, a run that starts waits for that
-   import to end (:func:`run_started`).
+   visit). It steps aside while a page runs; while it imports a library, a run that starts
+   waits for that import to end (:func:`run_started`). After each import it freezes what came in
+   (:func:`ui.loaders.freeze_imports`), so no page run collects it.
 """
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ import logging
 import sys
 import threading
 import time
+from typing import Callable
 
 _LOG = logging.getLogger(__name__)
 _frame = threading.Event()       # phase 0 finished
@@ -48,10 +49,11 @@ _started = False
 BROWSER_WAIT_S = 3.0  # phase 1 starts by then even if no browser came
 FIRST_PAGE_WAIT_S = 20.0  # the second phase starts by then even if no browser came
 SETTLE_S = 1.0  # after the first page's run: the browser is still drawing it
-# libraries the pages import on a first visit (Anomaly, Features), imported in phase 2
-# (scikit-learn imports scipy and pandas: a step each, so a run waits for one step at most)
+# libraries the pages import on a first visit (Anomaly, Features; torchvision: Generate's and
+# Latent's mosaics, 0.55 s of Generate's first run), imported in phase 2 (scikit-learn imports
+# scipy and pandas: a step each, so a run waits for one step at most)
 LIBRARIES = ("scipy.sparse", "scipy.stats", "pandas", "sklearn.metrics", "sklearn.neighbors",
-             "sklearn.linear_model")
+             "sklearn.linear_model", "torchvision.utils", "torchvision.transforms.v2.functional")
 
 
 def _phase0() -> None:
@@ -75,6 +77,7 @@ def _phase1() -> None:
 
 def _phase2() -> None:
     from ui import loaders
+    _alone(loaders.freeze_imports)  # phase 1's imports (torch): see _import_alone
     cards = loaders.cards()
     for name, card in cards.items():
         _step_aside()
@@ -101,14 +104,21 @@ def _step_aside(most_s: float = 30.0) -> None:
 
 
 def _import_alone(name: str) -> None:
-    # import a library while no page runs; a run that starts meanwhile waits in run_started
+    # then freeze what it brought in (loaders.freeze_imports): otherwise the end of the next page
+    # run collected all of it first, 0.2-0.3 s of the first visit after scikit-learn was imported
+    from ui import loaders
+    _alone(lambda: (importlib.import_module(name), loaders.freeze_imports()))
+
+
+def _alone(step: Callable[[], object]) -> None:
+    # run a step while no page runs; a run that starts meanwhile waits for it in run_started
     while True:
         _step_aside()
         with _importing:
             with _runs_lock:
                 idle = _runs == 0
             if idle:
-                importlib.import_module(name)
+                step()
                 return
 
 
