@@ -101,17 +101,26 @@ def one_class_model(digit: int):
 
 
 def gallery(title: str, idx: np.ndarray, res: dict, model, thr: float) -> None:
+    """One column per example: its input, reconstruction and error map stacked in one image
+    (8 images, not 24: each is a request the browser makes before the page is drawn)."""
     idx = np.ascontiguousarray(idx)
     x = res["images"][torch.from_numpy(idx)]
     rec, err = an.error_maps(model, x)
     st.markdown(f"**{title}**")
     caps = [f"{res['group'][i]}: {res['scores'][i]:.4f}" + (" ⚑" if res["scores"][i] > thr else "")
             for i in idx]
-    st.image([widgets.to_uint8(im, 3) for im in x], caption=caps, width=84)
-    st.image([widgets.to_uint8(im, 3) for im in rec], width=84)
-    st.image([heat_rgb(e, 3, vmax=float(err.max())) for e in err], width=84)
-    st.caption("Rows: input, reconstruction, error map |x - x̂| (brighter = worse). "
-               "⚑ = flagged at the current threshold.")
+    vmax = float(err.max())
+    gap = np.full((3, 84, 3), 255, np.uint8)  # a white line between the three
+    cols = [np.concatenate([_rgb(widgets.to_uint8(a, 3)), gap, _rgb(widgets.to_uint8(b, 3)), gap,
+                            heat_rgb(e, 3, vmax=vmax)]) for a, b, e in zip(x, rec, err)]
+    cols = [np.pad(c, ((0, 0), (0, 4), (0, 0)), constant_values=255) for c in cols]  # and columns
+    st.image(cols, caption=caps, width=88, output_format="PNG")  # PNG: exact pixels, smaller
+    st.caption("Each column, top to bottom: input, reconstruction, error map |x - x̂| "
+               "(brighter = worse). ⚑ = flagged at the current threshold.")
+
+
+def _rgb(gray: np.ndarray) -> np.ndarray:
+    return np.repeat(gray[..., None], 3, axis=-1)
 
 
 st.title("Anomaly detection")
