@@ -111,6 +111,12 @@ def test_what_a_library_import_brings_in_is_frozen_before_a_page_runs(monkeypatc
         gc.unfreeze()
 
 
+def test_the_first_calls_it_makes_ahead_still_exist():
+    # the figure builders and the table conversion the warm-up calls once ahead of the Anomaly
+    # page: a renamed or changed one fails here, not silently in the server's log
+    warmup._first_calls()
+
+
 def test_without_a_server_start_nothing_is_waited_for(monkeypatch):
     _fresh(monkeypatch)
     warmup.wait_frame(timeout=30)  # returns at once: AppTest and `streamlit run app.py` run alone
