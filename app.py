@@ -22,10 +22,11 @@ st.set_page_config(page_title="Autoencoder Explorer", page_icon=ICON,
 
 HOME = st.Page("views/home.py", title="Home", icon=":material/home:", default=True,
                url_path="home")
+LESSON = st.Page("views/lesson.py", title="Guided lesson", icon=":material/school:")
 PAGES = {
     "Explore": [
         HOME,
-        st.Page("views/lesson.py", title="Guided lesson", icon=":material/school:"),
+        LESSON,
         st.Page("views/reconstruct.py", title="Reconstruct & compress", icon=":material/compress:"),
         st.Page("views/bottleneck.py", title="Bottleneck sizes", icon=":material/straighten:"),
         st.Page("views/denoise.py", title="Denoise", icon=":material/auto_fix_high:"),
@@ -47,9 +48,10 @@ PAGES = {
 warmup.run_started()
 try:
     nav = st.navigation(PAGES)
-    if nav is not HOME or library.SHARED_PARAM in st.query_params:
+    if nav not in (HOME, LESSON) or library.SHARED_PARAM in st.query_params:
         # the page (or the shared model) needs torch: the warm-up imports it, if it has not yet.
-        # Home draws its default model without it, so a just-started server shows it sooner.
+        # Home draws its default model without it, so a just-started server shows it sooner, and
+        # the lesson asks its first question without it (its demos wait: ui.lesson.show_demo).
         warmup.need_torch()
     query.begin()
     library.store()        # once per process: the model library, and the bounded SIGTERM stop

@@ -26,8 +26,11 @@ def test_lesson_path_start_to_end(live_server, page):
         reveal.click()
         wait_idle(page)
         page.get_by_test_id("stAlertContentSuccess").wait_for()
+        # the link comes after the demo, which on a just-started server first waits for the
+        # warm-up's torch import (the question itself is drawn without it)
+        page.get_by_test_id("stPageLink").first.wait_for()
+        wait_idle(page)
         assert exceptions(page) == 0, step.slug
-        assert page.get_by_test_id("stPageLink").count() >= 1
         page.screenshot(path=str(SCREENS / f"lesson-{n}-{step.slug}.png"), full_page=True)
         nxt = page.get_by_role("button", name="Next")
         if n < n_steps:

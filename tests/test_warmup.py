@@ -142,6 +142,26 @@ def test_the_server_answers_before_torch_is_imported():
     assert _fresh_python(code) == "[]"
 
 
+def test_the_lesson_asks_its_first_question_without_torch():
+    # a teacher's likely first click, while a just-started server still imports torch: the
+    # question is drawn without it, the demo after Reveal imports it
+    code = """
+import sys
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file("app.py", default_timeout=120).run()
+at.switch_page("views/lesson.py").run()
+assert not at.exception, [e.value for e in at.exception]
+asked = ("torch" in sys.modules, len(at.radio), at.button(key="les_reveal").disabled)
+at.radio(key=at.radio[0].key).set_value(at.radio[0].options[0]).run()
+at.button(key="les_reveal").click().run()
+assert not at.exception, [e.value for e in at.exception]
+print(asked + ("torch" in sys.modules, len(at.get("image")) + len(at.get("imgs"))))
+"""
+    torch_asked, radios, locked, torch_after, shown = eval(_fresh_python(code))
+    assert not torch_asked and radios == 1 and locked
+    assert torch_after and shown > 0  # the first step's demo: real reconstructions
+
+
 def test_the_home_page_draws_its_default_model_without_torch():
     # the first page a browser opens is drawn while the warm-up still imports torch, from the
     # preview shipped in pretrained/; another page (or another model) imports it

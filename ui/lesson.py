@@ -1,22 +1,26 @@
 """The guided lesson: its steps as data, and one small live demo per step over the shipped zoo.
 
 Each ``Step`` names a page of the app and the link parameters that open it in the state the step
-talks about; ``DEMOS[step.demo]()`` draws the step's evidence (real models, real test digits),
-shown only after the student committed to a prediction.
+talks about; :func:`show_demo` draws the step's evidence (real models, real test digits), shown
+only after the student committed to a prediction.
+
+Importing this module does not import torch, nor do the steps' questions: the lesson, a
+teacher's likely first click, is drawn while the just-started server still imports torch (about
+2 s on 2 cores; see :mod:`ui.warmup`). The demos import it, after that import (:func:`show_demo`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
-import torch
 
 from aecore.errors import AecoreError
-from aecore.latent import decode_codes, latent_range
-from aecore.metrics import mse, psnr
-from aecore.noise import add_noise
-from ui import charts, loaders, share, widgets
+from ui import charts, loaders, share, warmup, widgets
+
+if TYPE_CHECKING:
+    import torch
 
 DEMO_DIGITS = 6  # test digits shown in the reconstruction demos
 GAP_GRID = 25  # candidate points per axis when looking for the emptiest spot of a code plane
@@ -69,6 +73,9 @@ def _test(n: int = DEMO_DIGITS) -> torch.Tensor:
 # demos: each draws its evidence with real models
 
 def demo_compress() -> None:
+    import torch
+
+    from aecore.metrics import mse
     x = _test()
     widgets.image_row(x, [f"#{i}" for i in range(len(x))], scale=3)
     for name, k in (("ae_k2", 2), ("ae_k32", 32)):
@@ -90,6 +97,10 @@ def demo_bottleneck() -> None:
 
 
 def demo_denoise() -> None:
+    import torch
+
+    from aecore.metrics import psnr
+    from aecore.noise import add_noise
     x = _test(4)
     noisy = add_noise(x, "gaussian", 0.5, torch.Generator().manual_seed(0))
     rows = {"noisy input": noisy}
@@ -104,12 +115,14 @@ def demo_denoise() -> None:
 def gap_of(name: str) -> tuple[tuple[float, float], float]:
     """The emptiest point of zoo model ``name``'s 2-D test-code map, and its distance to the
     nearest test digit's code."""
+    from aecore.latent import latent_range
     codes = loaders.zoo_test_codes(name)
     lo, hi = latent_range(codes)
     return emptiest_point(codes, np.asarray(lo), np.asarray(hi))
 
 
 def demo_holes() -> None:
+    from aecore.latent import decode_codes, latent_range
     cols = st.columns(2)
     for col, name in zip(cols, ("ae_k2", "vae_k2")):
         z, dist = gap_of(name)
@@ -124,6 +137,7 @@ def demo_holes() -> None:
 
 
 def demo_sampling() -> None:
+    import torch
     with torch.inference_mode():
         for name in ("vae_k20", "ae_k32"):
             m = _model(name)
@@ -133,6 +147,9 @@ def demo_sampling() -> None:
 
 
 def demo_anomaly() -> None:
+    import torch
+
+    from aecore.metrics import mse
     x = _test(3)
     noise = torch.rand(3, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     m = _model("ae_k32")
@@ -144,6 +161,12 @@ def demo_anomaly() -> None:
 
 DEMOS = {"compress": demo_compress, "bottleneck": demo_bottleneck, "denoise": demo_denoise,
          "holes": demo_holes, "sampling": demo_sampling, "anomaly": demo_anomaly}
+
+
+def show_demo(step: Step) -> None:
+    """Draw ``step``'s demo, once the warm-up has imported torch (at once on a warm server)."""
+    warmup.need_torch()
+    DEMOS[step.demo]()
 
 STEPS: tuple[Step, ...] = (
     Step("compress", "Compress a digit to a few numbers",

@@ -37,7 +37,7 @@ if st.session_state.get(shown_key):
         st.success(f"Right: {right}. {step.explain}")
     else:
         st.info(f"The answer: {right}. {step.explain}")
-    lesson.DEMOS[step.demo]()
+    lesson.show_demo(step)
 
 st.page_link(f"views/{step.page}.py", label="Go to the full page", icon=":material/arrow_forward:",
              query_params=lesson.step_params(step))
