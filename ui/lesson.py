@@ -168,6 +168,7 @@ def show_demo(step: Step) -> None:
     warmup.need_torch()
     DEMOS[step.demo]()
 
+
 STEPS: tuple[Step, ...] = (
     Step("compress", "Compress a digit to a few numbers",
          "An autoencoder has two halves: an encoder squeezes the 784 pixels of a digit into a short "
