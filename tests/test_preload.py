@@ -27,8 +27,31 @@ def test_every_page_mounts_the_preloader_once():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_TIMEOUT).run()
     parts = [json.loads(el.proto.json) for el in at.get("bidi_component")
              if el.proto.component_name == "ae_preload"]
-    assert parts == [{"chunks": [preload.chunk(e) for e in preload.ELEMENTS]}]
+    assert parts == [{"chunks": [preload.chunk(e) for e in preload.ELEMENTS],
+                      "mount": f"st-key-{preload.MOUNT_KEY}"}]
     assert parts[0]["chunks"][0] == preload.chart_chunk()  # the largest, first
+    assert not at.get("multiselect")  # nothing hidden is drawn before the modules are loaded
+
+
+def _keys(at: AppTest) -> set[str]:
+    return {w.key for kind in ("slider", "radio", "multiselect", "number_input", "text_input",
+                               "button_group") for w in at.get(kind)}
+
+
+def test_once_the_modules_are_loaded_one_of_each_element_is_drawn_hidden_for_one_run():
+    # React then resolves each element's lazy wrapper: a page's first visit shows no skeleton
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_TIMEOUT).run()
+    at.session_state["ae_preload"] = {"loaded": True}  # the preloader's trigger, as its JS sets it
+    at.run()
+    assert not at.exception
+    assert _keys(at) == {"ae_pre_slider", "ae_pre_radio", "ae_pre_multiselect",
+                         "ae_pre_number_input", "ae_pre_text_input", "ae_pre_pills"}
+    assert at.get("table") and at.get("metric") and at.get("page_link")
+    at.run()  # the next run (the preloader asks for it once they are drawn) removes them
+    assert not _keys(at) and not at.get("table")
+    at.session_state["ae_preload"] = {"loaded": True}  # once per session
+    at.run()
+    assert not _keys(at)
 
 
 @pytest.mark.browser
@@ -41,9 +64,23 @@ def test_the_idle_page_loads_the_modules_and_a_chart_page_then_draws(live_server
     every_loaded = f"() => {chunks}.every(c => (globalThis.__aePreload || {{}})[c] === 'loaded')"
     # polled on a timer: Playwright's default, every animation frame, stalls on a busy machine
     page.wait_for_function(every_loaded, timeout=90_000, polling=250)
+    # then the hidden elements were drawn (React resolved their lazy wrappers) and removed
+    page.wait_for_function("() => (globalThis.__aePreload || {}).__mount === 'drawn'",
+                           timeout=30_000, polling=250)
+    hidden = f".st-key-{preload.MOUNT_KEY}"
+    page.wait_for_function(f"() => !document.querySelector('{hidden}')", polling=250)
+    # so this page's first visit draws its slider, radio and number input without a skeleton
+    # (on a settled server: a cache that still computes shows a spinner, another lazy element)
+    from benchmarks._browser import wait_settled
+    wait_settled(live_server)
+    page.evaluate("""() => { window.__skeletons = []; new MutationObserver(() => {
+        for (const s of document.querySelectorAll('[data-testid=stMain] [data-testid=stSkeleton]'))
+          window.__skeletons.push(s.closest('[data-testid=stElementContainer]')?.className || '?');
+      }).observe(document.body, {subtree: true, childList: true}); }""")
     sidebar_link(page, "Bottleneck sizes").click()
     page.wait_for_function("() => document.querySelector('[data-testid=stPlotlyChart] .main-svg')",
                            polling=250)
+    assert page.evaluate("window.__skeletons") == []
     assert exceptions(page) == 0
 
 

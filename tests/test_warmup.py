@@ -24,6 +24,7 @@ def _fresh(monkeypatch) -> None:
         monkeypatch.setattr(warmup, name, threading.Event())
     monkeypatch.setattr(warmup, "_importing", threading.Lock())
     monkeypatch.setattr(warmup, "_started", False)
+    monkeypatch.setattr(warmup, "_first_page_at", 0.0)
 
 
 def test_torch_waits_for_the_first_page_then_the_home_model_then_the_rest(monkeypatch):
@@ -54,6 +55,36 @@ def test_a_run_that_needs_torch_starts_phase_1_at_once_and_waits_for_it(monkeypa
     t0 = time.monotonic()
     warmup.need_torch(timeout=30)  # e.g. a first visit to Reconstruct, no page served before
     assert phases[:1] == [1] and time.monotonic() - t0 < 30
+
+
+def test_the_second_phase_leaves_the_first_page_a_second_to_draw_but_no_more(monkeypatch):
+    # a second of idle server after phase 1 was lost warm-up time (and ended a benchmark's wait
+    # for a warm server before phase 2 had begun)
+    _fresh(monkeypatch)
+    monkeypatch.setattr(warmup, "SETTLE_S", 1.0)
+    monkeypatch.setattr(warmup, "BROWSER_WAIT_S", 60.0)
+    times = {}
+    monkeypatch.setattr(warmup, "_phase1",
+                        lambda: (time.sleep(1.5), times.setdefault(1, time.monotonic())))
+    monkeypatch.setattr(warmup, "_phase2", lambda: times.setdefault(2, time.monotonic()))
+    warmup.start()
+    warmup.page_ran()  # phase 1 starts SETTLE_S later and ends 2.5 s after this
+    t0 = time.monotonic()
+    assert warmup._finished.wait(30)
+    assert times[2] - times[1] < 0.5 and times[2] - t0 >= 2.4
+
+
+def test_a_first_page_that_needed_torch_still_gets_its_second_to_draw(monkeypatch):
+    _fresh(monkeypatch)
+    monkeypatch.setattr(warmup, "SETTLE_S", 1.0)
+    times = {}
+    monkeypatch.setattr(warmup, "_phase1", lambda: None)
+    monkeypatch.setattr(warmup, "_phase2", lambda: times.setdefault(2, time.monotonic()))
+    warmup.start()
+    warmup.need_torch(timeout=30)  # a deep link to a page that needs torch: phase 1 at once
+    warmup.page_ran()  # that page's run ended
+    t0 = time.monotonic()
+    assert warmup._finished.wait(30) and times[2] - t0 >= 0.9
 
 
 def test_the_second_phase_steps_aside_while_a_page_runs(monkeypatch):

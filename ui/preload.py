@@ -16,13 +16,25 @@ The file names carry a hash that changes with Streamlit's version: they are read
 Streamlit's own static folder. A chunk that is not there (renamed, split) is not preloaded (the
 element still loads the usual way); ``tests/test_preload.py`` fails then, so an upgrade does not
 lose it silently.
+
+Loading a module is not all: Streamlit wraps each element in ``React.lazy``, which renders a
+skeleton the first time the page shows that kind of element, even when its module is loaded, and
+React reveals what a skeleton stands for only 300 ms after the last skeleton shown (its Suspense
+throttle). A page's first visit with a new kind of element took 0.2-0.4 s longer for it (Anomaly
+1.25 -> 0.94 s, Generate 0.85 -> 0.51 s, Reconstruct 1.01 -> 0.78 s; medians of 4 in one server).
+So once the modules are loaded, the preloader asks for one run of its own fragment
+(``setTriggerValue``), which draws one of each element in a hidden container; React resolves
+each lazy element once per page load, and the preloader asks for a second fragment run, which
+removes them.
 """
 from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Callable
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 JS_DIR = Path(st.__file__).parent / "static" / "static" / "js"
 
@@ -31,7 +43,8 @@ JS_DIR = Path(st.__file__).parent / "static" / "static" / "js"
 _JS = """
 const DELAY_MS = 1500;
 const QUIET_MS = 1000;
-export default function ({ data }) {
+const MOUNT_WAIT_MS = 10000;
+export default function ({ data, setTriggerValue }) {
   const g = globalThis.__aePreload = globalThis.__aePreload || {};
   if (!g.__input) {  // when the user last moved the pointer, clicked, scrolled or typed
     g.__input = { last: 0 };
@@ -62,16 +75,64 @@ export default function ({ data }) {
       try { await import(new URL(c, entry.src).href); g[c] = "loaded"; }
       catch (e) { g[c] = "failed"; }
     }
+    // then one of each element, hidden, so React resolves its lazy wrapper (see the docstring)
+    if (!document.getElementById("ae-preload-css")) {
+      const css = document.createElement("style");
+      css.id = "ae-preload-css";
+      css.textContent = `.${data.mount} { display: none !important; }`;
+      document.head.appendChild(css);
+    }
+    await still();
+    setTriggerValue("loaded", true);  // a run of the preloader's fragment draws them
+    const t0 = performance.now();
+    for (;;) {  // until they are drawn: no skeleton left in their container
+      await new Promise((done) => setTimeout(done, 100));
+      const box = document.querySelector(`.${data.mount}`);
+      if (box && !box.querySelector('[data-testid="stSkeleton"]')) { g.__mount = "drawn"; break; }
+      // or a page's run replaced that run before the browser drew it
+      if (performance.now() - t0 > MOUNT_WAIT_MS) { g.__mount = "missed"; break; }
+    }
+    setTriggerValue("mounted", true);  // the next fragment run removes them
   }, DELAY_MS);
 }
 """
 _component = st.components.v2.component("ae_preload", js=_JS)
 
 
+MOUNT_KEY = "ae_preload_mount"  # the hidden container's key (its CSS class: st-key-<key>)
+DONE = "ae_preload_done"  # session state: the hidden elements were drawn in this session
+
+
+def _plotly_chart() -> None:
+    import plotly.graph_objects as go  # imported by the warm-up by then: no cost here
+
+    st.plotly_chart(go.Figure(), key="ae_pre_plotly")
+
+
+def _widget(factory: Callable, *args, **kw) -> Callable[[], None]:
+    name = factory.__name__
+    return lambda: factory(name, *args, key=f"ae_pre_{name}", label_visibility="collapsed", **kw)
+
+
 # the elements the pages use whose code Streamlit loads on first use, the chart first (by far the
-# largest); the Home page's own (select box, image, download button, checkbox) load with it
-ELEMENTS = ("PlotlyChart", "Slider", "Radio", "Multiselect", "NumberInput", "Metric", "Table",
-            "FileUploader", "DataFrame", "ButtonGroup", "TextInput", "PageLink", "Toast")
+# largest), each with how to draw one hidden (None: not drawn, a toast would show); the Home page's
+# own (select box, image, download button, checkbox) load with it. A page link is drawn to the
+# page being shown.
+ELEMENTS: dict[str, Callable[[], None] | None] = {
+    "PlotlyChart": _plotly_chart,
+    "Slider": _widget(st.slider),
+    "Radio": _widget(st.radio, ["a"]),
+    "Multiselect": _widget(st.multiselect, ["a"]),
+    "NumberInput": _widget(st.number_input),
+    "Metric": lambda: st.metric("metric", 1, label_visibility="collapsed"),
+    "Table": lambda: st.table({"a": [1]}),
+    "FileUploader": _widget(st.file_uploader),
+    "DataFrame": lambda: st.dataframe({"a": [1]}, key="ae_pre_dataframe"),
+    "ButtonGroup": _widget(st.pills, ["a"]),
+    "TextInput": _widget(st.text_input),
+    "PageLink": None,  # drawn by _draw_hidden: it needs a page
+    "Toast": None,
+}
 
 
 @functools.cache
@@ -87,9 +148,28 @@ def chart_chunk() -> str | None:
     return chunk("PlotlyChart")
 
 
-def charts() -> None:
-    """Mount the preloader (no height; once per run, from app.py's frame)."""
+def charts(page: StreamlitPage) -> None:
+    """Mount the preloader (no height; once per run, from app.py's frame, with the page shown)."""
     chunks = [c for c in map(chunk, ELEMENTS) if c is not None]
     if chunks:
         with st.sidebar:
-            _component(key="ae_preload", data={"chunks": chunks}, height=0)
+            _preloader(chunks, page)
+
+
+@st.fragment
+def _preloader(chunks: list[str], page: StreamlitPage) -> None:
+    # a fragment: the preloader's own triggers rerun only this function, not the page
+    res = _component(key="ae_preload", data={"chunks": chunks, "mount": f"st-key-{MOUNT_KEY}"},
+                     height=0, on_loaded_change=lambda: None, on_mounted_change=lambda: None)
+    if getattr(res, "loaded", None) and not st.session_state.get(DONE):
+        st.session_state[DONE] = True  # drawn in this run only: the next run removes them
+        _draw_hidden(page)
+
+
+def _draw_hidden(page: StreamlitPage) -> None:
+    """One of each element of ``ELEMENTS`` in a container the preloader's CSS hides."""
+    with st.container(key=MOUNT_KEY):
+        for draw in ELEMENTS.values():
+            if draw is not None:
+                draw()
+        st.page_link(page, label="page")

@@ -40,6 +40,7 @@ _go = threading.Event()          # phase 1 may start (after SETTLE_S)
 _now = threading.Event()         # phase 1 must start: a run needs torch
 _done = threading.Event()        # phase 1 finished
 _first_page = threading.Event()  # a script run finished
+_first_page_at = 0.0             # when (time.monotonic()) the first script run finished
 _finished = threading.Event()    # every phase finished (or failed)
 _quiet = threading.Event()       # no page run is in progress (run_started / page_ran)
 _quiet.set()
@@ -162,8 +163,11 @@ def _warm() -> None:
             _done.set()
         # the first browser's page before the rest: its run, then its drawing in the browser
         # (about a second on 2 cores, which this phase's CPU would slow: Home 6.4-7.7 s -> 5.6-6.0)
+        # (not a second more: after phase 1, which started SETTLE_S after that run, there is
+        # nothing left to wait for, and a second of idle server then ended a benchmark's wait
+        # for a warm server before phase 2 had begun)
         if _first_page.wait(FIRST_PAGE_WAIT_S):
-            time.sleep(SETTLE_S)
+            time.sleep(max(0.0, _first_page_at + SETTLE_S - time.monotonic()))
         _phase2()
         _LOG.info("warm-up done in %.2f s", time.perf_counter() - t0)
     except Exception:  # noqa: BLE001 - a warm-up only saves time; the pages report real errors
@@ -214,10 +218,12 @@ def run_started() -> None:
 def page_ran() -> None:
     """A script run finished: phase 1 may start, the second phase may start or go on (cheap;
     call after every run, also one cut short)."""
-    global _runs
+    global _runs, _first_page_at
     with _runs_lock:
         _runs = max(0, _runs - 1)
         if _runs == 0:
             _quiet.set()
-    _first_page.set()
+        if not _first_page.is_set():
+            _first_page_at = time.monotonic()
+            _first_page.set()
     _go.set()
