@@ -29,6 +29,18 @@ def live_part(at, kind: str) -> dict:
     return data
 
 
+def grid_rows(at) -> list[tuple[str, list[str]]]:
+    """The page's one grid of image rows (``ui.live.rows``): (label, captions) of each row, in
+    order; every cell's image checked to be a 28 x 28 grey digit."""
+    data = live_part(at, "rows")
+    out = []
+    for r in data["stops"][0]["rows"]:
+        assert all(u8(data["images"][c["img"]]).size == data["h"] * data["w"] == 784
+                   for c in r["cells"])
+        out.append((r["label"], [c["caption"] for c in r["cells"]]))
+    return out
+
+
 def copy_links(node) -> list[str]:
     """The links of the copy boxes (``ui.share.copy_box``) under ``node`` (an AppTest, or a block
     such as ``at.sidebar``), in page order."""

@@ -11,7 +11,7 @@ import aecore.zoo
 from aecore.pca import PCA, pca_test_mse
 from aecore.zoo import zoo_cards
 from conftest import open_page
-from live_util import live_part
+from live_util import grid_rows, live_part
 
 
 def _sweep() -> list[tuple[str, int]]:
@@ -19,10 +19,6 @@ def _sweep() -> list[tuple[str, int]]:
     cards = zoo_cards()
     return sorted(((n, int(c["config"]["latent_dim"])) for n, c in cards.items()
                    if re.fullmatch(r"ae_k\d+", n)), key=lambda t: t[1])
-
-
-def _labels(at) -> list[str]:
-    return [m.value for m in at.markdown]
 
 
 def _metric(at, label_start: str) -> str:
@@ -51,16 +47,18 @@ def test_grid_shows_every_model_of_the_sweep(app):
     at = open_page(app, "bottleneck")
     assert not at.exception and not at.error
     sweep = _sweep()
-    labels = _labels(at)
+    rows = grid_rows(at)
+    labels = [label for label, _ in rows]
+    assert labels[0] == "Original\n784 pixels"
     for _, k in sweep:
-        assert any(v.startswith(f"**k = {k}**") for v in labels), k
+        assert f"k = {k}\n{round(784 / k, 2):g}x smaller" in labels, k
     if "ae_overcomplete" in zoo_cards():
         k_over = zoo_cards()["ae_overcomplete"]["config"]["latent_dim"]
-        assert any(v.startswith(f"**k = {k_over}**") and "bigger than the image" in v
-                   for v in labels)
-    # the originals row and one row per model, all over the same number of digits
-    n = len(at.image[0].captions)
-    assert all(len(im.captions) == n for im in at.image[1:len(sweep) + 1])
+        assert labels[-1] == f"k = {k_over}\nbigger than the image"
+    # the originals row and one row per model, all over the same digits, each with its error
+    n = len(rows[0][1])
+    assert n == 6 and all(len(caps) == n for _, caps in rows)
+    assert all(c.startswith("MSE") for _, caps in rows[1:] for c in caps)
 
 
 def test_mse_chart_has_autoencoder_and_pca_at_the_same_ks(app):
@@ -140,7 +138,9 @@ def test_broken_model_file_shows_an_error_and_the_rest(app, tmp_path, monkeypatc
     assert not at.exception
     assert any(name in e.value for e in at.error)
     other = _sweep()[2][1]
-    assert any(v.startswith(f"**k = {other}**") for v in _labels(at))  # the others still show
+    labels = [label for label, _ in grid_rows(at)]
+    assert any(v.startswith(f"k = {other}\n") for v in labels)  # the others still show
+    assert not any(v.startswith(f"k = {k}\n") for v in labels)  # and not the broken one
     at.select_slider(key="bot_k").set_value(k).run()
     assert not at.exception
     assert any(name in e.value for e in at.error)

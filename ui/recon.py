@@ -6,6 +6,7 @@ share; no model maths lives here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import streamlit as st
 import torch
@@ -16,7 +17,7 @@ from aecore.metrics import mse, psnr
 from aecore.models import Autoencoder
 from aecore.pca import PCA
 
-from . import loaders, widgets
+from . import live, loaders
 
 PIXELS = 28 * 28  # an MNIST digit: 784 numbers, one uint8 byte each on disk
 
@@ -83,16 +84,19 @@ def data_or_stop() -> tuple[Split, PCA]:
 # rendering
 
 
-ROW_PX = 760  # room for one row of images beside its label on a laptop screen (1366 px, sidebar open)
+ROW_PX = 760  # room for a row of images beside its label on a laptop screen (1366 px, sidebar open)
 
 
-def labelled_row(label: str, images: torch.Tensor, captions: list[str]) -> None:
-    """One row of the grid: a bold label on the left, the images with their captions on the right,
-    shrunk so that up to 16 digits stay on one line and rows stay aligned."""
-    left, right = st.columns((1, 7), vertical_alignment="center")
-    left.markdown(label)
-    with right:
-        widgets.image_row(images, captions, width=max(44, min(112, ROW_PX // len(images))))
+def grid(key: str, rows: Sequence[tuple[str, torch.Tensor, Sequence[str]]]) -> None:
+    """Rows of digits as one element drawn in the page (``ui.live.rows``): each row (label, images
+    (B, 1, 28, 28) in [0, 1], captions) has its label on the left (bold; a newline starts its
+    second line) and a caption under every image, shrunk so that up to 16 digits stay on one line
+    and rows stay aligned."""
+    n = max(len(images) for _, images, _ in rows)
+    scale = max(1, min(4, round(max(44, ROW_PX // n) / 28)))  # 6 digits: 4x, 8: 3x, 16: 2x
+    images: list[str] = []
+    live.rows(key, [live.image_row(label, imgs, caps, images) for label, imgs, caps in rows],
+              images, scale=scale)
 
 
 def digit_captions(idx: list[int], labels: torch.Tensor) -> list[str]:

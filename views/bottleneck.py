@@ -36,9 +36,8 @@ def closer_stops(tags: tuple[str, ...], sweep: list[tuple[str, int]], _test,
     test, pca = _test, _pca
     more = [int(torch.nonzero(test.labels == d)[0]) for d in range(10)]  # a 0, a 1, ... a 9
     xm = test.float_images(more)  # (10, 1, 28, 28)
-    images = [live.gray_b64(im) for im in xm]
-    original = {"label": "Original", "cells": [
-        {"img": i, "caption": c} for i, c in enumerate(recon.digit_captions(more, test.labels))]}
+    images: list[str] = []
+    original = live.image_row("Original", xm, recon.digit_captions(more, test.labels), images)
     pages = []
     for name, k in sweep:
         try:
@@ -50,13 +49,8 @@ def closer_stops(tags: tuple[str, ...], sweep: list[tuple[str, int]], _test,
         ae = recon.model_recon(model, xm, test.labels[more])
         pk = recon.pca_k(k, pca)
         lin = recon.pca_recon(pca, xm, pk)
-        rows = [original]
-        for label, r in ((f"Autoencoder\nk = {k}", ae), (f"PCA\nk = {pk}", lin)):
-            cells = []
-            for im, cap in zip(r.images, r.captions()):
-                images.append(live.gray_b64(im))
-                cells.append({"img": len(images) - 1, "caption": cap})
-            rows.append({"label": label, "cells": cells})
+        rows = [original] + [live.image_row(label, r.images, r.captions(), images) for label, r
+                             in ((f"Autoencoder\nk = {k}", ae), (f"PCA\nk = {pk}", lin))]
         pages.append({
             "heading": f"{card.get('title', name)}",
             "note": f"Under each reconstruction: its mean squared error per pixel against the "
@@ -119,14 +113,14 @@ if not idx:
     st.warning("No digits to show: pick another class or index.")
     st.stop()
 x, y = test.float_images(idx), test.labels[idx]  # (B, 1, 28, 28), (B,)
-recon.labelled_row("**Original**  \n784 pixels", x, recon.digit_captions(idx, test.labels))
+rows = [("Original\n784 pixels", x, recon.digit_captions(idx, test.labels))]
 for name, k in sweep:
     loaded = zoo_or_error(name)
     if loaded is not None:
         r = recon.model_recon(loaded[0], x, y)
-        recon.labelled_row(f"**k = {k}**  \n{recon.ratio_text(k)} smaller"
-                                if k < recon.PIXELS else f"**k = {k}**  \nbigger than the image",
-                                r.images, r.captions())
+        rows.append((f"k = {k}\n" + (f"{recon.ratio_text(k)} smaller" if k < recon.PIXELS
+                                     else "bigger than the image"), r.images, r.captions()))
+recon.grid("bot_grid", rows)
 
 # test error against k
 st.subheader("Test error against code size")

@@ -52,9 +52,9 @@ pk = recon.pca_k(k, pca)
 lin = recon.pca_recon(pca, x, pk)
 
 st.subheader("Originals and reconstructions")
-recon.labelled_row("**Original**  \n784 pixels", x, recon.digit_captions(idx, test.labels))
-recon.labelled_row(f"**Autoencoder**  \nk = {k}", ae.images, ae.captions())
-recon.labelled_row(f"**PCA**  \nk = {pk}", lin.images, lin.captions())
+recon.grid("rec_grid", [("Original\n784 pixels", x, recon.digit_captions(idx, test.labels)),
+                        (f"Autoencoder\nk = {k}", ae.images, ae.captions()),
+                        (f"PCA\nk = {pk}", lin.images, lin.captions())])
 st.caption("Under each image: its mean squared error per pixel (lower is better) and, for up to 8 "
            "digits, its PSNR in dB (higher is better), against the original."
            + ("" if pk == k else f" PCA cannot use more than {PIXELS} components: at {PIXELS} it "

@@ -9,6 +9,7 @@
 //   "stops"   panels precomputed by the server at every stop of a native slider; the page
 //             follows the slider's thumb while it is dragged and flips between them
 //   "samples" prior samples decoded in the page: z = temperature * eps, first `count` rows
+//   "rows"    one such panel and no slider: rows of labelled, captioned images as one element
 //
 // The native Streamlit slider stays the control (keyboard, screen readers, the URL on release):
 // a drag moves its thumb, whose aria-valuenow we watch; the slider itself sends its value to the
@@ -383,11 +384,12 @@ class Stops {
       this.built = null;
       this.index = -1;
       if (this.watch) this.watch.destroy();
-      this.watch = new SliderWatch([data.slider], () => this.follow());
+      this.watch = data.slider ? new SliderWatch([data.slider], () => this.follow()) : null;
     }
     this.follow(true);
   }
   stopIndex() {
+    if (!this.watch) return this.d.index;
     const d = this.d, v = this.watch.value(0);
     if (v === null) return d.index;
     if (d.by_index) return Math.max(0, Math.min(d.stops.length - 1, Math.round(v)));
@@ -420,6 +422,7 @@ class Stops {
         const lab = el("div", { class: "ae-row-label" }, row);
         const cells = r.cells.map(() => {
           const fig = el("figure", { class: "ae-cell" }, row);
+          fig.style.width = `${this.d.w * this.d.scale}px`;  // a long caption wraps: columns align
           const title = el("div", { class: "ae-cell-title" }, fig);
           const cv = el("canvas", { width: String(this.d.w), height: String(this.d.h), role: "img" }, fig);
           cv.style.width = `${this.d.w * this.d.scale}px`;
@@ -538,13 +541,21 @@ class Samples {
   destroy() { if (this.watch) this.watch.destroy(); cancelAnimationFrame(this.raf); }
 }
 
-const KINDS = { carry: Carry, map: LatentMap, stops: Stops, samples: Samples };
+// ---------------------------------------------------------------- rows: one panel, no slider
+class Rows extends Stops {
+  constructor(root) {
+    super(root);
+    this.wrap.setAttribute("data-testid", "aeRows");
+  }
+}
+
+const KINDS = { carry: Carry, map: LatentMap, stops: Stops, samples: Samples, rows: Rows };
 
 export default function (args) {
   const { data, parentElement, setStateValue } = args;
   if (!data || !KINDS[data.kind]) return undefined;
   let ctl = CONTROLLERS.get(parentElement);
-  if (!ctl || !(ctl instanceof KINDS[data.kind])) {
+  if (!ctl || ctl.constructor !== KINDS[data.kind]) {
     if (ctl) ctl.destroy();
     const root = parentElement.querySelector(".ae-root") || el("div", { class: "ae-root" }, parentElement);
     root.innerHTML = "";
