@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import open_page
+from live_util import live_parts, u8
 
 
 def _metrics(at) -> dict[str, float]:
@@ -24,6 +25,34 @@ def test_ood_mode_separates_noise_from_digits(app):
     m = _digit_tab_metrics(at)
     assert m["AUROC"] > 95  # i.i.d. noise reconstructs far worse than any digit
     assert at.get("plotly_chart")  # histogram + ROC
+
+
+def _gallery(part: dict) -> tuple[str, list[float], list[bool]]:
+    """A gallery (ui.live.rows): its heading, the scores under its error maps and their flags;
+    inputs and reconstructions grey 28 x 28, error maps RGB."""
+    page = part["stops"][0]
+    inputs, recs, maps = page["rows"]
+    assert [r["label"] for r in page["rows"]] == ["Input", "Reconstruction", "Error map"]
+    size = lambda c: u8(part["images"][c["img"]]).size  # noqa: E731
+    assert all(size(c) == 784 for c in inputs["cells"] + recs["cells"])
+    assert all(size(c) == 3 * 784 for c in maps["cells"])
+    caps = [c["caption"] for c in maps["cells"]]
+    scores = [float(c.split(": ")[1].split()[0]) for c in caps]
+    return page["heading"], scores, ["⚑" in c for c in caps]
+
+
+def test_galleries_show_the_highest_and_lowest_scores_flagged_by_the_threshold(app):
+    at = open_page(app, "anomaly")
+    (h_most, most, flags_most), (h_least, least, flags_least) = map(_gallery,
+                                                                   live_parts(at, "rows"))
+    assert (h_most, h_least) == ("Most anomalous", "Least anomalous")
+    assert len(most) == len(least) == 8
+    assert most == sorted(most, reverse=True) and least == sorted(least) and most[-1] >= least[0]
+    assert all(flags_most) and not any(flags_least)  # noise far above the default threshold
+    slider = at.select_slider(key="ano_thr")
+    slider.set_value(float(slider.options[-1])).run()
+    assert not at.exception
+    assert not any(_gallery(live_parts(at, "rows")[0])[2])  # nothing scores above the highest
 
 
 def test_threshold_slider_trades_recall_for_precision(app):

@@ -34,7 +34,8 @@ def score_histogram(scores: np.ndarray, is_anom: np.ndarray, threshold: float,
                   annotation_text="threshold")
     fig.update_layout(barmode="overlay", height=320, margin=dict(l=10, r=10, t=40, b=10),
                       title="Reconstruction error", xaxis_title="log10 of the MSE per pixel",
-                      yaxis_title="fraction of the group", legend=dict(orientation="h"))
+                      yaxis_title="fraction of the group",
+                      legend=dict(orientation="h", y=-0.3, yanchor="top"))  # below the axis title
     return fig
 
 

@@ -139,23 +139,26 @@ def stops(key: str, slider: str, values: Sequence[float], pages: list[dict],
                                             index, by_index, curve))
 
 
-def rows(key: str, rows: list[dict], images: list[str], *, shape: tuple[int, int] = (28, 28),
-         scale: int = 4) -> Any:
-    """Rows of images drawn in the page as one element: each row's label on the left (bold; a
-    newline starts its second line) and a caption under every image. ``rows`` as a page's rows in
-    :func:`stops` (see :func:`image_row`). One element instead of a column pair and an image list
-    per row, and no image requests: the Bottleneck page's grid of 9 rows (52 images) took its
-    first visit 0.15 s longer as ``st.image`` rows (0.77 s against 0.92 s, medians of 5)."""
-    return _component(key=key, data=_panels("rows", None, [0], [{"rows": rows}], images, shape,
-                                            scale, 0, True, None))
+def rows(key: str, rows: list[dict], images: list[str], *, heading: str = "",
+         shape: tuple[int, int] = (28, 28), scale: int = 4) -> Any:
+    """Rows of images drawn in the page as one element, under an optional ``heading``: each
+    row's label on the left (bold; a newline starts its second line) and a caption under every
+    image. ``rows`` as a page's rows in :func:`stops` (see :func:`image_row`). One element instead
+    of a column pair and an image list per row, and no image requests: the Bottleneck page's grid
+    of 9 rows (52 images) took its first visit 0.15 s longer as ``st.image`` rows (0.77 s against
+    0.92 s, medians of 5)."""
+    return _component(key=key, data=_panels("rows", None, [0], [{"heading": heading, "rows": rows}],
+                                            images, shape, scale, 0, True, None))
 
 
-def image_row(label: str, imgs: Sequence, captions: Sequence[str], images: list[str]) -> dict:
+def image_row(label: str, imgs: Sequence, captions: Sequence[str], images: list[str],
+              encode: Callable[[Any], str] = gray_b64) -> dict:
     """One row for :func:`stops` or :func:`rows`: ``imgs`` (each (…, H, W) in [0, 1]) appended to
-    ``images`` (see :func:`gray_b64`), each cell pointing at its image, with its caption."""
+    ``images`` by ``encode`` (default :func:`gray_b64`; or base64 of (H, W, 3) uint8 RGB, e.g. an
+    error map), each cell pointing at its image, with its caption."""
     cells = []
     for im, cap in zip(imgs, captions):
-        images.append(gray_b64(im))
+        images.append(encode(im))
         cells.append({"img": len(images) - 1, "caption": cap})
     return {"label": label, "cells": cells}
 

@@ -14,7 +14,7 @@ from aecore import anomaly as an
 from aecore import precomputed
 from aecore.errors import AecoreError
 from aecore.jobs import get_manager
-from ui import catalog, detection, image_input, library, loaders, query, widgets
+from ui import catalog, detection, image_input, library, live, loaders, query, widgets
 
 N_NORMAL = 2000    # test digits scored as the normal group (OOD mode)
 N_PER_KIND = 100   # generated images per out-of-distribution kind
@@ -100,27 +100,23 @@ def one_class_model(digit: int):
     return job
 
 
-def gallery(title: str, idx: np.ndarray, res: dict, model, thr: float) -> None:
-    """One column per example: its input, reconstruction and error map stacked in one image
-    (8 images, not 24: each is a request the browser makes before the page is drawn)."""
+def gallery(key: str, title: str, idx: np.ndarray, res: dict, model, thr: float) -> None:
+    """The examples ``idx`` as three rows drawn in the page (``ui.live.rows``, one element and
+    no image requests): inputs, reconstructions and error maps, each example's group and score
+    under its error map."""
     idx = np.ascontiguousarray(idx)
     x = res["images"][torch.from_numpy(idx)]
     rec, err = an.error_maps(model, x)
-    st.markdown(f"**{title}**")
+    vmax = float(err.max())
     caps = [f"{res['group'][i]}: {res['scores'][i]:.4f}" + (" ⚑" if res["scores"][i] > thr else "")
             for i in idx]
-    vmax = float(err.max())
-    gap = np.full((3, 84, 3), 255, np.uint8)  # a white line between the three
-    cols = [np.concatenate([_rgb(widgets.to_uint8(a, 3)), gap, _rgb(widgets.to_uint8(b, 3)), gap,
-                            heat_rgb(e, 3, vmax=vmax)]) for a, b, e in zip(x, rec, err)]
-    cols = [np.pad(c, ((0, 0), (0, 4), (0, 0)), constant_values=255) for c in cols]  # and columns
-    st.image(cols, caption=caps, width=88, output_format="PNG")  # PNG: exact pixels, smaller
-    st.caption("Each column, top to bottom: input, reconstruction, error map |x - x̂| "
-               "(brighter = worse). ⚑ = flagged at the current threshold.")
-
-
-def _rgb(gray: np.ndarray) -> np.ndarray:
-    return np.repeat(gray[..., None], 3, axis=-1)
+    images: list[str] = []
+    blank = [""] * len(idx)
+    grid = [live.image_row("Input", x, blank, images),
+            live.image_row("Reconstruction", rec, blank, images),
+            live.image_row("Error map", err, caps, images,
+                           encode=lambda e: live.b64(heat_rgb(e, 1, vmax=vmax), "u1"))]
+    live.rows(key, grid, images, heading=title, scale=3)
 
 
 st.title("Anomaly detection")
@@ -169,8 +165,10 @@ with tab_img:
             default = an.quantile_threshold(scores[~is_anom], 0.95)
             thr = detection.threshold_panel("ano_thr", scores, is_anom, default, param="thr")
             order = np.argsort(scores)
-            gallery("Most anomalous", order[::-1][:N_GALLERY], res, model, thr)
-            gallery("Least anomalous", order[:N_GALLERY], res, model, thr)
+            gallery("ano_most", "Most anomalous", order[::-1][:N_GALLERY], res, model, thr)
+            gallery("ano_least", "Least anomalous", order[:N_GALLERY], res, model, thr)
+            st.caption("Error map: |x - x̂| per pixel, brighter = worse. ⚑ = flagged at the "
+                       "current threshold.")
 
             st.subheader("Score your own image")
             digit_in = image_input.digit_input("ano_in", label="Image to score", link=True)

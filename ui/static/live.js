@@ -77,12 +77,14 @@ function b64bytes(b64) {
   return out;
 }
 
-function paintGray(canvas, bytes, w, h) {
-  // uint8 grey pixels (h * w) onto a canvas of that size
+function paintPixels(canvas, bytes, w, h) {
+  // uint8 pixels onto a canvas of that size: grey (h * w), or RGB (h * w * 3: an error map)
   const ctx = canvas.getContext("2d"), img = ctx.createImageData(w, h), d = img.data;
+  const rgb = bytes.length === 3 * w * h;
   for (let i = 0; i < w * h; i++) {
-    const g = bytes[i];
-    d[4 * i] = g; d[4 * i + 1] = g; d[4 * i + 2] = g; d[4 * i + 3] = 255;
+    const j = rgb ? 3 * i : i, k = rgb ? 1 : 0;
+    d[4 * i] = bytes[j]; d[4 * i + 1] = bytes[j + k]; d[4 * i + 2] = bytes[j + 2 * k];
+    d[4 * i + 3] = 255;
   }
   ctx.putImageData(img, 0, 0);
 }
@@ -441,7 +443,7 @@ class Stops {
         const cell = row.cells[ci];
         cell.title.textContent = c.title || "";
         cell.title.style.display = c.title ? "" : "none";
-        paintGray(cell.cv, b64bytes(this.d.images[c.img]), this.d.w, this.d.h);
+        paintPixels(cell.cv, b64bytes(this.d.images[c.img]), this.d.w, this.d.h);
         cell.cv.setAttribute("aria-label", c.alt || c.title || c.caption || "image");
         cell.cap.textContent = c.caption || "";
       });
