@@ -12,7 +12,7 @@ from PIL import Image
 from streamlit.runtime.media_file_manager import MediaFileManager
 
 from conftest import open_page, open_with
-from live_util import live_parts, stop_captions
+from live_util import grid_rows, live_parts, stop_captions
 
 from ui import share
 
@@ -357,7 +357,7 @@ def test_bottleneck_opens_the_linked_random_digits():
     assert a.radio(key="bot_digits_mode").value == "Random"
     assert a.number_input(key="bot_digits_seed").value == 5
     b = open_with("bottleneck", digits="random", n="3", seed="6")
-    caps_a, caps_b = a.image[0].captions, b.image[0].captions  # the originals' row
+    caps_a, caps_b = grid_rows(a)[0][1], grid_rows(b)[0][1]  # the originals' row
     assert len(caps_a) == 3 and caps_a != caps_b  # the seed picks the digits
     assert a.query_params["seed"] == "5" and "first" not in a.query_params
 
