@@ -65,6 +65,6 @@ try:
     finally:  # also after a page's st.stop(): the link to what is on screen is still wanted
         share.share_link(nav.url_path, share_slot)
         loaders.freeze_imports()  # a page's first visit imported its modules: keep GC pauses short
-        preload.charts(nav)  # the elements' code into the page while it is idle (ui/preload.py)
+        preload.mount(nav)  # the elements' code into the page while it is idle (ui/preload.py)
 finally:
     warmup.page_ran()  # the warm-up may go on (its first phases start after the first page ran)

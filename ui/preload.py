@@ -19,9 +19,10 @@ lose it silently.
 
 Loading a module is not all: Streamlit wraps each element in ``React.lazy``, which renders a
 skeleton the first time the page shows that kind of element, even when its module is loaded, and
-React reveals what a skeleton stands for only 300 ms after the last skeleton shown (its Suspense
-throttle). A page's first visit with a new kind of element took 0.2-0.4 s longer for it (Anomaly
-1.25 -> 0.94 s, Generate 0.85 -> 0.51 s, Reconstruct 1.01 -> 0.78 s; medians of 4 in one server).
+React throttles revealing what the skeletons stand for (its Suspense fallback throttle): on the
+Anomaly page they stayed until 370 ms after the run had finished. A page's first visit with a new
+kind of element took 0.2-0.4 s longer for it (Anomaly 1.25 -> 0.94 s, Generate 0.85 -> 0.51 s,
+Reconstruct 1.01 -> 0.78 s; medians of 4 in one server).
 So once the modules are loaded, the preloader asks for one run of its own fragment
 (``setTriggerValue``), which draws one of each element in a hidden container; React resolves
 each lazy element once per page load, and the preloader asks for a second fragment run, which
@@ -148,7 +149,7 @@ def chart_chunk() -> str | None:
     return chunk("PlotlyChart")
 
 
-def charts(page: StreamlitPage) -> None:
+def mount(page: StreamlitPage) -> None:
     """Mount the preloader (no height; once per run, from app.py's frame, with the page shown)."""
     chunks = [c for c in map(chunk, ELEMENTS) if c is not None]
     if chunks:
