@@ -227,3 +227,28 @@ def test_each_live_slider_of_the_app_follows_a_drag_and_syncs_the_url_on_release
         assert _browser.exceptions(page) == 0
     finally:
         page.context.close()
+
+
+def test_a_grid_of_digits_is_one_element_painted_in_the_page_in_aligned_columns(chrome, app_url):
+    # Reconstruct's originals, autoencoder and PCA rows (ui.live.rows): canvases painted from the
+    # pixels the server sent, each named for a screen reader by its row and caption
+    page = _browser.new_page(chrome)
+    try:
+        page.goto(f"{app_url}/reconstruct")
+        _browser.wait_idle(page)
+        grid = page.get_by_test_id("aeRows")
+        grid.wait_for()
+        cells = grid.locator("canvas")
+        assert cells.count() == 24  # 3 rows of 8 digits
+        names = cells.evaluate_all("cs => cs.map(c => c.getAttribute('aria-label'))")
+        assert names[0].startswith("Original: #0") and names[8].startswith("Autoencoder: MSE")
+        assert names[16].startswith("PCA: MSE")
+        lit = cells.evaluate_all("""cs => cs.map(c => {
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i] > 0; return n; })""")
+        assert all(n > 20 for n in lit), lit  # every digit drawn, none left black
+        xs = cells.evaluate_all("cs => cs.map(c => Math.round(c.getBoundingClientRect().x))")
+        assert xs[:8] == xs[8:16] == xs[16:]  # a long caption does not shift its column
+        assert _browser.exceptions(page) == 0
+    finally:
+        page.context.close()

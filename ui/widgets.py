@@ -27,11 +27,10 @@ def to_uint8(img, scale: int = 4) -> np.ndarray:
     return a.repeat(scale, 0).repeat(scale, 1) if scale > 1 else a
 
 
-def image_row(images: Sequence, captions: Sequence[str] | None = None, scale: int = 4,
-              width: int | None = None) -> None:
+def image_row(images: Sequence, captions: Sequence[str] | None = None, scale: int = 4) -> None:
     """Show images side by side, each with an optional caption."""
     imgs = [to_uint8(im, scale) for im in images]
-    st.image(imgs, caption=list(captions) if captions else None, width=width or 28 * scale)
+    st.image(imgs, caption=list(captions) if captions else None, width=28 * scale)
 
 
 def strip(images: Sequence, scale: int = 3, gap: int = 2) -> np.ndarray:

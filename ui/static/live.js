@@ -444,7 +444,8 @@ class Stops {
         cell.title.textContent = c.title || "";
         cell.title.style.display = c.title ? "" : "none";
         paintPixels(cell.cv, b64bytes(this.d.images[c.img]), this.d.w, this.d.h);
-        cell.cv.setAttribute("aria-label", c.alt || c.title || c.caption || "image");
+        const what = [(r.label || "").split("\n")[0], c.caption].filter(Boolean).join(": ");
+        cell.cv.setAttribute("aria-label", c.alt || c.title || what || "image");
         cell.cap.textContent = c.caption || "";
       });
     });
