@@ -143,7 +143,7 @@ def rows(key: str, rows: list[dict], images: list[str], *, heading: str = "",
          shape: tuple[int, int] = (28, 28), scale: int = 4) -> Any:
     """Rows of images drawn in the page as one element, under an optional ``heading``: each
     row's label on the left (bold; a newline starts its second line) and a caption under every
-    image. ``rows`` as a page's rows in :func:`stops` (see :func:`image_row`). One element instead
+    image. ``rows`` as a page's rows in :func:`stops` (see :func:`panel_row`). One element instead
     of a column pair and an image list per row, and no image requests: the Bottleneck page's grid
     of 9 rows (52 images) took its first visit 0.15 s longer as ``st.image`` rows (0.77 s against
     0.92 s, medians of 5)."""
@@ -151,7 +151,7 @@ def rows(key: str, rows: list[dict], images: list[str], *, heading: str = "",
                                             images, shape, scale, 0, True, None))
 
 
-def image_row(label: str, imgs: Sequence, captions: Sequence[str], images: list[str],
+def panel_row(label: str, imgs: Sequence, captions: Sequence[str], images: list[str],
               encode: Callable[[Any], str] = gray_b64) -> dict:
     """One row for :func:`stops` or :func:`rows`: ``imgs`` (each (…, H, W) in [0, 1]) appended to
     ``images`` by ``encode`` (default :func:`gray_b64`; or base64 of (H, W, 3) uint8 RGB, e.g. an

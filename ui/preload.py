@@ -32,10 +32,12 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import streamlit as st
-from streamlit.navigation.page import StreamlitPage
+
+if TYPE_CHECKING:
+    from streamlit.navigation.page import StreamlitPage
 
 JS_DIR = Path(st.__file__).parent / "static" / "static" / "js"
 

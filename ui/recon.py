@@ -95,7 +95,7 @@ def grid(key: str, rows: Sequence[tuple[str, torch.Tensor, Sequence[str]]]) -> N
     n = max(len(images) for _, images, _ in rows)
     scale = max(1, min(4, round(max(44, ROW_PX // n) / 28)))  # 6 digits: 4x, 8: 3x, 16: 2x
     images: list[str] = []
-    live.rows(key, [live.image_row(label, imgs, caps, images) for label, imgs, caps in rows],
+    live.rows(key, [live.panel_row(label, imgs, caps, images) for label, imgs, caps in rows],
               images, scale=scale)
 
 

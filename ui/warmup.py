@@ -162,10 +162,9 @@ def _warm() -> None:
             sys.setswitchinterval(interval)
             _done.set()
         # the first browser's page before the rest: its run, then its drawing in the browser
-        # (about a second on 2 cores, which this phase's CPU would slow: Home 6.4-7.7 s -> 5.6-6.0)
-        # (not a second more: after phase 1, which started SETTLE_S after that run, there is
-        # nothing left to wait for, and a second of idle server then ended a benchmark's wait
-        # for a warm server before phase 2 had begun)
+        # (about a second on 2 cores, which this phase's CPU would slow: Home 6.4-7.7 s -> 5.6-6.0),
+        # so SETTLE_S after that run, not after phase 1 (which already began SETTLE_S after it:
+        # a second more was idle, and ended a benchmark's wait for a warm server too soon)
         if _first_page.wait(FIRST_PAGE_WAIT_S):
             time.sleep(max(0.0, _first_page_at + SETTLE_S - time.monotonic()))
         _phase2()

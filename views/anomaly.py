@@ -112,9 +112,9 @@ def gallery(key: str, title: str, idx: np.ndarray, res: dict, model, thr: float)
             for i in idx]
     images: list[str] = []
     blank = [""] * len(idx)
-    grid = [live.image_row("Input", x, blank, images),
-            live.image_row("Reconstruction", rec, blank, images),
-            live.image_row("Error map", err, caps, images,
+    grid = [live.panel_row("Input", x, blank, images),
+            live.panel_row("Reconstruction", rec, blank, images),
+            live.panel_row("Error map", err, caps, images,
                            encode=lambda e: live.b64(heat_rgb(e, 1, vmax=vmax), "u1"))]
     live.rows(key, grid, images, heading=title, scale=3)
 

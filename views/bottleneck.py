@@ -37,7 +37,7 @@ def closer_stops(tags: tuple[str, ...], sweep: list[tuple[str, int]], _test,
     more = [int(torch.nonzero(test.labels == d)[0]) for d in range(10)]  # a 0, a 1, ... a 9
     xm = test.float_images(more)  # (10, 1, 28, 28)
     images: list[str] = []
-    original = live.image_row("Original", xm, recon.digit_captions(more, test.labels), images)
+    original = live.panel_row("Original", xm, recon.digit_captions(more, test.labels), images)
     pages = []
     for name, k in sweep:
         try:
@@ -49,7 +49,7 @@ def closer_stops(tags: tuple[str, ...], sweep: list[tuple[str, int]], _test,
         ae = recon.model_recon(model, xm, test.labels[more])
         pk = recon.pca_k(k, pca)
         lin = recon.pca_recon(pca, xm, pk)
-        rows = [original] + [live.image_row(label, r.images, r.captions(), images) for label, r
+        rows = [original] + [live.panel_row(label, r.images, r.captions(), images) for label, r
                              in ((f"Autoencoder\nk = {k}", ae), (f"PCA\nk = {pk}", lin))]
         pages.append({
             "heading": f"{card.get('title', name)}",
