@@ -41,10 +41,13 @@ def _gallery(part: dict) -> tuple[str, list[float], list[bool]]:
     return page["heading"], scores, ["⚑" in c for c in caps]
 
 
+def _galleries(at) -> list[dict]:
+    return [p for p in live_parts(at, "rows") if p["stops"][0]["heading"]]  # not the scored image
+
+
 def test_galleries_show_the_highest_and_lowest_scores_flagged_by_the_threshold(app):
     at = open_page(app, "anomaly")
-    (h_most, most, flags_most), (h_least, least, flags_least) = map(_gallery,
-                                                                   live_parts(at, "rows"))
+    (h_most, most, flags_most), (h_least, least, flags_least) = map(_gallery, _galleries(at))
     assert (h_most, h_least) == ("Most anomalous", "Least anomalous")
     assert len(most) == len(least) == 8
     assert most == sorted(most, reverse=True) and least == sorted(least) and most[-1] >= least[0]
@@ -52,7 +55,7 @@ def test_galleries_show_the_highest_and_lowest_scores_flagged_by_the_threshold(a
     slider = at.select_slider(key="ano_thr")
     slider.set_value(float(slider.options[-1])).run()
     assert not at.exception
-    assert not any(_gallery(live_parts(at, "rows")[0])[2])  # nothing scores above the highest
+    assert not any(_gallery(_galleries(at)[0])[2])  # nothing scores above the highest
 
 
 def test_threshold_slider_trades_recall_for_precision(app):
@@ -82,6 +85,11 @@ def test_upload_is_scored_against_the_threshold(app, seven_png):
     assert not at.exception
     msgs = [s.value for s in at.success] + [w.value for w in at.warning]
     assert any("Score" in m and "threshold" in m for m in msgs)
+    # and shown beside its reconstruction and its error map (RGB), in the page's own element
+    (row,) = live_parts(at, "rows")[-1]["stops"][0]["rows"]
+    assert [c["caption"] for c in row["cells"]] == ["input", "reconstruction", "error map"]
+    sizes = [u8(live_parts(at, "rows")[-1]["images"][c["img"]]).size for c in row["cells"]]
+    assert sizes == [784, 784, 3 * 784]
 
 
 def test_bad_upload_shows_an_error(app):

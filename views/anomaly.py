@@ -26,14 +26,12 @@ MODES = {"all": "All digits (vs. out-of-distribution inputs)",  # URL text: radi
          "one": "One digit (one-class MNIST)"}
 
 
-def heat_rgb(err: torch.Tensor | np.ndarray, scale: int = 4, vmax: float = 1.0) -> np.ndarray:
-    """An error map (28, 28) in [0, vmax] as an RGB uint8 heatmap (black -> red -> yellow -> white),
-    enlarged ``scale`` x by pixel repetition."""
-    a = err.detach().cpu().numpy() if isinstance(err, torch.Tensor) else np.asarray(err)
-    a = np.clip(a.reshape(a.shape[-2], a.shape[-1]) / max(vmax, 1e-8), 0.0, 1.0)
+def heat_b64(err: torch.Tensor, vmax: float) -> str:
+    """An error map (…, 28, 28) in [0, vmax] as base64 of RGB uint8 heatmap pixels (black -> red ->
+    yellow -> white), for ``ui.live.panel_row``."""
+    a = np.clip(err.detach().cpu().numpy().reshape(err.shape[-2:]) / max(vmax, 1e-8), 0.0, 1.0)
     rgb = np.stack([np.clip(3 * a, 0, 1), np.clip(3 * a - 1, 0, 1), np.clip(3 * a - 2, 0, 1)], -1)
-    rgb = (rgb * 255 + 0.5).astype(np.uint8)
-    return rgb.repeat(scale, 0).repeat(scale, 1)
+    return live.b64((rgb * 255 + 0.5).astype(np.uint8), "u1")
 
 
 @st.cache_data(max_entries=16, show_spinner="Scoring test digits and generated images...")
@@ -115,8 +113,18 @@ def gallery(key: str, title: str, idx: np.ndarray, res: dict, model, thr: float)
     grid = [live.panel_row("Input", x, blank, images),
             live.panel_row("Reconstruction", rec, blank, images),
             live.panel_row("Error map", err, caps, images,
-                           encode=lambda e: live.b64(heat_rgb(e, 1, vmax=vmax), "u1"))]
+                           encode=lambda e: heat_b64(e, vmax))]
     live.rows(key, grid, images, heading=title, scale=3)
+
+
+def scored_row(key: str, x: torch.Tensor, rec: torch.Tensor, err: torch.Tensor) -> None:
+    """One scored image (each (1, 1, 28, 28)) drawn in the page as a row of three (``ui.live.rows``,
+    like the galleries: no image requests): input, reconstruction, error map."""
+    images: list[str] = []
+    row = live.panel_row("", [x[0], rec[0]], ["input", "reconstruction"], images)
+    heat = live.panel_row("", [err[0]], ["error map"], images,
+                          encode=lambda e: heat_b64(e, float(err.max())))
+    live.rows(key, [{**row, "cells": row["cells"] + heat["cells"]}], images, scale=4)
 
 
 st.title("Anomaly detection")
@@ -175,9 +183,7 @@ with tab_img:
             if digit_in is not None:
                 rec, err = an.error_maps(model, digit_in.image)
                 s = float(err.square().mean())
-                st.image([widgets.to_uint8(digit_in.image[0]), widgets.to_uint8(rec[0]),
-                          heat_rgb(err[0], 4, vmax=float(err.max()))],
-                         caption=["input", "reconstruction", "error map"], width=112)
+                scored_row("ano_in_row", digit_in.image, rec, err)
                 pct = 100 * float((scores[~is_anom] < s).mean())
                 msg = (f"Score {s:.5f}: higher than {pct:.0f}% of the normal images "
                        f"(threshold {thr:.5f}).")
