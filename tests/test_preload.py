@@ -46,14 +46,15 @@ def test_once_the_modules_are_loaded_one_of_each_element_is_drawn_hidden_for_one
     assert not at.exception
     assert _keys(at) == {"ae_pre_slider", "ae_pre_radio", "ae_pre_multiselect",
                          "ae_pre_number_input", "ae_pre_text_input", "ae_pre_pills"}
-    assert at.get("table") and at.get("metric") and at.get("page_link")
+    assert at.get("table") and at.get("metric") and at.get("page_link") and at.get("progress")
+    assert [b.key for b in at.button] == ["ae_pre_button"]
     # the chart draws what the pages' first charts draw, so plotly.js has run that code once
     (chart,) = at.get("plotly_chart")
     fig = json.loads(chart.proto.spec)
     assert {t["type"] for t in fig["data"]} == {"histogram", "scatter"}
     assert fig["layout"]["shapes"] and fig["layout"]["annotations"]  # a threshold line, labelled
     at.run()  # the next run (the preloader asks for it once they are drawn) removes them
-    assert not _keys(at) and not at.get("table")
+    assert not _keys(at) and not at.get("table") and not at.button
     at.session_state["ae_preload"] = {"loaded": True}  # once per session
     at.run()
     assert not _keys(at)

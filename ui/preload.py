@@ -135,7 +135,8 @@ def _widget(factory: Callable, *args, **kw) -> Callable[[], None]:
 # the elements the pages use whose code Streamlit loads on first use, the chart first (by far the
 # largest), each with how to draw one hidden (None: not drawn, a toast would show); the Home page's
 # own (select box, image, download button, checkbox) load with it. A page link is drawn to the
-# page being shown.
+# page being shown. (A button and a progress bar: the lesson's first visit showed skeletons for
+# its buttons and its progress bar.)
 ELEMENTS: dict[str, Callable[[], None] | None] = {
     "PlotlyChart": _plotly_chart,
     "Slider": _widget(st.slider),
@@ -147,6 +148,8 @@ ELEMENTS: dict[str, Callable[[], None] | None] = {
     "FileUploader": _widget(st.file_uploader),
     "DataFrame": lambda: st.dataframe({"a": [1]}, key="ae_pre_dataframe"),
     "ButtonGroup": _widget(st.pills, ["a"]),
+    "Button": lambda: st.button("button", key="ae_pre_button"),
+    "Progress": lambda: st.progress(0),
     "TextInput": _widget(st.text_input),
     "PageLink": None,  # drawn by _draw_hidden: it needs a page
     "Toast": None,
