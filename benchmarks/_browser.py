@@ -207,6 +207,10 @@ def exceptions(page) -> int:
 
 # the latent page's decoder: the z sliders and the decoded digit
 Z_SLIDER = 'input[type="range"][aria-label="{}"]'  # the slider thumb's input, by its label
+# the page's file input, in the main area: for a moment after a page is opened the preloader's
+# hidden copy of each element (ui/preload.py) sits in the sidebar, where a page-wide locator
+# found a second one
+FILE_INPUT = '[data-testid="stMain"] [data-testid="stFileUploader"] input[type="file"]'
 _DECODED_JS = """() => { const b = [...document.querySelectorAll('[data-testid="stImage"]')]
     .find(e => e.innerText.includes('decoded at z'));
   const i = b && b.querySelector('img');

@@ -249,7 +249,7 @@ async def switch_pages(page, base: str, stats: Stats, rnd: random.Random) -> Non
 
 async def upload(page, stats: Stats, seed: int) -> None:
     await page.get_by_text("Upload an image", exact=True).click()
-    await page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+    await page.locator(_browser.FILE_INPUT).set_input_files(
         {"name": f"seven_{seed}.png", "mimeType": "image/png", "buffer": seven_png(seed)})
     await page.get_by_text(f"seven_{seed}.png").last.wait_for()
     await page.get_by_text(re.compile(r"^PSNR [\d.]+ dB")).first.wait_for()

@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from benchmarks._browser import FILE_INPUT
 from browser_util import SCREENS, browser, exceptions, live_server, page, wait_idle  # noqa: F401
 from test_hostile_uploads import PDF, bomb_png
 
@@ -20,7 +21,7 @@ def _upload(page, name: str, data: bytes, mime: str, words: str) -> str:
     """Upload a file; returns the message shown: the page's own ``st.error`` naming the file, or
     the uploader's refusal when the browser already rejects the type (a PDF: "application/pdf
     files are not allowed.", before any byte reaches the server)."""
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+    page.locator(FILE_INPUT).set_input_files(
         {"name": name, "mimeType": mime, "buffer": data})
     ours = page.get_by_test_id("stAlertContentError").filter(has_text=name)
     refused = page.get_by_text(f"{mime} files are not allowed")

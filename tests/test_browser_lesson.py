@@ -28,7 +28,7 @@ def test_lesson_path_start_to_end(live_server, page):
         page.get_by_test_id("stAlertContentSuccess").wait_for()
         # the link comes after the demo, which on a just-started server first waits for the
         # warm-up's torch import (the question itself is drawn without it)
-        page.get_by_test_id("stPageLink").first.wait_for()
+        page.get_by_test_id("stMain").get_by_test_id("stPageLink").first.wait_for()
         wait_idle(page)
         assert exceptions(page) == 0, step.slug
         page.screenshot(path=str(SCREENS / f"lesson-{n}-{step.slug}.png"), full_page=True)

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from PIL import Image, ImageDraw
 
-from benchmarks._browser import Z_SLIDER, decoded, wait_decoded_change
+from benchmarks._browser import FILE_INPUT, Z_SLIDER, decoded, wait_decoded_change
 from browser_util import SCREENS, exceptions, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -81,7 +81,7 @@ def test_every_page_renders_and_answers(live_server, page):
     wait_idle(page)
     page.get_by_text("Upload an image", exact=True).click()
     wait_idle(page)
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+    page.locator(FILE_INPUT).set_input_files(
         files=[{"name": "my_seven.png", "mimeType": "image/png", "buffer": _seven_png()}])
     page.get_by_text("How your image became a 28x28").wait_for(timeout=60_000)
     wait_idle(page)

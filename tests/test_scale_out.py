@@ -70,7 +70,7 @@ def open_on(browser, c: _cluster.Cluster, replica: _cluster.Replica, path: str =
 def upload_seven(page, seed: int) -> None:
     page.get_by_text("Upload an image", exact=True).click()
     _browser.wait_idle(page)
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+    page.locator(_browser.FILE_INPUT).set_input_files(
         {"name": f"seven_{seed}.png", "mimeType": "image/png", "buffer": seven_png(seed)})
 
 
@@ -143,7 +143,7 @@ def test_an_upload_works_through_nginx_and_needs_the_affinity(cluster, browser):
     # reaches a replica that has no such session, and is refused there
     other = c.route_to(c.replicas[1])
     page.context.add_cookies([{"name": _cluster.ROUTE_COOKIE, "value": other, "url": c.url}])
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+    page.locator(_browser.FILE_INPUT).set_input_files(
         {"name": "seven_9.png", "mimeType": "image/png", "buffer": seven_png(9)})
     deadline = time.monotonic() + 30
     while not [a for a in routed(c, other) if a["uri"].startswith("/_stcore/upload_file")]:
@@ -221,7 +221,8 @@ def test_stopping_a_replica_loses_no_model_and_its_users_reconnect(cluster, brow
     deadline = time.monotonic() + 90
     while True:
         try:
-            page.get_by_test_id("stNumberInputStepUp").first.click(timeout=10_000)
+            step_up = page.get_by_test_id("stMain").get_by_test_id("stNumberInputStepUp")
+            step_up.first.click(timeout=10_000)
             _browser.wait_idle(page, timeout_ms=15_000)
             thumb.focus()
             thumb.press("ArrowRight")
