@@ -86,9 +86,10 @@ def test_upload_is_scored_against_the_threshold(app, seven_png):
     msgs = [s.value for s in at.success] + [w.value for w in at.warning]
     assert any("Score" in m and "threshold" in m for m in msgs)
     # and shown beside its reconstruction and its error map (RGB), in the page's own element
-    (row,) = live_parts(at, "rows")[-1]["stops"][0]["rows"]
+    scored = live_parts(at, "rows")[-1]  # after the two galleries
+    (row,) = scored["stops"][0]["rows"]
     assert [c["caption"] for c in row["cells"]] == ["input", "reconstruction", "error map"]
-    sizes = [u8(live_parts(at, "rows")[-1]["images"][c["img"]]).size for c in row["cells"]]
+    sizes = [u8(scored["images"][c["img"]]).size for c in row["cells"]]
     assert sizes == [784, 784, 3 * 784]
 
 
