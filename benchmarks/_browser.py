@@ -123,17 +123,20 @@ def cpu_s(pid: int) -> float:
         return 0.0
 
 
-def wait_settled(url: str, quiet_s: float = 2.0, busy_frac: float = 0.1,
+def wait_settled(url: str, quiet_s: float | None = None, busy_frac: float = 0.1,
                  timeout: float = 60.0) -> float:
     """Wait until the server at ``url`` (one :func:`streamlit_server` runs) used under
     ``busy_frac`` of a core for ``quiet_s`` seconds: its start-up warm-up (ui/warmup.py) and the
     runs before are over, so what is timed next is a student's visit to a warm server, not a
     race with the warm-up. Returns the seconds waited.
 
-    ``quiet_s`` is longer than the warm-up's own pause (``ui.warmup.SETTLE_S``: it imports torch
-    a second after the first page's run, while the browser draws that page). A one-second window
-    once fitted in that pause, right after Home was drawn, and the next click waited 4.4 s for
-    torch."""
+    ``quiet_s`` (default twice ``ui.warmup.SETTLE_S``) is longer than the warm-up's own pause: it
+    imports torch ``SETTLE_S`` after the first page's run, while the browser draws that page. A
+    window as long as that pause once fitted in it, right after Home was drawn, and the next click
+    waited 4.4 s for torch."""
+    if quiet_s is None:
+        from ui.warmup import SETTLE_S  # stdlib imports only: no Streamlit, no torch
+        quiet_s = 2 * SETTLE_S
     pid, t0 = _SERVERS[url], time.monotonic()
     while time.monotonic() - t0 < timeout:
         c0 = cpu_s(pid)
