@@ -210,3 +210,34 @@ print(home + ("torch" in sys.modules,))
     torch_home, n_mse, caption, torch_after = eval(_fresh_python(code))
     assert not torch_home and n_mse == 8 and "code has 32" in caption
     assert torch_after
+
+
+def test_a_page_that_waits_for_torch_says_so_and_a_warm_one_does_not(monkeypatch):
+    # a click as soon as the server has started waits 2-4 s for torch's import (2 cores): the
+    # page shows why instead of staying blank
+    import contextlib
+
+    import streamlit
+    from streamlit.testing.v1 import AppTest
+    _fresh(monkeypatch)
+    monkeypatch.setattr(warmup, "_started", True)  # a server's warm-up, still in phase 1
+    warmup._frame.set()
+    shown = []  # (text, whether torch was ready when the spinner began)
+    real = streamlit.spinner
+
+    @contextlib.contextmanager
+    def spinner(text, **kw):
+        shown.append((text, warmup._done.is_set()))
+        with real(text, **kw):
+            yield
+
+    monkeypatch.setattr(streamlit, "spinner", spinner)
+    threading.Timer(0.7, warmup._done.set).start()  # phase 1 ends while the run waits
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page("views/reconstruct.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [text for text, ready in shown if not ready] == [warmup.WAIT_TEXT]
+    assert "PyTorch" in warmup.WAIT_TEXT
+    n = len(shown)
+    at.run()  # torch is in: no spinner of the warm-up's
+    assert warmup.WAIT_TEXT not in [text for text, _ in shown[n:]]

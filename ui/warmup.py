@@ -51,6 +51,7 @@ _started = False
 BROWSER_WAIT_S = 3.0  # phase 1 starts by then even if no browser came
 FIRST_PAGE_WAIT_S = 20.0  # the second phase starts by then even if no browser came
 SETTLE_S = 1.0  # after the first page's run: the browser is still drawing it
+WAIT_TEXT = "Loading PyTorch: once, after the server starts..."  # need_torch's spinner
 # libraries the pages import on a first visit (Anomaly, Features; torchvision: Generate's and
 # Latent's mosaics, 0.55 s of Generate's first run), imported in phase 2 (scikit-learn imports
 # scipy and pandas: a step each, so a run waits for one step at most)
@@ -195,11 +196,18 @@ def wait_frame(timeout: float = 60.0) -> None:
 def need_torch(timeout: float = 120.0) -> None:
     """Before a run imports torch or loads a model: start phase 1 now if it has not started,
     wait for it, then set the process's torch threads (:func:`ui.loaders.configure_runtime`).
-    Where no warm-up was started, only the latter."""
+    Where no warm-up was started, only the latter. While it waits, the page shows a spinner
+    that says why (after half a second, as Streamlit's spinners do)."""
     if _started:
         _go.set()
         _now.set()
-        _done.wait(timeout)
+        if not _done.is_set():
+            # a click as soon as the server has started waits 2-4 s here (2 cores): not a
+            # blank page. Imported here, in a page's run: app.py imports this module first.
+            # A spinner is a transient element: the page's own elements keep their places.
+            import streamlit as st
+            with st.spinner(WAIT_TEXT, show_time=True):
+                _done.wait(timeout)
     from ui import loaders
     loaders.configure_runtime()
 
