@@ -228,11 +228,12 @@ def test_a_page_that_waits_for_torch_says_so_and_a_warm_one_does_not(monkeypatch
     @contextlib.contextmanager
     def spinner(text, **kw):
         shown.append((text, warmup._done.is_set()))
+        threading.Timer(0.7, warmup._done.set).start()  # phase 1 ends while the spinner shows
         with real(text, **kw):
             yield
 
     monkeypatch.setattr(streamlit, "spinner", spinner)
-    threading.Timer(0.7, warmup._done.set).start()  # phase 1 ends while the run waits
+    threading.Timer(20, warmup._done.set).start()  # without a spinner: no 120 s wait either
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.switch_page("views/reconstruct.py").run()
     assert not at.exception, [e.value for e in at.exception]
