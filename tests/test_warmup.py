@@ -3,10 +3,14 @@ once the first page has been served, torch and the Home page's model, then the r
 imports alongside it. The Home page's first draw needs no torch at all."""
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import threading
 import time
+
+import streamlit
+from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
 
@@ -215,10 +219,6 @@ print(home + ("torch" in sys.modules,))
 def test_a_page_that_waits_for_torch_says_so_and_a_warm_one_does_not(monkeypatch):
     # a click as soon as the server has started waits 2-4 s for torch's import (2 cores): the
     # page shows why instead of staying blank
-    import contextlib
-
-    import streamlit
-    from streamlit.testing.v1 import AppTest
     _fresh(monkeypatch)
     monkeypatch.setattr(warmup, "_started", True)  # a server's warm-up, still in phase 1
     warmup._frame.set()

@@ -121,9 +121,9 @@ def scored_row(key: str, x: torch.Tensor, rec: torch.Tensor, err: torch.Tensor) 
     """One scored image (each (1, 1, 28, 28)) drawn in the page as a row of three (``ui.live.rows``,
     like the galleries: no image requests): input, reconstruction, error map."""
     images: list[str] = []
+    vmax = float(err.max())
     row = live.panel_row("", [x[0], rec[0]], ["input", "reconstruction"], images)
-    heat = live.panel_row("", [err[0]], ["error map"], images,
-                          encode=lambda e: heat_b64(e, float(err.max())))
+    heat = live.panel_row("", [err[0]], ["error map"], images, encode=lambda e: heat_b64(e, vmax))
     live.rows(key, [{**row, "cells": row["cells"] + heat["cells"]}], images, scale=4)
 
 
