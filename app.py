@@ -1,18 +1,19 @@
 """Autoencoder Explorer: the frame and router.
 
-Page config once, the shared sidebar, and ``st.navigation`` over one file per page.
+Page config once, the shared sidebar, and ``st.navigation`` over one file per page. What each
+page needs at start-up is declared in ``views/specs.py`` and handled by :mod:`startup`.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from ui import warmup
+import startup
 
-warmup.wait_frame()  # server.py's warm-up imports the frame's modules: one importer at a time
+startup.wait_frame()  # server.py's warm-up imports the frame's modules: one importer at a time
 
 import streamlit as st  # noqa: E402
 
-from ui import catalog, library, loaders, owner, preload, presenter, query, share  # noqa: E402
+from ui import catalog, library, owner, presenter, query, share  # noqa: E402
 
 # a file, not ":material/...": a Material page icon makes the browser fetch its SVG from Google
 # Fonts, which an offline classroom cannot reach
@@ -20,13 +21,11 @@ ICON = str(Path(__file__).parent / "ui" / "static" / "icon.png")
 st.set_page_config(page_title="Autoencoder Explorer", page_icon=ICON,
                    layout="wide")
 
-HOME = st.Page("views/home.py", title="Home", icon=":material/home:", default=True,
-               url_path="home")
-LESSON = st.Page("views/lesson.py", title="Guided lesson", icon=":material/school:")
 PAGES = {
     "Explore": [
-        HOME,
-        LESSON,
+        st.Page("views/home.py", title="Home", icon=":material/home:", default=True,
+                url_path="home"),
+        st.Page("views/lesson.py", title="Guided lesson", icon=":material/school:"),
         st.Page("views/reconstruct.py", title="Reconstruct & compress", icon=":material/compress:"),
         st.Page("views/bottleneck.py", title="Bottleneck sizes", icon=":material/straighten:"),
         st.Page("views/denoise.py", title="Denoise", icon=":material/auto_fix_high:"),
@@ -43,16 +42,9 @@ PAGES = {
     ],
 }
 
-# the warm-up's second phase steps aside while a run is in progress, and a run that starts while
-# it imports a library waits for that import to end: one importer at a time
-warmup.run_started()
-try:
+with startup.run():
     nav = st.navigation(PAGES)
-    if nav not in (HOME, LESSON) or library.SHARED_PARAM in st.query_params:
-        # the page (or the shared model) needs torch: the warm-up imports it, if it has not yet.
-        # Home draws its default model without it, so a just-started server shows it sooner, and
-        # the lesson asks its first question without it (its demos wait: ui.lesson.show_demo).
-        warmup.need_torch()
+    startup.before_page(nav)
     query.begin()
     library.store()        # once per process: the model library, and the bounded SIGTERM stop
     owner.ensure_cookie()  # this browser's owner token, written into its cookie on a first visit
@@ -64,7 +56,4 @@ try:
         query.finish()  # not after st.stop() or st.rerun(): a cut-short run wrote part of its state
     finally:  # also after a page's st.stop(): the link to what is on screen is still wanted
         share.share_link(nav.url_path, share_slot)
-        loaders.freeze_imports()  # a page's first visit imported its modules: keep GC pauses short
-        preload.mount(nav)  # the elements' code into the page while it is idle (ui/preload.py)
-finally:
-    warmup.page_ran()  # the warm-up may go on (its first phases start after the first page ran)
+        startup.after_page(nav)

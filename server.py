@@ -4,11 +4,11 @@
 
 ``streamlit run`` finds the ``st.App`` below and serves ``app.py`` with uvicorn, as it would serve
 ``app.py`` itself; the difference is the lifespan. Its start runs once, before the first browser
-connects: :mod:`ui.warmup` imports the frame's modules, then, once the first page has been drawn,
-torch and what the other pages load, on a helper thread, while the server answers. The Home page
-draws its default model without torch. Without the warm-up the first browser waited about 2 s
-for ``import torch`` inside its first script run, and a click on any other page waited for what
-that page loads. Its end runs when the server stops and saves the running trainings.
+connects: :mod:`startup.warmup` imports the frame's modules, then, once the first page has been
+drawn, torch and what the other pages declare they load (``views/specs.py``), on a helper thread,
+while the server answers (docs/STARTUP.md). Without it the first browser waited for
+``import torch`` inside its first script run, and a click on any other page for what it loads.
+Its end runs when the server stops and saves the running trainings.
 
 ``app.py`` still runs alone (``streamlit run app.py``, AppTest): then nothing is warmed ahead.
 """
@@ -25,7 +25,7 @@ from pathlib import Path
 import streamlit as st
 from starlette.middleware import Middleware  # Streamlit's own server brings it
 
-from ui import warmup
+from startup import warmup
 
 
 def nodelay_on_every_tcp_socket() -> bool:

@@ -134,9 +134,14 @@ def cmd_zoo(args) -> dict:
 
 def cmd_precompute(args) -> dict:
     from .precomputed import build
+    # which entries is the app's to say: what its declared defaults call for (startup.plan);
+    # the core computes whatever it is given
+    from startup.plan import entries
     t = time.perf_counter()
-    path = build(Path(args.out))
-    return {"path": str(path), "bytes": path.stat().st_size, "seconds": round(time.perf_counter() - t, 1)}
+    todo = entries()
+    path = build(todo, Path(args.out))
+    return {"path": str(path), "bytes": path.stat().st_size, "entries": len(todo),
+            "seconds": round(time.perf_counter() - t, 1)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,8 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     z = sub.add_parser("zoo", help="rebuild the pretrained zoo")
     z.add_argument("--out", default=str(PRETRAINED))
     z.add_argument("--only", nargs="*", choices=list(ZOO))
-    pc = sub.add_parser("precompute", help="rebuild pretrained/precomputed.safetensors (the PCA "
-                        "basis, test codes and anomaly scores first page visits would recompute)")
+    pc = sub.add_parser("precompute", help="rebuild pretrained/precomputed.safetensors: what the app's "
+                        "declared defaults call for (views/specs.py), e.g. the PCA basis")
     pc.add_argument("--out", default=str(PRETRAINED))
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     args = ap.parse_args(argv)

@@ -12,7 +12,7 @@ Threads: torch's intra-op pool is process-global, so the manager bounds it for e
 of each job. Two trainings on two cores then use one thread each instead of fighting over both
 (oversubscribed OpenMP threads on a busy machine run several times slower, not a bit slower).
 Anything else in the process that calls ``torch.set_num_threads`` changes it for running jobs too
-(the app sets this same share once for its own inference: ``ui/loaders.configure_runtime``).
+(the app sets this same share once for its own inference: ``startup.runtime``).
 
 Priority: on Linux each worker lowers its own thread's CPU priority (niceness ``TRAIN_NICE``,
 which Linux keeps per thread), so on a busy server a page's rerun goes before a training step

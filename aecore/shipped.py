@@ -1,18 +1,19 @@
 """Reading ``pretrained/precomputed.safetensors`` (:mod:`aecore.precomputed` builds it), torch-free.
 
-The file's format, what its entries are checked against (the SHA-256 of the files they were
-computed from), and a reader. Importing this module does not import torch, and
-``read_entry(..., framework="numpy")`` gives numpy arrays: the Home page draws its default model
-from the file (:func:`shipped_home`) while :mod:`ui.warmup` is still importing torch, so a
-server that has just started shows its first page about 2 s sooner.
+The file's format, what names an entry (:class:`Entry`: a kind, the shipped models it was
+computed from, its settings), what it is checked against (the SHA-256 of those files) and a
+reader. Importing this module does not import torch, and ``framework="numpy"`` gives numpy
+arrays: a model's preview (:func:`shipped_preview`) is drawn from the file while
+:mod:`startup.warmup` is still importing torch. Which entries exist is not decided here: the app
+declares them (:mod:`startup.plan`).
 """
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -23,8 +24,6 @@ from .zoo import zoo_path
 
 PRECOMPUTED_FILE = "precomputed.safetensors"
 FORMAT = "aecore-precomputed-1"
-HOME_FOR = ("ae_k32",)  # the Home page's default model
-HOME_SETTINGS = {"digits": 8}  # the Home page shows test digits 0 .. digits-1
 TEST_IMAGES = "t10k-images-idx3-ubyte.gz"
 
 
@@ -87,15 +86,98 @@ def _read(name: str, source: str, settings: dict[str, Any] | None, folder: Path 
     return (entry, out) if out else None
 
 
-def home_source(name: str, folder: Path | None = None) -> str:
-    """What a Home entry is checked against: the model's weights and the MNIST test images."""
+def preview_source(name: str, folder: Path | None = None) -> str:
+    """What a preview entry is checked against: the model's weights and the MNIST test images."""
     return model_source(name, folder) + "+" + mnist_source(TEST_IMAGES)
 
 
+def _is_model(key: str) -> bool:
+    # a probe's key may be data, not a zoo model: raw pixels or PCA codes ("pca<k>")
+    return key != "pixels" and not (key.startswith("pca") and key[3:].isdigit())
+
+
 @dataclass(frozen=True)
-class HomePreview:
-    """What the Home page shows of a model: its architecture rows (``model.describe()``), code
-    size, the first test digits and their reconstructions (uint8, (n, 28, 28), as the page
+class Entry:
+    """One precomputed result: its ``kind`` (``"pca"``, ``"codes"``, ``"ood"``, ``"probe"``,
+    ``"curve"``, ``"overcomplete"``, ``"preview"``), the ``keys`` it is computed from (zoo model
+    names; for a probe also ``"pixels"`` or ``"pca<k>"``) and the ``settings`` it depends on.
+    Its file name is ``kind.key1.key2``; a reader finds it only with the same settings."""
+
+    kind: str
+    keys: tuple[str, ...] = ()
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return ".".join((self.kind, *self.keys))
+
+
+def source_of(entry: Entry, folder: Path | None = None) -> str:
+    """What ``entry`` is checked against: the SHA-256 of each model file it was computed from,
+    and of the MNIST files where it reads digits (raises OSError when a model file is missing)."""
+    models = [k for k in entry.keys if _is_model(k)]
+    parts = [model_source(n, folder) for n in models]
+    if entry.kind == "preview":
+        parts.append(mnist_source(TEST_IMAGES))
+    elif entry.kind in ("pca", "curve") or not models:
+        parts.append(mnist_source())
+    return "+".join(parts)
+
+
+def read(entry: Entry, folder: Path | None = None,
+         framework: str = "pt") -> tuple[dict, dict[str, Any]] | None:
+    """``entry``'s metadata and tensors if the shipped file holds it for the current model files
+    and these settings; None otherwise (not shipped, stale, a missing model, a damaged file)."""
+    try:
+        source = source_of(entry, folder)
+    except (OSError, ConfigError):
+        return None
+    return _read(entry.name, source, entry.settings, folder, framework)
+
+
+def pca_entry() -> Entry:
+    """The entry of the MNIST PCA basis."""
+    return Entry("pca")
+
+
+def codes_entry(name: str) -> Entry:
+    """The entry of zoo model ``name``'s codes of the 10,000 test digits."""
+    return Entry("codes", (name,))
+
+
+def ood_entry(name: str, n_normal: int, n_per_kind: int, seed: int = 0) -> Entry:
+    """The entry of :func:`aecore.precomputed.ood_scores` of zoo model ``name``."""
+    return Entry("ood", (name,), {"n_normal": n_normal, "n_per_kind": n_per_kind, "seed": seed})
+
+
+def probe_entry(key: str, n_ref: int, n_test: int) -> Entry:
+    """The entry of :func:`aecore.precomputed.probe` of ``key``: a zoo model's name,
+    ``"pca<k>"`` or ``"pixels"``."""
+    return Entry("probe", (key,), {"n_ref": n_ref, "n_test": n_test})
+
+
+def curve_entry(plain: str, dae: str, n: int, steps: int, seed: int) -> Entry:
+    """The entry of :func:`aecore.precomputed.denoise_curve_of` of zoo models ``plain`` and
+    ``dae``, for every noise kind."""
+    return Entry("curve", (plain, dae), {"n": n, "steps": steps, "seed": seed})
+
+
+def overcomplete_entry(models: Iterable[str], levels: Iterable[float], n: int,
+                       seed: int = 0) -> Entry:
+    """The entry of :func:`aecore.precomputed.overcomplete_rows` of these zoo models at each
+    of ``levels``."""
+    return Entry("overcomplete", tuple(models), {"n": n, "levels": list(levels), "seed": seed})
+
+
+def preview_entry(name: str, digits: int) -> Entry:
+    """The entry of zoo model ``name``'s :class:`Preview` of the first ``digits`` test digits."""
+    return Entry("preview", (name,), {"digits": digits})
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a model looks like at a glance: its architecture rows (``model.describe()``), code
+    size, the first test digits and their reconstructions (uint8, (n, 28, 28), as the app
     draws them: ``round(255 * clip(x, 0, 1))``) and each reconstruction's MSE (float32, (n,))."""
 
     rows: list[tuple[str, str]]
@@ -105,20 +187,15 @@ class HomePreview:
     mse: np.ndarray
 
 
-def shipped_home(name: str, folder: Path | None = None) -> HomePreview | None:
-    """The shipped :class:`HomePreview` of zoo model ``name``, or None (not shipped, or computed
-    from other weights or data). Needs no torch."""
-    if name not in HOME_FOR:
-        return None
-    try:
-        found = _read(f"home.{name}", home_source(name, folder), HOME_SETTINGS, folder, "numpy")
-    except (OSError, ConfigError):
-        return None
+def shipped_preview(name: str, digits: int, folder: Path | None = None) -> Preview | None:
+    """The shipped :class:`Preview` of zoo model ``name`` for the first ``digits`` test digits,
+    or None (not shipped, or computed from other weights or data). Needs no torch."""
+    found = read(preview_entry(name, digits), folder, "numpy")
     if found is None:
         return None
     info, t = found[0].get("info", {}), found[1]
     try:
-        return HomePreview([tuple(r) for r in info["rows"]], int(info["latent_dim"]),
-                           t["digits"], t["recon"], t["mse"])
+        return Preview([tuple(r) for r in info["rows"]], int(info["latent_dim"]),
+                       t["digits"], t["recon"], t["mse"])
     except (KeyError, TypeError, ValueError):
         return None

@@ -2,7 +2,7 @@
 
 Importing this module does not import torch (the weights are read by :func:`load_zoo_model`):
 the app's frame and the Home page's first draw list the cards before torch is imported
-(:mod:`ui.warmup`).
+(:mod:`startup.warmup`).
 """
 from __future__ import annotations
 

@@ -126,16 +126,16 @@ def cpu_s(pid: int) -> float:
 def wait_settled(url: str, quiet_s: float | None = None, busy_frac: float = 0.1,
                  timeout: float = 60.0) -> float:
     """Wait until the server at ``url`` (one :func:`streamlit_server` runs) used under
-    ``busy_frac`` of a core for ``quiet_s`` seconds: its start-up warm-up (ui/warmup.py) and the
+    ``busy_frac`` of a core for ``quiet_s`` seconds: its start-up warm-up (startup/warmup.py) and the
     runs before are over, so what is timed next is a student's visit to a warm server, not a
     race with the warm-up. Returns the seconds waited.
 
-    ``quiet_s`` (default twice ``ui.warmup.SETTLE_S``) is longer than the warm-up's own pause: it
+    ``quiet_s`` (default twice ``startup.warmup.SETTLE_S``) is longer than the warm-up's own pause: it
     imports torch ``SETTLE_S`` after the first page's run, while the browser draws that page. A
     window as long as that pause once fitted in it, right after Home was drawn, and the next click
     waited 4.4 s for torch."""
     if quiet_s is None:
-        from ui.warmup import SETTLE_S  # stdlib imports only: no Streamlit, no torch
+        from startup.warmup import SETTLE_S  # no Streamlit, no torch
         quiet_s = 2 * SETTLE_S
     pid, t0 = _SERVERS[url], time.monotonic()
     while time.monotonic() - t0 < timeout:
@@ -211,7 +211,7 @@ def exceptions(page) -> int:
 # the latent page's decoder: the z sliders and the decoded digit
 Z_SLIDER = 'input[type="range"][aria-label="{}"]'  # the slider thumb's input, by its label
 # the page's file input, in the main area: for a moment after a page is opened the preloader's
-# hidden copy of each element (ui/preload.py) sits in the sidebar, where a page-wide locator
+# hidden copy of each element (startup/preload.py) sits in the sidebar, where a page-wide locator
 # found a second one
 FILE_INPUT = '[data-testid="stMain"] [data-testid="stFileUploader"] input[type="file"]'
 _DECODED_JS = """() => { const b = [...document.querySelectorAll('[data-testid="stImage"]')]

@@ -137,7 +137,7 @@ def main() -> int:
         page.goto(f"{url}/latent")
         wait_idle(page)
         page.get_by_test_id("aeLiveMap").wait_for()
-        wait_settled(url)  # the server's start-up warm-up is over (ui/warmup.py)
+        wait_settled(url)  # the server's start-up warm-up is over (startup/warmup.py)
         page.goto(f"{url}/latent")
         page.wait_for_function("() => globalThis.__aeLive && globalThis.__aeLive.stats.firstLiveAt")
         first = page.evaluate("() => globalThis.__aeLive.stats.firstLiveAt - window.__contentAt")

@@ -1,4 +1,4 @@
-"""ui.loaders.freeze_imports: what keeps Streamlit's collection after every run short must not
+"""startup.runtime.freeze_imports: what keeps Streamlit's collection after every run short must not
 keep a long classroom session's garbage alive."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import weakref
 
 import pytest
 
-from ui import loaders
+from startup import runtime as loaders
 
 
 class _Node:

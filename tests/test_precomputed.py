@@ -15,6 +15,22 @@ from aecore.data import load_split
 from aecore.evaluate import encode_all
 from aecore.pca import PCA, pca_test_mse
 from aecore.zoo import PRETRAINED_DIR, load_zoo_model
+from views.specs import ANOMALY, DENOISE, FEATURES, HOME, LATENT, TYPES
+
+# what the pages declare (views/specs.py), which the shipped file is built for
+CODES_FOR = LATENT.defaults["maps"]
+OOD_FOR = (ANOMALY.defaults["model"],)
+OOD_SETTINGS = {k: ANOMALY.defaults[k] for k in ("n_normal", "n_per_kind", "seed")}
+PROBE_FOR = tuple(FEATURES.defaults["sweep"].values())
+PROBE_PCA_KS = tuple(FEATURES.defaults["sweep"])
+PROBE_SETTINGS = {k: FEATURES.defaults[k] for k in ("n_ref", "n_test")}
+CURVE_FOR = ((DENOISE.defaults["plain"], DENOISE.defaults["dae"]),)
+CURVE_SETTINGS = {k: DENOISE.defaults[f"curve_{k}"] for k in ("n", "steps", "seed")}
+OVERCOMPLETE_MODELS = TYPES.defaults["overcomplete"]
+OVERCOMPLETE_LEVELS = TYPES.defaults["overcomplete_levels"]
+OVERCOMPLETE_N = TYPES.defaults["overcomplete_n"]
+HOME_FOR = (HOME.defaults["model"],)
+HOME_DIGITS = HOME.defaults["digits"]
 
 SHIPPED = PRETRAINED_DIR / pc.PRECOMPUTED_FILE
 
@@ -25,36 +41,36 @@ def test_the_shipped_file_is_tensors_with_a_source_per_entry():
         keys = set(f.keys())
     assert meta["format"] == pc.FORMAT
     entries = json.loads(meta["entries"])
-    assert set(entries) == {"pca", *(f"codes.{n}" for n in pc.CODES_FOR),
-                            *(f"ood.{n}" for n in pc.OOD_FOR), "probe.pixels",
-                            *(f"probe.{n}" for n in pc.PROBE_FOR),
-                            *(f"probe.pca{k}" for k in pc.PROBE_PCA_KS),
-                            *(f"curve.{p}.{d}" for p, d in pc.CURVE_FOR), "overcomplete",
-                            *(f"home.{n}" for n in pc.HOME_FOR)}
+    assert set(entries) == {"pca", *(f"codes.{n}" for n in CODES_FOR),
+                            *(f"ood.{n}" for n in OOD_FOR), "probe.pixels",
+                            *(f"probe.{n}" for n in PROBE_FOR),
+                            *(f"probe.pca{k}" for k in PROBE_PCA_KS),
+                            *(f"curve.{p}.{d}" for p, d in CURVE_FOR), ".".join(("overcomplete", *OVERCOMPLETE_MODELS)),
+                            *(f"preview.{n}" for n in HOME_FOR)}
     for name, entry in entries.items():
         assert any(k.startswith(name + ".") for k in keys), name
         # a SHA-256 each: of the model file, or of each file it was computed from
         assert all(len(s) == 64 for s in entry["source"].split("+")), name
     # every entry is current: the shipped models and data are what it was computed from
     assert pc.read_entry("pca", pc.mnist_source()) is not None
-    for n in pc.CODES_FOR:
+    for n in CODES_FOR:
         assert pc.shipped_codes(n) is not None, n
-    for n in pc.OOD_FOR:
-        assert pc.shipped_ood_scores(n, **pc.OOD_SETTINGS) is not None, n
-    for key in (*pc.PROBE_FOR, "pixels", *(f"pca{k}" for k in pc.PROBE_PCA_KS)):
-        r = pc.shipped_probe(key, **pc.PROBE_SETTINGS)
+    for n in OOD_FOR:
+        assert pc.shipped_ood_scores(n, **OOD_SETTINGS) is not None, n
+    for key in (*PROBE_FOR, "pixels", *(f"pca{k}" for k in PROBE_PCA_KS)):
+        r = pc.shipped_probe(key, **PROBE_SETTINGS)
         assert r is not None and 0.1 < r["knn"] <= 1 and 0.1 < r["logistic"] <= 1, key
     assert pc.shipped_probe("ae_k2", 5000, 2000) is None  # other subset sizes: not shipped
-    for p, d in pc.CURVE_FOR:
-        assert pc.shipped_curve(p, d, "speckle", **pc.CURVE_SETTINGS) is not None
-    assert pc.shipped_overcomplete(0.4, pc.OVERCOMPLETE_SETTINGS["n"]) is not None
-    for n in pc.HOME_FOR:
-        assert pc.shipped_home(n) is not None, n
+    for p, d in CURVE_FOR:
+        assert pc.shipped_curve(p, d, "speckle", **CURVE_SETTINGS) is not None
+    assert _overcomplete(0.4, OVERCOMPLETE_N) is not None
+    for n in HOME_FOR:
+        assert pc.shipped_preview(n, HOME_DIGITS) is not None, n
 
 
 def test_a_shipped_probe_equals_a_fresh_one():
     model, _ = load_zoo_model("ae_k2")
-    n_ref, n_test = pc.PROBE_SETTINGS["n_ref"], pc.PROBE_SETTINGS["n_test"]
+    n_ref, n_test = PROBE_SETTINGS["n_ref"], PROBE_SETTINGS["n_test"]
     xtr = load_split("train").float_images(slice(0, n_ref))
     xte = load_split("test").float_images(slice(0, n_test))
     fresh = pc.probe(encode_all(model, xtr), encode_all(model, xte), n_ref, n_test)
@@ -89,7 +105,7 @@ def test_the_shipped_pca_equals_the_exact_fit(exact_pca):
     assert torch.allclose(shipped.encode(x[:50], 8), exact_pca.encode(x[:50], 8), atol=1e-2)  # of +-5
 
 
-@pytest.mark.parametrize("name", pc.CODES_FOR)
+@pytest.mark.parametrize("name", CODES_FOR)
 def test_shipped_codes_equal_the_model_codes(name):
     model, _ = load_zoo_model(name)
     test = load_split("test")
@@ -101,12 +117,12 @@ def test_shipped_codes_equal_the_model_codes(name):
     assert (shipped - fresh).abs().max() <= 2e-3 * scale  # float16
 
 
-@pytest.mark.parametrize("name", pc.OOD_FOR)
+@pytest.mark.parametrize("name", OOD_FOR)
 def test_shipped_anomaly_scores_equal_a_fresh_scoring(name):
     model, _ = load_zoo_model(name)
     with torch.inference_mode():
-        _, fresh, groups = pc.ood_scores(model, load_split("test").float_images(), **pc.OOD_SETTINGS)
-    shipped = pc.shipped_ood_scores(name, **pc.OOD_SETTINGS)
+        _, fresh, groups = pc.ood_scores(model, load_split("test").float_images(), **OOD_SETTINGS)
+    shipped = pc.shipped_ood_scores(name, **OOD_SETTINGS)
     assert shipped.shape == fresh.shape == (len(groups),)
     assert torch.allclose(shipped, fresh, rtol=1e-4, atol=1e-7)
     # other settings were not shipped: None, never a wrong array
@@ -115,36 +131,40 @@ def test_shipped_anomaly_scores_equal_a_fresh_scoring(name):
 
 @pytest.mark.parametrize("kind", ["gaussian", "masking"])
 def test_the_shipped_denoise_curve_equals_the_pages_own_computation(kind):
-    plain_name, dae_name = pc.CURVE_FOR[0]
+    plain_name, dae_name = CURVE_FOR[0]
     plain, dae = load_zoo_model(plain_name)[0], load_zoo_model(dae_name)[0]
-    fresh = pc.denoise_curve_of(plain, dae, pc.app_pca(), kind, **pc.CURVE_SETTINGS)
-    shipped = pc.shipped_curve(plain_name, dae_name, kind, **pc.CURVE_SETTINGS)
+    fresh = pc.denoise_curve_of(plain, dae, pc.app_pca(), kind, **CURVE_SETTINGS)
+    shipped = pc.shipped_curve(plain_name, dae_name, kind, **CURVE_SETTINGS)
     assert list(fresh) == list(pc.curve_series(plain)) and len(shipped) == len(fresh)
     for row, (name, values) in zip(shipped, fresh.items()):
         assert np.allclose(row, values, atol=1e-3), name  # dB
     # other settings or models were not shipped: None, never a wrong curve
     assert pc.shipped_curve(plain_name, dae_name, kind, 100, 7, 0) is None
-    assert pc.shipped_curve("ae_k8", dae_name, kind, **pc.CURVE_SETTINGS) is None
+    assert pc.shipped_curve("ae_k8", dae_name, kind, **CURVE_SETTINGS) is None
+
+
+def _overcomplete(level: float, n: int):
+    return pc.shipped_overcomplete(OVERCOMPLETE_MODELS, OVERCOMPLETE_LEVELS, level, n)
 
 
 def test_the_shipped_overcomplete_table_equals_a_fresh_one_at_its_stops():
-    models = {n: load_zoo_model(n)[0] for n in pc.OVERCOMPLETE_MODELS}
-    n = pc.OVERCOMPLETE_SETTINGS["n"]
+    models = {n: load_zoo_model(n)[0] for n in OVERCOMPLETE_MODELS}
+    n = OVERCOMPLETE_N
     for level in (0.1, 0.1 * 4, 0.8):  # a slider value, not always the rounded stop
-        shipped, fresh = pc.shipped_overcomplete(level, n), pc.overcomplete_rows(models, level, n)
-        assert list(shipped) == list(fresh) == list(pc.OVERCOMPLETE_MODELS)
+        shipped, fresh = _overcomplete(level, n), pc.overcomplete_rows(models, level, n)
+        assert list(shipped) == list(fresh) == list(OVERCOMPLETE_MODELS)
         for name in fresh:
             assert np.allclose(shipped[name], fresh[name], rtol=1e-4, atol=1e-6), name
-    assert pc.shipped_overcomplete(0.45, n) is None and pc.shipped_overcomplete(0.4, 100) is None
+    assert _overcomplete(0.45, n) is None and _overcomplete(0.4, 100) is None
 
 
-@pytest.mark.parametrize("name", pc.HOME_FOR)
+@pytest.mark.parametrize("name", HOME_FOR)
 def test_the_shipped_home_preview_is_what_the_home_page_would_compute(name):
     model, _ = load_zoo_model(name)
     test = load_split("test")
-    n = pc.HOME_SETTINGS["digits"]
-    fresh = pc.home_preview(model, test.float_images(slice(0, n)), test.labels[:n])
-    shipped = pc.shipped_home(name)
+    n = HOME_DIGITS
+    fresh = pc.preview(model, test.float_images(slice(0, n)), test.labels[:n])
+    shipped = pc.shipped_preview(name, n)
     assert shipped.rows == fresh.rows == list(model.describe())
     assert shipped.latent_dim == model.latent_dim
     assert shipped.digits.dtype == shipped.recon.dtype == np.uint8
@@ -156,7 +176,7 @@ def test_the_shipped_home_preview_is_what_the_home_page_would_compute(name):
     with torch.inference_mode():
         rec = model.reconstruct(test.float_images(slice(0, n)))
     assert np.array_equal(np.stack([to_uint8(r, 1) for r in rec]), fresh.recon)
-    assert pc.shipped_home("ae_k8") is None  # not shipped: the page loads and runs that model
+    assert pc.shipped_preview("ae_k8", n) is None  # not shipped: the page loads and runs that model
 
 
 @pytest.fixture
@@ -168,30 +188,30 @@ def zoo_copy(tmp_path):
 
 
 def test_a_retrained_model_makes_its_entries_stale(zoo_copy):
-    name = pc.CODES_FOR[0]
+    name = CODES_FOR[0]
     assert pc.shipped_codes(name, zoo_copy) is not None
     weights = zoo_copy / f"{name}.safetensors"
     data = bytearray(weights.read_bytes())
     data[-1] ^= 0xFF  # other weights: another SHA-256
     weights.write_bytes(bytes(data))
     assert pc.shipped_codes(name, zoo_copy) is None
-    assert pc.shipped_codes(pc.CODES_FOR[1], zoo_copy) is not None  # the others still hold
-    home = pc.HOME_FOR[0]
-    assert pc.shipped_home(home, zoo_copy) is not None
+    assert pc.shipped_codes(CODES_FOR[1], zoo_copy) is not None  # the others still hold
+    home = HOME_FOR[0]
+    assert pc.shipped_preview(home, HOME_DIGITS, zoo_copy) is not None
     weights = zoo_copy / f"{home}.safetensors"
     data = bytearray(weights.read_bytes())
     data[-1] ^= 0xFF
     weights.write_bytes(bytes(data))
-    assert pc.shipped_home(home, zoo_copy) is None  # Home then loads and runs the model
+    assert pc.shipped_preview(home, HOME_DIGITS, zoo_copy) is None  # Home then loads and runs the model
 
 
 def test_a_missing_or_damaged_file_reads_as_none(zoo_copy):
     target = zoo_copy / pc.PRECOMPUTED_FILE
     target.write_bytes(target.read_bytes()[:1000])  # truncated
     assert pc.read_entry("pca", pc.mnist_source(), folder=zoo_copy) is None
-    assert pc.shipped_codes(pc.CODES_FOR[0], zoo_copy) is None
+    assert pc.shipped_codes(CODES_FOR[0], zoo_copy) is None
     target.unlink()
-    assert pc.shipped_ood_scores(pc.OOD_FOR[0], folder=zoo_copy, **pc.OOD_SETTINGS) is None
+    assert pc.shipped_ood_scores(OOD_FOR[0], folder=zoo_copy, **OOD_SETTINGS) is None
     assert pc.read_entry("pca", "0" * 64, folder=PRETRAINED_DIR) is None  # other data: stale
 
 
@@ -208,8 +228,7 @@ def test_app_pca_falls_back_to_the_exact_fit_when_nothing_is_shipped(zoo_copy, m
 
 def test_build_writes_what_it_reads(zoo_copy):
     (zoo_copy / pc.PRECOMPUTED_FILE).unlink()
-    path = pc.build(zoo_copy, codes_for=("ae_k2",), ood_for=(), probe_for=(), probe_pca_ks=(),
-                    curve_for=(), overcomplete_models=(), home_for=())
+    path = pc.build([pc.codes_entry("ae_k2")], zoo_copy)
     assert path.exists() and path.stat().st_size < 400_000
     codes = pc.shipped_codes("ae_k2", zoo_copy)
     assert codes is not None and np.isfinite(codes.numpy()).all()

@@ -1,4 +1,4 @@
-"""The chart and widget code preload (ui/preload.py): the page imports Streamlit's Plotly chart
+"""The chart and widget code preload (startup/preload.py): the page imports Streamlit's Plotly chart
 module and the widget chunks the pages use while idle, by the URLs Streamlit itself uses, so a
 page's first visit does not fetch them."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import APP_TIMEOUT, ROOT
-from ui import preload
+from startup import preload
 
 
 

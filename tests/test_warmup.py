@@ -1,4 +1,4 @@
-"""The start-up warm-up (server.py's lifespan, ui/warmup.py): the frame's modules first, then,
+"""The start-up warm-up (server.py's lifespan, startup/warmup.py): the frame's modules first, then,
 once the first page has been served, torch and the Home page's model, then the rest; a run never
 imports alongside it. The Home page's first draw needs no torch at all."""
 from __future__ import annotations
@@ -14,8 +14,9 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
 
-from aecore.shipped import HOME_FOR
-from ui import loaders, warmup
+from startup import warmup
+from ui import loaders
+from views.specs import HOME
 
 
 def _fresh(monkeypatch) -> None:
@@ -35,7 +36,7 @@ def test_torch_waits_for_the_first_page_then_the_home_model_then_the_rest(monkey
     loads = []
     real = loaders.load_zoo_model
     monkeypatch.setattr(loaders, "load_zoo_model", lambda name: loads.append(name) or real(name))
-    monkeypatch.setattr(warmup, "LIBRARIES", ())
+    monkeypatch.setattr(warmup, "_import_alone", lambda name: None)  # no library imports
     loaders.zoo_model.clear()
     _fresh(monkeypatch)
     warmup.start()
@@ -44,7 +45,7 @@ def test_torch_waits_for_the_first_page_then_the_home_model_then_the_rest(monkey
     # no browser yet: phase 1 waits (the first page's requests are served without its import)
     assert not warmup._done.wait(0.5) and loads == []
     warmup.page_ran()  # the first page was served
-    assert warmup._done.wait(120) and loads[0] == HOME_FOR[0]
+    assert warmup._done.wait(120) and loads[0] == HOME.defaults["model"]
     assert warmup._finished.wait(120)
     assert sorted(loads) == sorted(loaders.cards())  # every zoo model, each loaded once
 
@@ -127,11 +128,11 @@ def test_a_run_that_starts_while_a_library_is_imported_waits_for_the_import(monk
 
 
 def test_what_a_library_import_brings_in_is_frozen_before_a_page_runs(monkeypatch, tmp_path):
-    # otherwise the end of the next page run (loaders.freeze_imports) collected every object the
+    # otherwise the end of the next page run (runtime.freeze_imports) collected every object the
     # warm-up had imported first: 0.3 s of the first page visited after scikit-learn came in
     import gc
 
-    from ui import loaders
+    from startup import runtime
     _fresh(monkeypatch)
     (tmp_path / "ae_big_library.py").write_text("TABLE = [[i] for i in range(20000)]\n")
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -141,7 +142,7 @@ def test_what_a_library_import_brings_in_is_frozen_before_a_page_runs(monkeypatc
     try:
         warmup._import_alone("ae_big_library")
         assert gc.get_freeze_count() >= before + 20000  # its objects are in the permanent set
-        assert not loaders.freeze_imports()  # so the next page run has nothing to collect
+        assert not runtime.freeze_imports()  # so the next page run has nothing to collect
     finally:
         gc.unfreeze()
 

@@ -6,7 +6,7 @@ only after the student committed to a prediction.
 
 Importing this module does not import torch, nor do the steps' questions: the lesson, a
 teacher's likely first click, is drawn while the just-started server still imports torch (about
-2 s on 2 cores; see :mod:`ui.warmup`). The demos import it, after that import (:func:`show_demo`).
+2 s on 2 cores; see :mod:`startup.warmup`). The demos import it, after that import (:func:`show_demo`).
 """
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ import numpy as np
 import streamlit as st
 
 from aecore.errors import AecoreError
-from ui import charts, loaders, share, warmup, widgets
+from startup import warmup
+from ui import charts, loaders, share, widgets
+from views.specs import LESSON
 
 if TYPE_CHECKING:
     import torch
@@ -124,7 +126,7 @@ def gap_of(name: str) -> tuple[tuple[float, float], float]:
 def demo_holes() -> None:
     from aecore.latent import decode_codes, latent_range
     cols = st.columns(2)
-    for col, name in zip(cols, ("ae_k2", "vae_k2")):
+    for col, name in zip(cols, LESSON.defaults["maps"]):
         z, dist = gap_of(name)
         lo, hi = latent_range(loaders.zoo_test_codes(name))
         width = float(np.linalg.norm(np.asarray(hi) - np.asarray(lo)))  # the map's diagonal

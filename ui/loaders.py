@@ -17,13 +17,12 @@ The rule:
 
 Importing this module does not import torch: the loaders that need it import it, and the core's
 modules that use it, when first called. The app's frame and the Home page's first draw use
-:func:`cards` and :func:`freeze_imports` while :mod:`ui.warmup` is still importing torch on its
-own thread (about 2 s on 2 cores), and one thread imports it, not two.
+:func:`cards` while :mod:`startup.warmup` is still importing torch on its own thread, and one
+thread imports it, not two. (Torch's threads and the garbage collector's freezing are start-up's:
+:mod:`startup.runtime`.)
 """
 from __future__ import annotations
 
-import gc
-import sys
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,47 +35,6 @@ if TYPE_CHECKING:
     from aecore.data import Split
     from aecore.models import Autoencoder
     from aecore.pca import PCA
-
-
-@st.cache_resource(max_entries=1, show_spinner=False)
-def configure_runtime() -> int:
-    """Set torch's process-wide thread count once: the training manager's share per job
-    (cores // concurrent trainings), which is also plenty for inference on 28x28 digits."""
-    import torch
-
-    from aecore.jobs import get_manager
-    threads = get_manager().threads_per_job
-    torch.set_num_threads(threads)
-    return threads
-
-
-_frozen_at = 0  # len(sys.modules) at the last freeze
-
-
-def freeze_imports() -> bool:
-    """Collect, then move every object alive now (modules, classes, functions of the imports)
-    to the garbage collector's permanent generation, when modules were imported since the last
-    time (a page's first visit imports its own); returns whether it froze.
-
-    Why: Streamlit runs a full ``gc.collect(2)`` after every script and fragment run
-    (``runner.postScriptGC``); with torch and plotly imported that walks some 230,000 long-lived
-    objects, about 110 ms on this kind of CPU, in every slider step. Frozen, they are skipped, so
-    that collection only walks what the app made since: the cycles it is there to free are
-    still freed. ``app.py`` calls this after every run (a cheap ``len(sys.modules)`` check), and
-    :mod:`ui.warmup` after each library it imports: the collection before a freeze walks every
-    object not yet frozen, 0.2-0.3 s once scikit-learn, scipy and pandas are in, which the
-    first page visited after the warm-up used to pay at the end of its run.
-
-    Called at most once per new set of modules, so few objects that are not import-time ones are
-    frozen (a frozen object is still freed by reference counting, only not by the cycle
-    collector). Not thread-safe by itself: two callers may both freeze, which is harmless."""
-    global _frozen_at
-    if len(sys.modules) == _frozen_at:
-        return False
-    _frozen_at = len(sys.modules)
-    gc.collect()
-    gc.freeze()  # not gc.get_freeze_count(): it walks the permanent generation (~35 ms)
-    return True
 
 
 @st.cache_resource(max_entries=40, show_spinner=False)

@@ -85,7 +85,7 @@ def digit_indices(key: str, n_default: int = 8, labels: torch.Tensor | None = No
     """Choose test digits by class, by index or at random; returns test-set indices. The choice
     is kept in the URL: ``digits=class&n=8&class=3``, ``digits=index&n=8&first=100`` or
     ``digits=random&n=8&seed=5``."""
-    import torch  # here: the frame imports this module before torch is imported (ui.warmup)
+    import torch  # here: the frame imports this module before torch is imported (startup.warmup)
     mode = query.radio("digits", "Digits", DIGIT_MODES, mode_default, key=f"{key}_mode",
                        horizontal=True)
     n = query.slider("n", "How many", 1, 16, n_default, key=f"{key}_n")

@@ -15,9 +15,10 @@ from aecore import precomputed
 from aecore.errors import AecoreError
 from aecore.jobs import get_manager
 from ui import catalog, detection, image_input, library, live, loaders, query, widgets
+from views import specs
 
-N_NORMAL = 2000    # test digits scored as the normal group (OOD mode)
-N_PER_KIND = 100   # generated images per out-of-distribution kind
+DEFAULTS = specs.ANOMALY.defaults
+N_NORMAL, N_PER_KIND, SEED = DEFAULTS["n_normal"], DEFAULTS["n_per_kind"], DEFAULTS["seed"]
 N_ONE_CLASS = 3000  # first test digits scored in the one-class mode (~300 normal, ~2,700 not)
 N_GALLERY = 8
 TABS = {"digits": "Digits", "sensors": "Sensor signals (sequence AE)"}  # URL text: tab label
@@ -39,10 +40,10 @@ def ood_scores(tag: str, kinds: tuple[str, ...], _model) -> dict:
     """Scores of the first N_NORMAL test digits and of N_PER_KIND images of each OOD kind, under
     the model ``tag`` names (loaders.model_tag)."""
     x = loaders.mnist_split("test").float_images(slice(0, N_NORMAL))
-    ood, names = an.ood_images(N_PER_KIND, torch.Generator().manual_seed(0), kinds)
+    ood, names = an.ood_images(N_PER_KIND, torch.Generator().manual_seed(SEED), kinds)
     images = torch.cat([x, ood])
     name = precomputed.zoo_name(tag) if tuple(kinds) == an.OOD_KINDS else None
-    scores = precomputed.shipped_ood_scores(name, N_NORMAL, N_PER_KIND) if name else None
+    scores = precomputed.shipped_ood_scores(name, N_NORMAL, N_PER_KIND, SEED) if name else None
     if scores is None:  # not shipped for this model, these kinds or its current weights
         scores = an.recon_errors(_model, images)
     return {"images": images, "scores": scores.numpy().astype(np.float64),
@@ -148,7 +149,8 @@ with tab_img:
         res, model = None, None
         if mode == MODES["all"]:
             key = query.model_picker("model", "Model of normal digits", "ano_model",
-                                     catalog.takes_images, "zoo:ae_k32")
+                                     catalog.takes_images,
+                                     f"zoo:{DEFAULTS['model']}")
             model, card = widgets.load_or_stop(key)
             kinds = query.multiselect("kinds", "Anomalies", list(an.OOD_KINDS), list(an.OOD_KINDS),
                                       key="ano_kinds")

@@ -12,8 +12,9 @@ from aecore.models import Autoencoder
 from aecore.noise import add_noise
 from aecore.zoo import OVERCOMPLETE, zoo_sweep
 from ui import catalog, charts, live, loaders, query, recon, share, widgets
+from views import specs
 
-NOISE_LEVEL = 0.5  # Gaussian sigma of the noisy-digit demo: clearly visible, digit still readable
+NOISE_LEVEL = specs.BOTTLENECK.defaults["noise_level"]  # Gaussian sigma of the noisy-digit demo
 
 
 def zoo_or_error(name: str) -> tuple[Autoencoder, dict] | None:

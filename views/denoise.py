@@ -7,15 +7,19 @@ import streamlit as st
 import torch
 
 from aecore.evaluate import recon_error_quantile
-from aecore.precomputed import (CURVE_SETTINGS, curve_denoisers, curve_levels, curve_series,
-                                denoise_curve_of, shipped_curve, zoo_name)
+from aecore.precomputed import (curve_denoisers, curve_levels, curve_series, denoise_curve_of,
+                                shipped_curve, zoo_name)
 from aecore.metrics import PSNR_CAP_DB, mse
 from aecore.noise import KINDS, LABELS, MAX_LEVEL
 from aecore.stops import denoise_stops
 from ui import catalog, charts, image_input, live, loaders, presenter, query, share, widgets
+from views import specs
 
-# the PSNR curve: the first 200 test digits (a steady mean), levels MAX/7 .. MAX, one noise seed;
-# shipped for the default models (pretrained/precomputed.safetensors), computed for any other
+DEFAULTS = specs.DENOISE.defaults
+# the PSNR curve: shipped for the default models (pretrained/precomputed.safetensors), computed
+# for any other
+CURVE_SETTINGS = {"n": DEFAULTS["curve_n"], "steps": DEFAULTS["curve_steps"],
+                  "seed": DEFAULTS["curve_seed"]}
 CURVE_N = CURVE_SETTINGS["n"]
 OOD_N = 1000  # test digits behind the "unlike the training data" threshold
 OOD_Q = 0.99  # warn above the error of 99 % of real test digits
@@ -144,7 +148,8 @@ with right:
     seed = int(query.number("seed", "Noise seed", 0, 1_000_000, 0, key="den_seed", where=c2,
                             step=1, show=not presenter.active()))
     plain_key = query.model_picker("plain", "Plain autoencoder", "den_plain",
-                                   catalog.takes_images, "zoo:ae_k32")
+                                   catalog.takes_images,
+                                   f"zoo:{DEFAULTS['plain']}")
     any_model = query.checkbox("any", "Offer every image model as the denoiser", False,
                                key="den_any", show=not presenter.active(),
                                url=lambda on: True if on else None,
@@ -153,7 +158,7 @@ with right:
     dae_filter = (catalog.takes_images if any_model or not catalog.entries(trained_on_noise)
                   else trained_on_noise)
     dae_key = query.model_picker("dae", "Denoising autoencoder", "den_dae", dae_filter,
-                                 "zoo:dae_conv")
+                                 f"zoo:{DEFAULTS['dae']}")
 
 plain, plain_card = widgets.load_or_stop(plain_key)
 dae, dae_card = widgets.load_or_stop(dae_key)

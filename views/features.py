@@ -10,10 +10,10 @@ from aecore.errors import AecoreError
 from aecore.evaluate import encode_all
 from aecore.features import probe_codes
 from ui import charts, loaders, query, share
+from views import specs
 
-N_REF = 10_000   # training digits whose codes the classifiers learn from
-N_TEST = 2_000   # test digits they are scored on
-SWEEP = {2: "ae_k2", 4: "ae_k4", 8: "ae_k8", 16: "ae_k16", 32: "ae_k32", 64: "ae_k64"}
+DEFAULTS = specs.FEATURES.defaults
+N_REF, N_TEST, SWEEP = DEFAULTS["n_ref"], DEFAULTS["n_test"], DEFAULTS["sweep"]
 EXTRA = ("vae_k2", "vae_k20", "dae_conv", "contractive", "stacked", "sparse_l1", "sparse_kl")
 
 

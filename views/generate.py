@@ -10,6 +10,9 @@ from aecore.latent import tile, traverse
 from aecore.presets import ZOO
 from aecore.stops import prior_eps, prior_samples
 from ui import catalog, live, loaders, presenter, query, widgets
+from views import specs
+
+DEFAULTS = specs.GENERATE.defaults
 
 SEED_MAX = 1_000_000
 UNUSED_KL = 0.05  # nats: a dimension whose posterior barely leaves the prior carries no information
@@ -76,7 +79,7 @@ def _conditional(count: int, seed: int, temp: float) -> None:
         st.warning("No conditional VAE is available: train one on the Train page.")
         return
     ckey = ckeys[0] if len(ckeys) == 1 else query.model_picker(
-        None, "Conditional VAE", "gen_cvae_model", _is_cvae, "zoo:cvae")
+        None, "Conditional VAE", "gen_cvae_model", _is_cvae, f"zoo:{DEFAULTS['cvae']}")
     try:
         cmodel, _ = catalog.get(ckey)
     except (KeyError, AecoreError) as exc:
@@ -96,7 +99,8 @@ def _conditional(count: int, seed: int, temp: float) -> None:
 st.title("Generate new digits")
 st.markdown("A VAE is trained so that its codes look like draws from **N(0, I)**. So any code "
             "drawn from that prior, one the model has never seen, decodes to a new digit.")
-key = query.model_picker("model", "VAE to sample from", "gen_model", _is_vae, "zoo:vae_best",
+key = query.model_picker("model", "VAE to sample from", "gen_model", _is_vae,
+                         f"zoo:{DEFAULTS['model']}",
                          help="Shipped VAEs and the ones you trained or uploaded in this session")
 model, card = widgets.load_or_stop(key)
 

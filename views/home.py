@@ -1,38 +1,42 @@
 """Home: what an autoencoder is, shown with the real shapes of a chosen model.
 
 The default model is drawn from its preview shipped in ``pretrained/``
-(:func:`aecore.shipped.shipped_home`: its architecture, the first test digits, their
+(:func:`aecore.shipped.shipped_preview`: its architecture, the first test digits, their
 reconstructions and errors, checked against the model's file). That needs no torch, so a server
-that has just started draws this page while :mod:`ui.warmup` is still importing torch. Any other
-model is loaded and run, through the same :func:`aecore.precomputed.home_preview`.
+that has just started draws this page while :mod:`startup.warmup` is still importing torch. Any
+other model is loaded and run, through the same :func:`aecore.precomputed.preview`.
 """
 from __future__ import annotations
 
 import streamlit as st
 
-from aecore.shipped import HOME_FOR, HOME_SETTINGS, shipped_home
-from ui import catalog, charts, loaders, query, warmup, widgets
+from aecore.shipped import shipped_preview
+from startup import warmup
+from ui import catalog, charts, loaders, query, widgets
+from views import specs
+
+DEFAULTS = specs.HOME.defaults
 
 st.title("Autoencoder Explorer")
 st.markdown(
     "An **autoencoder** squeezes its input through a narrow **code** and tries to rebuild it. "
     "Whatever survives the squeeze is what the network found important. Everything here runs "
     "real PyTorch models on real MNIST digits, on your machine, offline.")
-key = query.model_picker("model", "Model", "home_model", catalog.is_image, f"zoo:{HOME_FOR[0]}")
+key = query.model_picker("model", "Model", "home_model", catalog.is_image, f"zoo:{DEFAULTS['model']}")
 if key is None:
     st.stop()
 source, _, name = key.partition(":")
-view = shipped_home(name) if source == "zoo" else None
+view = shipped_preview(name, DEFAULTS["digits"]) if source == "zoo" else None
 if view is not None:
     title = loaders.cards().get(name, {}).get("title", "")
 else:  # another model: loaded and run (torch imported first, by the warm-up if it runs)
     warmup.need_torch()
-    from aecore.precomputed import home_preview
+    from aecore.precomputed import preview
 
     model, card = widgets.load_or_stop(key)
     test = loaders.mnist_split("test")
-    n = HOME_SETTINGS["digits"]
-    view = home_preview(model, test.float_images(slice(0, n)), test.labels[:n])
+    n = DEFAULTS["digits"]
+    view = preview(model, test.float_images(slice(0, n)), test.labels[:n])
     title = card.get("title", "")
 
 arch = charts.architecture(view.rows, title)  # an SVG drawing

@@ -7,6 +7,9 @@ import torch
 from aecore.models import Autoencoder
 from ui import catalog, charts, query, recon, share, widgets
 from ui.recon import PIXELS
+from views import specs
+
+DEFAULTS = specs.RECONSTRUCT.defaults
 
 FLOAT_BYTES = 4  # a float32 code number
 
@@ -32,9 +35,10 @@ st.markdown(
 test, pca = recon.data_or_stop()
 left, right = st.columns([1, 2])
 with left:
-    key = query.model_picker("model", "Model", "rec_model", catalog.is_image, "zoo:ae_k32")
+    key = query.model_picker("model", "Model", "rec_model", catalog.is_image,
+                             f"zoo:{DEFAULTS['model']}")
 with right:
-    idx = widgets.digit_indices("rec_digits", 8, test.labels,
+    idx = widgets.digit_indices("rec_digits", DEFAULTS["digits"], test.labels,
                                 mode_default="By index")  # varied digits on first view
 model, card = widgets.load_or_stop(key)
 if not idx:

@@ -14,9 +14,12 @@ from aecore.errors import AecoreError
 from aecore.evaluate import reconstruct_all
 from aecore.jobs import get_manager
 from aecore.metrics import mse
-from aecore.precomputed import (OVERCOMPLETE_MODELS, OVERCOMPLETE_SETTINGS, overcomplete_rows,
-                                shipped_overcomplete)
+from aecore.precomputed import overcomplete_rows, shipped_overcomplete
 from ui import charts, detection, loaders, query, share, widgets
+from views import specs
+
+DEFAULTS = specs.TYPES.defaults
+OVERCOMPLETE_MODELS = DEFAULTS["overcomplete"]
 
 N_DIAG = 500  # test digits behind each diagnostic
 PCA_KS = [2, 4, 8, 16, 32, 64]
@@ -38,9 +41,11 @@ OVERCOMPLETE_WHAT = {"ae_k32": "undercomplete, k = 32",
 def overcomplete_table(level: float) -> list[dict]:
     """The table at noise ``level``: shipped for every stop of the slider
     (pretrained/precomputed.safetensors), computed when the models changed."""
-    n = OVERCOMPLETE_SETTINGS["n"]
-    rows = shipped_overcomplete(level, n) or overcomplete_rows(
-        {name: loaders.zoo_model(name)[0] for name in OVERCOMPLETE_MODELS}, level, n)
+    n, levels = DEFAULTS["overcomplete_n"], DEFAULTS["overcomplete_levels"]
+    rows = shipped_overcomplete(OVERCOMPLETE_MODELS, levels, level, n, DEFAULTS["seed"]) \
+        or overcomplete_rows(
+        {name: loaders.zoo_model(name)[0] for name in OVERCOMPLETE_MODELS}, level, n,
+            DEFAULTS["seed"])
     return [{"model": name, "what": OVERCOMPLETE_WHAT[name], "clean MSE": round(clean, 5),
              "PSNR of noisy input (dB)": round(noisy_in, 2),
              "PSNR of its output (dB)": round(out, 2), "gain (dB)": round(out - noisy_in, 2)}

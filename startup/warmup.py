@@ -1,29 +1,26 @@
 """Warm the server at start (``server.py``'s lifespan), on a helper thread, while the server
-already answers. One thread imports at a time: a library imported on this thread while a page's
-run imported an overlapping set of modules (scikit-learn here, pandas through Plotly there) once
-handed the page a half-initialised module, which Python allows for imports that would otherwise
-deadlock. So a run waits for the step it needs, and this thread imports only while no run does.
-The phases:
+already answers, in the order :mod:`startup.plan` derives from the pages' declarations
+(``views/specs.py``). One thread imports at a time: a library imported on this thread while a
+page's run imported an overlapping set of modules once handed the page a half-initialised module,
+which Python allows for imports that would otherwise deadlock. So a run waits for the step it
+needs, and this thread imports only while no run does. The phases:
 
 0. the frame's modules (:func:`wait_frame`, at the top of ``app.py``): Streamlit's widgets, the
-   catalogue, the model library. None imports torch. The Home page's default model is drawn from
-   ``pretrained/`` without torch (:func:`aecore.shipped.shipped_home`);
-1. torch, the core's modules the loaders use, the Home page's model, the test digits. It starts
-   ``SETTLE_S`` after the first page has been served (:func:`page_ran`; the browser is drawing
-   it), at once when a run needs torch (:func:`need_torch`, which waits for it), or
+   catalogue, the model library. None imports torch. A page declared without torch
+   (``Needs(torch=False)``: Home draws its default model's shipped preview) is served now;
+1. torch, the core's modules the loaders use, the first page's default model, the test digits.
+   It starts ``SETTLE_S`` after the first page has been served (:func:`page_ran`; the browser is
+   drawing it), at once when a run needs torch (:func:`need_torch`, which waits for it), or
    ``BROWSER_WAIT_S`` after the start if no browser came. Not sooner: importing torch holds the
-   GIL for about 2 s on 2 cores, and meanwhile the server answered the browser's requests (its
-   scripts, the first run, then the page's images and chunks) slowly: Home was drawn 4.6-7 s
-   after the start, and 3.3-4.0 s with this order (2-core AMD EPYC);
+   GIL for about 2 s on 2 cores, and meanwhile the server would answer the browser's requests for
+   its first page slowly (``benchmarks/startup.py``);
 2. once the first page has been drawn (:func:`page_ran`, then ``SETTLE_S``; or after
-   ``FIRST_PAGE_WAIT_S``): what the other pages' first visits would load, so a click on them
-   finds it ready: every zoo model (Bottleneck alone loads seven), the PCA and its test error at
-   the sweep's code sizes (Bottleneck), every shipped VAE's KL per dimension over the test set
-   (Generate), and scikit-learn with scipy and pandas (about 2 s of the Anomaly page's first
-   visit). It steps aside while a page runs; while it imports a library, a run that starts
-   waits for that import to end (:func:`run_started`). After each import it freezes what came in
-   (:func:`ui.loaders.freeze_imports`), so no page run collects it. Last, the first calls of the
-   Anomaly panel's figure builders and table, on a tiny input (:func:`_first_calls`).
+   ``FIRST_PAGE_WAIT_S``): what the other pages' first visits would load, page by page
+   (:func:`startup.plan.warm_order`): the libraries each imports (``Needs.libraries``), then the
+   loaders it calls (``Needs.warm``, :data:`STEPS`), so a click on it finds them ready. It
+   steps aside while a page runs; while it imports a library, a run that starts waits for that
+   import to end (:func:`run_started`). After each import it freezes what came in
+   (:func:`startup.runtime.freeze_imports`), so no page run collects it.
 """
 from __future__ import annotations
 
@@ -52,17 +49,14 @@ BROWSER_WAIT_S = 3.0  # phase 1 starts by then even if no browser came
 FIRST_PAGE_WAIT_S = 20.0  # the second phase starts by then even if no browser came
 SETTLE_S = 1.0  # after the first page's run: the browser is still drawing it
 WAIT_TEXT = "Loading PyTorch: once, after the server starts..."  # need_torch's spinner
-# libraries the pages import on a first visit (Anomaly, Features; torchvision: Generate's and
-# Latent's mosaics, 0.55 s of Generate's first run), imported in phase 2 (scikit-learn imports
-# scipy and pandas: a step each, so a run waits for one step at most)
-LIBRARIES = ("scipy.sparse", "scipy.stats", "pandas", "sklearn.metrics", "sklearn.neighbors",
-             "sklearn.linear_model", "torchvision.utils", "torchvision.transforms.v2.functional")
 
 
 def _phase0() -> None:
     from aecore import shipped  # noqa: F401
-    from ui import (catalog, charts, library, loaders, owner, preload,  # noqa: F401
-                    presenter, query, share, widgets)
+    from ui import (catalog, charts, library, loaders, owner, presenter, query,  # noqa: F401
+                    share, widgets)
+
+    from . import plan, preload  # noqa: F401
 
 
 def _phase1() -> None:
@@ -70,43 +64,79 @@ def _phase1() -> None:
 
     # what ui.loaders imports when first called
     from aecore import evaluate, latent, models, pca, precomputed, weights  # noqa: F401
-    from aecore.shipped import HOME_FOR
     from ui import library, loaders
-    loaders.configure_runtime()
-    loaders.zoo_model(HOME_FOR[0])  # Reconstruct's and Anomaly's default too
+    from views.specs import PAGES
+
+    from .runtime import configure_torch_threads
+    configure_torch_threads()
+    loaders.zoo_model(PAGES[0].defaults["model"])  # the default page's model (others' too)
     loaders.mnist_split("test")
     library.store()
 
 
-def _phase2() -> None:
+def _zoo_models() -> None:
+    # every zoo model (Bottleneck alone loads seven), each between two page runs
     from ui import loaders
-    _alone(loaders.freeze_imports)  # phase 1's imports (torch): see _import_alone
-    cards = loaders.cards()
-    for name, card in cards.items():
+    for name in loaders.cards():
         _step_aside()
         try:
             loaders.zoo_model(name)
-            if card.get("model") == "vae":
-                loaders.zoo_test_kl(name)
         except Exception:  # noqa: BLE001 - a broken file: the page that shows it says so
             _LOG.warning("warm-up: zoo model %s did not load", name)
-    _step_aside()
-    loaders.pca()
+
+
+def _pca_sweep() -> None:
+    # the PCA and its test error at the zoo sweep's code sizes, over the 10,000 test digits
     from aecore.zoo import OVERCOMPLETE, zoo_sweep
-    ks = tuple(k for n, k in zoo_sweep(cards) if n != OVERCOMPLETE)
+    from ui import loaders
+    loaders.pca()
+    ks = tuple(k for n, k in zoo_sweep(loaders.cards()) if n != OVERCOMPLETE)
     if ks:
-        loaders.pca_test_mse(ks)  # the Bottleneck page's PCA line, over the 10,000 test digits
-    for name in LIBRARIES:
-        _import_alone(name)
-    # alone too: plotly imports a trace type's modules on its first use
-    _alone(lambda: (_first_calls(), loaders.freeze_imports()))
+        _step_aside()
+        loaders.pca_test_mse(ks)
+
+
+def _vae_kl() -> None:
+    # every shipped VAE's KL per dimension over the test set
+    from ui import loaders
+    for name, card in loaders.cards().items():
+        if card.get("model") == "vae":
+            _step_aside()
+            try:
+                loaders.zoo_test_kl(name)
+            except Exception:  # noqa: BLE001 - as in _zoo_models
+                _LOG.warning("warm-up: zoo model %s did not load", name)
+
+
+def _detection_figures() -> None:
+    # alone: plotly imports a trace type's modules on its first use
+    from .runtime import freeze_imports
+    _alone(lambda: (_first_calls(), freeze_imports()))
+
+
+# the loaders a page may declare in ``Needs.warm``, by name
+STEPS: dict[str, Callable[[], None]] = {
+    "zoo_models": _zoo_models, "pca_sweep": _pca_sweep, "vae_kl": _vae_kl,
+    "detection_figures": _detection_figures}
+
+
+def _phase2() -> None:
+    from . import plan
+    from .runtime import freeze_imports
+    _alone(freeze_imports)  # phase 1's imports (torch): see _import_alone
+    for what, name in plan.warm_order():
+        if what == "import":
+            _import_alone(name)
+        else:
+            _step_aside()
+            STEPS[name]()
 
 
 def _first_calls() -> None:
     # a library's first call on a code path costs several times the next ones (plotly builds a
     # trace type's validators, scikit-learn and pyarrow import submodules): make them here, on
     # a tiny input, not in the first run of the page that needs them (the Anomaly page's
-    # threshold panel, histogram, ROC and table: 0.10-0.20 s of its first run, 0.06-0.07 s now)
+    # threshold panel, histogram, ROC and table)
     import numpy as np
     from streamlit import dataframe_util
 
@@ -126,10 +156,10 @@ def _step_aside(most_s: float = 30.0) -> None:
 
 
 def _import_alone(name: str) -> None:
-    # then freeze what it brought in (loaders.freeze_imports): otherwise the end of the next page
-    # run collected all of it first, 0.2-0.3 s of the first visit after scikit-learn was imported
-    from ui import loaders
-    _alone(lambda: (importlib.import_module(name), loaders.freeze_imports()))
+    # then freeze what it brought in (runtime.freeze_imports): otherwise the end of the next page
+    # run collected all of it first
+    from .runtime import freeze_imports
+    _alone(lambda: (importlib.import_module(name), freeze_imports()))
 
 
 def _alone(step: Callable[[], object]) -> None:
@@ -163,9 +193,8 @@ def _warm() -> None:
             sys.setswitchinterval(interval)
             _done.set()
         # the first browser's page before the rest: its run, then its drawing in the browser
-        # (about a second on 2 cores, which this phase's CPU would slow: Home 6.4-7.7 s -> 5.6-6.0),
-        # so SETTLE_S after that run, not after phase 1 (which already began SETTLE_S after it:
-        # a second more was idle, and ended a benchmark's wait for a warm server too soon)
+        # (about a second on 2 cores, which this phase's CPU would slow), so SETTLE_S after that
+        # run, not after phase 1 (which already began SETTLE_S after it)
         if _first_page.wait(FIRST_PAGE_WAIT_S):
             time.sleep(max(0.0, _first_page_at + SETTLE_S - time.monotonic()))
         _phase2()
@@ -195,21 +224,21 @@ def wait_frame(timeout: float = 60.0) -> None:
 
 def need_torch(timeout: float = 120.0) -> None:
     """Before a run imports torch or loads a model: start phase 1 now if it has not started,
-    wait for it, then set the process's torch threads (:func:`ui.loaders.configure_runtime`).
+    wait for it, then set the process's torch threads (:func:`startup.runtime.configure_torch_threads`).
     Where no warm-up was started, only the latter. While it waits, the page shows a spinner
     that says why (after half a second, as Streamlit's spinners do)."""
     if _started:
         _go.set()
         _now.set()
         if not _done.is_set():
-            # a click as soon as the server has started waits 2-4 s here (2 cores): not a
-            # blank page. Imported here, in a page's run: app.py imports this module first.
+            # a click as soon as the server has started waits here: not a blank page.
+            # Imported here, in a page's run: app.py imports this module first.
             # A spinner is a transient element: the page's own elements keep their places.
             import streamlit as st
             with st.spinner(WAIT_TEXT, show_time=True):
                 _done.wait(timeout)
-    from ui import loaders
-    loaders.configure_runtime()
+    from .runtime import configure_torch_threads
+    configure_torch_threads()
 
 
 def run_started() -> None:

@@ -1,0 +1,79 @@
+"""What each page declares: its ``defaults`` (models, sizes, counts) and what it ``needs``.
+
+A page file runs top to bottom when Streamlit shows it, so its declaration lives here, where
+importing it runs nothing: the page reads its own (``DEFAULTS = specs.ANOMALY.defaults``), and
+:mod:`startup` derives the rest from all of them (which pages wait for torch, what the warm-up
+loads and imports, which results ``python -m aecore precompute`` ships). Change a default here
+and the page, the warm-up and the shipped file follow; ``tests/test_specs.py`` fails until
+``python -m aecore precompute`` has rebuilt what it changed.
+
+Plain data only: no streamlit, no torch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a page's first visit needs, so start-up can have it ready."""
+
+    torch: bool = True  # False: its first draw reads shipped files only (no torch import waited for)
+    libraries: tuple[str, ...] = ()  # modules its first visit imports (the warm-up imports them)
+    warm: tuple[str, ...] = ()  # loaders its first visit calls (startup.warmup.STEPS by name)
+    precomputed: tuple[str, ...] = ()  # shipped entry kinds it reads (startup.plan.ENTRIES)
+    live: tuple[str, ...] = ()  # its live elements' keys (ui/live.py); "x_*": one per option
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page: its script under ``views/`` (its name is the page's URL path), its defaults and
+    its needs."""
+
+    name: str
+    defaults: dict[str, Any] = field(default_factory=dict)
+    needs: Needs = Needs()
+
+
+HOME = Page("home", {"model": "ae_k32", "digits": 8},  # the first 8 test digits
+            Needs(torch=False, precomputed=("preview",)))
+LESSON = Page("lesson", {"maps": ("ae_k2", "vae_k2")},  # the latent-map step's two models
+              Needs(torch=False, precomputed=("codes",)))
+RECONSTRUCT = Page("reconstruct", {"model": "ae_k32", "digits": 8}, Needs(precomputed=("pca",)))
+BOTTLENECK = Page("bottleneck", {"noise_level": 0.5},  # Gaussian sigma: visible, digit readable
+                  Needs(warm=("zoo_models", "pca_sweep"), precomputed=("pca",), live=("bot_live",)))
+DENOISE = Page("denoise", {"plain": "ae_k32", "dae": "dae_conv",
+                           # the PSNR curve: the first n test digits (a steady mean), levels
+                           # MAX/steps .. MAX, one noise seed
+                           "curve_n": 200, "curve_steps": 7, "curve_seed": 0},
+               Needs(precomputed=("pca", "curve"), live=("den_live_*", "den_curve_live_*")))
+LATENT = Page("latent", {"model": "ae_k2", "maps": ("ae_k2", "vae_k2")},
+              Needs(libraries=("torchvision.utils", "torchvision.transforms.v2.functional"),
+                    precomputed=("codes",)))
+GENERATE = Page("generate", {"model": "vae_best", "cvae": "cvae"},
+                Needs(libraries=("torchvision.utils",), warm=("vae_kl",), live=("gen_live",)))
+TRAIN = Page("train")
+ANOMALY = Page("anomaly", {"model": "ae_k32",
+                           "n_normal": 2000,  # test digits scored as the normal group
+                           "n_per_kind": 100,  # generated images per out-of-distribution kind
+                           "seed": 0},
+               Needs(libraries=("scipy.sparse", "scipy.stats", "pandas", "sklearn.metrics"),
+                     warm=("detection_figures",), precomputed=("ood",)))
+FEATURES = Page("features", {"sweep": {2: "ae_k2", 4: "ae_k4", 8: "ae_k8", 16: "ae_k16",
+                                       32: "ae_k32", 64: "ae_k64"},
+                             "n_ref": 10_000,  # training digits the classifiers learn from
+                             "n_test": 2_000},  # test digits they are scored on
+                Needs(libraries=("sklearn.neighbors", "sklearn.linear_model"),
+                      precomputed=("probe",)))
+TYPES = Page("types", {"overcomplete": ("ae_k32", "ae_overcomplete", "sparse_l1", "dae_conv"),
+                       # the table: the first n test digits, Gaussian noise at each level
+                       "overcomplete_n": 500,
+                       "overcomplete_levels": [round(0.1 * i, 1) for i in range(1, 9)],
+                       "seed": 0},
+             Needs(precomputed=("overcomplete",)))
+MY_MODELS = Page("my_models")
+
+# in the sidebar's order: the warm-up prepares them in this order
+PAGES: tuple[Page, ...] = (HOME, LESSON, RECONSTRUCT, BOTTLENECK, DENOISE, LATENT, GENERATE, TRAIN,
+                           ANOMALY, FEATURES, TYPES, MY_MODELS)
