@@ -129,3 +129,109 @@ def locator(codes: np.ndarray, labels: np.ndarray, lo: np.ndarray, hi: np.ndarra
     img[ring] = (213, 94, 0)  # vermillion ring: stands out on every digit colour
     img[[0, -1], :] = img[:, [0, -1]] = 190  # a light frame: the map's edges
     return img
+
+
+# 2-D latent maps (Latent space's download, Train's live map and its animation)
+
+YOURS_TRACE = "your digit"
+
+
+def latent_map(codes: np.ndarray, labels: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+               yours: tuple[float, float] | None = None, height: int = 560) -> go.Figure:
+    """The test set on the 2-D latent plane as a Plotly figure (the map's download), one trace per
+    digit over [lo, hi], and the user's digit as a star."""
+    fig = go.Figure()
+    codes = np.asarray(codes, dtype=np.float32)  # float32: half the bytes of the HTML file
+    for d in range(10):
+        m = labels == d
+        fig.add_trace(go.Scattergl(
+            x=codes[m, 0], y=codes[m, 1], mode="markers", name=str(d), legendgroup=str(d),
+            marker=dict(size=4, color=DIGIT_COLORS[d], opacity=0.7),
+            hovertemplate=f"digit {d}<br>z = (%{{x:.2f}}, %{{y:.2f}})<extra></extra>"))
+    if yours is not None:
+        fig.add_trace(go.Scattergl(  # gl like the digits, so it is drawn on top of them
+            x=[yours[0]], y=[yours[1]], mode="markers", name=YOURS_TRACE,
+            marker=dict(symbol="star", size=20, color="#FFFFFF",
+                        line=dict(color="#000000", width=2)),
+            hovertemplate="your digit<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>"))
+    fig.update_xaxes(range=[float(lo[0]), float(hi[0])], title="z1", zeroline=False,
+                     showgrid=False)
+    fig.update_yaxes(range=[float(lo[1]), float(hi[1])], title="z2", zeroline=False,
+                     showgrid=False)
+    fig.update_layout(
+        height=height, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="white",
+        hovermode="closest", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0,
+                                         itemsizing="constant", title="digit "))
+    return fig
+
+
+def loss_figure(history: tuple[dict, ...], total: int) -> go.Figure:
+    """Train and validation loss per epoch, the x axis fixed to the whole run so it fills up."""
+    ep = [h["epoch"] for h in history]
+    series = {"train loss": [h["train_loss"] for h in history],
+              "validation loss": [None if math.isnan(h["val_loss"]) else h["val_loss"]
+                                  for h in history]}
+    fig = lines(ep, series, title="Loss per epoch", xlabel="epoch", ylabel="loss")
+    fig.update_xaxes(range=[0.5, max(total, 1) + 0.5], dtick=max(1, total // 10))
+    fig.update_layout(legend=dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom"))
+    return fig
+
+
+def code_ranges(codes: np.ndarray) -> tuple[list[float], list[float]]:
+    """Axis ranges of 2-D codes (N, 2) holding all but the 0.5 % most extreme codes on each side (a diverged,
+    non-finite code set falls back to [-1, 1])."""
+    finite = codes[np.isfinite(codes).all(axis=1)]
+    if len(finite) == 0:
+        return [-1.0, 1.0], [-1.0, 1.0]
+    lo, hi = np.percentile(finite, 0.5, axis=0), np.percentile(finite, 99.5, axis=0)
+    pad = np.maximum((hi - lo) * 0.08, 1e-3)
+    return [float(lo[0] - pad[0]), float(hi[0] + pad[0])], [float(lo[1] - pad[1]), float(hi[1] + pad[1])]
+
+
+def _code_traces(codes: np.ndarray, labels: np.ndarray) -> list[go.Scatter]:
+    return [go.Scatter(x=codes[labels == d, 0], y=codes[labels == d, 1], mode="markers", name=str(d),
+                       marker=dict(size=4, color=DIGIT_COLORS[d], opacity=0.75),
+                       hovertemplate=f"digit {d}<extra></extra>") for d in range(10)]
+
+
+def latent_animation(snapshots: tuple, labels: np.ndarray, height: int = 520) -> go.Figure:
+    """The 2-D codes of the fixed test sample after every epoch, as Plotly frames with a play
+    button and an epoch slider; each frame rescales the axes to its own codes."""
+    snaps = [s for s in snapshots if s.codes is not None]
+    last = snaps[-1]
+    xr, yr = code_ranges(last.codes)
+    frames = []
+    for s in snaps:
+        fx, fy = code_ranges(s.codes)
+        frames.append(go.Frame(data=_code_traces(s.codes.astype(np.float32), labels),
+                               name=str(s.epoch), layout=go.Layout(xaxis_range=fx, yaxis_range=fy)))
+    fig = go.Figure(data=_code_traces(last.codes.astype(np.float32), labels), frames=frames)
+    play = dict(frame=dict(duration=600, redraw=True), transition=dict(duration=300),
+                fromcurrent=False, mode="immediate")
+    fig.update_layout(
+        height=height, margin=dict(l=10, r=10, t=40, b=100), title="How the latent map formed",
+        xaxis=dict(range=xr, title="z1"), yaxis=dict(range=yr, title="z2"),
+        legend=dict(title="digit", itemsizing="constant"),
+        updatemenus=[dict(type="buttons", direction="left", x=0, y=-0.17, xanchor="left",
+                          yanchor="top", showactive=False, buttons=[
+                              dict(label="▶ Play", method="animate", args=[None, play]),
+                              dict(label="❚❚ Pause", method="animate",
+                                   args=[[None], dict(frame=dict(duration=0, redraw=False),
+                                                      mode="immediate")])])],
+        sliders=[dict(active=len(frames) - 1, x=0.3, y=-0.1, len=0.7,
+                      currentvalue=dict(prefix="after epoch ", xanchor="right", font_size=12),
+                      steps=[dict(label=f.name, method="animate",
+                                  args=[[f.name], dict(frame=dict(duration=0, redraw=True),
+                                                       mode="immediate")]) for f in frames])])
+    return fig
+
+
+def latent_now(snapshot, labels: np.ndarray, height: int = 420) -> go.Figure:
+    """The latest 2-D codes of the fixed test sample, one colour per digit."""
+    xr, yr = code_ranges(snapshot.codes)
+    fig = go.Figure(_code_traces(snapshot.codes.astype(np.float32), labels))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
+                      title=f"Latent map after epoch {snapshot.epoch}",
+                      xaxis=dict(range=xr, title="z1"), yaxis=dict(range=yr, title="z2"),
+                      legend=dict(title="digit", itemsizing="constant"))
+    return fig

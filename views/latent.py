@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 import torch
 
@@ -19,38 +18,9 @@ from aecore.errors import AecoreError
 from aecore.latent import (decode_codes, interpolate_latent, interpolate_pixels, latent_range,
                            manifold_grid, slider_grid)
 from ui import catalog, charts, image_input, live, loaders, presenter, query, share, widgets
+from views import specs
 
-YOURS_TRACE = "your digit"
-
-
-def latent_map(codes: np.ndarray, labels: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-               yours: tuple[float, float] | None = None, height: int = 560) -> go.Figure:
-    """The test set on the 2-D latent plane as a Plotly figure (the map's download), one trace per
-    digit over [lo, hi], and the user's digit as a star."""
-    fig = go.Figure()
-    codes = np.asarray(codes, dtype=np.float32)  # float32: half the bytes of the HTML file
-    for d in range(10):
-        m = labels == d
-        fig.add_trace(go.Scattergl(
-            x=codes[m, 0], y=codes[m, 1], mode="markers", name=str(d), legendgroup=str(d),
-            marker=dict(size=4, color=charts.DIGIT_COLORS[d], opacity=0.7),
-            hovertemplate=f"digit {d}<br>z = (%{{x:.2f}}, %{{y:.2f}})<extra></extra>"))
-    if yours is not None:
-        fig.add_trace(go.Scattergl(  # gl like the digits, so it is drawn on top of them
-            x=[yours[0]], y=[yours[1]], mode="markers", name=YOURS_TRACE,
-            marker=dict(symbol="star", size=20, color="#FFFFFF",
-                        line=dict(color="#000000", width=2)),
-            hovertemplate="your digit<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>"))
-    fig.update_xaxes(range=[float(lo[0]), float(hi[0])], title="z1", zeroline=False,
-                     showgrid=False)
-    fig.update_yaxes(range=[float(lo[1]), float(hi[1])], title="z2", zeroline=False,
-                     showgrid=False)
-    fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="white",
-        hovermode="closest", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0,
-                                         itemsizing="constant", title="digit "))
-    return fig
-
+DEFAULTS = specs.LATENT.defaults
 
 def _is_2d(card: dict) -> bool:
     # conditional models need a label to decode: their plane is a style space, not a digit map
@@ -178,7 +148,7 @@ def map_tab(key: str, model, card: dict, codes: np.ndarray, labels: np.ndarray,
                                         520))
             # the 10,000-point figure is built only when the button is clicked
             share.download_buttons(
-                lambda: latent_map(codes, labels, np.array(lo_r), np.array(hi_r), yours),
+                lambda: charts.latent_map(codes, labels, np.array(lo_r), np.array(hi_r), yours),
                 f"latent-map-{key.partition(':')[2]}", "lat_map_dl")
 
 
@@ -227,7 +197,8 @@ TAB_PARAMS = {"manifold": ("grid",), "morph": ("from", "to", "steps")}  # a link
 st.title("Latent space")
 st.markdown("A code of only **2 numbers** can be drawn whole: every test digit becomes a point of "
             "the plane, coloured by its true class (which the autoencoder never saw).")
-key = query.model_picker("model", "Model with a 2-D code", "lat_model", _is_2d, "zoo:ae_k2",
+key = query.model_picker("model", "Model with a 2-D code", "lat_model", _is_2d,
+                         f"zoo:{DEFAULTS['model']}",
                          help="The 2-D AE and 2-D VAE of the zoo, and your own models with k = 2")
 st.caption("Switch between the AE and the VAE and look between the clusters: the plain AE leaves "
            "gaps and long streaks, where points decode to smudges, while the VAE's pull towards "

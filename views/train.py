@@ -18,8 +18,6 @@ import math
 import re
 from typing import Any
 
-import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from aecore import model_types as mt
@@ -170,82 +168,10 @@ def _progress(job: Job, manager: JobManager) -> None:
                      f" · batch loss {p.loss:.4f} · ETA {_fmt_s(p.eta_s)}")
 
 
-def loss_figure(history: tuple[dict, ...], total: int) -> go.Figure:
-    """Train and validation loss per epoch, the x axis fixed to the whole run so it fills up."""
-    ep = [h["epoch"] for h in history]
-    series = {"train loss": [h["train_loss"] for h in history],
-              "validation loss": [None if math.isnan(h["val_loss"]) else h["val_loss"]
-                                  for h in history]}
-    fig = charts.lines(ep, series, title="Loss per epoch", xlabel="epoch", ylabel="loss")
-    fig.update_xaxes(range=[0.5, max(total, 1) + 0.5], dtick=max(1, total // 10))
-    fig.update_layout(legend=dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom"))
-    return fig
-
-
-def _range(codes: np.ndarray) -> tuple[list[float], list[float]]:
-    """Axis ranges holding all but the 0.5 % most extreme codes on each side (a diverged,
-    non-finite code set falls back to [-1, 1])."""
-    finite = codes[np.isfinite(codes).all(axis=1)]
-    if len(finite) == 0:
-        return [-1.0, 1.0], [-1.0, 1.0]
-    lo, hi = np.percentile(finite, 0.5, axis=0), np.percentile(finite, 99.5, axis=0)
-    pad = np.maximum((hi - lo) * 0.08, 1e-3)
-    return [float(lo[0] - pad[0]), float(hi[0] + pad[0])], [float(lo[1] - pad[1]), float(hi[1] + pad[1])]
-
-
-def _code_traces(codes: np.ndarray, labels: np.ndarray) -> list[go.Scatter]:
-    return [go.Scatter(x=codes[labels == d, 0], y=codes[labels == d, 1], mode="markers", name=str(d),
-                       marker=dict(size=4, color=charts.DIGIT_COLORS[d], opacity=0.75),
-                       hovertemplate=f"digit {d}<extra></extra>") for d in range(10)]
-
-
-def latent_animation(snapshots: tuple, labels: np.ndarray, height: int = 520) -> go.Figure:
-    """The 2-D codes of the fixed test sample after every epoch, as Plotly frames with a play
-    button and an epoch slider; each frame rescales the axes to its own codes."""
-    snaps = [s for s in snapshots if s.codes is not None]
-    last = snaps[-1]
-    xr, yr = _range(last.codes)
-    frames = []
-    for s in snaps:
-        fx, fy = _range(s.codes)
-        frames.append(go.Frame(data=_code_traces(s.codes.astype(np.float32), labels),
-                               name=str(s.epoch), layout=go.Layout(xaxis_range=fx, yaxis_range=fy)))
-    fig = go.Figure(data=_code_traces(last.codes.astype(np.float32), labels), frames=frames)
-    play = dict(frame=dict(duration=600, redraw=True), transition=dict(duration=300),
-                fromcurrent=False, mode="immediate")
-    fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=40, b=100), title="How the latent map formed",
-        xaxis=dict(range=xr, title="z1"), yaxis=dict(range=yr, title="z2"),
-        legend=dict(title="digit", itemsizing="constant"),
-        updatemenus=[dict(type="buttons", direction="left", x=0, y=-0.17, xanchor="left",
-                          yanchor="top", showactive=False, buttons=[
-                              dict(label="▶ Play", method="animate", args=[None, play]),
-                              dict(label="❚❚ Pause", method="animate",
-                                   args=[[None], dict(frame=dict(duration=0, redraw=False),
-                                                      mode="immediate")])])],
-        sliders=[dict(active=len(frames) - 1, x=0.3, y=-0.1, len=0.7,
-                      currentvalue=dict(prefix="after epoch ", xanchor="right", font_size=12),
-                      steps=[dict(label=f.name, method="animate",
-                                  args=[[f.name], dict(frame=dict(duration=0, redraw=True),
-                                                       mode="immediate")]) for f in frames])])
-    return fig
-
-
-def latent_now(snapshot, labels: np.ndarray, height: int = 420) -> go.Figure:
-    """The latest 2-D codes of the fixed test sample, one colour per digit."""
-    xr, yr = _range(snapshot.codes)
-    fig = go.Figure(_code_traces(snapshot.codes.astype(np.float32), labels))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
-                      title=f"Latent map after epoch {snapshot.epoch}",
-                      xaxis=dict(range=xr, title="z1"), yaxis=dict(range=yr, title="z2"),
-                      legend=dict(title="digit", itemsizing="constant"))
-    return fig
-
-
 def _learning(job: Job) -> None:
     history, snaps = job.history, job.snapshots
     if history:
-        curve = loss_figure(history, job.total_epochs)
+        curve = charts.loss_figure(history, job.total_epochs)
         st.plotly_chart(curve, key="trn_curve")  # its modebar offers "Download plot as png"
         if job.finished:  # a download of the whole run, not of a curve still growing
             share.download_buttons(curve, "training-loss-curves", "trn_curve_dl")
@@ -264,7 +190,7 @@ def _learning(job: Job) -> None:
                           scale=2)
         widgets.image_row(list(snaps[-1].recon / 255.0), None, scale=2)
         if snaps[-1].codes is not None and job.sample_labels is not None and not job.finished:
-            st.plotly_chart(latent_now(snaps[-1], job.sample_labels), key="trn_latent_now",
+            st.plotly_chart(charts.latent_now(snaps[-1], job.sample_labels), key="trn_latent_now",
                             config={"displayModeBar": False})
 
 
@@ -309,7 +235,7 @@ def _result(job: Job) -> None:
     if any(s.codes is not None for s in job.snapshots) and job.sample_labels is not None:
         memo = st.session_state.get(ANIM_KEY)
         if memo is None or memo[0] != job.id:  # 50 frames take a while to build: once per job
-            memo = (job.id, latent_animation(job.snapshots, job.sample_labels))
+            memo = (job.id, charts.latent_animation(job.snapshots, job.sample_labels))
             st.session_state[ANIM_KEY] = memo
         st.plotly_chart(memo[1], key="trn_latent_anim")  # its modebar: the frame shown, as PNG
         share.download_buttons(memo[1], "latent-map-animation", "trn_latent_anim_dl")
