@@ -66,8 +66,12 @@ def entries(pages: Iterable[Page] | None = None) -> list[Entry]:
 
 
 def page(name: str, pages: Iterable[Page] | None = None) -> Page | None:
-    """The declaration of the page whose URL path (its script's name) is ``name``, or None."""
-    return next((p for p in _all(pages) if p.name == name), None)
+    """The declaration of the page whose URL path (its script's name) is ``name``, or None;
+    ``""`` (Streamlit's URL path of the default page) is the first declared page."""
+    declared = list(_all(pages))
+    if not name:
+        return declared[0] if declared else None
+    return next((p for p in declared if p.name == name), None)
 
 
 def needs_torch(name: str, pages: Iterable[Page] | None = None) -> bool:

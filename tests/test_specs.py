@@ -71,6 +71,7 @@ def test_every_page_of_the_router_is_declared_once():
 
 def test_torch_is_waited_for_only_where_a_page_declares_it():
     assert not plan.needs_torch("home") and not plan.needs_torch("lesson")
+    assert not plan.needs_torch("")  # Streamlit's URL path of the default page: Home
     assert plan.needs_torch("reconstruct") and plan.needs_torch("anomaly")
     assert plan.needs_torch("a_page_nobody_declared")  # the safe side
 

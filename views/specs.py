@@ -74,6 +74,6 @@ TYPES = Page("types", {"overcomplete": ("ae_k32", "ae_overcomplete", "sparse_l1"
              Needs(precomputed=("overcomplete",)))
 MY_MODELS = Page("my_models")
 
-# in the sidebar's order: the warm-up prepares them in this order
+# in the sidebar's order (the first is the default page): the warm-up prepares them in this order
 PAGES: tuple[Page, ...] = (HOME, LESSON, RECONSTRUCT, BOTTLENECK, DENOISE, LATENT, GENERATE, TRAIN,
                            ANOMALY, FEATURES, TYPES, MY_MODELS)
