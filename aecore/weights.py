@@ -19,6 +19,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load_bytes
 from safetensors.torch import save as st_save_bytes
 
+from .card_schema import STORAGES, CardError, check_card, parse_card
 from .config import config_to_dict, model_config_from_dict
 from .errors import AecoreError, WeightsError
 from .models import Autoencoder, build_model
@@ -37,7 +38,6 @@ def make_card(model: Autoencoder, **fields: Any) -> dict:
             "torch": torch.__version__.split("+")[0], **fields}
 
 
-STORAGES = ("float32", "float16", "int8")
 _SCALE = "::scale"  # suffix of the per-row scales of an int8 matrix
 
 
@@ -118,22 +118,122 @@ def _looks_like_pickle(data: bytes) -> bool:
         data[:2] == b"PK" and b".pkl" in data[:4096])
 
 
-def _estimated_params(cfg_dict: dict) -> int:
-    """Rough parameter count from a config dict, to refuse absurd sizes before building."""
-    hidden = cfg_dict.get("hidden", [])
+MAX_HEADER_BYTES = 1024 * 1024  # a card (64 KB, escaped in the metadata) plus a few hundred names
+MAX_TENSORS = 512  # the largest registered model has a few dozen tensors (twice that as int8)
+_ST_DTYPES = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.int8: "I8",
+              torch.int64: "I64", torch.int32: "I32", torch.uint8: "U8", torch.bool: "BOOL"}
+_ST_ITEMSIZE = {"F32": 4, "F16": 2, "BF16": 2, "I8": 1, "I64": 8, "I32": 4, "U8": 1, "BOOL": 1}
+_FLOATS = ("F32", "F16", "BF16")
+
+
+def _corrupt(name: str, why: str) -> WeightsError:
+    return WeightsError(f"{name}: not a valid safetensors file, truncated or corrupt ({why})")
+
+
+def read_header(data: bytes, name: str = "uploaded file") -> tuple[dict, dict]:
+    """``(tensor entries, metadata)`` of a safetensors file, read before any tensor is built.
+
+    Refuses (:class:`WeightsError`) a header longer than :data:`MAX_HEADER_BYTES` or naming
+    more than :data:`MAX_TENSORS` tensors, and entries whose dtype, shape or byte range do not
+    add up, so a crafted file costs a few milliseconds and no memory."""
+    if len(data) < 8:
+        raise _corrupt(name, "shorter than a header")
+    n = int.from_bytes(data[:8], "little")
+    if n > MAX_HEADER_BYTES:
+        raise WeightsError(f"{name}: its header is {n / 2**20:.1f} MB; a model file of this app "
+                           f"has a few KB (limit {MAX_HEADER_BYTES // 1024} KB), so it is refused")
+    if n <= 0 or 8 + n > len(data):
+        raise _corrupt(name, "header length out of range")
     try:
-        widths = [784, *[int(h) for h in hidden], int(cfg_dict.get("latent_dim", 0))]
-    except (TypeError, ValueError):
-        return 0
-    return 2 * sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+        header = json.loads(data[8:8 + n])
+    except RecursionError as exc:
+        raise _corrupt(name, "its header nests too deeply") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _corrupt(name, f"header is not JSON: {exc}") from exc
+    if not isinstance(header, dict):
+        raise _corrupt(name, "header is not a JSON object")
+    meta = header.pop("__metadata__", None) or {}
+    if len(header) > MAX_TENSORS:
+        raise WeightsError(f"{name}: it names {len(header):,} tensors; a model file of this app "
+                           f"has at most {MAX_TENSORS}, so it is refused")
+    body = len(data) - 8 - n
+    for key, e in header.items():
+        ok = isinstance(e, dict) and e.get("dtype") in _ST_ITEMSIZE \
+            and isinstance(e.get("shape"), list) and isinstance(e.get("data_offsets"), list) \
+            and len(e["data_offsets"]) == 2 \
+            and all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 2**40
+                    for d in [*e["shape"], *e["data_offsets"]])
+        if not ok:
+            raise _corrupt(name, "a tensor entry is malformed")
+        start, stop = e["data_offsets"]
+        if not start <= stop <= body or stop - start != math.prod(e["shape"]) * _ST_ITEMSIZE[e["dtype"]]:
+            raise _corrupt(name, "a tensor's bytes lie outside the file")
+    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
+        raise _corrupt(name, "its metadata is not text")
+    return header, meta
+
+
+def _expected(card: dict, name: str) -> tuple[Any, dict[str, tuple[str, tuple[int, ...]]]]:
+    """The card's model config and its state dict's ``{name: (dtype, shape)}``, from a model
+    built on the meta device (no memory), refusing models over :data:`MAX_PARAMS` weights."""
+    version = card.get("format_version", 0)
+    if version > FORMAT_VERSION:
+        raise WeightsError(f"{name}: card format version {version!r} is newer than this app "
+                           f"understands ({FORMAT_VERSION})")
+    cfg_dict = {**card["config"]}
+    cfg_dict.setdefault("kind", card["model"])
+    try:
+        cfg = model_config_from_dict(cfg_dict)
+        with torch.device("meta"):
+            shapes = {k: (_ST_DTYPES.get(t.dtype, "?"), tuple(t.shape))
+                      for k, t in build_model(cfg).state_dict().items()}
+    except AecoreError as exc:
+        raise WeightsError(f"{name}: the card's config is invalid: {exc}") from exc
+    except (TypeError, ValueError, RuntimeError, OverflowError) as exc:
+        raise WeightsError(f"{name}: the card's config is invalid ({type(exc).__name__})") from exc
+    if sum(math.prod(s) for _, s in shapes.values()) > MAX_PARAMS:
+        raise WeightsError(f"{name}: the card describes a model with over {MAX_PARAMS:,} weights; "
+                           "refusing to build something that large")
+    return cfg, shapes
+
+
+def _check_entries(header: dict, expected: dict, name: str) -> None:
+    """Names, dtypes and shapes of the file's tensors against the card's model (int8 matrices
+    come with one ``::scale`` vector of their rows)."""
+    scales = {k[:-len(_SCALE)]: e for k, e in header.items() if k.endswith(_SCALE)}
+    plain = {k: e for k, e in header.items() if not k.endswith(_SCALE)}
+    missing = sorted(set(expected) - set(plain))
+    unexpected = sorted((set(plain) - set(expected)) | (set(scales) - set(plain)))
+    bad = []
+    for k, (dtype, shape) in expected.items():
+        e = plain.get(k)
+        if e is None:
+            continue
+        floats = dtype in _FLOATS
+        good_dtype = e["dtype"] in _FLOATS or (e["dtype"] == "I8" and k in scales) \
+            if floats else e["dtype"] == dtype
+        scale = scales.get(k)
+        good_scale = scale is None or (e["dtype"] == "I8" and scale["dtype"] in _FLOATS
+                                       and scale["shape"] == [shape[0] if shape else 0])
+        if tuple(e["shape"]) != shape or not good_dtype or not good_scale:
+            bad.append(f"{k} {e['dtype']}{tuple(e['shape'])} vs {dtype}{shape}")
+    if missing or unexpected or bad:
+        detail = "; ".join(filter(None, [
+            missing and f"missing {', '.join(missing[:3])}",
+            unexpected and f"unexpected {len(unexpected)} tensor(s)",
+            bad and "shape or dtype differs for " + ", ".join(bad[:3])]))
+        raise WeightsError(f"{name}: the weights do not match the card ({detail})")
 
 
 def model_from_bytes(data: bytes, name: str = "uploaded file", card: dict | None = None
                      ) -> tuple[Autoencoder, dict]:
     """Rebuild a model from safetensors bytes; ``card`` overrides the embedded one.
 
-    Raises :class:`WeightsError` for pickles (refused, never unpickled), empty, truncated or
-    corrupt files, missing or invalid cards, absurd sizes and weights that do not fit the card.
+    The header is read and checked first (:func:`read_header`), then the card against its
+    schema (:mod:`aecore.card_schema`), then every tensor's name, dtype and shape against the
+    card's model; only then are tensors built. Raises :class:`WeightsError` for pickles (refused,
+    never unpickled), empty, truncated or corrupt files, missing or invalid cards, absurd sizes
+    and weights that do not fit the card.
     """
     if len(data) == 0:
         raise WeightsError(f"{name}: the file is empty")
@@ -143,19 +243,27 @@ def model_from_bytes(data: bytes, name: str = "uploaded file", card: dict | None
     if name.lower().endswith(PICKLE_SUFFIXES) or _looks_like_pickle(data):
         raise WeightsError(f"{name}: pickle-based files (.pt, .pth, .pkl, .ckpt) are refused because "
                            "loading them can run arbitrary code; use a .safetensors file from this app")
+    header, meta = read_header(data, name)
+    try:
+        if card is None:
+            if "card" not in meta:
+                raise WeightsError(f"{name}: no model card inside; is it a file saved by this app?")
+            card = parse_card(meta["card"])
+        else:
+            card = check_card(card)
+    except CardError as exc:
+        raise WeightsError(f"{name}: {exc}") from exc
+    cfg, expected = _expected(card, name)
+    _check_entries(header, expected, name)
     try:
         tensors = _unpack(st_load_bytes(data))
-        meta = _read_metadata(data)
-    except (SafetensorError, ValueError, RuntimeError, OverflowError, json.JSONDecodeError) as exc:
-        raise WeightsError(f"{name}: not a valid safetensors file, truncated or corrupt ({exc})") from exc
-    if card is None:
-        if "card" not in meta:
-            raise WeightsError(f"{name}: no model card inside; is it a file saved by this app?")
-        try:
-            card = json.loads(meta["card"])
-        except json.JSONDecodeError as exc:
-            raise WeightsError(f"{name}: its embedded card is not valid JSON ({exc})") from exc
-    return _build_checked(tensors, card, name), upgraded(card)
+    except (SafetensorError, ValueError, RuntimeError, OverflowError) as exc:
+        raise _corrupt(name, str(exc)) from exc
+    if any(not torch.isfinite(t).all() for t in tensors.values() if t.is_floating_point()):
+        raise WeightsError(f"{name}: the weights contain NaN or infinite values")
+    model = build_model(cfg)
+    model.load_state_dict(tensors)
+    return model.eval(), upgraded(card)
 
 
 def upgraded(card: Any) -> Any:
@@ -165,48 +273,6 @@ def upgraded(card: Any) -> Any:
             and "precision" not in card["train"]:
         card = {**card, "train": {**card["train"], "precision": "fp32"}}
     return card
-
-
-def _read_metadata(data: bytes) -> dict:
-    # safetensors layout: 8-byte little-endian header length, then the JSON header
-    n = int.from_bytes(data[:8], "little")
-    if n <= 0 or 8 + n > len(data):
-        raise ValueError("header length out of range")
-    return json.loads(data[8:8 + n]).get("__metadata__", {}) or {}
-
-
-def _build_checked(tensors: dict[str, torch.Tensor], card: dict, name: str) -> Autoencoder:
-    if not isinstance(card, dict) or "config" not in card:
-        raise WeightsError(f"{name}: the card has no model config")
-    version = card.get("format_version", 0)
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise WeightsError(f"{name}: card format version {version!r} is newer than this app "
-                           f"understands ({FORMAT_VERSION})")
-    cfg_dict = dict(card["config"]) if isinstance(card["config"], dict) else {}
-    cfg_dict.setdefault("kind", card.get("model"))
-    if _estimated_params(cfg_dict) > MAX_PARAMS:
-        raise WeightsError(f"{name}: the card describes a model with over {MAX_PARAMS:,} weights; "
-                           "refusing to build something that large")
-    try:
-        cfg = model_config_from_dict(cfg_dict)
-        model = build_model(cfg)
-    except AecoreError as exc:
-        raise WeightsError(f"{name}: the card's config is invalid: {exc}") from exc
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(tensors))
-    unexpected = sorted(set(tensors) - set(expected))
-    bad_shape = [k for k in expected if k in tensors and tensors[k].shape != expected[k].shape]
-    if missing or unexpected or bad_shape:
-        detail = "; ".join(filter(None, [
-            missing and f"missing {', '.join(missing[:3])}",
-            unexpected and f"unexpected {', '.join(unexpected[:3])}",
-            bad_shape and "shape differs for " + ", ".join(
-                f"{k} {tuple(tensors[k].shape)} vs {tuple(expected[k].shape)}" for k in bad_shape[:3])]))
-        raise WeightsError(f"{name}: the weights do not match the card ({detail})")
-    if any(not torch.isfinite(t).all() for t in tensors.values() if t.is_floating_point()):
-        raise WeightsError(f"{name}: the weights contain NaN or infinite values")
-    model.load_state_dict(tensors)
-    return model.eval()
 
 
 def load_model(path: str | Path) -> tuple[Autoencoder, dict]:
@@ -220,9 +286,9 @@ def load_model(path: str | Path) -> tuple[Autoencoder, dict]:
     card = None
     if card_path.exists():
         try:
-            card = json.loads(card_path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise WeightsError(f"{card_path}: the card is not valid JSON ({exc})") from exc
+            card = parse_card(card_path.read_bytes())
+        except CardError as exc:
+            raise WeightsError(f"{card_path}: {exc}") from exc
     return model_from_bytes(st_path.read_bytes(), str(st_path), card)
 
 
@@ -230,11 +296,11 @@ def read_card(path: str | Path) -> dict:
     """The JSON card beside a weight file (no weights are read)."""
     p = _paths(path)[1]
     try:
-        return upgraded(json.loads(p.read_text()))
+        return upgraded(parse_card(p.read_bytes()))
     except FileNotFoundError as exc:
         raise WeightsError(f"{p}: card not found") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise WeightsError(f"{p}: the card is not valid JSON ({exc})") from exc
+    except CardError as exc:
+        raise WeightsError(f"{p}: {exc}") from exc
 
 
 def clean_metrics(metrics: dict) -> dict:

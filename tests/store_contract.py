@@ -17,7 +17,7 @@ import torch
 from aecore.config import AEConfig
 from aecore.models import build_model
 from aecore.store import (MISSING, CorruptModel, Forbidden, InvalidId, Limits, NotFound,
-                          QuotaExceeded, new_id)
+                          QuotaExceeded, client_key, new_id)
 from aecore.weights import make_card, to_bytes
 
 def tiny(seed: int = 0, k: int = 2):
@@ -237,6 +237,101 @@ def test_global_cap_evicts_least_recently_used_unshared(store_factory, owner):
     with pytest.raises(QuotaExceeded, match="server"):  # nothing old and unshared is left
         store.save(owner, *tiny(5))
     assert len(list(store.blobs.keys())) == 3
+    store.close()
+
+
+# fair use (issue 29)
+
+
+def test_a_retried_insert_adds_nothing(store, owner):
+    """A retry of an insert whose commit did happen (the answer was lost with the connection)
+    leaves one row, counted once, and raises nothing."""
+    rec = store.save(owner, *tiny())
+    store.index.insert(rec, store.limits, client_key("10.0.0.1"))
+    assert [r.id for r in store.list(owner)] == [rec.id]
+    assert store.usage(owner) == (1, rec.size)
+
+
+def test_an_int8_model_is_kept_at_its_precision(store, owner):
+    model, card = tiny()
+    int8 = to_bytes(model, card, "int8")
+    loaded_model, loaded_card = __import__("aecore.weights", fromlist=["x"]).model_from_bytes(int8)
+    rec = store.save(owner, loaded_model, loaded_card)  # as the Train page keeps an upload
+    assert rec.card["storage"] == "int8" and rec.size <= len(int8) * 1.05
+    assert rec.size < len(to_bytes(model, card)) / 2
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("title", "a\x00b", "control characters"),
+    ("metrics", {"mse": float("nan")}, "NaN"),
+    ("title", ["a", "list"], "must be text"),
+], ids=["nul", "nan", "list-title"])
+def test_a_card_the_database_would_refuse_gets_a_clear_message(store, owner, field, value, words):
+    model, card = tiny()
+    with pytest.raises(CorruptModel, match=words):
+        store.save(owner, model, {**card, field: value})
+    assert store.list(owner) == [] and list(store.blobs.keys()) == []
+
+
+def test_the_global_cap_holds_across_processes(store_factory, owner):
+    """Two processes (two stores on one storage) each pass their own check of the global cap
+    before the other's insert: the second insert is refused, in the store, not per process."""
+    size = len(to_bytes(*tiny()))
+    a, b = (store_factory(Limits(max_total_bytes=int(size * 1.5))) for _ in range(2))
+    put = a.blobs.put
+
+    def put_then_other_process_saves(key, data):
+        put(key, data)
+        if not hasattr(put_then_other_process_saves, "done"):
+            put_then_other_process_saves.done = True
+            b.save(new_id(), *tiny(1))
+    a.blobs.put = put_then_other_process_saves
+    with pytest.raises(QuotaExceeded, match="server"):
+        a.save(owner, *tiny(0))
+    assert a.index.total_bytes() <= size * 1.5
+    a.close()
+    b.close()
+
+
+def test_one_address_cannot_fill_the_store_with_fresh_owners(store_factory):
+    """Cookie-less sessions from one address (a new owner each) stop at the address's hourly
+    limit; another address still saves, and nothing of anyone else was removed."""
+    size = len(to_bytes(*tiny()))
+    store = store_factory(Limits(client_bytes_per_hour=int(size * 3.5),
+                                 max_total_bytes=size * 100))
+    other = store.save(new_id(), *tiny(9), client=client_key("10.0.0.9"))
+    greedy = client_key("10.0.0.66")
+    kept = 0
+    for i in range(10):
+        try:
+            store.save(new_id(), *tiny(i), client=greedy)
+            kept += 1
+        except QuotaExceeded as exc:
+            assert "address" in str(exc)
+    assert kept == 3
+    store.save(new_id(), *tiny(1), client=client_key("10.0.0.10"))
+    assert store.record(other.owner, other.id)  # untouched
+    store.close()
+
+
+def test_one_owner_is_limited_per_hour(store_factory, owner):
+    size = len(to_bytes(*tiny()))
+    store = store_factory(Limits(owner_bytes_per_hour=int(size * 2.5)))
+    for i in range(2):
+        store.delete(owner, store.save(owner, *tiny(i)).id)  # deleting does not give it back
+    with pytest.raises(QuotaExceeded, match="last hour"):
+        store.save(owner, *tiny(3))
+    assert list(store.blobs.keys()) == []
+    store.close()
+
+
+def test_a_full_store_never_evicts_recent_models_of_others(store_factory, owner):
+    size = len(to_bytes(*tiny()))
+    store = store_factory(Limits(max_total_bytes=int(size * 2.5)))
+    theirs = [store.save(new_id(), *tiny(i)) for i in range(2)]
+    with pytest.raises(QuotaExceeded, match="full"):
+        store.save(owner, *tiny(5))
+    assert all(store.blobs.exists(r.id) and store.index.get(r.id) for r in theirs)
     store.close()
 
 

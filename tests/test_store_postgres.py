@@ -179,3 +179,41 @@ def test_ids_and_tokens_never_reach_the_server_log(pg_server, db_url, store_fact
     assert re.search(r"INSERT INTO models", log), "the statements were not logged at all"
     for secret in (owner, rec.id, sid):
         assert secret not in log
+
+
+def test_an_insert_retried_after_its_commit_adds_nothing(store_factory, owner):
+    """The connection breaks after the insert committed (its answer lost): the pool's one retry
+    of the transaction finds the row and adds nothing, and the caller sees a normal save."""
+    import psycopg
+    from contextlib import contextmanager
+    s = store_factory()
+    pool, broke = s.index.pool, []
+    original = pool.connection
+
+    class LosesTheAnswer:
+        def __init__(self, conn):
+            self._conn, self._inserted = conn, False
+
+        def __getattr__(self, name):
+            return getattr(self._conn, name)
+
+        def execute(self, sql, *args):
+            self._inserted |= str(sql).startswith("INSERT INTO models")
+            return self._conn.execute(sql, *args)
+
+        @contextmanager
+        def transaction(self):
+            with self._conn.transaction() as tx:
+                yield tx
+            if self._inserted and not broke:  # committed; then the line goes down
+                broke.append(1)
+                raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    @contextmanager
+    def connection():
+        with original() as conn:
+            yield LosesTheAnswer(conn)
+    pool.connection = connection
+    rec = s.save(owner, *tiny())
+    assert broke == [1]
+    assert [r.id for r in s.list(owner)] == [rec.id] and s.usage(owner) == (1, rec.size)

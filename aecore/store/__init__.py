@@ -17,14 +17,14 @@ from pathlib import Path
 
 from .base import (MISSING, STATUSES, BlobStore, CorruptModel, Forbidden, Index, InvalidId,
                    Limits, ModelRecord, ModelStore, NotFound, QuotaExceeded, StoreError,
-                   check_id, is_valid_id, new_id)
+                   check_id, client_key, is_valid_id, new_id)
 from .library import Library
 from .local import LocalBlobStore
 from .sqlite import SqliteIndex
 
 __all__ = ["MISSING", "STATUSES", "BlobStore", "CorruptModel", "Forbidden", "Index", "InvalidId",
            "Library", "Limits", "LocalBlobStore", "ModelRecord", "ModelStore", "NotFound",
-           "QuotaExceeded", "SqliteIndex", "StoreError", "check_id", "data_dir", "is_valid_id",
+           "QuotaExceeded", "SqliteIndex", "StoreError", "check_id", "client_key", "data_dir", "is_valid_id",
            "job_saver", "new_id", "open_store", "sqlite_store"]
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -57,7 +57,7 @@ def open_store(limits: Limits | None = None) -> ModelStore:
     return store
 
 
-def job_saver(store: ModelStore, owner: str):
+def job_saver(store: ModelStore, owner: str, client: str = ""):
     """An ``on_result`` for :meth:`aecore.jobs.JobManager.submit`: saves the job's model for
     ``owner`` when it has one, "interrupted" when the run was cancelled (its best epoch) and
     "done" otherwise; returns the :class:`ModelRecord`. Runs on the training thread."""
@@ -65,5 +65,6 @@ def job_saver(store: ModelStore, owner: str):
 
     def save(job) -> ModelRecord:
         status = "interrupted" if job.card.get("cancelled") else "done"
-        return store.save(owner, job.model, job.card, name=job.title, status=status)
+        return store.save(owner, job.model, job.card, name=job.title, status=status,
+                          client=client)
     return save

@@ -26,11 +26,12 @@ an error message.
 from __future__ import annotations
 
 import abc
+import hashlib
 import json
 import re
 import secrets
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 from ..config import env_number
 from ..errors import AecoreError
@@ -131,27 +132,70 @@ def quota_problem(models: int, used: int, size: int, max_models: int, max_bytes:
 
 @dataclass(frozen=True)
 class Limits:
-    """Quotas: per owner (models, bytes) and for the whole server (bytes).
+    """Quotas: per owner (models, bytes), per hour for one owner and for one client address
+    (bytes saved), and for the whole server (bytes).
 
-    When a save would pass ``max_total_bytes``, unshared models unused for ``evict_after_days``
-    are evicted, least recently used first; if that is not enough the save is refused.
-    Environment: ``AE_QUOTA_MODELS``, ``AE_QUOTA_MB``, ``AE_STORE_MAX_MB``, ``AE_EVICT_DAYS``.
+    The hourly limits are what stop one client from filling the store: a browser that drops its
+    cookie gets a new owner each session, but not a new address. The global cap is checked in
+    the same transaction as the insert, so it holds across processes and replicas. A save never
+    deletes another user's recent model to make room: only models that have expired under the
+    retention rule (unshared and unused for ``evict_after_days``) are removed, least recently
+    used first; if that is not enough the save is refused.
+    Environment: ``AE_QUOTA_MODELS``, ``AE_QUOTA_MB``, ``AE_STORE_MAX_MB``, ``AE_EVICT_DAYS``,
+    ``AE_OWNER_MB_PER_HOUR``, ``AE_CLIENT_MB_PER_HOUR``, ``AE_CLIENT_SAVES_PER_HOUR``.
     """
 
     max_models: int = 50
     max_bytes: int = 200 * 2**20
     max_total_bytes: int = 10 * 2**30
     evict_after_days: float = 30.0
+    owner_bytes_per_hour: int = 100 * 2**20   # one browser: a lesson's worth of models
+    client_bytes_per_hour: int = 500 * 2**20  # one address: a class behind one NAT, at most 1/20 of the cap
+    client_saves_per_hour: int = 600          # one address: 30 students x 20 saves
 
     @classmethod
     def from_env(cls) -> "Limits":
         """Defaults with the environment's overrides applied."""
+        def mb(name: str, default: int, lo: float = 0.001, hi: float = 1e9) -> int:
+            return int(env_number(name, default / 2**20, lo, hi) * 2**20)
         return cls(
             max_models=int(env_number("AE_QUOTA_MODELS", cls.max_models, 1, 100_000)),
-            max_bytes=int(env_number("AE_QUOTA_MB", cls.max_bytes / 2**20, 0.001, 1e6) * 2**20),
-            max_total_bytes=int(env_number("AE_STORE_MAX_MB", cls.max_total_bytes / 2**20,
-                                            0.001, 1e9) * 2**20),
-            evict_after_days=env_number("AE_EVICT_DAYS", cls.evict_after_days, 0, 36500))
+            max_bytes=mb("AE_QUOTA_MB", cls.max_bytes, hi=1e6),
+            max_total_bytes=mb("AE_STORE_MAX_MB", cls.max_total_bytes),
+            evict_after_days=env_number("AE_EVICT_DAYS", cls.evict_after_days, 0, 36500),
+            owner_bytes_per_hour=mb("AE_OWNER_MB_PER_HOUR", cls.owner_bytes_per_hour),
+            client_bytes_per_hour=mb("AE_CLIENT_MB_PER_HOUR", cls.client_bytes_per_hour),
+            client_saves_per_hour=int(env_number("AE_CLIENT_SAVES_PER_HOUR",
+                                                 cls.client_saves_per_hour, 1, 1e7)))
+
+
+HOUR_S = 3600.0
+
+
+def client_key(address: str | None) -> str:
+    """What the store keeps of a client's address: a short hash (the address itself is personal
+    data the library does not need); "" when unknown."""
+    if not address:
+        return ""
+    return hashlib.sha256(f"ae-client:{address}".encode()).hexdigest()[:24]
+
+
+def fair_use_problem(limits: Limits, size: int, owner_hour: int, client_hour: tuple[int, int],
+                     total: int) -> str | None:
+    """Why a save of ``size`` bytes is refused under the hourly and global limits, or None.
+    ``owner_hour``: bytes this owner saved in the last hour; ``client_hour``: (saves, bytes) of
+    its address in the last hour; ``total``: bytes the whole store holds."""
+    if owner_hour + size > limits.owner_bytes_per_hour:
+        return (f"You saved {owner_hour / 2**20:.0f} MB of models in the last hour, the most this "
+                "server takes from one browser per hour. Try again later.")
+    saves, nbytes = client_hour
+    if saves + 1 > limits.client_saves_per_hour or nbytes + size > limits.client_bytes_per_hour:
+        return ("Your network address has saved as many models in the last hour as this server "
+                "takes from one address. Try again later.")
+    if total + size > limits.max_total_bytes:
+        return ("The server's model storage is full. Ask the teacher to free space, or delete "
+                "one of your models, then try again.")
+    return None
 
 
 # the pieces
@@ -191,9 +235,13 @@ class Index(abc.ABC):
     so concurrent saves can never pass it together."""
 
     @abc.abstractmethod
-    def insert(self, rec: ModelRecord, max_models: int, max_bytes: int) -> None:
-        """Insert ``rec`` unless the owner would then have more than ``max_models`` rows or
-        ``max_bytes`` bytes (raise :class:`QuotaExceeded`, nothing inserted)."""
+    def insert(self, rec: ModelRecord, limits: Limits, client: str = "") -> None:
+        """Insert ``rec`` unless the owner would then have more than ``limits.max_models`` rows
+        or ``limits.max_bytes`` bytes, the owner or ``client`` (a :func:`client_key`) would pass
+        its hourly limits, or the store its global cap (raise :class:`QuotaExceeded`, nothing
+        inserted); the save is logged for the hourly limits in the same transaction.
+        Idempotent: if a row with ``rec.id`` exists (a retry of a commit whose answer was lost)
+        nothing changes."""
 
     @abc.abstractmethod
     def get(self, model_id: str) -> ModelRecord | None: ...
@@ -225,6 +273,11 @@ class Index(abc.ABC):
     def ids(self) -> set[str]:
         """Every model id (for the orphan sweep)."""
 
+    def recent(self, owner: str, client: str, since: float) -> tuple[int, int, int]:
+        """(bytes the owner saved, saves and bytes of ``client``) since ``since``: a read
+        before writing anything; :meth:`insert` checks again under its lock."""
+        return 0, 0, 0
+
     @abc.abstractmethod
     def eviction_candidates(self, unused_since: float) -> list[ModelRecord]:
         """Unshared rows with ``last_used < unused_since``, least recently used first."""
@@ -243,9 +296,10 @@ def record_of(row: tuple, missing: bool = False) -> ModelRecord:
     ``missing``: its weights are gone (status :data:`MISSING`)."""
     *head, card = row
     if isinstance(card, str):
+        from ..card_schema import CardError, parse_card  # cached by the text's hash
         try:
-            card = json.loads(card)
-        except ValueError:
+            card = parse_card(card)
+        except CardError:
             card = {}
     rec = ModelRecord(*head, card=card if isinstance(card, dict) else {})
     return ModelRecord(**{**rec.__dict__, "status": MISSING}) if missing else rec
@@ -269,6 +323,35 @@ class SqlIndex(Index):
     @abc.abstractmethod
     def _one(self, sql: str, args: tuple = ()) -> tuple | None: ...
 
+    def _insert_checked(self, execute, rec: ModelRecord, limits: Limits, client: str,
+                        card_json: Any) -> None:
+        """The body of :meth:`Index.insert`, inside the caller's transaction (which must hold
+        the store-wide write lock: SQLite's ``BEGIN IMMEDIATE``, a PostgreSQL advisory lock).
+        ``execute(sql, args)`` returns a cursor; ``card_json`` is the card as the column takes it."""
+        m = self.MARK
+        if execute(f"SELECT 1 FROM models WHERE id = {m}", (rec.id,)).fetchone():
+            return  # a retry of an insert that did commit
+        since = rec.created - HOUR_S
+        execute(f"DELETE FROM saves WHERE at < {m}", (since,))
+        n, used = execute(f"SELECT COUNT(*), COALESCE(SUM(size), 0) FROM models WHERE owner = {m}",
+                          (rec.owner,)).fetchone()
+        problem = quota_problem(int(n), int(used), rec.size, limits.max_models, limits.max_bytes)
+        if problem is None:
+            owner_hour = execute(f"SELECT COALESCE(SUM(size), 0) FROM saves WHERE owner = {m}",
+                                 (rec.owner,)).fetchone()[0]
+            client_hour = execute(f"SELECT COUNT(*), COALESCE(SUM(size), 0) FROM saves "
+                                  f"WHERE client = {m}", (client,)).fetchone() if client else (0, 0)
+            total = execute("SELECT COALESCE(SUM(size), 0) FROM models").fetchone()[0]
+            problem = fair_use_problem(limits, rec.size, int(owner_hour),
+                                       (int(client_hour[0]), int(client_hour[1])), int(total))
+        if problem:
+            raise QuotaExceeded(problem)
+        execute(f"INSERT INTO models ({COLUMNS}) VALUES ({', '.join([m] * 11)})",
+                (rec.id, rec.owner, rec.name, rec.type, rec.k, rec.created, rec.last_used,
+                 rec.share_id, rec.size, rec.status, card_json))
+        execute(f"INSERT INTO saves (at, owner, client, size) VALUES ({m}, {m}, {m}, {m})",
+                (rec.created, rec.owner, client, rec.size))
+
     @abc.abstractmethod
     def _changed(self, sql: str, args: tuple) -> int: ...
 
@@ -279,6 +362,15 @@ class SqlIndex(Index):
 
     def total_bytes(self) -> int:
         return int(self._one("SELECT COALESCE(SUM(size), 0) FROM models")[0])
+
+    def recent(self, owner: str, client: str, since: float) -> tuple[int, int, int]:
+        m = self.MARK
+        owner_bytes, = self._one(f"SELECT COALESCE(SUM(size), 0) FROM saves WHERE owner = {m} "
+                                 f"AND at >= {m}", (owner, since))
+        saves, nbytes = self._one(f"SELECT COUNT(*), COALESCE(SUM(size), 0) FROM saves "
+                                  f"WHERE client = {m} AND at >= {m}", (client, since)) \
+            if client else (0, 0)
+        return int(owner_bytes), int(saves), int(nbytes)
 
     def update(self, model_id: str, *, name: str | None = None, share_id: str | None | bool = False,
                last_used: float | None = None) -> bool:
@@ -302,13 +394,14 @@ class ModelStore(abc.ABC):
 
     @abc.abstractmethod
     def save(self, owner: str, model, card: dict, *, name: str | None = None,
-             status: str = "done") -> ModelRecord:
-        """Store ``model`` (an :class:`~aecore.models.Autoencoder`) with ``card``. Quotas are
-        checked before anything is written (:class:`QuotaExceeded`)."""
+             status: str = "done", client: str = "") -> ModelRecord:
+        """Store ``model`` (an :class:`~aecore.models.Autoencoder`) with ``card``, at the card's
+        ``storage`` precision (float32 when it has none). Quotas are checked before anything is
+        written (:class:`QuotaExceeded`); ``client`` is the saver's :func:`client_key`."""
 
     @abc.abstractmethod
     def save_bytes(self, owner: str, data: bytes, *, name: str | None = None,
-                   status: str = "uploaded") -> ModelRecord:
+                   status: str = "uploaded", client: str = "") -> ModelRecord:
         """Store an already-serialised safetensors model (an upload); validated first."""
 
     @abc.abstractmethod

@@ -15,9 +15,9 @@ import time
 from typing import Any
 
 from ..errors import WeightsError
-from .base import (MISSING, STATUSES, BlobStore, CorruptModel, Forbidden, Index, InvalidId,
-                   Limits, ModelRecord, ModelStore, NotFound, QuotaExceeded, check_id, new_id,
-                   quota_problem)
+from .base import (HOUR_S, MISSING, STATUSES, BlobStore, CorruptModel, Forbidden, Index,
+                   InvalidId, Limits, ModelRecord, ModelStore, NotFound, QuotaExceeded, check_id,
+                   fair_use_problem, new_id, quota_problem)
 
 MAX_NAME = 80
 ORPHAN_GRACE_S = 60.0  # a file younger than this may be a save in progress in another process
@@ -32,6 +32,17 @@ def clean_name(name: Any) -> str:
     return text[:MAX_NAME]
 
 
+def _checked(card: dict) -> dict:
+    """``card`` against the card schema; a card the schema refuses (control characters, NaN,
+    a crafted field) is a :class:`CorruptModel` with the schema's message, never a database
+    error."""
+    from ..card_schema import CardError, check_card
+    try:
+        return check_card(card)
+    except CardError as exc:
+        raise CorruptModel(f"this model's card cannot be kept: {exc}") from exc
+
+
 class Library(ModelStore):
     """A :class:`ModelStore` over any index and blob store (see the module docstring)."""
 
@@ -43,49 +54,54 @@ class Library(ModelStore):
 
     # saving
     def save(self, owner: str, model, card: dict, *, name: str | None = None,
-             status: str = "done") -> ModelRecord:
+             status: str = "done", client: str = "") -> ModelRecord:
         check_id(owner, "owner token")
+        card = _checked(card)
         from ..weights import to_bytes  # the weights module imports torch: listing needs none
-        data = to_bytes(model, card)
-        return self._save(owner, data, {**card, "storage": "float32"}, name, status)
+        storage = card.get("storage", "float32")  # an uploaded int8 model stays int8
+        data = to_bytes(model, card, storage)
+        return self._save(owner, data, {**card, "storage": storage}, name, status, client)
 
     def save_bytes(self, owner: str, data: bytes, *, name: str | None = None,
-                   status: str = "uploaded") -> ModelRecord:
+                   status: str = "uploaded", client: str = "") -> ModelRecord:
         check_id(owner, "owner token")
         from ..weights import model_from_bytes
         try:
             _, card = model_from_bytes(data, name or "uploaded file")
         except WeightsError as exc:
             raise CorruptModel(str(exc)) from exc
-        return self._save(owner, data, card, name, status)
+        return self._save(owner, data, card, name, status, client)
 
-    def _save(self, owner: str, data: bytes, card: dict, name: str | None, status: str
-              ) -> ModelRecord:
+    def _save(self, owner: str, data: bytes, card: dict, name: str | None, status: str,
+              client: str = "") -> ModelRecord:
         if status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
-        size = len(data)
+        size, now = len(data), time.time()
         n, used = self.index.usage(owner)
         problem = quota_problem(n, used, size, self.limits.max_models, self.limits.max_bytes)
+        if problem is None:
+            owner_hour, *client_hour = self.index.recent(owner, client, now - HOUR_S)
+            problem = fair_use_problem(self.limits, size, owner_hour, tuple(client_hour), 0)
         if problem:
-            raise QuotaExceeded(problem)
+            raise QuotaExceeded(problem)  # nothing written yet
         self._make_room(size)
-        now = time.time()
         rec = ModelRecord(
             id=new_id(), owner=owner,
             name=clean_name(name or card.get("title") or card.get("name") or "my model"),
             type=str(card.get("model", "?")), k=int(card.get("config", {}).get("latent_dim", 0)),
             created=now, last_used=now, share_id=None, size=size, status=status, card=card)
         self.blobs.put(rec.id, data)
-        try:
-            self.index.insert(rec, self.limits.max_models, self.limits.max_bytes)
+        try:  # the quotas and the global cap again, under the store-wide lock
+            self.index.insert(rec, self.limits, client)
         except BaseException:
             self.blobs.delete(rec.id)  # a concurrent save won the last slot: no orphan left
             raise
         return rec
 
     def _make_room(self, size: int) -> None:
-        """Evict unshared models unused for ``evict_after_days`` (LRU first) until ``size`` more
-        bytes fit under the global cap; :class:`QuotaExceeded` if they cannot."""
+        """Remove expired models (unshared, unused for ``evict_after_days``; LRU first) until
+        ``size`` more bytes fit under the global cap; :class:`QuotaExceeded` if they cannot.
+        A recent model is never removed to make room, whoever owns it."""
         with self._room:
             total = self.index.total_bytes()
             if total + size <= self.limits.max_total_bytes:

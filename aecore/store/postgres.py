@@ -30,8 +30,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-from .base import (COLUMNS, BlobStore, CorruptModel, Limits, ModelRecord,
-                   QuotaExceeded, SqlIndex, StoreError, check_id, quota_problem, record_of)
+from .base import (COLUMNS, BlobStore, CorruptModel, Limits, ModelRecord, SqlIndex, StoreError,
+                   check_id, record_of)
 from .library import Library
 
 POOL_SIZE = 4
@@ -41,6 +41,7 @@ CONNECT_TIMEOUT_S = 5
 # replicas starting at once would otherwise race on CREATE ... IF NOT EXISTS)
 SCHEMA = (Path(__file__).with_name("postgres.sql")).read_text(encoding="utf-8")
 SCHEMA_LOCK = 0x41450016  # advisory lock key for the schema ("AE", issue 16)
+SAVE_LOCK = 0x41450029  # advisory lock key every save takes (quotas and the global cap)
 T = TypeVar("T")
 
 
@@ -145,20 +146,17 @@ class PostgresIndex(SqlIndex):
     def _all(self, sql: str, args: tuple = ()) -> list[tuple]:
         return self.pool.run(lambda c: c.execute(sql, args).fetchall())
 
-    def insert(self, rec: ModelRecord, max_models: int, max_bytes: int) -> None:
+    def insert(self, rec: ModelRecord, limits: Limits, client: str = "") -> None:
         def work(conn) -> None:
-            # one owner's saves queue here, whichever replica they come from
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (rec.owner,))
-            n, used = conn.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM models "
-                                   "WHERE owner = %s", (rec.owner,)).fetchone()
-            problem = quota_problem(int(n), int(used), rec.size, max_models, max_bytes)
-            if problem:
-                raise QuotaExceeded(problem)
-            conn.execute(f"INSERT INTO models ({COLUMNS}) VALUES "
-                         "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                         (rec.id, rec.owner, rec.name, rec.type, rec.k, rec.created,
-                          rec.last_used, rec.share_id, rec.size, rec.status, self.Jsonb(rec.card)))
-        self.pool.run(work)
+            # every save, whichever replica it comes from, queues here: the owner's quota, the
+            # hourly limits and the global cap are read and the row written under one lock
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (SAVE_LOCK,))
+            self._insert_checked(conn.execute, rec, limits, client, self.Jsonb(rec.card))
+        try:
+            self.pool.run(work)  # idempotent, so the pool's one retry on a broken line is safe
+        except self.pool.psycopg.DataError as exc:  # the card checks make this unreachable
+            raise StoreError("the model's card holds something the database refuses "
+                             f"({type(exc).__name__})") from exc
 
     def list_owner(self, owner: str) -> list[ModelRecord]:
         rows = self._all(f"SELECT {COLUMNS} FROM models WHERE owner = %s "

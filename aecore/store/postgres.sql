@@ -26,3 +26,11 @@ CREATE TABLE IF NOT EXISTS model_blobs (
     data   BYTEA NOT NULL
 );
 ALTER TABLE model_blobs ALTER COLUMN data SET STORAGE EXTERNAL;
+-- the last hour's saves, for the hourly limits per owner and per client address (hashed)
+CREATE TABLE IF NOT EXISTS saves (
+    at     DOUBLE PRECISION NOT NULL,
+    owner  TEXT NOT NULL,
+    client TEXT NOT NULL,
+    size   BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS saves_at ON saves (at);

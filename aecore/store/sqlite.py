@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from .base import COLUMNS, ModelRecord, QuotaExceeded, SqlIndex, quota_problem, record_of
+from .base import COLUMNS, Limits, ModelRecord, SqlIndex, record_of
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS models (
@@ -32,6 +32,14 @@ CREATE TABLE IF NOT EXISTS models (
 );
 CREATE INDEX IF NOT EXISTS models_owner ON models (owner, created DESC);
 CREATE INDEX IF NOT EXISTS models_lru ON models (last_used) WHERE share_id IS NULL;
+-- the last hour's saves, for the hourly limits per owner and per client address (hashed)
+CREATE TABLE IF NOT EXISTS saves (
+    at     REAL NOT NULL,
+    owner  TEXT NOT NULL,
+    client TEXT NOT NULL,
+    size   INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS saves_at ON saves (at);
 """
 class SqliteIndex(SqlIndex):
     """The rows in ``path`` (created with its folder on first use)."""
@@ -57,20 +65,11 @@ class SqliteIndex(SqlIndex):
         with self._lock:
             return self._db.execute(sql, args).fetchall()
 
-    def insert(self, rec: ModelRecord, max_models: int, max_bytes: int) -> None:
+    def insert(self, rec: ModelRecord, limits: Limits, client: str = "") -> None:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")  # takes the write lock before the quota read
+            self._db.execute("BEGIN IMMEDIATE")  # the write lock, for every process, before reading
             try:
-                n, used = self._db.execute(
-                    "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM models WHERE owner = ?",
-                    (rec.owner,)).fetchone()
-                problem = quota_problem(n, used, rec.size, max_models, max_bytes)
-                if problem:
-                    raise QuotaExceeded(problem)
-                self._db.execute(
-                    f"INSERT INTO models ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (rec.id, rec.owner, rec.name, rec.type, rec.k, rec.created, rec.last_used,
-                     rec.share_id, rec.size, rec.status, json.dumps(rec.card)))
+                self._insert_checked(self._db.execute, rec, limits, client, json.dumps(rec.card))
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
