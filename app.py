@@ -47,7 +47,7 @@ with startup.run():
     startup.before_page(nav)
     query.begin()
     library.store()        # once per process: the model library, and the bounded SIGTERM stop
-    owner.ensure_cookie()  # this browser's owner token, written into its cookie on a first visit
+    owner.ensure_cookie()  # this browser's owner token (its cookie, set by server.py)
     presenter.toggle()
     catalog.open_shared_link()  # ?shared=<id>: that model read-only on every page, or a message
     share_slot = share.link_slot(nav.url_path)  # filled after the page ran: its sync() sets the URL

@@ -113,6 +113,50 @@ class StaticFromMemory:
         await self.app(scope, receive, send)
 
 
+OWNER_COOKIE = "ae_owner"           # ui/owner.py reads it from the websocket's handshake
+OWNER_MAX_AGE_S = 400 * 86400       # browsers cap a cookie's lifetime at 400 days
+_NO_COOKIE_PATHS = ("/_stcore/health", "/_stcore/host-config", "/static/")  # probes, assets
+
+
+class OwnerCookie:
+    """Give a browser without a valid ``ae_owner`` cookie one, set by the server on its first
+    response: ``HttpOnly`` (no page script can read the bearer token), ``SameSite=Lax``, and
+    ``Secure`` when the browser came over https (directly or, per ``X-Forwarded-Proto``,
+    through the TLS proxy of deploy/). The page's websocket then carries it, and every session
+    of that browser has the same owner. The token is :func:`aecore.store.new_id` (192 bits)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    @staticmethod
+    def _header(scope, name: bytes) -> str:
+        return next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == name), "")
+
+    def _has_token(self, scope) -> bool:
+        from aecore.store import is_valid_id  # torch-free
+        jar = self._header(scope, b"cookie")
+        return any(is_valid_id(part.strip().partition("=")[2]) for part in jar.split(";")
+                   if part.strip().startswith(OWNER_COOKIE + "="))
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(_NO_COOKIE_PATHS) \
+                or self._has_token(scope):
+            await self.app(scope, receive, send)
+            return
+        from aecore.store import new_id
+        https = scope.get("scheme") == "https" \
+            or self._header(scope, b"x-forwarded-proto").split(",")[0].strip() == "https"
+        cookie = (f"{OWNER_COOKIE}={new_id()}; Max-Age={OWNER_MAX_AGE_S}; Path=/; HttpOnly; "
+                  f"SameSite=Lax{'; Secure' if https else ''}").encode()
+
+        async def send_with_cookie(message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()),
+                                                  (b"set-cookie", cookie)]}
+            await send(message)
+        await self.app(scope, receive, send_with_cookie)
+
+
 @asynccontextmanager
 async def lifespan(_app):
     warmup.start()
@@ -127,5 +171,6 @@ async def lifespan(_app):
 
 
 # AE_STATIC_FROM_DISK=1 leaves Streamlit's own file handler on (to compare the two)
-_MIDDLEWARE = [] if os.environ.get("AE_STATIC_FROM_DISK") else [Middleware(StaticFromMemory)]
+_MIDDLEWARE = [Middleware(OwnerCookie)] + (
+    [] if os.environ.get("AE_STATIC_FROM_DISK") else [Middleware(StaticFromMemory)])
 app = st.App("app.py", lifespan=lifespan, middleware=_MIDDLEWARE)

@@ -208,8 +208,7 @@ def check_card(card: Any) -> dict:
         raise CardError("the card holds values JSON cannot carry (NaN, infinity or "
                         "non-JSON objects)") from exc
     if size > MAX_CARD_BYTES:
-        raise CardError(f"the card is {size / 1024:.0f} KB; at most {MAX_CARD_BYTES // 1024} KB "
-                        "is accepted")
+        raise CardError(_too_big(size))
     if isinstance(card.get("model"), str) and card["model"] not in MODEL_CONFIGS:
         raise CardError(f"unknown model type in the card; known: {', '.join(MODEL_CONFIGS)}")
     out = CARD(card, "card")
@@ -230,8 +229,7 @@ def parse_card(text: str | bytes) -> dict:
     and shared by every caller; do not change it."""
     raw = text.encode() if isinstance(text, str) else bytes(text)
     if len(raw) > MAX_CARD_BYTES:
-        raise CardError(f"the card is {len(raw) / 1024:.0f} KB; at most "
-                        f"{MAX_CARD_BYTES // 1024} KB is accepted")
+        raise CardError(_too_big(len(raw)))
     key = hashlib.sha256(raw).hexdigest()
     with _cache_lock:
         if key in _cache:
@@ -249,6 +247,11 @@ def parse_card(text: str | bytes) -> dict:
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return card
+
+
+def _too_big(size: int) -> str:
+    return (f"the card is {size:,} bytes; at most {MAX_CARD_BYTES:,} bytes "
+            f"({MAX_CARD_BYTES // 1024} KB) are accepted")
 
 
 def _no_constant(name: str) -> Any:

@@ -19,9 +19,16 @@ which Linux keeps per thread), so on a busy server a page's rerun goes before a 
 and a slider stays quick while the class trains. With one torch thread per job (the default on
 2 cores) the training's maths runs on that thread; with more, torch's shared pool is not reniced.
 
+Fair use: the queue holds a class (``AE_QUEUE_MAX``, default 64 waiting), but one owner (a
+browser) may have at most ``AE_QUEUE_PER_OWNER`` trainings queued or running (default 2) and one
+client address at most ``AE_QUEUE_PER_ADDRESS`` (default 40, a class behind one NAT), so many
+tabs, or many cookie-less sessions, cannot fill it. A training whose owner has had no session
+for ``AE_ABANDONED_JOB_MIN`` minutes (default 20; :mod:`aecore.presence`) is cancelled: a
+running one keeps its best epoch, which its ``on_result`` saves as "interrupted".
+
 Configuration (read once, by :func:`get_manager`): ``AE_MAX_TRAININGS`` (trainings at once,
 default 2), ``AE_MAX_EPOCHS`` (default 50) and ``AE_MAX_SUBSET`` (training images, default
-60,000) for one browser training.
+60,000) for one browser training, and the fair-use settings above.
 """
 from __future__ import annotations
 
@@ -38,6 +45,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from . import presence
 from .config import TrainConfig, config_to_dict, env_number
 from .data import load_split
 from .errors import AecoreError, ConfigError
@@ -177,8 +185,10 @@ class Job:
     """
 
     def __init__(self, model_cfg: Any, train_cfg: TrainConfig, name: str, title: str = "",
-                 data: Any = None, on_result: Any = None) -> None:
+                 data: Any = None, on_result: Any = None, owner: str = "",
+                 client: str = "") -> None:
         self.id = f"job{next(_ids)}"
+        self.owner, self.client = owner, client  # who asked: the fair-use limits count these
         self.data = data  # optional TrainData (e.g. one digit class only); None = prepare_data
         self.name = name
         self.title = title or name
@@ -315,13 +325,16 @@ class JobManager:
     """
 
     def __init__(self, max_concurrent: int = 2, limits: BrowserLimits | None = None,
-                 max_queued: int = 16,
+                 max_queued: int = 64, per_owner: int = 2, per_client: int = 40,
+                 abandoned_after_s: float = 1200.0,
                  threads_per_job: int | None = None, device: str | None = "cpu") -> None:
         if not 1 <= max_concurrent <= 64:
             raise ConfigError(f"max_concurrent must be between 1 and 64, got {max_concurrent}")
         self.max_concurrent = max_concurrent
         self.limits = limits or BrowserLimits()
         self.max_queued = max_queued
+        self.per_owner, self.per_client = per_owner, per_client
+        self.abandoned_after_s = abandoned_after_s
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         self.threads_per_job = threads_per_job or max(1, cores // max_concurrent)
         self.device = device
@@ -338,26 +351,38 @@ class JobManager:
         # a daemon thread still holding torch's thread pools at interpreter exit makes the C++
         # runtime abort ("terminate called without an active exception"): stop workers first
         atexit.register(self._shutdown)
+        if abandoned_after_s > 0:
+            threading.Thread(target=self._reap_loop, name="ae-train-reaper", daemon=True).start()
 
     @classmethod
     def from_env(cls) -> "JobManager":
-        """A manager configured by ``AE_MAX_TRAININGS`` (default 2) and the browser limits."""
+        """A manager configured by ``AE_MAX_TRAININGS`` (default 2), the browser limits and the
+        fair-use settings (module docstring)."""
         return cls(max_concurrent=env_number("AE_MAX_TRAININGS", 2, 1, 64),
-                   limits=BrowserLimits.from_env())
+                   limits=BrowserLimits.from_env(),
+                   max_queued=env_number("AE_QUEUE_MAX", 64, 1, 10_000),
+                   per_owner=env_number("AE_QUEUE_PER_OWNER", 2, 1, 1000),
+                   per_client=env_number("AE_QUEUE_PER_ADDRESS", 40, 1, 10_000),
+                   abandoned_after_s=60 * env_number("AE_ABANDONED_JOB_MIN", 20, 0, 1e6))
 
     # public
     def submit(self, model_cfg: Any, train_cfg: TrainConfig, name: str = "my_model",
-               title: str = "", data: Any = None, on_result: Any = None) -> Job:
+               title: str = "", data: Any = None, on_result: Any = None, owner: str = "",
+               client: str = "") -> Job:
         """Queue a training and return its :class:`Job` at once. ``data`` (a
         :class:`~aecore.train.TrainData`) replaces the config's MNIST split, e.g. for a one-class
-        anomaly detector. Raises :class:`ConfigError` for settings beyond the limits or when the
-        queue is full."""
+        anomaly detector. ``owner`` (the browser's token) and ``client`` (its hashed address)
+        are counted against the per-owner and per-address limits ("" counts for no one).
+        Raises :class:`ConfigError` for settings beyond the limits, when this owner or address
+        already has its share of the queue, or when the queue is full."""
         self.limits.check(model_cfg, train_cfg)
-        job = Job(model_cfg, train_cfg, name, title, data=data, on_result=on_result)
+        job = Job(model_cfg, train_cfg, name, title, data=data, on_result=on_result,
+                  owner=owner, client=client)
         job._on_cancel = self._dequeue
         with self._lock:
             if self._closed:
                 raise ConfigError("the training service has shut down")
+            self._check_fair_use(owner, client)
             if len(self._queue) >= self.max_queued:
                 raise ConfigError(f"the training queue is full ({self.max_queued} waiting); "
                                   "try again in a few minutes")
@@ -370,6 +395,36 @@ class JobManager:
                 t.start()
             self._lock.notify()
         return job
+
+    def _check_fair_use(self, owner: str, client: str) -> None:
+        active = [*self._running, *self._queue]
+        if owner and sum(j.owner == owner for j in active) >= self.per_owner:
+            raise ConfigError(f"you already have {self.per_owner} training(s) queued or running "
+                              "on this server (in this or another tab); wait for one to finish "
+                              "or cancel it")
+        if client and sum(j.client == client for j in active) >= self.per_client:
+            raise ConfigError(f"your network address already has {self.per_client} trainings "
+                              "queued or running on this server; try again in a few minutes")
+
+    def reap(self, now: float | None = None) -> int:
+        """Cancel the trainings of owners with no session for ``abandoned_after_s`` (a running
+        one keeps its best epoch; ``on_result`` saves it); returns how many were cancelled.
+        An owner this process never saw (a script, a test) is left alone."""
+        now = time.time() if now is None else now
+        with self._lock:
+            active = [*self._running, *self._queue]
+        gone = [j for j in active if j.owner and not j.cancel_requested
+                and (seen := presence.last_seen(j.owner)) is not None
+                and now - seen > self.abandoned_after_s]
+        for job in gone:
+            job.cancel()
+        return len(gone)
+
+    def _reap_loop(self) -> None:
+        period = max(1.0, min(60.0, self.abandoned_after_s / 4))
+        while not self._closed:
+            time.sleep(period)
+            self.reap()
 
     def counts(self) -> dict[str, int]:
         """How many jobs are queued and running, and the limit."""

@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from safetensors import SafetensorError
@@ -323,3 +325,43 @@ def card_hash(card: dict) -> str:
     card is cheap to hash (a few kB), unlike the weights."""
     text = json.dumps(card, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def model_bytes(model: torch.nn.Module) -> int:
+    """Bytes the model's tensors hold in memory (every parameter and buffer, whatever its
+    type: a conv model's channels count as much as a dense model's widths)."""
+    return sum(t.numel() * t.element_size() for t in model.state_dict().values())
+
+
+class ModelCache:
+    """Loaded models by key, bounded by their bytes in memory (:func:`model_bytes`), least
+    recently used dropped first; one model bigger than the whole bound is returned, not kept.
+    Thread-safe; two threads missing the same key may both load it (the second result wins)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def used_bytes(self) -> int:
+        with self._lock:
+            return sum(n for _, n in self._items.values())
+
+    def get(self, key: Any, load: Callable[[], tuple[Autoencoder, dict]]) -> tuple[Autoencoder, dict]:
+        """The cached ``(model, card)`` of ``key``, else ``load()``'s, kept if it fits."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key][0]
+        value = load()
+        size = model_bytes(value[0])
+        if size > self.max_bytes:
+            return value
+        with self._lock:
+            self._items[key] = (value, size)
+            total = sum(n for _, n in self._items.values())
+            while total > self.max_bytes:
+                _, (_, n) = self._items.popitem(last=False)
+                total -= n
+        return value

@@ -8,8 +8,9 @@ quota, stays in this session only, under its name in ``st.session_state["user_mo
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import streamlit as st
 
@@ -24,6 +25,18 @@ if TYPE_CHECKING:
 USER_KEY = "user_models"
 SHARED_KEY = "shared_model"        # session_state: the share id this session opened by link
 SAVE_ERROR_KEY = "library_error"   # session_state: why the last model could not be kept
+
+
+_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+
+
+def plain(text: Any) -> str:
+    """``text`` (a name, title, file name or link value someone typed) for an element that
+    renders Markdown (``st.info``, ``st.success``, ``st.toast``, ``st.caption``...), shown
+    exactly as typed: every ASCII punctuation character is backslash-escaped (CommonMark), so
+    no link, image, emphasis, colour directive, maths or HTML can come out of it, and line
+    breaks become spaces (no headings or lists)."""
+    return _PUNCT.sub(r"\\\1", " ".join(str(text).split()))
 
 
 @dataclass(frozen=True)
@@ -162,13 +175,14 @@ def open_shared_link() -> None:
         rec, _, _ = library.shared(raw)
     except (StoreError, AecoreError) as exc:
         st.session_state.pop(SHARED_KEY, None)
-        st.warning(f"This link's model cannot be opened: {exc}. The default model is used "
-                   "instead.", icon=":material/link_off:")
+        st.warning(f"This link's model cannot be opened: {plain(exc)}. The default model is "
+                   "used instead.", icon=":material/link_off:")
         return
     if st.session_state.get(SHARED_KEY) != raw:
         st.session_state[SHARED_KEY] = raw
-    st.info(f"Shared model **{rec.name}** ({rec.type}, k = {rec.k}) is open read-only: it is "
-            "picked in the model pickers, marked (shared).", icon=":material/share:")
+    st.info(f"Shared model **{plain(rec.name)}** ({plain(rec.type)}, k = {rec.k}) is open "
+            "read-only: it is picked in the model pickers, marked (shared).",
+            icon=":material/share:")
 
 
 def preferred(default: str | None) -> str | None:

@@ -16,6 +16,7 @@ import logging
 import streamlit as st
 
 from aecore import shutdown
+from aecore.config import env_number
 from aecore.store import (MISSING, ModelRecord, ModelStore, NotFound, StoreError, is_valid_id,
                           job_saver as _job_saver, open_store)
 
@@ -62,6 +63,11 @@ def owner() -> str:
     return owner_mod.owner()
 
 
+def client() -> str:
+    """This session's hashed address (the fair-use limits count it)."""
+    return owner_mod.client()
+
+
 def mine() -> list[ModelRecord]:
     """This browser's models, newest first (rows whose file is gone have status "missing")."""
     s = store()
@@ -73,11 +79,22 @@ def mine() -> list[ModelRecord]:
         return []
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _weights(model_id: str, size: int, _s: ModelStore, _rec: ModelRecord):
-    # keyed by id and size (a replaced file has another size); the caller checked ownership
-    model, card, _ = _s.open_record(_rec)
-    return model.eval(), card
+CACHE_MB = env_number("AE_MODEL_CACHE_MB", 512, 16, 1e6)  # loaded models kept, by bytes
+
+
+@st.cache_resource(show_spinner=False)
+def _cache():
+    from aecore.weights import ModelCache  # torch: only once a saved model is opened
+    return ModelCache(int(CACHE_MB * 2**20))
+
+
+def _weights(model_id: str, size: int, s: ModelStore, rec: ModelRecord):
+    # keyed by id and size (a replaced file has another size); the caller checked ownership;
+    # bounded by the models' bytes, not their count (one conv model may weigh 100 small ones)
+    def load():
+        model, card, _ = s.open_record(rec)
+        return model.eval(), card
+    return _cache().get((model_id, size), load)
 
 
 def load(model_id: str):
@@ -105,7 +122,7 @@ def save(model, card: dict, name: str | None = None, status: str = "done") -> Mo
     s = store()
     if s is None:
         raise NotFound(problem() or "the model library is not available")
-    return s.save(owner(), model, card, name=name, status=status)
+    return s.save(owner(), model, card, name=name, status=status, client=owner_mod.client())
 
 
 def save_bytes(data: bytes, name: str) -> ModelRecord:
@@ -113,13 +130,13 @@ def save_bytes(data: bytes, name: str) -> ModelRecord:
     s = store()
     if s is None:
         raise NotFound(problem() or "the model library is not available")
-    return s.save_bytes(owner(), data, name=name)
+    return s.save_bytes(owner(), data, name=name, client=owner_mod.client())
 
 
 def job_saver():
     """An ``on_result`` for a training this session submits, or None without a library."""
     s = store()
-    return _job_saver(s, owner()) if s is not None else None
+    return _job_saver(s, owner(), owner_mod.client()) if s is not None else None
 
 
 def usable(rec: ModelRecord) -> bool:

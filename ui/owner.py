@@ -1,38 +1,29 @@
 """Who "my" models belong to: one unguessable owner token per browser, kept in a cookie.
 
-The server reads the cookie ``ae_owner`` from the session's websocket handshake
-(``st.context.cookies``). On a first visit there is none: the server makes a token
-(:func:`aecore.store.new_id`, 192 bits), keeps it in the session, and a tiny Components v2
-element writes it into the browser's cookie (SameSite=Lax, ~400 days, Secure over https), so a
-refresh or a new tab of the same browser reads it back. If another tab of this browser set the
-cookie meanwhile, the element reports that one instead (one rerun) and the session adopts it.
-The token is a bearer secret: it is never shown, logged or put in a URL.
+The server sets the cookie ``ae_owner`` on a browser's first response (``server.OwnerCookie``:
+HttpOnly, SameSite=Lax, Secure over https), so no page script ever reads or writes the token.
+Each session reads it from its websocket handshake (``st.context.cookies``). Without one (a
+browser that refuses cookies, ``streamlit run app.py``, AppTest) the session gets a token of its
+own: its models are kept, but only this session finds them again. The token is a bearer secret:
+it is never shown, logged or put in a URL.
+
+Each run also records that the owner has a session (:func:`aecore.presence.seen`): trainings of
+an owner with no session for a while are cancelled, their best epoch kept (aecore/jobs.py).
 """
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
-from aecore.store import is_valid_id, new_id
+from aecore import presence
+from aecore.store import client_key, is_valid_id, new_id
 
-COOKIE = "ae_owner"
-MAX_AGE_S = 400 * 86400  # browsers cap a cookie's lifetime at 400 days
+COOKIE = "ae_owner"          # the name server.OwnerCookie sets
 KEY = "_ae_owner"            # session_state: this session's token
-FROM_COOKIE = "_ae_owner_cookie"  # session_state: True once the browser is known to hold it
-
-JS = r"""
-export default function ({ data, setStateValue }) {
-  const m = document.cookie.match(new RegExp("(?:^|; )" + data.name + "=([A-Za-z0-9_-]{32})(?:;|$)"));
-  if (m && m[1] !== data.token) {      // another tab of this browser got there first
-    setStateValue("existing", m[1]);
-    return;
-  }
-  if (!m) {
-    document.cookie = data.name + "=" + data.token + "; Max-Age=" + data.max_age +
-      "; Path=/; SameSite=Lax" + (location.protocol === "https:" ? "; Secure" : "");
-  }
-}
-"""
-_cookie_writer = st.components.v2.component("ae_owner_cookie", js=JS)
+FROM_COOKIE = "_ae_owner_cookie"  # session_state: True when the token came from the cookie
+CLIENT_KEY = "_ae_client"    # session_state: this session's client address, hashed
+BEHIND_PROXY = os.environ.get("AE_BEHIND_PROXY", "") == "1"
 
 
 def _cookie() -> str | None:
@@ -44,7 +35,7 @@ def _cookie() -> str | None:
 
 
 def owner() -> str:
-    """This browser's owner token (made and written into its cookie on the first visit)."""
+    """This browser's owner token (this session's own when the browser sent no cookie)."""
     state = st.session_state
     if KEY not in state:
         cookie = _cookie()
@@ -53,16 +44,23 @@ def owner() -> str:
     return state[KEY]
 
 
+def client() -> str:
+    """This session's client address, hashed (:func:`aecore.store.client_key`), for the hourly
+    save limits and the training queue's per-client limit; "" when unknown. With
+    ``AE_BEHIND_PROXY=1`` (deploy/compose.yaml: nginx overwrites the header) the address is
+    ``X-Real-IP``; otherwise the socket's peer (a client could forge the header)."""
+    state = st.session_state
+    if CLIENT_KEY not in state:
+        try:
+            forwarded = st.context.headers.get("X-Real-IP") if BEHIND_PROXY else None
+            address = forwarded or st.context.ip_address
+        except Exception:  # noqa: BLE001 - no request context (AppTest, scripts)
+            address = None
+        state[CLIENT_KEY] = client_key(address)
+    return state[CLIENT_KEY]
+
+
 def ensure_cookie() -> None:
-    """Mount the invisible cookie writer until the browser is known to hold this session's
-    token; call once per run from the app's frame (in the sidebar: it takes no space)."""
-    token = owner()
-    if st.session_state.get(FROM_COOKIE):
-        return
-    with st.sidebar:
-        res = _cookie_writer(key="ae_owner_cookie",
-                             data={"name": COOKIE, "token": token, "max_age": MAX_AGE_S},
-                             on_existing_change=lambda: None, height=0)
-    existing = getattr(res, "existing", None) if res is not None else None
-    if is_valid_id(existing) and existing != token:
-        st.session_state[KEY] = existing  # same browser, same owner as the other tab
+    """Call once per run from the app's frame: fixes this session's owner and notes that the
+    owner has a live session. The cookie itself is the server's (server.OwnerCookie)."""
+    presence.seen(owner())

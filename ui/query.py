@@ -55,8 +55,11 @@ def _fresh(name: str) -> str | None:
 
 def _notice(name: str, raw: str, why: str, default: Any) -> None:
     shown = raw if len(raw) <= MAX_SHOWN else raw[:MAX_SHOWN] + "..."
-    st.toast(f"Link parameter {name}={shown!r} ignored: {why}. Using the default, {default}.",
-             icon=":material/warning:")
+    # the value and the reason come from the link: text, never Markdown (a crafted link
+    # could otherwise put a live link or an image into this app's own toast)
+    plain = catalog.plain
+    st.toast(f"Link parameter {name}={plain(repr(shown))} ignored: {plain(why)}. Using the "
+             f"default, {plain(default)}.", icon=":material/warning:")
 
 
 def _parsed(name: str, default: Any, parse: Callable[[str], Any]) -> tuple[Any, bool]:

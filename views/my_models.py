@@ -52,7 +52,7 @@ def _act(fn, *args, ok: str) -> None:
         fn(library.owner(), *args)
         st.session_state["my_flash"] = ("success", ok)
     except StoreError as exc:
-        st.session_state["my_flash"] = ("error", str(exc))
+        st.session_state["my_flash"] = ("error", catalog.plain(exc))
 
 
 st.title("My models")
@@ -98,19 +98,19 @@ else:
     try:
         library.load(rec.id)  # cached: a damaged file is reported here, never a traceback
     except StoreError as exc:
-        st.warning(f"This model cannot be used: {exc}")
+        st.warning(f"This model cannot be used: {catalog.plain(exc)}")
 
 c1, c2 = st.columns(2)
 with c1:
     with st.form("my_rename", border=False):
         new_name = st.text_input("Name", value=rec.name, max_chars=80, key=f"my_name_{tag}")
         if st.form_submit_button("Rename"):
-            _act(store.rename, rec.id, new_name, ok=f"Renamed to {new_name.strip()!r}.")
+            _act(store.rename, rec.id, new_name, ok=f"Renamed to {catalog.plain(new_name)}.")
             st.rerun()
 with c2:
     sure = st.checkbox("Yes, delete this model for good", key=f"my_sure_{tag}")
     if st.button("Delete", key="my_delete", disabled=not sure, type="secondary"):
-        _act(store.delete, rec.id, ok=f"Deleted {rec.name!r}.")
+        _act(store.delete, rec.id, ok=f"Deleted {catalog.plain(rec.name)}.")
         st.session_state.pop("my_pick", None)
         st.rerun()
 

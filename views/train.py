@@ -210,12 +210,14 @@ def _result(job: Job) -> None:
     pages = "Reconstruct, Bottleneck sizes, Denoise, Latent space (k = 2), Anomaly detection, " \
             "Features" + (", Generate" if card["model"] in ("vae", "cvae") else "")
     if job.save_error:  # e.g. the owner's quota: usable in this session, not kept
-        st.success(f"**{card['title']}**: {kept}. It now appears as **{label}** in the model "
-                   f"picker of every page for this session ({pages}).")
-        st.error(f"It could not be kept in My models: {job.save_error}")
+        st.success(f"**{catalog.plain(card['title'])}**: {kept}. It now appears as "
+                   f"**{catalog.plain(label)}** in the model picker of every page for this "
+                   f"session ({pages}).")
+        st.error(f"It could not be kept in My models: {catalog.plain(job.save_error)}")
     else:
-        st.success(f"**{card['title']}**: {kept}. It now appears as **{label}** in the model "
-                   f"picker of every page ({pages}), and is kept in **My models** on this "
+        st.success(f"**{catalog.plain(card['title'])}**: {kept}. It now appears as "
+                   f"**{catalog.plain(label)}** in the model picker of every page ({pages}), "
+                   "and is kept in **My models** on this "
                    "server for this browser.")
     m = card.get("metrics", {})
     cols = st.columns(4)
@@ -299,11 +301,12 @@ def upload_box() -> None:
             seen[up.file_id] = ("error", str(exc))
     status, text, *problem = seen[up.file_id]
     if status == "ok":
-        st.success(f"Loaded: it now appears as **{text}** in the model picker of every page.")
+        st.success(f"Loaded: it now appears as **{catalog.plain(text)}** in the model picker "
+                   "of every page.")
         if problem and problem[0]:
-            st.error(f"It could not be kept in My models: {problem[0]}")
+            st.error(f"It could not be kept in My models: {catalog.plain(problem[0])}")
     else:
-        st.error(f"This file cannot be loaded. {text}")
+        st.error(f"This file cannot be loaded. {catalog.plain(text)}")
 
 
 # the page
@@ -325,7 +328,8 @@ with left:
             model_cfg, train_cfg = mt.make_configs(type_name, **settings)
             title = unique_title(title)
             job = manager.submit(model_cfg, train_cfg, name=slug(title), title=title,
-                                 on_result=library.job_saver())  # kept in My models
+                                 on_result=library.job_saver(),  # kept in My models
+                                 owner=library.owner(), client=library.client())
         except AecoreError as exc:
             st.error(f"These settings cannot be trained: {exc}")
         else:
