@@ -141,11 +141,11 @@ def read_header(data: bytes, name: str = "uploaded file") -> tuple[dict, dict]:
     if len(data) < 8:
         raise _corrupt(name, "shorter than a header")
     n = int.from_bytes(data[:8], "little")
+    if n <= 0 or 8 + n > len(data):
+        raise _corrupt(name, "header length out of range")
     if n > MAX_HEADER_BYTES:
         raise WeightsError(f"{name}: its header is {n / 2**20:.1f} MB; a model file of this app "
                            f"has a few KB (limit {MAX_HEADER_BYTES // 1024} KB), so it is refused")
-    if n <= 0 or 8 + n > len(data):
-        raise _corrupt(name, "header length out of range")
     try:
         header = json.loads(data[8:8 + n])
     except RecursionError as exc:

@@ -237,12 +237,15 @@ SERVER_LINE_RE = re.compile(r"^(\s*)server\s+\S+(.*?);[^\n]*$", re.M)
 ACCESS_FORMAT = "$ae_route $upstream_addr $status $request_method $uri"
 
 
-def render_nginx_conf(text: str, ports: list[int], listen: int, prefix: Path) -> str:
+def render_nginx_conf(text: str, ports: list[int], listen: int, prefix: Path,
+                      tls_dir: Path | None = None) -> str:
     """deploy/nginx.conf for a cluster on loopback: the one ``upstream app`` block's ``server``
-    line becomes one line per port (its parameters, max_fails and fail_timeout, kept), ``listen``
-    goes to a loopback port, pid/logs/temporary files under ``prefix``, one worker, plus the
-    test-only access log and ``X-AE-Upstream`` header. Raises ValueError if the file no longer
-    has the shape this relies on (one upstream block, one server line, one listen)."""
+    line becomes one line per port (its parameters, max_fails and fail_timeout, kept), the
+    app's ``listen 443 ssl`` goes to a loopback port (plain HTTP, the TLS lines and the port-80
+    redirect server dropped; with ``tls_dir``, still TLS with ``tls_dir``'s fullchain.pem and
+    privkey.pem), pid/logs/temporary files under ``prefix``, one worker, plus the test-only
+    access log and ``X-AE-Upstream`` header. Raises ValueError if the file no longer has the
+    shape this relies on (one upstream block, one server line, one listen)."""
     m = UPSTREAM_RE.search(text)
     if not m:
         raise ValueError("deploy/nginx.conf has no `upstream app { ... }` block")
@@ -253,10 +256,18 @@ def render_nginx_conf(text: str, ports: list[int], listen: int, prefix: Path) ->
     servers = "\n".join(f"{indent}server 127.0.0.1:{p}{params};" for p in ports)
     body = SERVER_LINE_RE.sub(lambda _: servers, m.group(2), count=1)
     text = text[:m.start(2)] + body + text[m.end(2):]
-    text, n = re.subn(r"^(\s*)listen\s+80\s*;", rf"\g<1>listen 127.0.0.1:{listen};", text,
-                      flags=re.M)
+    text = re.sub(r"\n\s*server\s*\{\s*listen\s+80\s*;[^{}]*\}", "", text, count=1)  # redirect
+    ssl = " ssl" if tls_dir else ""
+    text, n = re.subn(r"^(\s*)listen\s+443\s+ssl\s*;", rf"\g<1>listen 127.0.0.1:{listen}{ssl};",
+                      text, flags=re.M)
     if n != 1:
-        raise ValueError("deploy/nginx.conf must have one `listen 80;`")
+        raise ValueError("deploy/nginx.conf must have one `listen 443 ssl;`")
+    if tls_dir:
+        text = re.sub(r"/etc/nginx/tls/", f"{tls_dir}/", text)
+    else:
+        text = re.sub(r"^\s*(ssl_\w+|add_header Strict-Transport-Security)[^\n]*\n", "", text,
+                      flags=re.M)
+        text = text.replace('; Secure"', '"')  # the route cookie over plain HTTP
     text = re.sub(r"^pid\s+[^;]+;", f"pid {prefix}/nginx.pid;", text, flags=re.M)
     text = re.sub(r"^error_log\s+[^;]+;", f"error_log {prefix}/error.log info;", text, flags=re.M)
     text = re.sub(r"^worker_processes\s+[^;]+;", "worker_processes 1;", text, flags=re.M)

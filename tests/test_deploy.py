@@ -111,7 +111,7 @@ def test_nginx_conf_has_affinity_websockets_and_passive_health():
     stream = re.search(r"location /_stcore/stream \{(.*?)\}", code, re.S).group(1)
     assert "proxy_set_header Upgrade $http_upgrade" in stream
     assert "proxy_set_header Connection $connection_upgrade" in stream
-    assert re.search(r"proxy_read_timeout\s+1d", stream)
+    assert re.search(r"proxy_read_timeout\s+1h", stream)  # a lesson, not a day
     assert re.search(r"server app:8501 max_fails=\d+ fail_timeout=\d+s;", code)
     assert re.search(r"proxy_next_upstream error timeout http_502 http_503", code)
     assert "proxy_http_version 1.1" in code
@@ -138,3 +138,60 @@ def test_render_refuses_a_conf_it_cannot_template(tmp_path):
         "server app:8501", "server a:1 max_fails=1;\n        server app:8501")
     with pytest.raises(ValueError, match="exactly one"):
         _cluster.render_nginx_conf(two, [1], 2, tmp_path)
+
+
+# hostile clients (issue 29)
+
+
+def test_compose_refuses_to_start_without_its_secrets():
+    """`change-me` passwords were the fallback; now compose stops with a message instead."""
+    text = (DEPLOY / "compose.yaml").read_text()
+    assert "change-me" not in text
+    for var in ("AE_DB_PASSWORD", "AE_COOKIE_SECRET", "AE_TLS_DIR"):
+        uses = re.findall(r"\$\{" + var + r"(:?[?-])?", text)
+        assert uses and all(u == ":?" for u in uses), (var, uses)
+
+
+def test_the_app_container_is_read_only_without_capabilities():
+    doc = compose()
+    app, nginx = doc["services"]["app"], doc["services"]["nginx"]
+    assert app["read_only"] is True and app["cap_drop"] == ["ALL"]
+    assert "no-new-privileges:true" in app["security_opt"] and "/tmp" in app["tmpfs"]
+    assert app["environment"]["AE_BEHIND_PROXY"] == "1"  # X-Real-IP is nginx's, not the client's
+    assert nginx["read_only"] is True and nginx["cap_drop"] == ["ALL"]
+    assert any(v.endswith(":/etc/nginx/tls:ro") for v in nginx["volumes"])
+
+
+def test_nginx_serves_tls_redirects_http_and_limits_each_client():
+    code = "\n".join(line.split("#")[0] for line in _cluster.NGINX_CONF.read_text().splitlines())
+    plain = re.search(r"server \{\s*listen 80;(.*?)\}", code, re.S).group(1)
+    assert re.search(r"return 301 https://\$host\$request_uri;", plain)
+    assert "proxy_pass" not in plain  # port 80 serves nothing but the redirect
+    assert "listen 443 ssl;" in code and "ssl_certificate /etc/nginx/tls/fullchain.pem;" in code
+    assert re.search(r"limit_req_zone \$binary_remote_addr zone=ae_req:\w+ rate=\d+r/s;", code)
+    assert re.search(r"limit_req zone=ae_req burst=\d+", code)
+    assert re.search(r"limit_conn ae_conn \d+;", code)
+    assert re.search(r"client_max_body_size 1m;", code)  # only uploads may send more
+    upload = re.search(r"location /_stcore/upload_file \{(.*?)\}", code, re.S).group(1)
+    assert "client_max_body_size 21m" in upload
+    assert re.search(r"client_body_timeout \d+s;", code)
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in code  # overwritten, not appended
+
+
+def test_the_tls_config_passes_nginx_t(tmp_path):
+    if not Path(_cluster.NGINX).exists() or not shutil.which("openssl"):
+        pytest.skip("no nginx or openssl (apt-get install nginx openssl; .ci/run does)")
+    tls = tmp_path / "tls"
+    tls.mkdir()
+    done = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                           "-subj", "/CN=localhost", "-keyout", str(tls / "privkey.pem"),
+                           "-out", str(tls / "fullchain.pem")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    text = _cluster.render_nginx_conf(_cluster.NGINX_CONF.read_text(), [18501], 18443, tmp_path,
+                                      tls_dir=tls)
+    assert "listen 127.0.0.1:18443 ssl;" in text and f"{tls}/fullchain.pem" in text
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(text)
+    done = subprocess.run([_cluster.NGINX, "-t", "-p", str(tmp_path), "-c", str(conf)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

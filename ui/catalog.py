@@ -27,16 +27,19 @@ SHARED_KEY = "shared_model"        # session_state: the share id this session op
 SAVE_ERROR_KEY = "library_error"   # session_state: why the last model could not be kept
 
 
-_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+# what can start Markdown that acts: links and images ([ ]), HTML and autolinks (< >), scheme
+# and e-mail autolinks (: @), www. autolinks, emphasis (* _ ~), code (`), maths ($), colour
+# directives and emoji (:), entities (&), tables (|) and the escape itself (\)
+_ACTIVE = re.compile(r"[\\`*~\[\]<>$:&@|]|(?<!\w)_|_(?!\w)|(?<=www)\.", re.IGNORECASE)
 
 
 def plain(text: Any) -> str:
     """``text`` (a name, title, file name or link value someone typed) for an element that
     renders Markdown (``st.info``, ``st.success``, ``st.toast``, ``st.caption``...), shown
-    exactly as typed: every ASCII punctuation character is backslash-escaped (CommonMark), so
-    no link, image, emphasis, colour directive, maths or HTML can come out of it, and line
-    breaks become spaces (no headings or lists)."""
-    return _PUNCT.sub(r"\\\1", " ".join(str(text).split()))
+    exactly as typed: each character that could start a link, image, HTML, emphasis, maths or a
+    directive is backslash-escaped (CommonMark), and line breaks become spaces (no headings or
+    lists)."""
+    return _ACTIVE.sub(lambda m: "\\" + m.group(0), " ".join(str(text).split()))
 
 
 @dataclass(frozen=True)
