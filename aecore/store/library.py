@@ -65,6 +65,7 @@ class Library(ModelStore):
     def save_bytes(self, owner: str, data: bytes, *, name: str | None = None,
                    status: str = "uploaded", client: str = "") -> ModelRecord:
         check_id(owner, "owner token")
+        self._precheck(owner, client, len(data), time.time())  # before parsing a byte of it
         from ..weights import model_from_bytes
         try:
             _, card = model_from_bytes(data, name or "uploaded file")
@@ -77,13 +78,7 @@ class Library(ModelStore):
         if status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
         size, now = len(data), time.time()
-        n, used = self.index.usage(owner)
-        problem = quota_problem(n, used, size, self.limits.max_models, self.limits.max_bytes)
-        if problem is None:
-            owner_hour, *client_hour = self.index.recent(owner, client, now - HOUR_S)
-            problem = fair_use_problem(self.limits, size, owner_hour, tuple(client_hour), 0)
-        if problem:
-            raise QuotaExceeded(problem)  # nothing written yet
+        self._precheck(owner, client, size, now)  # nothing written yet
         self._make_room(size)
         rec = ModelRecord(
             id=new_id(), owner=owner,
@@ -97,6 +92,17 @@ class Library(ModelStore):
             self.blobs.delete(rec.id)  # a concurrent save won the last slot: no orphan left
             raise
         return rec
+
+    def _precheck(self, owner: str, client: str, size: int, now: float) -> None:
+        """:class:`QuotaExceeded` if the owner's quota or the hourly limits already refuse a
+        save of ``size`` bytes (read without a lock; the insert checks again under one)."""
+        n, used = self.index.usage(owner)
+        problem = quota_problem(n, used, size, self.limits.max_models, self.limits.max_bytes)
+        if problem is None:
+            owner_hour, *client_hour = self.index.recent(owner, client, now - HOUR_S)
+            problem = fair_use_problem(self.limits, size, owner_hour, tuple(client_hour), 0)
+        if problem:
+            raise QuotaExceeded(problem)
 
     def _make_room(self, size: int) -> None:
         """Remove expired models (unshared, unused for ``evict_after_days``; LRU first) until
