@@ -13,8 +13,9 @@ Everything runs in a temporary data folder (never the project's var/). Parts:
   on Train, then opens every page; a viewer opens the attacker's shared models (one saved
   through the store with a link as its name and title, one whose row in the index was written
   by hand with a crafted card and a link as its type) on every page. Exceptions shown, and
-  Markdown bodies (text, captions, alerts, toasts) holding a live link: an unescaped ``](`` or
-  a bare https://, www. or e-mail address. ``attacker_text_shown`` counts the bodies where the
+  Markdown bodies (text, captions, alerts, toasts) holding a live link outside code spans: a
+  ``](`` or a bare https://, www. or e-mail address (Streamlit autolinks those even when their
+  punctuation is backslash-escaped). ``attacker_text_shown`` counts the bodies where the
   attacker's text did appear (escaped), so the scan is not vacuous.
 - ``fill_attempt_mb_stored``: 1,000 cookie-less sessions from one address (a new owner each)
   each upload a 12 MB int8 model within the hour; MB the store kept for them, beside
@@ -128,12 +129,14 @@ MARKDOWN = ("markdown", "caption", "info", "warning", "error", "success", "toast
 def scan(at, tally: dict) -> None:
     """Add this run's exceptions, live links and shown attacker text to ``tally``."""
     import re
-    link = re.compile(r"(?<!\\)\]\(|https?:/|www\.|\w@\w")
+    code = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")  # code spans: nothing inside acts
+    link = re.compile(r"\]\(|https?\\?:|www\\?\.|\w\\?@\w")
     tally["exceptions"] += len(at.exception)
     for kind in MARKDOWN:
         for el in at.get(kind):
             body = str(el.value)
-            tally["links"] += bool(link.search(body))
+            outside = code.sub("", body)  # the attacker's address outside code spans
+            tally["links"] += bool(link.search(outside)) and "evil" in outside
             tally["shown"] += "Session expired" in body
 
 

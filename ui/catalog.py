@@ -27,19 +27,18 @@ SHARED_KEY = "shared_model"        # session_state: the share id this session op
 SAVE_ERROR_KEY = "library_error"   # session_state: why the last model could not be kept
 
 
-# what can start Markdown that acts: links and images ([ ]), HTML and autolinks (< >), scheme
-# and e-mail autolinks (: @), www. autolinks, emphasis (* _ ~), code (`), maths ($), colour
-# directives and emoji (:), entities (&), tables (|) and the escape itself (\)
-_ACTIVE = re.compile(r"[\\`*~\[\]<>$:&@|]|(?<!\w)_|_(?!\w)|(?<=www)\.", re.IGNORECASE)
-
-
 def plain(text: Any) -> str:
-    """``text`` (a name, title, file name or link value someone typed) for an element that
-    renders Markdown (``st.info``, ``st.success``, ``st.toast``, ``st.caption``...), shown
-    exactly as typed: each character that could start a link, image, HTML, emphasis, maths or a
-    directive is backslash-escaped (CommonMark), and line breaks become spaces (no headings or
-    lists)."""
-    return _ACTIVE.sub(lambda m: "\\" + m.group(0), " ".join(str(text).split()))
+    """``text`` (a name, title, file name or link value someone typed, or a message holding
+    one) for an element that renders Markdown (``st.info``, ``st.success``, ``st.toast``...),
+    shown exactly as typed: as an inline code span, fenced by more backticks than it holds.
+    Inside code nothing acts: no link, image, emphasis, HTML, maths or directive, and no
+    autolinked address (Streamlit links bare https:// and www. text even when escaped)."""
+    body = " ".join(str(text).split())  # no line breaks: no headings, lists or tables
+    if not body:
+        return "` `"
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", body)), default=0) + 1)
+    pad = " " if body[0] == "`" or body[-1] == "`" else ""
+    return f"{fence}{pad}{body}{pad}{fence}"
 
 
 @dataclass(frozen=True)
