@@ -38,6 +38,8 @@ PAGES = {
         st.Page("views/features.py", title="Features for a classifier",
                 icon=":material/calculate:"),
         st.Page("views/types.py", title="Autoencoder types", icon=":material/category:"),
+        st.Page("views/hood.py", title="Under the hood", icon=":material/memory:"),
+        st.Page("views/compare.py", title="Compare runs", icon=":material/compare:"),
         st.Page("views/my_models.py", title="My models", icon=":material/inventory_2:"),
     ],
 }

@@ -61,7 +61,7 @@ def train_recipe(name: str, model_cfg, train_cfg: TrainConfig, out_dir: Path | N
                      train=config_to_dict(train_cfg), data=train_cfg.dataset,
                      epochs=len(hist.epochs), seed=train_cfg.seed,
                      train_seconds=round(hist.seconds, 1), threads=torch.get_num_threads(),
-                     command=command, metrics=clean_metrics(metrics))
+                     command=command, metrics=clean_metrics(metrics), curve=hist.card_curve())
     if out_dir is not None:
         card["check"] = check_metrics(model)  # lets the tests confirm the card fits its weights
         save_model(model, out_dir / name, card, storage)

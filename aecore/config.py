@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 from .errors import ConfigError
+from .optim import OPTIMIZERS, SCHEDULES
 
 ACTIVATIONS = ("relu", "gelu", "elu", "tanh", "sigmoid", "leaky_relu")
 LOSSES = ("bce", "mse")
@@ -215,8 +216,10 @@ class TrainConfig:
     batch_size: int = 128
     lr: float = 1e-3
     loss: str = "bce"  # "bce" (with logits) | "mse"; VAEs use BCE summed over pixels + KL
-    schedule: str = "cosine"  # "constant" | "cosine" (decay to 5% over all steps)
+    schedule: str = "cosine"  # a name in aecore.optim.SCHEDULES
     weight_decay: float = 0.0
+    optimizer: str = "adam"  # a name in aecore.optim.OPTIMIZERS
+    momentum: float = 0.9  # SGD's and RMSProp's (Adam's betas stay torch's defaults)
     noise: str = "none"  # corrupt the input, keep the clean target: a denoising AE
     noise_level: float = 0.0  # sigma, probability or fraction by noise kind; "mixed" draws up to it
     subset: int = 0  # use only the first n shuffled training examples; 0 = all
@@ -236,8 +239,10 @@ class TrainConfig:
         _check_range("batch size", self.batch_size, 1, MAX_BATCH)
         _check_range("learning rate", self.lr, 1e-6, 1.0)
         _check_choice("loss", self.loss, LOSSES)
-        _check_choice("schedule", self.schedule, ("constant", "cosine"))
+        _check_choice("schedule", self.schedule, tuple(SCHEDULES))
         _check_range("weight decay", self.weight_decay, 0.0, 1.0)
+        _check_choice("optimizer", self.optimizer, tuple(OPTIMIZERS))
+        _check_range("momentum", self.momentum, 0.0, 0.999)
         _check_choice("noise", self.noise, NOISE_KINDS)
         _check_range("noise level", self.noise_level, 0.0, 2.0)
         _check_range("training subset", self.subset, 0, 1_000_000)
@@ -284,6 +289,16 @@ def model_config_from_dict(d: dict) -> Any:
 def train_config_from_dict(d: dict) -> TrainConfig:
     """Rebuild a :class:`TrainConfig` from a dict (unknown keys are an error, not ignored)."""
     return _from_dict(TrainConfig, d)
+
+
+def train_config_from_card(card: Any) -> TrainConfig:
+    """The training settings a model card records, or the defaults where it records none (the
+    zoo's oldest cards) or records them in a form this version cannot read."""
+    raw = card.get("train") if isinstance(card, dict) else None
+    try:
+        return train_config_from_dict(raw) if isinstance(raw, dict) else TrainConfig()
+    except ConfigError:
+        return TrainConfig()
 
 
 def replace(cfg: Any, **changes: Any) -> Any:

@@ -54,10 +54,12 @@ from .metrics import mse, psnr, ssim, sse
 from .models import Autoencoder, build_model
 from .model_types import total_epochs
 from .train import Callbacks, Progress, prepare_data, train
+from .weight_pictures import first_layer, tile
 from .weights import clean_metrics, make_card
 
 N_DIGITS = 8            # reconstructions of these fixed test digits are kept every epoch
 N_CODES = 2000          # fixed test sample whose 2-D codes are kept every epoch when k = 2
+SNAPSHOT_FILTERS = 32   # first-layer weight pictures kept every epoch (the live weights view)
 SAMPLE_SEED = 0         # the 2,000-digit sample is the same for every job, so runs compare
 
 
@@ -122,6 +124,7 @@ class Snapshot:
     epoch: int
     recon: np.ndarray               # (N_DIGITS, 28, 28) uint8 reconstructions of the fixed digits
     codes: np.ndarray | None = None  # (N_CODES, 2) float32 codes of the fixed sample when k = 2
+    filters: np.ndarray | None = None  # (H, W, 3) uint8: the first layer's weights as pictures
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,9 @@ class Probe:
         if model.latent_dim == 2:
             z = model.encode(self.sample.to(dev), self.sample_labels.to(dev) if cond else None)
             codes = z.float().cpu().numpy()
-        return Snapshot(epoch, recon, codes)
+        first = first_layer(model)
+        filters = None if first is None else tile(first[0], limit=SNAPSHOT_FILTERS, scale=2)
+        return Snapshot(epoch, recon, codes, filters)
 
 
 def quick_metrics(model: Autoencoder, n: int = 1000, n_ssim: int = 250) -> dict[str, float]:
@@ -294,7 +299,7 @@ class Job:
             train=config_to_dict(cfg), data="mnist", epochs=len(hist.epochs), seed=cfg.seed,
             train_seconds=round(hist.seconds, 1), threads=torch.get_num_threads(),
             cancelled=hist.cancelled, best_epoch=hist.best_epoch, source="browser",
-            metrics=metrics)
+            metrics=metrics, curve=hist.card_curve())
         self.model = model.eval()
         self._keep()
         self._finish("cancelled" if hist.cancelled else "done")

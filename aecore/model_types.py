@@ -29,6 +29,7 @@ from .device import bf16_fast
 from .errors import ConfigError
 from .noise import LABELS as NOISE_LABELS
 from .noise import MAX_LEVEL
+from .optim import OPTIMIZERS, SCHEDULES
 
 # a bound: a number, or a function of (values drawn so far, limits) -> number; ``limits`` is an
 # object with the caps of aecore.jobs.BrowserLimits (max_latent, max_width, ...), or None
@@ -203,6 +204,16 @@ COMMON: tuple[Field, ...] = (
           row="batch", section="train"),
     Field("seed", "Seed", "int", 0, lo=0, hi=1_000_000, step=1, target="train.seed", row="batch",
           section="train"),
+    Field("optimizer", "Optimiser", "select", "adam", options=tuple(OPTIMIZERS),
+          labels={k: r.label for k, r in OPTIMIZERS.items()}, key="opt", param="opt",
+          target="train.optimizer", row="optim", section="train",
+          help="How each step moves the weights; the page shows the update rule."),
+    Field("momentum", "Momentum mu", "slider", 0.9, lo=0.0, hi=0.99, step=0.01, key="mom",
+          param="momentum", target="train.momentum", row="optim", section="train",
+          when=lambda v: v.get("optimizer") in ("sgd", "rmsprop")),
+    Field("schedule", "Learning-rate schedule", "select", "cosine", options=tuple(SCHEDULES),
+          labels={k: r.label for k, r in SCHEDULES.items()}, key="sched", param="schedule",
+          target="train.schedule", row="optim", section="train"),
     # the Train page trains on the CPU (aecore.jobs): bf16 autocast where the probe measured it
     # faster, found when the form is first drawn (not at import: the probe takes a moment);
     # the CLI and the presets train in fp32, like every shipped recipe
@@ -216,12 +227,10 @@ COMMON: tuple[Field, ...] = (
                "The same seed gives slightly different weights in each precision."),
 )
 _COMMON_BY_NAME = {f.name: f for f in COMMON}
-_SCHEDULE = "cosine"  # not on the form: every Train-page run decays its rate
 
 # make_configs' defaults for the shared settings (``hidden`` stands for layers and widths)
 DEFAULTS: dict[str, Any] = {
-    **{f.name: f.default for f in COMMON if f.target}, "hidden": (),  # () = the form's widths
-    "schedule": _SCHEDULE}
+    **{f.name: f.default for f in COMMON if f.target}, "hidden": ()}  # () = the form's widths
 
 
 def shown(t: ModelType, f: Field, values: Mapping[str, Any]) -> bool:
@@ -360,7 +369,7 @@ def make_configs(type_name: str, **settings: Any) -> tuple[Any, TrainConfig]:
     hidden = settings.get("hidden") or hidden_of(t, {**{f.name: f.default for f in COMMON}, **s})
     model_kw: dict[str, Any] = {"hidden": tuple(int(h) for h in hidden)
                                 if isinstance(hidden, (list, tuple)) else hidden, **t.fixed}
-    train_kw: dict[str, Any] = {"schedule": s["schedule"]}
+    train_kw: dict[str, Any] = {}
     for f in (*COMMON, *t.fields):
         where, _, attr = f.target.partition(".")
         if where:
@@ -386,7 +395,7 @@ def preset_settings(preset: Any) -> tuple[str, dict[str, Any]]:
     m, tr = preset.model, preset.train
     t = TYPES[type_of(m, tr)]
     s: dict[str, Any] = {f.name: f.read(m, tr) for f in COMMON if f.target}
-    s.update(hidden=tuple(m.hidden), schedule=tr.schedule)
+    s.update(hidden=tuple(m.hidden))
     for f in t.fields:
         s[f.name] = f.read(m, tr) if f.target else type(m).kind  # "" target: the kind (base)
     return t.name, s
@@ -398,7 +407,7 @@ def form_values(preset: Any) -> tuple[str, dict[str, Any]]:
     training image."""
     type_name, s = preset_settings(preset)
     t = TYPES[type_name]
-    values = {k: v for k, v in s.items() if k not in ("hidden", "schedule")}
+    values = {k: v for k, v in s.items() if k != "hidden"}
     hidden = s["hidden"]
     if t.conv(s):
         values.update({f"c{i}": int(w) for i, w in enumerate(hidden)})

@@ -18,7 +18,7 @@ import copy
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 import torch
 
@@ -28,6 +28,7 @@ from .device import pick_device
 from .errors import ConfigError
 from .models import Autoencoder
 from .noise import add_noise
+from .optim import lr_at, make_optimizer
 
 SENSOR_WINDOWS = 6000  # normal-behaviour windows generated for a sequence AE (subset caps it)
 
@@ -129,20 +130,21 @@ class History:
         """One value per epoch of ``phase`` (None: every phase)."""
         return [e[key] for e in self.epochs if phase is None or e["phase"] == phase]
 
-
-def _optimizer(params: list[torch.nn.Parameter], cfg: TrainConfig, device: torch.device):
-    kw: dict[str, Any] = dict(lr=cfg.lr, weight_decay=cfg.weight_decay)
-    try:  # fused Adam: one kernel for all parameters (CPU support since torch 2.4)
-        return torch.optim.Adam(params, fused=True, **kw)
-    except (RuntimeError, TypeError):
-        return torch.optim.Adam(params, foreach=True, **kw)
-
-
-def _lr_at(cfg: TrainConfig, t: int, total: int) -> float:
-    if cfg.schedule == "constant":
-        return cfg.lr
-    # cosine decay to 5% of the peak: better final loss than a constant rate, no extra knob
-    return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(t / max(total, 1), 1.0))))
+    def card_curve(self) -> dict[str, list]:
+        """The run's loss curves for its card (what the Compare page overlays): per epoch of the
+        final phase, the training and validation loss (None where not measured) and the
+        seconds since the start, every phase's epochs counted."""
+        out: dict[str, list] = {"epoch": [], "train_loss": [], "val_loss": [], "seconds": []}
+        elapsed = 0.0
+        for e in self.epochs:
+            elapsed += e["seconds"]
+            if e["phase"] != "train":
+                continue
+            out["epoch"].append(e["epoch"])
+            out["train_loss"].append(round(e["train_loss"], 6))
+            out["val_loss"].append(None if math.isnan(e["val_loss"]) else round(e["val_loss"], 6))
+            out["seconds"].append(round(elapsed, 2))
+        return out
 
 
 @torch.no_grad()
@@ -214,7 +216,7 @@ def _train_loop(model: Autoencoder, cfg: TrainConfig, data: TrainData | None,
     global_step, epoch_no = 0, 0
 
     for phase, n_epochs, params, loss_fn in phases:
-        opt = _optimizer(params, cfg, dev)
+        opt = make_optimizer(params, cfg)
         phase_steps, t_phase = n_epochs * steps_per_epoch, 0
         for _ in range(n_epochs):
             epoch_no += 1
@@ -230,7 +232,7 @@ def _train_loop(model: Autoencoder, cfg: TrainConfig, data: TrainData | None,
                 x_in = add_noise(x, cfg.noise, cfg.noise_level, gen) if cfg.noise != "none" else x
                 if cfg.schedule != "constant":
                     for g in opt.param_groups:
-                        g["lr"] = _lr_at(cfg, t_phase, phase_steps)
+                        g["lr"] = lr_at(cfg, t_phase, phase_steps)
                 with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
                     loss, parts = loss_fn(x_in, x, y)  # the losses themselves are fp32
                 opt.zero_grad(set_to_none=True)

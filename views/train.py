@@ -26,7 +26,7 @@ from aecore.errors import AecoreError
 from aecore.jobs import BrowserLimits, Job, JobManager, get_manager
 from aecore.presets import TEACHING
 
-from ui import catalog, charts, library, query, share, widgets
+from ui import catalog, charts, library, optim_view, query, share, widgets
 
 JOB_KEY = "trn_job"
 BYTES_KEY = "trn_bytes"        # (job id, safetensors bytes) of the last download offered
@@ -138,6 +138,19 @@ def settings_form(limits: BrowserLimits) -> tuple[str, dict[str, Any], str]:
     title = query.text(None, "Name for your model", "", key="trn_name", max_chars=40,
                        placeholder=default_title).strip() or default_title
     return type_name, settings, title
+
+
+def how_it_learns(type_name: str, settings: dict[str, Any]) -> None:
+    """The chosen optimiser's update rule and the learning rate over the run, before it starts."""
+    try:
+        _, train_cfg = mt.make_configs(type_name, **settings)
+    except AecoreError:
+        return  # the Start button says what is wrong with the settings
+    with st.expander("How the weights will move: the update rule and the learning rate"):
+        optim_view.update_rule(train_cfg.optimizer)
+        n = train_cfg.subset or mt.N_TRAIN
+        steps = train_cfg.epochs * math.ceil(n / train_cfg.batch_size)
+        st.plotly_chart(optim_view.schedule_figure(train_cfg, steps), key="trn_sched")
 
 
 # the live panel
@@ -321,6 +334,7 @@ left, right = st.columns([1, 1.4], gap="large")
 
 with left:
     type_name, settings, title = settings_form(manager.limits)
+    how_it_learns(type_name, settings)
     job = st.session_state.get(JOB_KEY)
     busy = job is not None and not job.finished
     if st.button("Start training", type="primary", key="trn_start", disabled=busy):
