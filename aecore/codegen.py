@@ -26,7 +26,7 @@ Section = tuple[str, str, str]
 
 _HEAD = '''"""{title}: an autoencoder exported from Autoencoder Explorer.
 
-    python {script} MODEL.safetensors                 # reconstruct 8 test images -> recon.png
+    python {script} MODEL.safetensors                 # reconstruct 8 test inputs
     python {script} MODEL.safetensors --train 1       # train a fresh copy for 1 epoch
 
 Needs torch, torchvision and safetensors. MNIST-style data come from torchvision (--data DIR).
@@ -40,7 +40,7 @@ from types import SimpleNamespace
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 MODEL = SimpleNamespace(**json.loads({model!r}))
@@ -253,32 +253,35 @@ _OPTS = {
                 "                              weight_decay=TRAIN.weight_decay)"),
 }
 
-_MAIN = '''def main():
+_MAIN = '''def read_inputs(a, train):
+    """--inputs (a .safetensors file of 'x', maybe 'y'), else the data set's split."""
+    if a.inputs:
+        t = load_file(a.inputs)
+        return t["x"], t.get("y")
+{read_data}
+
+
+def main():
     p = argparse.ArgumentParser(description="An autoencoder exported from Autoencoder Explorer.")
     p.add_argument("weights", help="the model's .safetensors file")
     p.add_argument("--data", default="data", help="where torchvision keeps the data set")
     p.add_argument("--inputs", help="a .safetensors file with inputs 'x' (and labels 'y')")
     p.add_argument("--n", type=int, default=8, help="how many test inputs to reconstruct")
-    p.add_argument("--out", default="recon.png", help=".png grid, or .safetensors of x and recon")
+    p.add_argument("--out", default="{out}", help="{out_help}")
     p.add_argument("--train", type=int, default=0, help="epochs to train a fresh copy for")
     a = p.parse_args()
-    torch.manual_seed(TRAIN.seed)  # the app builds a model under the same seed: same initial weights
+    torch.manual_seed(TRAIN.seed)  # the app builds its model under the same seed: same start
     model = Autoencoder(MODEL)
     if a.train:
-{train_data}
-        losses = train(model, x_all, y_all, a.train)
+        losses = train(model, *read_inputs(a, train=True), a.train)
         print(json.dumps({{"train_loss": losses}}))
     model.load_state_dict(load_weights(a.weights))
     model.eval()
-{test_data}
+    x, y = read_inputs(a, train=False)
+    x, y = as_float(x[:a.n]), None if y is None else y[:a.n]
     with torch.no_grad():
         out = {reconstruct}
-    if a.out.endswith(".safetensors"):
-        from safetensors.torch import save_file
-        save_file({{"x": x.contiguous(), "recon": out.contiguous()}}, a.out)
-    else:
-        from torchvision.utils import save_image
-        save_image(torch.cat([x, out]), a.out, nrow=x.shape[0])
+{save}
     print(f"wrote {{a.out}}")
 
 
@@ -286,27 +289,19 @@ if __name__ == "__main__":
     main()
 '''
 
-
-def _inputs(series: bool, train: bool) -> str:
-    """Lines of ``main`` that read the inputs: from --inputs, or the data set."""
-    xs, ys = ("x_all", "y_all") if train else ("x", "y")
-    pad = "        " if train else "    "
-    if series:
-        lines = [f't = load_file(a.inputs)  # sensor windows (N, T, C): the app exports them',
-                 f'{xs}, {ys} = t["x"], None']
+_READ_IMAGES = '''    x, y = load_data(a.data, train)
+    if train:  # the app's split: a seeded permutation, val_size held out, subset kept
+        keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(TRAIN.seed))
+        keep = keep[TRAIN.val_size:][:TRAIN.subset or None]
+        x, y = x[keep], y[keep]
+    return x, y'''
+_READ_SERIES = '''    raise SystemExit("the sensor windows come from the app: pass --inputs FILE")'''
+_SAVE_IMAGES = '''    if a.out.endswith(".safetensors"):
+        save_file({"x": x.contiguous(), "recon": out.contiguous()}, a.out)
     else:
-        lines = ['if a.inputs:',
-                 f'    t = load_file(a.inputs)',
-                 f'    {xs}, {ys} = t["x"], t.get("y")',
-                 'else:',
-                 f'    {xs}, {ys} = load_data(a.data, train={train})']
-    if train and not series:  # the app's split: a seeded permutation, val_size held out, subset kept
-        lines += ['    keep = torch.randperm(len(x_all), generator=torch.Generator().manual_seed(TRAIN.seed))',
-                  '    keep = keep[TRAIN.val_size:][:TRAIN.subset or None]',
-                  '    x_all, y_all = x_all[keep], y_all[keep]']
-    if not train:
-        lines += ['x, y = x[:a.n], None if y is None else y[:a.n]', 'x = as_float(x)']
-    return "\n".join(pad + ln for ln in lines)
+        from torchvision.utils import save_image
+        save_image(torch.cat([x, out]), a.out, nrow=x.shape[0])'''
+_SAVE_SERIES = '''    save_file({"x": x.contiguous(), "recon": out.contiguous()}, a.out)'''
 
 
 def _source(*funcs: Any) -> str:
@@ -406,8 +401,12 @@ def script_sections(model_cfg: Any, train_cfg: Any, title: str = "model",
     tv_class, ds_name = _TV.get(train_cfg.dataset, _TV["mnist"])
     data = _DATA_SERIES if series else _DATA.format(dataset=ds_name, tv_class=tv_class)
     rec = "model(x)" if series else "torch.sigmoid(model(x, y))"
-    main = _MAIN.format(train_data=_inputs(series, True), test_data=_inputs(series, False),
-                        reconstruct=rec)
+    main = _MAIN.format(
+        read_data=_READ_SERIES if series else _READ_IMAGES, reconstruct=rec,
+        save=_SAVE_SERIES if series else _SAVE_IMAGES,
+        out="recon.safetensors" if series else "recon.png",
+        out_help="a .safetensors file of x and recon" if series
+        else ".png grid, or .safetensors of x and recon")
     train = _TRAIN.format(opt=_OPTS[train_cfg.optimizer], opt_label=rule.label,
                           sched_label=sched.label, noisy=noisy,
                           stages=_STAGES if kind == "stacked" else "")

@@ -15,7 +15,8 @@ same run gives the machine's practical peak, and our loop's GFLOP/s is set again
 
 Prints seconds per epoch for each, their ratio and each one's test loss, then one line of JSON:
 {"ours_s", "reference_s", "speedup", "speedup_fp32", "fp32_peak_gflops", "ours_gflops", "cpu",
-"ours_test_loss", "reference_test_loss", "precision", ...}.
+"ours_test_loss", "reference_test_loss", "precision", "optimizer_epoch_s" (each optimiser's epoch,
+Adam's beside it), "optimizer_vs_adam", ...}.
 Bars (issue 15): speedup_fp32 >= 3.0 and speedup >= 3.0 at the same test loss (within 1%).
 """
 from __future__ import annotations
@@ -198,6 +199,9 @@ def main() -> None:
                # waits for a core; the CPU time of each loop is a steadier (not exact) comparison
                ours_cpu_s=round(min(cpu_s["ours"]), 2), reference_cpu_s=round(min(cpu_s["reference"]), 2),
                speedup_cpu=round(min(cpu_s["reference"]) / min(cpu_s["ours"]), 2))
+    res["optimizer_epoch_s"] = optimizer_epochs(data, cfg, args.rounds)
+    res["optimizer_vs_adam"] = {k: round(v / res["optimizer_epoch_s"]["adam"], 2)
+                                for k, v in res["optimizer_epoch_s"].items()}
     try:
         res["load_avg_1min"] = round(os.getloadavg()[0], 2)
     except OSError:
@@ -207,6 +211,22 @@ def main() -> None:
           f"{res['ours_test_loss']} vs {res['reference_test_loss']}; {res['ours_fp32_gflops']} of "
           f"{res['fp32_peak_gflops']} GFLOP/s peak on {res['cpu']}")
     print(json.dumps(res))
+
+
+def optimizer_epochs(data, cfg: TrainConfig, rounds: int) -> dict[str, float]:
+    """Our loop's epoch with each optimiser of the Train page (aecore.optim.OPTIMIZERS), fp32,
+    same model and data, rounds interleaved; the fastest round of each, in seconds."""
+    from aecore.optim import OPTIMIZERS
+    best: dict[str, float] = {}
+    for r in range(rounds):
+        for name in OPTIMIZERS:
+            model = build_model(VAEConfig(latent_dim=20, hidden=(400,)), seed=r)
+            hist = train(model, TrainConfig(**{**cfg.__dict__, "seed": r, "optimizer": name,
+                                               "precision": "fp32"}), data=data, device="cpu")
+            best[name] = round(min(best.get(name, float("inf")), hist.seconds), 3)
+        print(f"optimisers, round {r + 1}: " + ", ".join(f"{k} {v:.2f} s" for k, v in best.items()),
+              flush=True)
+    return best
 
 
 def epoch_gflop(model: nn.Module, n: int) -> float:

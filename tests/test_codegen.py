@@ -89,7 +89,7 @@ def test_exported_script_reconstructs_and_trains_like_the_app(case, tmp_path):
     save_file({"x": x_te.contiguous(), "y": y_te.contiguous()}, str(tmp_path / "test.safetensors"))
     script = tmp_path / "model.py"
     script.write_text(codegen.script(model_cfg, tcfg, title=case))
-    assert len(script.read_text().splitlines()) <= 200, "the script stays readable"
+    assert len(script.read_text().splitlines()) <= 250, "the script stays readable"
 
     # the script trains a fresh copy on the same rows (its loss), then reconstructs with the app's
     # weights; training on --inputs uses every row given, as the app did here
