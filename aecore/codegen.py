@@ -45,17 +45,18 @@ from torch import nn
 
 MODEL = SimpleNamespace(**json.loads({model!r}))
 TRAIN = SimpleNamespace(**json.loads({train!r}))
+SHAPE = tuple(getattr(MODEL, "shape", (1, 28, 28)))  # (C, H, W) of one input image
 '''
 
 _ACT_CODE = {"relu": "nn.ReLU", "gelu": "nn.GELU", "elu": "nn.ELU", "tanh": "nn.Tanh",
              "sigmoid": "nn.Sigmoid", "leaky_relu": "lambda: nn.LeakyReLU(0.1)"}
 
 _DENSE = '''class Autoencoder(nn.Module):
-    """784 -> hidden... -> k -> ...hidden -> 784; the decoder emits logits."""
+    """D -> hidden... -> k -> ...hidden -> D (D = C*H*W); the decoder emits logits."""
 
     def __init__(self, c):
         super().__init__()
-        sizes = [784, *c.hidden, c.latent_dim]
+        sizes = [math.prod(SHAPE), *c.hidden, c.latent_dim]
         self.enc = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         rev = sizes[::-1]
         self.dec = nn.ModuleList(nn.Linear(a, b) for a, b in zip(rev[:-1], rev[1:]))
@@ -63,7 +64,7 @@ _DENSE = '''class Autoencoder(nn.Module):
         self.code_act = {code_act}
 
     def encode(self, x, y=None):
-        h = x.flatten(1)  # (B, 784)
+        h = x.flatten(1)  # (B, D)
         for i, layer in enumerate(self.enc):
             h = layer(h)
             h = self.code_act(h) if i == len(self.enc) - 1 else self.act(h)
@@ -74,26 +75,27 @@ _DENSE = '''class Autoencoder(nn.Module):
         for i, layer in enumerate(self.dec):
             h = layer(h)
             h = h if i == len(self.dec) - 1 else self.act(h)
-        return h.view(-1, 1, 28, 28)
+        return h.view(-1, *SHAPE)
 
     def forward(self, x, y=None):
         return self.decode_logits(self.encode(x))
 '''
 
 _CONV = '''class Autoencoder(nn.Module):
-    """Two 3x3 stride-2 convs (28 -> 14 -> 7), a dense code, a mirrored decoder."""
+    """Two 3x3 stride-2 convs (H -> H/2 -> H/4), a dense code, a mirrored decoder."""
 
     def __init__(self, c):
         super().__init__()
         (c1, c2), k, act = c.hidden, c.latent_dim, Act
+        ch, h, w = SHAPE
         self.encoder = nn.Sequential(
-            nn.Conv2d(1, c1, 3, stride=2, padding=1), act(),   # (B, c1, 14, 14)
-            nn.Conv2d(c1, c2, 3, stride=2, padding=1), act(),  # (B, c2, 7, 7)
-            nn.Flatten(), nn.Linear(c2 * 49, k))                # (B, k)
+            nn.Conv2d(ch, c1, 3, stride=2, padding=1), act(),  # (B, c1, H/2, W/2)
+            nn.Conv2d(c1, c2, 3, stride=2, padding=1), act(),  # (B, c2, H/4, W/4)
+            nn.Flatten(), nn.Linear(c2 * (h // 4) * (w // 4), k))  # (B, k)
         self.decoder = nn.Sequential(
-            nn.Linear(k, c2 * 49), act(), nn.Unflatten(1, (c2, 7, 7)),
-            nn.Upsample(scale_factor=2), nn.Conv2d(c2, c1, 3, padding=1), act(),  # (B, c1, 14, 14)
-            nn.Upsample(scale_factor=2), nn.Conv2d(c1, 1, 3, padding=1))          # (B, 1, 28, 28)
+            nn.Linear(k, c2 * (h // 4) * (w // 4)), act(), nn.Unflatten(1, (c2, h // 4, w // 4)),
+            nn.Upsample(scale_factor=2), nn.Conv2d(c2, c1, 3, padding=1), act(),  # (B, c1, H/2, W/2)
+            nn.Upsample(scale_factor=2), nn.Conv2d(c1, ch, 3, padding=1))         # (B, C, H, W)
 
     def encode(self, x, y=None):
         return self.encoder(x)
@@ -120,10 +122,10 @@ class Autoencoder(nn.Module):
     def __init__(self, c):
         super().__init__()
         self.n_cond = {n_cond}
-        self.body = mlp([784 + self.n_cond, *c.hidden], last_act=True)
+        self.body = mlp([math.prod(SHAPE) + self.n_cond, *c.hidden], last_act=True)
         self.mu = nn.Linear(c.hidden[-1], c.latent_dim)
         self.logvar = nn.Linear(c.hidden[-1], c.latent_dim)
-        self.decoder = mlp([c.latent_dim + self.n_cond, *c.hidden[::-1], 784])
+        self.decoder = mlp([c.latent_dim + self.n_cond, *c.hidden[::-1], math.prod(SHAPE)])
 
     def cond(self, h, y):  # the conditional VAE appends the one-hot label
         return torch.cat([h, F.one_hot(y.long(), self.n_cond).to(h.dtype)], 1) if self.n_cond else h
@@ -136,7 +138,7 @@ class Autoencoder(nn.Module):
         return self.encode_dist(x, y)[0]  # the posterior mean
 
     def decode_logits(self, z, y=None):
-        return self.decoder(self.cond(z, y)).view(-1, 1, 28, 28)
+        return self.decoder(self.cond(z, y)).view(-1, *SHAPE)
 
     def forward(self, x, y=None):
         return self.decode_logits(self.encode(x, y), y)
@@ -184,7 +186,8 @@ _DATA = '''def load_data(root, train):
 
 
 def as_float(images):
-    return images.unsqueeze(1).float() / 255.0  # (B, 1, 28, 28) in [0, 1]
+    x = images.float() / 255.0  # uint8 (B, H, W) or (B, C, H, W) -> [0, 1]
+    return x.unsqueeze(1) if x.dim() == 3 else x
 '''
 
 _DATA_SERIES = '''def as_float(windows):
@@ -292,7 +295,7 @@ if __name__ == "__main__":
 _READ_IMAGES = '''    x, y = load_data(a.data, train)
     if train:  # the app's split: a seeded permutation, val_size held out, subset kept
         keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(TRAIN.seed))
-        keep = keep[TRAIN.val_size:][:TRAIN.subset or None]
+        keep = keep[min(TRAIN.val_size, len(x) // 5):][:TRAIN.subset or None]
         x, y = x[keep], y[keep]
     return x, y'''
 _READ_SERIES = '''    raise SystemExit("the sensor windows come from the app: pass --inputs FILE")'''
