@@ -62,40 +62,45 @@ _DENSE = '''class Autoencoder(nn.Module):
         self.dec = nn.ModuleList(nn.Linear(a, b) for a, b in zip(rev[:-1], rev[1:]))
         self.act = Act()
         self.code_act = {code_act}
+        self.drop = nn.Dropout(c.dropout)  # while training only
 
     def encode(self, x, y=None):
         h = x.flatten(1)  # (B, D)
         for i, layer in enumerate(self.enc):
             h = layer(h)
-            h = self.code_act(h) if i == len(self.enc) - 1 else self.act(h)
+            h = self.code_act(h) if i == len(self.enc) - 1 else self.drop(self.act(h))
         return h  # (B, k)
 
     def decode_logits(self, z, y=None):
         h = z
         for i, layer in enumerate(self.dec):
             h = layer(h)
-            h = h if i == len(self.dec) - 1 else self.act(h)
+            h = h if i == len(self.dec) - 1 else self.drop(self.act(h))
         return h.view(-1, *SHAPE)
 
     def forward(self, x, y=None):
         return self.decode_logits(self.encode(x))
 '''
 
-_CONV = '''class Autoencoder(nn.Module):
+_CONV = '''def up(c_in, c_out):  # (B, c_in, h, w) -> (B, c_out, 2h, 2w)
+    {up}
+
+
+class Autoencoder(nn.Module):
     """Two 3x3 stride-2 convs (H -> H/2 -> H/4), a dense code, a mirrored decoder."""
 
     def __init__(self, c):
         super().__init__()
-        (c1, c2), k, act = c.hidden, c.latent_dim, Act
-        ch, h, w = SHAPE
+        (c1, c2), k, (ch, h, w) = c.hidden, c.latent_dim, SHAPE
+        act = lambda: [Act()] + ([nn.Dropout(c.dropout)] if c.dropout else [])  # noqa: E731
         self.encoder = nn.Sequential(
-            nn.Conv2d(ch, c1, 3, stride=2, padding=1), act(),  # (B, c1, H/2, W/2)
-            nn.Conv2d(c1, c2, 3, stride=2, padding=1), act(),  # (B, c2, H/4, W/4)
+            nn.Conv2d(ch, c1, 3, stride=2, padding=1), *act(),  # (B, c1, H/2, W/2)
+            nn.Conv2d(c1, c2, 3, stride=2, padding=1), *act(),  # (B, c2, H/4, W/4)
             nn.Flatten(), nn.Linear(c2 * (h // 4) * (w // 4), k))  # (B, k)
         self.decoder = nn.Sequential(
-            nn.Linear(k, c2 * (h // 4) * (w // 4)), act(), nn.Unflatten(1, (c2, h // 4, w // 4)),
-            nn.Upsample(scale_factor=2), nn.Conv2d(c2, c1, 3, padding=1), act(),  # (B, c1, H/2, W/2)
-            nn.Upsample(scale_factor=2), nn.Conv2d(c1, ch, 3, padding=1))         # (B, C, H, W)
+            nn.Linear(k, c2 * (h // 4) * (w // 4)), *act(), nn.Unflatten(1, (c2, h // 4, w // 4)),
+            *up(c2, c1), *act(),  # (B, c1, H/2, W/2)
+            *up(c1, ch))          # (B, C, H, W)
 
     def encode(self, x, y=None):
         return self.encoder(x)
@@ -112,7 +117,7 @@ _VAE = '''def mlp(sizes, last_act=False):
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(a, b))
         if last_act or i < len(sizes) - 2:
-            layers.append(Act())
+            layers += [Act()] + ([nn.Dropout(MODEL.dropout)] if MODEL.dropout else [])
     return nn.Sequential(*layers)
 
 
@@ -198,8 +203,14 @@ _RECON_BCE = '''def recon(logits, x):
     return F.binary_cross_entropy_with_logits(logits, x, reduction="{red}"){per}
 '''
 _RECON_MSE = '''def recon(logits, x):
-    return (torch.sigmoid(logits) - x).pow(2){per}
+    return ({pred} - {target}).pow(2){per}
 '''
+# the decoder's last activation as image values in [0, 1] (aecore.losses.output_image), and what
+# the squared error compares: (prediction, target) per output
+_TO_IMAGE = {"sigmoid": "torch.sigmoid(logits)", "tanh": "(torch.tanh(logits) + 1) / 2",
+             "linear": "logits.clamp(0, 1)"}
+_SQ = {"sigmoid": ("torch.sigmoid(logits)", "x"), "tanh": ("torch.tanh(logits)", "(2 * x - 1)"),
+       "linear": ("logits", "x")}
 
 _TRAIN = '''def run_phase(params, loss_of, x_all, y_all, epochs, gen):
     """The app's loop: a seeded permutation an epoch, {opt_label}, the {sched_label} schedule."""
@@ -226,6 +237,7 @@ _TRAIN = '''def run_phase(params, loss_of, x_all, y_all, epochs, gen):
 
 
 def train(model, x_all, y_all, epochs):
+    torch.manual_seed(TRAIN.seed)  # dropout's masks, as the app seeds them
     gen = torch.Generator().manual_seed(TRAIN.seed)  # one generator: permutations, noise, samples
 {stages}    return run_phase(list(model.parameters()), lambda x_in, x, y: loss_fn(model, x_in, x, y, gen),
                      x_all, y_all, epochs, gen)
@@ -326,10 +338,15 @@ def _noise_code(kind: str) -> str:
 def _loss_code(kind: str, cfg: Any, loss: str) -> str:
     """``loss_fn(model, x_in, x, y, gen)``: the training objective of ``kind``."""
     per_image = kind in ("vae", "cvae")
+    output = getattr(cfg, "output", "sigmoid")
     if loss == "bce":
         rec = _RECON_BCE.format(red="sum", per=" / x.shape[0]" if per_image else " / x.numel()")
     else:
-        rec = _RECON_MSE.format(per=".flatten(1).sum(1).mean()" if per_image else ".mean()")
+        pred, target = _SQ[output]
+        rec = _RECON_MSE.format(per=".flatten(1).sum(1).mean()" if per_image else ".mean()",
+                                pred=pred, target=target)
+    if kind != "seq":
+        rec = f"def to_image(logits):\n    return {_TO_IMAGE[output]}\n\n\n" + rec
     if kind == "seq":
         body = "    return (model(x_in) - x).pow(2).mean()"
     elif per_image:
@@ -381,7 +398,10 @@ def _model_code(kind: str, cfg: Any) -> str:
         n = cfg.n_classes if kind == "cvae" else 0
         doc = "; the one-hot label joins the input and the code" if n else ""
         return act + code.format(n_cond=n, cond_doc=doc)
-    return act + code
+    up = ("return [nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1)]"
+          if cfg.upsample == "transpose"
+          else "return [nn.Upsample(scale_factor=2), nn.Conv2d(c_in, c_out, 3, padding=1)]")
+    return act + code.format(up=up)
 
 
 def script_sections(model_cfg: Any, train_cfg: Any, title: str = "model",
@@ -403,7 +423,7 @@ def script_sections(model_cfg: Any, train_cfg: Any, title: str = "model",
                           else f"    return {train_cfg.noise}(x, level, gen)\n"))
     tv_class, ds_name = _TV.get(train_cfg.dataset, _TV["mnist"])
     data = _DATA_SERIES if series else _DATA.format(dataset=ds_name, tv_class=tv_class)
-    rec = "model(x)" if series else "torch.sigmoid(model(x, y))"
+    rec = "model(x)" if series else "to_image(model(x, y))"
     main = _MAIN.format(
         read_data=_READ_SERIES if series else _READ_IMAGES, reconstruct=rec,
         save=_SAVE_SERIES if series else _SAVE_IMAGES,

@@ -19,6 +19,8 @@ from .optim import OPTIMIZERS, SCHEDULES
 ACTIVATIONS = ("relu", "gelu", "elu", "tanh", "sigmoid", "leaky_relu")
 LOSSES = ("bce", "mse")
 NOISE_KINDS = ("none", "gaussian", "salt_pepper", "masking", "speckle", "mixed")
+OUTPUTS = ("sigmoid", "tanh", "linear")  # the decoder's last activation (aecore.losses.output_image)
+UPSAMPLES = ("nearest", "transpose")  # the conv decoder's upsampling
 
 
 # helpers
@@ -70,6 +72,8 @@ class AEConfig:
     latent_dim: int = 32
     hidden: tuple[int, ...] = (512, 256)  # mirrored in the decoder; () = one layer each way
     activation: str = "relu"
+    output: str = "sigmoid"  # "tanh" trains against data scaled to [-1, 1]; both need no clipping
+    dropout: float = 0.0  # drop probability after every hidden activation, while training
 
     def __post_init__(self) -> None:
         # JSON gives lists; keep tuples so configs stay hashable and comparable
@@ -82,6 +86,8 @@ class AEConfig:
         _check_range("latent size k", self.latent_dim, 1, 2048)
         _check_widths("hidden widths", self.hidden, 1, 4096, 5, min_len=0)
         _check_choice("activation", self.activation, ACTIVATIONS)
+        _check_choice("output activation", self.output, OUTPUTS)
+        _check_range("dropout", self.dropout, 0.0, 0.9)
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,9 @@ class ConvAEConfig(AEConfig):
 
     kind: ClassVar[str] = "conv"
     hidden: tuple[int, ...] = (32, 64)  # channels of the two 3x3 stride-2 convs (28->14->7)
+    # "nearest": upsample, then a 3x3 conv (no checkerboard artefacts); "transpose": a 4x4
+    # ConvTranspose2d of stride 2, the texts' Conv2DTranspose
+    upsample: str = "nearest"
 
     def validate(self) -> None:
         _check_range("latent size k", self.latent_dim, 1, 2048)
@@ -98,6 +107,9 @@ class ConvAEConfig(AEConfig):
             raise ConfigError(f"the conv AE takes exactly 2 channel widths, got {self.hidden!r}")
         _check_widths("conv channels", self.hidden, 1, 256, 2)
         _check_choice("activation", self.activation, ACTIVATIONS)
+        _check_choice("output activation", self.output, OUTPUTS)
+        _check_range("dropout", self.dropout, 0.0, 0.9)
+        _check_choice("upsampling", self.upsample, UPSAMPLES)
 
 
 @dataclass(frozen=True)

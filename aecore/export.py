@@ -115,7 +115,7 @@ def _layer(m: nn.Module, shape: list[int]) -> tuple[dict, list[int]]:
         return {"op": "sigmoid"}, shape
     if isinstance(m, nn.Tanh):
         return {"op": "tanh"}, shape
-    if isinstance(m, nn.Identity):
+    if isinstance(m, (nn.Identity, nn.Dropout)):  # dropout is the identity once trained
         return {"op": "identity"}, shape
     if isinstance(m, nn.Flatten):
         n = int(np.prod(shape))
@@ -168,6 +168,9 @@ def decoder_payload(model: Autoencoder) -> dict:
     documented in the module docstring) and ``nbytes`` (weight bytes before base64). The page
     applies a sigmoid after the last layer, as :meth:`Autoencoder.decode` does.
     """
+    if model.output != "sigmoid":  # the page applies a sigmoid after the last layer
+        raise ExportError(f"this model's output activation is {model.output}: the page decodes "
+                          "sigmoid outputs only, so the server decodes it")
     mods = decoder_modules(model)
     n_cond = int(model.cfg.n_classes) if getattr(model, "conditional", False) else 0
     shape = [int(model.latent_dim) + n_cond]

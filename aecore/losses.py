@@ -42,17 +42,46 @@ def bce_with_logits_sum(logits: torch.Tensor, target: torch.Tensor) -> torch.Ten
     return _BCEWithLogitsSum.apply(logits, target.to(logits.dtype))
 
 
+def output_image(logits: torch.Tensor, output: str = "sigmoid") -> torch.Tensor:
+    """The decoder's output as image values in [0, 1]: ``sigmoid(logits)``; a tanh output
+    (trained against data scaled to [-1, 1]) as ``(tanh + 1) / 2``; a linear one clipped."""
+    if output == "tanh":
+        return (torch.tanh(logits) + 1) / 2
+    if output == "linear":
+        return logits.clamp(0.0, 1.0)
+    return torch.sigmoid(logits)
+
+
+def check_output_loss(output: str, kind: str) -> None:
+    """Binary cross-entropy is defined on probabilities: only a sigmoid output gives them."""
+    if output != "sigmoid" and kind == "bce":
+        raise ConfigError(f"binary cross-entropy needs a sigmoid output; with a {output} output "
+                          "pick mean squared error")
+
+
+def _value_sq(logits: torch.Tensor, target: torch.Tensor, output: str) -> torch.Tensor:
+    """Squared error of a tanh output against the target scaled to [-1, 1], or of a linear
+    output against the target itself, per element."""
+    if output == "tanh":
+        return (torch.tanh(logits) - (2 * target - 1)).pow(2)
+    return (logits - target).pow(2)
+
+
 def recon_loss(logits: torch.Tensor, target: torch.Tensor, kind: str = "bce", *,
-               per_image_sum: bool = False) -> torch.Tensor:
+               per_image_sum: bool = False, output: str = "sigmoid") -> torch.Tensor:
     """Reconstruction loss between decoder logits and a target in [0, 1].
 
     ``"bce"`` is binary cross-entropy with logits (numerically stable and faster than
-    sigmoid + BCE); ``"mse"`` compares ``sigmoid(logits)`` with the target. By default the mean
+    sigmoid + BCE); ``"mse"`` compares ``sigmoid(logits)`` with the target, or for another
+    ``output`` activation its values (a tanh's against the target scaled to [-1, 1]). By default the mean
     over every element; with ``per_image_sum`` the sum over pixels averaged over the batch, the
     convention of Kingma & Welling and pytorch/examples' VAE.
     """
     logits = logits.float()  # under bf16 autocast the decoder's logits are bf16: sum in fp32
-    if kind == "bce":
+    if output != "sigmoid":
+        check_output_loss(output, kind)
+        per = _value_sq(logits, target, output)
+    elif kind == "bce":
         total = bce_with_logits_sum(logits, target)  # one scalar: no (B, ...) tensor of losses
         return total / logits.shape[0] if per_image_sum else total / logits.numel()
     elif kind == "mse":

@@ -20,13 +20,15 @@ list``. A new type is one :func:`register_type` call next to its model class (se
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from .config import (ACTIVATIONS, LOSSES, PRECISIONS, AEConfig, ContractiveAEConfig, ConvAEConfig,
+from .config import (ACTIVATIONS, LOSSES, OUTPUTS, PRECISIONS, UPSAMPLES, AEConfig, ContractiveAEConfig, ConvAEConfig,
                      CVAEConfig, SparseAEConfig, StackedAEConfig, TrainConfig, VAEConfig)
 from .device import bf16_fast
 from .errors import ConfigError
+from .losses import check_output_loss
 from .noise import LABELS as NOISE_LABELS
 from .noise import MAX_LEVEL
 from .optim import OPTIMIZERS, SCHEDULES
@@ -88,8 +90,8 @@ class Field:
 
     def read(self, model_cfg: Any, train_cfg: TrainConfig) -> Any:
         """This setting's value in a config pair (the inverse of ``target``)."""
-        where, _, attr = self.target.partition(".")
-        return getattr(model_cfg if where == "model" else train_cfg, attr)
+        where, _, attr = self.target.partition(".")  # a config without it: the default
+        return getattr(model_cfg if where == "model" else train_cfg, attr, self.default)
 
 
 def _limit(name: str, default: int, cap: int | None = None) -> Callable[[Mapping, Any], int]:
@@ -185,11 +187,24 @@ COMMON: tuple[Field, ...] = (
           help="How many numbers the code has. k = 2 draws the latent map."),
     Field("activation", "Activation", "select", "relu", options=ACTIVATIONS, key="act",
           target="model.activation", row="k"),
+    Field("output", "Output activation", "select", "sigmoid", options=OUTPUTS, key="out",
+          labels={"sigmoid": "sigmoid", "tanh": "tanh (data scaled to [-1, 1])",
+                  "linear": "linear (none)"},
+          target="model.output", row="k",
+          help="The decoder's last activation. Binary cross-entropy needs the sigmoid."),
     # ``hidden`` is made from these: the conv channel counts, or the first ``layers`` widths
     *(_channels(i) for i in range(2)),
+    Field("upsample", "Upsampling", "radio", "nearest", options=UPSAMPLES, key="up",
+          labels={"nearest": "upsample + conv", "transpose": "ConvTranspose2d"},
+          target="model.upsample", when=lambda v: v["_conv"],
+          help="How the conv decoder doubles its size: nearest-neighbour upsampling then a "
+               "convolution, or a transposed convolution (Keras' Conv2DTranspose)."),
     Field("layers", "Hidden layers (each side of the code)", "slider", 2, lo=1, hi=3,
           when=_dense),
     *(_width(i) for i in range(3)),
+    Field("dropout", "Dropout", "slider", 0.0, lo=0.0, hi=0.5, step=0.05, key="drop",
+          target="model.dropout",
+          help="While training, each hidden unit is dropped with this probability."),
     Field("loss", "Reconstruction loss", "radio", "bce", options=LOSSES, target="train.loss",
           labels={"bce": "binary cross-entropy", "mse": "mean squared error"}, section="loss"),
     Field("epochs", "Epochs", "int", 5, lo=1, hi=_limit("max_epochs", 200), step=1,
@@ -376,7 +391,12 @@ def make_configs(type_name: str, **settings: Any) -> tuple[Any, TrainConfig]:
             (model_kw if where == "model" else train_kw)[attr] = s[f.name]
     if "noise_level" in train_kw:
         train_kw["noise_level"] = float(train_kw["noise_level"])
-    return t.config_for(s)(**model_kw), TrainConfig(**train_kw)
+    cls = t.config_for(s)
+    own = {f.name for f in dataclasses.fields(cls)}  # a conv-only setting is not a dense AE's
+    model_cfg = cls(**{k: v for k, v in model_kw.items() if k in own})
+    train_cfg = TrainConfig(**train_kw)
+    check_output_loss(model_cfg.output, train_cfg.loss)
+    return model_cfg, train_cfg
 
 
 def type_of(model_cfg: Any, train_cfg: TrainConfig) -> str:

@@ -27,6 +27,7 @@ from .data import load_split
 from .device import pick_device
 from .errors import ConfigError
 from .models import Autoencoder
+from .losses import check_output_loss
 from .noise import add_noise
 from .optim import lr_at, make_optimizer
 
@@ -176,9 +177,14 @@ def train(model: Autoencoder, cfg: TrainConfig, data: TrainData | None = None,
     stops within a step and the model keeps the weights of its best validated epoch so far.
     The model ends on the CPU in eval mode.
     """
+    check_output_loss(model.output, cfg.loss)  # before any work: a clear message, not a step's
     torch.set_flush_denormal(True)  # denormals in late training slow CPU matmuls many-fold
     try:
-        return _train_loop(model, cfg, data, callbacks, device)
+        # dropout draws its masks from torch's global generator: seeded here, the caller's
+        # random state restored after
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(cfg.seed)
+            return _train_loop(model, cfg, data, callbacks, device)
     finally:
         torch.set_flush_denormal(False)  # per thread: leave the caller's float mode as it was
 

@@ -40,6 +40,11 @@ CASES = {  # name: (model config, train config)
     "dense_sgd": (AEConfig(latent_dim=8, hidden=(64,)), {"optimizer": "sgd", "lr": 0.05}),
     "dense_adamw": (AEConfig(latent_dim=8, hidden=(64,)),
                     {"optimizer": "adamw", "weight_decay": 0.01, "schedule": "step"}),
+    "dense_dropout_tanh": (AEConfig(latent_dim=8, hidden=(64,), dropout=0.2, output="tanh"),
+                           {"loss": "mse"}),
+    "conv_transpose_linear": (ConvAEConfig(latent_dim=8, hidden=(8, 16), upsample="transpose",
+                                           output="linear", dropout=0.1), {"loss": "mse"}),
+    "vae_dropout": (VAEConfig(latent_dim=4, hidden=(64,), dropout=0.2), {}),
     "dense_rmsprop": (AEConfig(latent_dim=8, hidden=(64,)),
                       {"optimizer": "rmsprop", "lr": 3e-4, "schedule": "warmup_cosine"}),
 }

@@ -150,7 +150,7 @@ def how_it_learns(type_name: str, settings: dict[str, Any]) -> None:
         optim_view.update_rule(train_cfg.optimizer)
         n = train_cfg.subset or mt.N_TRAIN
         steps = train_cfg.epochs * math.ceil(n / train_cfg.batch_size)
-        st.plotly_chart(optim_view.schedule_figure(train_cfg, steps), key="trn_sched")
+        st.plotly_chart(optim_view.schedule_figure(train_cfg, steps), key="trn_lr_curve")
 
 
 # the live panel

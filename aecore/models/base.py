@@ -15,7 +15,7 @@ from torch import nn
 
 from ..config import MODEL_CONFIGS
 from ..errors import ConfigError
-from ..losses import recon_loss
+from ..losses import output_image, recon_loss
 
 REGISTRY: dict[str, type["Autoencoder"]] = {}
 _init_lock = threading.Lock()  # model init draws from torch's global RNG; keep it per-seed exact
@@ -35,13 +35,17 @@ ACT = {"relu": nn.ReLU, "gelu": nn.GELU, "elu": nn.ELU, "tanh": nn.Tanh, "sigmoi
        "leaky_relu": lambda: nn.LeakyReLU(0.1)}
 
 
-def mlp(sizes: list[int], activation: str, last_act: bool = False) -> nn.Sequential:
-    """Linear layers through ``sizes`` with the activation between them (and after, if asked)."""
+def mlp(sizes: list[int], activation: str, last_act: bool = False,
+        dropout: float = 0.0) -> nn.Sequential:
+    """Linear layers through ``sizes`` with the activation between them (and after, if asked),
+    each activation followed by dropout when ``dropout`` > 0."""
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(a, b))
         if last_act or i < len(sizes) - 2:
             layers.append(ACT[activation]())
+            if dropout:
+                layers.append(nn.Dropout(dropout))
     return nn.Sequential(*layers)
 
 
@@ -63,18 +67,23 @@ class Autoencoder(nn.Module):
     def latent_dim(self) -> int:
         return self.cfg.latent_dim
 
+    @property
+    def output(self) -> str:
+        """The decoder's last activation: "sigmoid", "tanh" or "linear"."""
+        return getattr(self.cfg, "output", "sigmoid")
+
     # the three calls every page uses
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Code of each input, (B, k); a VAE returns the posterior mean."""
         raise NotImplementedError
 
     def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """Decoder output before the sigmoid, (B, 1, 28, 28)."""
+        """Decoder output before its last activation, (B, 1, 28, 28)."""
         raise NotImplementedError
 
     def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Images in [0, 1] decoded from codes ``z`` (B, k)."""
-        return torch.sigmoid(self.decode_logits(z, y))
+        return output_image(self.decode_logits(z, y), self.output)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Reconstruction logits of ``x``."""
@@ -82,7 +91,7 @@ class Autoencoder(nn.Module):
 
     def reconstruct(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Reconstruction of ``x`` in the data's own range."""
-        return torch.sigmoid(self(x, y))
+        return output_image(self(x, y), self.output)
 
     # training objective: reconstruction + the type's own penalty
     def penalty(self, x: torch.Tensor, code: torch.Tensor,
@@ -98,7 +107,7 @@ class Autoencoder(nn.Module):
         no device sync a step) for the curves.
         """
         code = self.encode(x_in, y)
-        rec = recon_loss(self.decode_logits(code, y), target, recon)
+        rec = recon_loss(self.decode_logits(code, y), target, recon, output=self.output)
         pen, parts = self.penalty(x_in, code, gen)
         return rec + pen, {"recon": rec.detach(), **parts}
 

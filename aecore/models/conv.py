@@ -37,16 +37,24 @@ class ConvAE(Autoencoder):
     def __init__(self, cfg: ConvAEConfig) -> None:
         super().__init__(cfg)
         c1, c2 = cfg.hidden
-        act = ACT[cfg.activation]
+
+        def act() -> list[nn.Module]:  # an activation, and dropout after it when asked
+            return [ACT[cfg.activation]()] + ([nn.Dropout(cfg.dropout)] if cfg.dropout else [])
+
+        def up(c_in: int, c_out: int) -> list[nn.Module]:  # (B, c_in, h, w) -> (B, c_out, 2h, 2w)
+            if cfg.upsample == "transpose":
+                return [nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1)]
+            return [Upsample2d(2), nn.Conv2d(c_in, c_out, 3, padding=1)]
+
         self.encoder = nn.Sequential(
-            nn.Conv2d(1, c1, 3, stride=2, padding=1), act(),      # (B, c1, 14, 14)
-            nn.Conv2d(c1, c2, 3, stride=2, padding=1), act(),     # (B, c2, 7, 7)
-            nn.Flatten(), nn.Linear(c2 * 49, cfg.latent_dim))     # (B, k)
+            nn.Conv2d(1, c1, 3, stride=2, padding=1), *act(),      # (B, c1, 14, 14)
+            nn.Conv2d(c1, c2, 3, stride=2, padding=1), *act(),     # (B, c2, 7, 7)
+            nn.Flatten(), nn.Linear(c2 * 49, cfg.latent_dim))      # (B, k)
         self.decoder = nn.Sequential(
-            nn.Linear(cfg.latent_dim, c2 * 49), act(),
+            nn.Linear(cfg.latent_dim, c2 * 49), *act(),
             nn.Unflatten(1, (c2, 7, 7)),
-            Upsample2d(2), nn.Conv2d(c2, c1, 3, padding=1), act(),  # (B, c1, 14, 14)
-            Upsample2d(2), nn.Conv2d(c1, 1, 3, padding=1))  # (B, 1, 28, 28) logits
+            *up(c2, c1), *act(),  # (B, c1, 14, 14)
+            *up(c1, 1))           # (B, 1, 28, 28) logits
 
 
     def encode(self, x, y=None):
@@ -58,6 +66,7 @@ class ConvAE(Autoencoder):
     def describe(self):
         c1, c2 = self.cfg.hidden
         k = self.cfg.latent_dim
+        up = "conv transpose 4x4 x2" if self.cfg.upsample == "transpose" else "upsample + conv"
         return [("input", "1x28x28"), ("conv 3x3 /2", f"{c1}x14x14"), ("conv 3x3 /2", f"{c2}x7x7"),
-                ("code", str(k)), ("dense", f"{c2}x7x7"), ("upsample + conv", f"{c1}x14x14"),
-                ("upsample + conv", "1x28x28"), ("output", "1x28x28")]
+                ("code", str(k)), ("dense", f"{c2}x7x7"), (up, f"{c1}x14x14"),
+                (up, "1x28x28"), ("output", "1x28x28")]

@@ -28,16 +28,17 @@ class DenseAE(Autoencoder):
         self.dec = nn.ModuleList(nn.Linear(a, b) for a, b in zip(rev[:-1], rev[1:]))
         self.act = ACT[cfg.activation]()
         self.code_fn = ACT[self.code_act]() if self.code_act else nn.Identity()
+        self.drop = nn.Dropout(cfg.dropout)  # after hidden activations; no weights
 
     def encode_layer(self, i: int, h: torch.Tensor) -> torch.Tensor:
         """Encoder layer i with its activation (the code's own on the last layer)."""
         h = self.enc[i](h)
-        return self.code_fn(h) if i == len(self.enc) - 1 else self.act(h)
+        return self.code_fn(h) if i == len(self.enc) - 1 else self.drop(self.act(h))
 
     def decode_layer(self, i: int, h: torch.Tensor) -> torch.Tensor:
         """Decoder layer i; the last one emits logits (no activation)."""
         h = self.dec[i](h)
-        return h if i == len(self.dec) - 1 else self.act(h)
+        return h if i == len(self.dec) - 1 else self.drop(self.act(h))
 
     def encode(self, x, y=None):
         h = x.flatten(1)  # (B, 784)

@@ -35,4 +35,4 @@ class StackedAE(DenseAE):
                 h = self.encode_layer(i, h)
         out = self.decode_layer(len(self.dec) - 1 - s, self.encode_layer(s, h))
         # stage 0 rebuilds pixels (logits); deeper stages rebuild hidden activations
-        return recon_loss(out, h, recon) if s == 0 else value_mse(out, h)
+        return recon_loss(out, h, recon, output=self.output) if s == 0 else value_mse(out, h)

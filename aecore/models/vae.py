@@ -24,10 +24,12 @@ class VAE(Autoencoder):
     def __init__(self, cfg: VAEConfig) -> None:
         super().__init__(cfg)
         n_cond = cfg.n_classes if self.conditional else 0
-        self.body = mlp([784 + n_cond, *cfg.hidden], cfg.activation, last_act=True)
+        self.body = mlp([784 + n_cond, *cfg.hidden], cfg.activation, last_act=True,
+                        dropout=cfg.dropout)
         self.mu = nn.Linear(cfg.hidden[-1], cfg.latent_dim)
         self.logvar = nn.Linear(cfg.hidden[-1], cfg.latent_dim)
-        self.decoder = mlp([cfg.latent_dim + n_cond, *cfg.hidden[::-1], 784], cfg.activation)
+        self.decoder = mlp([cfg.latent_dim + n_cond, *cfg.hidden[::-1], 784], cfg.activation,
+                           dropout=cfg.dropout)
 
     def _cond(self, h: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         return h  # the conditional VAE appends the one-hot label
@@ -52,7 +54,8 @@ class VAE(Autoencoder):
         """Per-batch mean of (reconstruction summed over pixels, KL), one posterior sample."""
         mu, logvar = self.encode_dist(x_in, y)
         z = self.reparameterize(mu, logvar, gen)
-        rec = recon_loss(self.decode_logits(z, y), target, recon, per_image_sum=True)
+        rec = recon_loss(self.decode_logits(z, y), target, recon, per_image_sum=True,
+                         output=self.output)
         return rec, kl_normal(mu, logvar).mean()
 
     def loss(self, x_in, target, y, recon, gen):
