@@ -14,6 +14,7 @@ torch-free: the store lists cards without importing torch.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -156,13 +157,21 @@ SHORT = Text(40)
 SETTING = AnyOf(Number(), Bool(), Text(40), ListOf(Number(whole=True, lo=0, hi=1_000_000), 16))
 MEASURE = Optional(Number())
 METRICS = MapOf(AnyOf(MEASURE, MapOf(MEASURE)))  # metrics, or named groups of them
-_CONFIG_FIELDS = {f for cls in MODEL_CONFIGS.values() for f in cls.__dataclass_fields__} | {"kind"}
 _TRAIN_FIELDS = set(TrainConfig.__dataclass_fields__)
 
-CARD = Record({
+
+@functools.lru_cache(maxsize=8)
+def _card_schema(kinds: tuple[str, ...]) -> Record:
+    """The card's schema for the model kinds registered now: a module may register a kind after
+    this one is imported (a new type's own module, a test's toy type)."""
+    config_fields = {f for k in kinds for f in MODEL_CONFIGS[k].__dataclass_fields__} | {"kind"}
+    return Record({**_CARD_FIELDS, "model": Text(20, kinds),
+                   "config": Record({f: SETTING for f in config_fields})},
+                  required=("model", "config"))
+
+
+_CARD_FIELDS = {
     "format_version": Number(whole=True, lo=0, hi=1000),
-    "model": Text(20, tuple(MODEL_CONFIGS)),
-    "config": Record({f: SETTING for f in _CONFIG_FIELDS}),
     "created": SHORT, "torch": SHORT, "data": SHORT, "source": SHORT,
     "storage": Text(10, STORAGES),
     "name": Text(120), "title": Text(120), "description": Text(4000), "command": Text(2000),
@@ -172,7 +181,9 @@ CARD = Record({
     "threads": Number(whole=True, lo=0, hi=4096), "train_seconds": Number(lo=0),
     "cancelled": Bool(),
     "metrics": METRICS, "check": METRICS,
-}, required=("model", "config"))
+    # the run's loss curves (aecore.train.History.card_curve): a few named lists, one per epoch
+    "curve": MapOf(ListOf(MEASURE, 1000), max_items=8),
+}
 
 
 def depth(value: Any, limit: int = MAX_DEPTH) -> int:
@@ -211,7 +222,7 @@ def check_card(card: Any) -> dict:
         raise CardError(_too_big(size))
     if isinstance(card.get("model"), str) and card["model"] not in MODEL_CONFIGS:
         raise CardError(f"unknown model type in the card; known: {', '.join(MODEL_CONFIGS)}")
-    out = CARD(card, "card")
+    out = _card_schema(tuple(MODEL_CONFIGS))(card, "card")
     kind = out["config"].get("kind")
     if kind is not None and kind != out["model"]:
         raise CardError("the card's config.kind differs from its model type")

@@ -120,3 +120,21 @@ def test_train_form_offers_every_optimiser_and_schedule(app):
     assert [s for s in at.slider if s.key == "trn_mom"]
     latex = " ".join(m.value for m in at.latex)
     assert r"v_t = \mu" in latex
+
+
+def test_a_trained_models_card_keeps_its_loss_curve_through_the_schema():
+    """Cards of new trainings carry their curve (the Compare page draws it), and it survives the
+    uploaded-card schema; a crafted curve is refused."""
+    from aecore.card_schema import CardError, check_card
+    from aecore.train import TrainData, train
+    from aecore.weights import make_card
+
+    model = build_model(AEConfig(latent_dim=2, hidden=(16,)))
+    x = torch.randint(0, 255, (64, 28, 28), dtype=torch.uint8)
+    hist = train(model, TrainConfig(epochs=2, batch_size=32, val_size=0),
+                 data=TrainData(x, None, x[:0], None), device="cpu")
+    card = check_card(make_card(model, curve=hist.card_curve()))
+    assert card["curve"]["epoch"] == [1, 2] and len(card["curve"]["train_loss"]) == 2
+    assert card["curve"]["val_loss"] == [None, None]  # no validation split: not measured
+    with pytest.raises(CardError):
+        check_card(make_card(model, curve={"epoch": ["<b>x</b>"]}))

@@ -1,13 +1,16 @@
 """Compare runs: two to four models side by side: loss curves, reconstructions, metrics, settings."""
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import streamlit as st
 
 from aecore.config import config_to_dict, train_config_from_card
 from ui import catalog, charts, query, recon, widgets
+from views import specs
 
-DEFAULT = ["zoo:ae_k2", "zoo:ae_k32", "zoo:vae_k20"]
+DEFAULT = [f"zoo:{name}" for name in specs.COMPARE.defaults["models"]]
 METRICS = {"mse": "test MSE", "psnr": "test PSNR (dB)", "ssim": "test SSIM",
            "vae_loss": "VAE test loss"}
 
@@ -49,6 +52,7 @@ def _curves(names: list[str], cards: list[dict]) -> None:
         if not isinstance(curve, dict) or not curve.get("train_loss"):
             missing.append(name)
             continue
+        name = html.escape(name)  # a user's model name: Plotly would render its tags
         part = charts.lines(curve[by], {f"{name}: training": curve["train_loss"]})
         vals = [v for v in curve.get("val_loss", []) if v is not None]
         if len(vals) == len(curve[by]):

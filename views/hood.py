@@ -11,13 +11,15 @@ from aecore import codegen, weight_pictures
 from aecore.config import train_config_from_card
 from aecore.optim import OPTIMIZERS
 from aecore.weights import to_bytes
-from ui import catalog, loaders, optim_view, query, widgets
+from ui import loaders, optim_view, query, widgets
+from views import specs
 
-TILES = 64  # weight pictures shown per layer: the most active units first
+DEFAULTS = specs.HOOD.defaults
+TILES = DEFAULTS["tiles"]
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _most_active(tag: str, _model, n: int = 500) -> np.ndarray:
+def _most_active(tag: str, _model, n: int = DEFAULTS["activity_n"]) -> np.ndarray:
     """Indices of the first layer's units, most active first, on the first ``n`` test digits
     (a dense layer's dead units keep their random start and look like noise)."""
     x = loaders.mnist_split("test").float_images(slice(0, n))
@@ -125,7 +127,7 @@ def _live(job) -> None:
 st.title("Under the hood")
 st.markdown("Any model here, opened up: its code to take home, what its neurons learned, and the "
             "rule that trained them.")
-key = query.model_picker("model", "Model", "hood_model", None, "zoo:sparse_l1")
+key = query.model_picker("model", "Model", "hood_model", None, f"zoo:{DEFAULTS['model']}")
 model, card = widgets.load_or_stop(key)
 title = str(card.get("title") or card.get("name") or "model")
 job = st.session_state.get("trn_job")

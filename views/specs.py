@@ -72,8 +72,12 @@ TYPES = Page("types", {"overcomplete": ("ae_k32", "ae_overcomplete", "sparse_l1"
                        "overcomplete_levels": [round(0.1 * i, 1) for i in range(1, 9)],
                        "seed": 0},
              Needs(precomputed=("overcomplete",)))
+HOOD = Page("hood", {"model": "sparse_l1",  # its first layer's units look like strokes
+                     "tiles": 64,  # weight pictures shown per layer, the most active units first
+                     "activity_n": 500})  # test digits that rank the units by activity
+COMPARE = Page("compare", {"models": ("ae_k2", "ae_k32", "vae_k20")})
 MY_MODELS = Page("my_models")
 
 # in the sidebar's order (the first is the default page): the warm-up prepares them in this order
 PAGES: tuple[Page, ...] = (HOME, LESSON, RECONSTRUCT, BOTTLENECK, DENOISE, LATENT, GENERATE, TRAIN,
-                           ANOMALY, FEATURES, TYPES, MY_MODELS)
+                           ANOMALY, FEATURES, TYPES, HOOD, COMPARE, MY_MODELS)
