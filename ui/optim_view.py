@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from aecore.config import TrainConfig
+from aecore.config import TrainConfig, replace
 from aecore.optim import OPTIMIZERS, SCHEDULES, lr_curve
 
 from . import charts
@@ -24,7 +24,7 @@ def schedule_figure(cfg: TrainConfig, total_steps: int, compare: bool = False) -
     names = list(SCHEDULES) if compare else [cfg.schedule]
     series, x = {}, None
     for name in names:
-        x, rates = lr_curve(TrainConfig(**{**cfg.__dict__, "schedule": name}), total_steps)
+        x, rates = lr_curve(replace(cfg, schedule=name), total_steps)
         series[SCHEDULES[name].label] = rates
     fig = charts.lines(x, series, title=f"Learning rate over {total_steps:,} steps",
                        xlabel="step", ylabel="learning rate")
