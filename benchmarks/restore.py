@@ -2,7 +2,7 @@
 
 Each classic denoiser first gets its best parameter per noise level from a small grid searched on
 crops of the *training* photos; then everything is measured on centre crops (``--crop``, default
-256 px) of the held-out colour photos: PSNR and SSIM at sigma 15, 25 and 50 (/255), inpainting
+192 px) of the held-out colour photos: PSNR and SSIM at sigma 15, 25 and 50 (/255), inpainting
 against scikit-image's biharmonic, colourisation, documents, and the time and memory of a whole
 photo. Ends with one JSON line:
 psnr_gauss, ssim_gauss, inpaint_psnr, colourise, documents, photo_640_s, photo_2048_s, peak_rss_mb.
@@ -131,12 +131,47 @@ def timed(w: int, h: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def figures(folder: Path) -> list[Path]:
+    """One before/after PNG per task in ``folder`` (docs/): held-out photos and the real scan."""
+    from PIL import Image
+    from aecore.documents import clean_document, median_otsu
+    row = lambda ims: Image.fromarray(torch.cat(  # noqa: E731
+        [torch.nn.functional.pad(i, (0, 4), value=1.0) for i in ims], 2).permute(1, 2, 0)
+        .mul(255).add(0.5).clamp(0, 255).byte().numpy())
+    out = []
+    model, _ = load_zoo_model("photo_denoise")
+    img = crop(photo.read_photo("chelsea.png"), 256)
+    c = photo.corrupt(img, "gaussian", 25, torch.Generator().manual_seed(0))
+    s = photo.corrupt(img, "scratches", 0.08, torch.Generator().manual_seed(0))
+    ims = [c.image, photo.restore(model, c), photo.nl_means(c.image, 25 / 255, photo.BEST_CLASSIC[25][1]),
+           s.image, photo.restore(model, s), img]
+    out.append(folder / "restore_denoise.png")
+    row(ims).save(out[-1])
+    if (PRETRAINED_DIR / "photo_colourise.safetensors").exists():
+        col, _ = load_zoo_model("photo_colourise")
+        img = crop(photo.read_photo("flower.jpg"), 256)
+        grey = photo.greyscale(img)
+        out.append(folder / "restore_colourise.png")
+        row([grey, photo.colourise(col, grey), img]).save(out[-1])
+    if (PRETRAINED_DIR / "photo_document.safetensors").exists():
+        doc, _ = load_zoo_model("photo_document")
+        page = photo.read_photo("page.png")[:1]
+        rgb = lambda t: t.expand(3, -1, -1)  # noqa: E731
+        out.append(folder / "restore_document.png")
+        row([rgb(page), rgb(clean_document(doc, page)), rgb(median_otsu(page))]).save(out[-1])
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--crop", type=int, default=256, help="centre crop side of each held-out photo")
+    ap.add_argument("--crop", type=int, default=192, help="centre crop side of each held-out photo")
     ap.add_argument("--quick", action="store_true", help="64 px crops, no BM3D (a smoke test)")
     ap.add_argument("--big", help=argparse.SUPPRESS)
+    ap.add_argument("--figures", help="write the before/after PNGs of docs/RESTORE.md here, then stop")
     args = ap.parse_args()
+    if args.figures:
+        print(json.dumps({"figures": [str(p) for p in figures(Path(args.figures))]}))
+        return
     if args.big:
         w, h = map(int, args.big.split("x"))
         print(json.dumps(big(w, h)))
@@ -144,7 +179,7 @@ def main() -> None:
     side = 64 if args.quick else args.crop
     methods = METHODS[:-1] if args.quick else METHODS
     model, _ = load_zoo_model("photo_denoise")
-    train = [crop(photo.read_photo(n), side // 2 if args.quick else 128) for n in ("astronaut.png", "coffee.png")]
+    train = [crop(photo.read_photo(n), side // 2 if args.quick else 96) for n in ("astronaut.png", "coffee.png")]
     test = [crop(photo.read_photo(n), side) for n in photo.photo_names("heldout", "RGB")]
     t0 = time.perf_counter()
     best = search(train, methods)

@@ -77,3 +77,28 @@ def test_a_colour_upload_keeps_its_size_and_colour(app):
     assert not at.exception and not at.error
     assert "mine.png: 130x90 px" in result_sizes(at)
     assert len(scored(at)) == 3
+
+
+def test_colourise_takes_the_colour_out_and_puts_it_back(app):
+    at = open_page(app, "photo")
+    at.radio(key="photo_task").set_value("colourise").run()
+    assert not at.exception and not at.error, [e.value for e in at.exception]
+    got = captions(at)
+    assert any(c.startswith("Grey input: PSNR") for c in got), got
+    ours = next(c for c in got if c.startswith("Ours (autoencoder): PSNR"))
+    assert float(re.search(r"colourfulness ([\d.]+)", ours).group(1)) > 0.005  # not grey
+    assert any(c.startswith("Original, colourfulness") for c in got)
+
+
+def test_documents_the_real_scan_and_an_unseen_page(app):
+    at = open_page(app, "photo")
+    at.radio(key="photo_task").set_value("document").run()
+    assert not at.exception and not at.error
+    assert "page.png: 384x191 px" in result_sizes(at)  # the real scan, at its own size
+    assert {"Scan", "Ours (autoencoder)", "Classic: median filter + Otsu threshold"} <= set(captions(at))
+    at.selectbox(key="photo_sample").set_value("an unseen synthetic page").run()
+    assert not at.exception and not at.error
+    got = captions(at)
+    ours = float(re.search(r"Ours \(autoencoder\): PSNR ([\d.]+)", " ".join(got)).group(1))
+    base = float(re.search(r"Otsu threshold: PSNR ([\d.]+)", " ".join(got)).group(1))
+    assert ours > base  # cleaner than the classic median + Otsu

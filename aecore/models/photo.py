@@ -109,5 +109,6 @@ class PhotoAE(Autoencoder):
         w, k = self.cfg.width, self.cfg.latent_dim
         cin, cout = IN_CH[self.cfg.task], OUT_CH[self.cfg.task]
         return [("input", f"{cin}xHxW"), ("unshuffle 2x2 + 2 convs", f"{w}xH/2xW/2"),
-                ("conv /2 + 2 convs (code)", f"{k}xH/4xW/4"), ("upsample + conv, + skip", f"{w}xH/2xW/2"),
+                ("conv /2 + 2 convs", f"{k}xH/4xW/4"), ("code", f"{k}xH/4xW/4"),
+                ("upsample + conv, + skip", f"{w}xH/2xW/2"),
                 ("conv + shuffle 2x2", f"{cout}xHxW"), ("output", f"{cout}xHxW")]
