@@ -13,7 +13,7 @@ from PIL import Image
 from aecore import photo
 from aecore.documents import UNSEEN_SEED, median_otsu, page_pairs
 from aecore.errors import AecoreError
-from ui import loaders
+from ui import image_input, loaders
 
 TASKS = {"denoise": "Denoise and inpaint", "colourise": "Colourise", "document": "Clean a scanned document"}
 MODELS = {t: f"photo_{t}" for t in TASKS}  # the zoo's photo models (aecore/presets.py)
@@ -66,7 +66,7 @@ def choose_photo(task: str) -> tuple[torch.Tensor, str] | None:
             return synthetic_page(), name
         return photo.to_tensor(sample(name)), name
     f = st.file_uploader("A photo (PNG, JPEG, GIF, BMP or WebP)", key=f"{KEY}_file",
-                         type=["png", "jpg", "jpeg", "gif", "bmp", "webp"])
+                         type=image_input.UPLOAD_TYPES)  # MIME types too: a PDF gets our message
     if f is None:
         st.info("Upload a photo: anything over 1024 px on its longest side is scaled down.")
         return None
