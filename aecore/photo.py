@@ -81,10 +81,10 @@ def fit_side(img: torch.Tensor, max_side: int = MAX_SIDE) -> tuple[torch.Tensor,
 
 def photo_from_upload(data: bytes, filename: str | None = None) -> tuple[torch.Tensor, list[str]]:
     """An uploaded photo as (3, H, W) in [0, 1] with notes for the user, decoded by the project's
-    safe decoder (:func:`aecore.preprocess.load_image`: size, pixel and bomb limits, first frame,
+    safe decoder (:func:`aecore.decode.load_image`: size, pixel and bomb limits, first frame,
     EXIF, bit depth, longest side at most 1024 px); transparency is composited on white.
     Raises ImageInputError with a message fit for the user."""
-    from .preprocess import load_image
+    from .decode import load_image
     im, notes = load_image(data, filename=filename)
     if im.mode in ("LA", "RGBA"):
         sheet = Image.new("RGBA", im.size, (255, 255, 255, 255))

@@ -14,9 +14,10 @@ from aecore import photo
 from aecore.documents import UNSEEN_SEED, median_otsu, page_pairs
 from aecore.errors import AecoreError
 from ui import image_input, loaders
+from views import specs
 
 TASKS = {"denoise": "Denoise and inpaint", "colourise": "Colourise", "document": "Clean a scanned document"}
-MODELS = {t: f"photo_{t}" for t in TASKS}  # the zoo's photo models (aecore/presets.py)
+MODELS = specs.PHOTO.defaults  # the zoo's photo model of each task (aecore/presets.py)
 KEY = "photo"  # widget and session keys start with this
 ZOOM = 96  # side of the detail crop, in photo pixels
 
