@@ -347,7 +347,7 @@ CLASSIC_LABELS = {"nl_means": "non-local means", "tv": "total variation", "wavel
 GRIDS = {"nl_means": (0.6, 0.8, 1.0, 1.2), "tv": (0.04, 0.08, 0.12, 0.2),
          "wavelet": (0.75, 1.0, 1.5), "bilateral": (0.5, 1.0, 2.0), "bm3d": (1.0,)}
 # best (denoiser, parameter) per sigma (grey levels), found by that search on the training photos
-BEST_CLASSIC = {15: ("nl_means", 0.8), 25: ("nl_means", 0.8), 50: ("nl_means", 0.8)}
+BEST_CLASSIC = {15: ("nl_means", 0.6), 25: ("nl_means", 0.6), 50: ("nl_means", 0.6)}
 
 
 def median(img: torch.Tensor, size: int = 3) -> torch.Tensor:
