@@ -29,6 +29,7 @@ PAGES = {
         st.Page("views/reconstruct.py", title="Reconstruct & compress", icon=":material/compress:"),
         st.Page("views/bottleneck.py", title="Bottleneck sizes", icon=":material/straighten:"),
         st.Page("views/denoise.py", title="Denoise", icon=":material/auto_fix_high:"),
+        st.Page("views/photo.py", title="Restore a photo", icon=":material/photo_filter:"),
         st.Page("views/latent.py", title="Latent space", icon=":material/scatter_plot:"),
         st.Page("views/generate.py", title="Generate (VAE)", icon=":material/casino:"),
     ],

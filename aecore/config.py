@@ -237,7 +237,7 @@ class TrainConfig:
     subset: int = 0  # use only the first n shuffled training examples; 0 = all
     val_size: int = 2000  # held out from the training split for the validation curve
     seed: int = 0
-    dataset: str = "mnist"  # "mnist" | "fashion-mnist" | "sensors"
+    dataset: str = "mnist"  # "mnist" | "fashion-mnist" | "sensors" | "photos" | "documents"
     # "bf16": the forward pass under bfloat16 autocast (weights, optimizer and losses stay
     # float32); about 1.4x faster a step on CPUs with AVX-512 BF16 or AMX, where a bf16 matmul
     # runs at twice the fp32 rate. "fp32" everywhere else, and in every shipped recipe.
@@ -260,7 +260,8 @@ class TrainConfig:
         _check_range("training subset", self.subset, 0, 1_000_000)
         _check_range("validation size", self.val_size, 0, 20_000)
         _check_range("seed", self.seed, 0, 2**31 - 1)
-        _check_choice("dataset", self.dataset, ("mnist", "fashion-mnist", "sensors"))
+        _check_choice("dataset", self.dataset, ("mnist", "fashion-mnist", "sensors", "photos",
+                                                "documents"))
         _check_choice("precision", self.precision, PRECISIONS)
 
 

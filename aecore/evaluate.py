@@ -84,6 +84,9 @@ def evaluate(model: Autoencoder, n: int | None = None, denoise: bool = False) ->
     codes add ``knn_2d`` (5-NN accuracy of test codes against train codes); ``denoise`` adds
     PSNR under the zoo's noise cases. The sequence AE is measured on sensor windows instead.
     """
+    if model.data_kind == "photo":  # photographs, measured on the held-out photos
+        from .photo import photo_metrics
+        return photo_metrics(model)
     if model.data_kind == "series":
         from .sensors import sensor_dataset
         from .metrics import auroc

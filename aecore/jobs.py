@@ -147,7 +147,10 @@ class Probe:
 
     @torch.inference_mode()
     def snapshot(self, model: Autoencoder, epoch: int) -> Snapshot:
-        """Reconstructions (and 2-D codes when k = 2) of the fixed digits under ``model``."""
+        """Reconstructions (and 2-D codes when k = 2) of the fixed digits under ``model``
+        (none for a photo model, which does not take digits)."""
+        if model.data_kind == "photo":
+            return Snapshot(epoch, np.zeros((0, 28, 28), np.uint8))
         dev = next(model.parameters()).device
         cond = model.conditional
         rec = model.reconstruct(self.digits.to(dev), self.digit_labels.to(dev) if cond else None)
@@ -164,8 +167,12 @@ class Probe:
 def quick_metrics(model: Autoencoder, n: int = 1000, n_ssim: int = 250) -> dict[str, float]:
     """Card metrics on the first ``n`` test digits: mse (per pixel), sse (per image), psnr and
     the VAE test loss, and ssim on the first ``n_ssim`` (SSIM's windows cost ~1 ms a digit on one
-    core); well under a second, unlike the zoo's full :func:`evaluate`."""
+    core); well under a second, unlike the zoo's full :func:`evaluate`. A photo model gets its
+    held-out photo figures instead."""
     model.eval()
+    if model.data_kind == "photo":
+        from .photo import photo_metrics
+        return photo_metrics(model.cpu())
     test = load_split("test")
     x, y = test.float_images(slice(0, n)), test.labels[:n]
     y_in = y if model.conditional else None
@@ -296,7 +303,7 @@ class Job:
             description += f", cancelled early; the best epoch ({hist.best_epoch}) was kept"
         self.card = make_card(
             model, name=self.name, title=self.title, description=description + ".",
-            train=config_to_dict(cfg), data="mnist", epochs=len(hist.epochs), seed=cfg.seed,
+            train=config_to_dict(cfg), data=cfg.dataset, epochs=len(hist.epochs), seed=cfg.seed,
             train_seconds=round(hist.seconds, 1), threads=torch.get_num_threads(),
             cancelled=hist.cancelled, best_epoch=hist.best_epoch, source="browser",
             metrics=metrics, curve=hist.card_curve())

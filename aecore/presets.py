@@ -13,6 +13,7 @@ from typing import Any
 from .config import (AEConfig, ContractiveAEConfig, ConvAEConfig, CVAEConfig, SeqAEConfig,
                      SparseAEConfig, StackedAEConfig, TrainConfig, VAEConfig, replace)
 from .errors import ConfigError
+from .models.photo import PhotoConfig
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,28 @@ ZOO: dict[str, Preset] = {p.name: p for p in [
            TrainConfig(epochs=30, lr=3e-3, loss="mse", batch_size=64, dataset="sensors", val_size=400),
            "Trained on normal behaviour only; spikes, drift and stuck sensors reconstruct badly.",
            "sensors"),
+    # photo models: fully convolutional, trained on patches of the training photos only
+    Preset("photo_denoise", "Photo restorer (noise, JPEG, scratches)",
+           PhotoConfig(task="denoise", width=32, latent_dim=64),
+           TrainConfig(epochs=6, batch_size=16, lr=2e-3, loss="mse", subset=4000, val_size=128,
+                       dataset="photos"),
+           "Fully convolutional denoising AE on 48x48 patches of the training photos (scaled, "
+           "flipped, turned): Gaussian noise up to sigma 60/255 with its level as an input, salt "
+           "and pepper, JPEG blocking, and scratches and holes with their mask as an input.",
+           "photo"),
+    Preset("photo_colourise", "Photo colouriser (grey to colour)",
+           PhotoConfig(task="colourise", width=32, latent_dim=64),
+           TrainConfig(epochs=5, batch_size=16, lr=2e-3, loss="mse", subset=3000, val_size=128,
+                       dataset="photos"),
+           "Fully convolutional AE from the L* (lightness) channel of CIE Lab to a* and b* "
+           "(colour), on 48x48 patches of the colour training photos.", "photo"),
+    Preset("photo_document", "Scanned-document cleaner",
+           PhotoConfig(task="document", width=32, latent_dim=64),
+           TrainConfig(epochs=5, batch_size=16, lr=2e-3, loss="mse", subset=3000, val_size=128,
+                       dataset="documents"),
+           "Fully convolutional denoising AE from dirty to clean pages, on 48x48 patches of "
+           "synthetic pages (DejaVu text with uneven light, stains, creases, blur and noise).",
+           "photo"),
 ]}
 
 TEACHING: dict[str, Preset] = {p.name: p for p in [

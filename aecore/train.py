@@ -48,12 +48,13 @@ class TrainData:
     val_y: torch.Tensor | None
 
     def batch(self, idx: torch.Tensor | slice, val: bool = False):
-        """Float inputs and labels of rows ``idx``: images (B, 1, 28, 28) in [0, 1]."""
+        """Float inputs and labels of rows ``idx``: images (B, 1, 28, 28) in [0, 1]; photo
+        patches, stored (N, C, P, P), as (B, C, P, P)."""
         x = (self.val_x if val else self.x)[idx]
         y = (self.val_y if val else self.y)
         y = None if y is None else y[idx]
         if x.dtype == torch.uint8:
-            x = x.unsqueeze(1).float().div_(255.0)
+            x = (x.unsqueeze(1) if x.dim() == 3 else x).float().div_(255.0)
         return x, y
 
     def to(self, device: torch.device) -> "TrainData":
@@ -73,6 +74,9 @@ def prepare_data(model: Autoencoder, cfg: TrainConfig) -> TrainData:
         val = sensor_dataset(max(cfg.val_size // 4, 64), window=mc.seq_len, channels=mc.channels,
                              seed=cfg.seed + 10_000)
         return TrainData(train.x, None, val.x, None)
+    if model.data_kind == "photo":  # patches of the training photos, or synthetic pages
+        from .photo import photo_train_data
+        return photo_train_data(model.cfg, cfg)
     if cfg.dataset == "sensors":
         raise ConfigError("the sensor data set trains only the sequence AE")
     split = load_split("train", cfg.dataset)

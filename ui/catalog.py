@@ -195,7 +195,7 @@ def preferred(default: str | None) -> str | None:
 
 # filters pages use
 def is_image(card: dict) -> bool:
-    return card.get("model") != "seq"
+    return card.get("model") not in ("seq", "photo")  # digits only: not series, not photos
 
 
 def takes_images(card: dict) -> bool:

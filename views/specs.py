@@ -48,6 +48,9 @@ DENOISE = Page("denoise", {"plain": "ae_k32", "dae": "dae_conv",
                            # MAX/steps .. MAX, one noise seed
                            "curve_n": 200, "curve_steps": 7, "curve_seed": 0},
                Needs(precomputed=("pca", "curve"), live=("den_live_*", "den_curve_live_*")))
+PHOTO = Page("photo", {"denoise": "photo_denoise", "colourise": "photo_colourise",
+                       "document": "photo_document"},  # the zoo model of each task
+             Needs(libraries=("skimage.restoration",)))  # the classic denoisers it compares with
 LATENT = Page("latent", {"model": "ae_k2", "maps": ("ae_k2", "vae_k2")},
               Needs(libraries=("torchvision.utils", "torchvision.transforms.v2.functional"),
                     precomputed=("codes",)))
@@ -79,5 +82,5 @@ COMPARE = Page("compare", {"models": ("ae_k2", "ae_k32", "vae_k20")})
 MY_MODELS = Page("my_models")
 
 # in the sidebar's order (the first is the default page): the warm-up prepares them in this order
-PAGES: tuple[Page, ...] = (HOME, LESSON, RECONSTRUCT, BOTTLENECK, DENOISE, LATENT, GENERATE, TRAIN,
-                           ANOMALY, FEATURES, TYPES, HOOD, COMPARE, MY_MODELS)
+PAGES: tuple[Page, ...] = (HOME, LESSON, RECONSTRUCT, BOTTLENECK, DENOISE, PHOTO, LATENT, GENERATE,
+                           TRAIN, ANOMALY, FEATURES, TYPES, HOOD, COMPARE, MY_MODELS)

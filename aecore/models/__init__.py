@@ -1,10 +1,11 @@
 """Model types. Importing this package fills :data:`REGISTRY` (kind -> class)."""
 from .base import REGISTRY, Autoencoder, build_model, register
 from .conv import ConvAE
+from .photo import PhotoAE
 from .dense import ContractiveAE, DenseAE, SparseAE, jacobian_norm
 from .sequence import SeqAE
 from .stacked import StackedAE
 from .vae import CVAE, VAE
 
 __all__ = ["REGISTRY", "Autoencoder", "build_model", "register", "ConvAE", "ContractiveAE",
-           "DenseAE", "SparseAE", "SeqAE", "StackedAE", "CVAE", "VAE", "jacobian_norm"]
+           "DenseAE", "PhotoAE", "SparseAE", "SeqAE", "StackedAE", "CVAE", "VAE", "jacobian_norm"]
