@@ -39,6 +39,7 @@ PAGES = {
                 icon=":material/calculate:"),
         st.Page("views/types.py", title="Autoencoder types", icon=":material/category:"),
         st.Page("views/my_models.py", title="My models", icon=":material/inventory_2:"),
+        st.Page("views/my_data.py", title="My image sets", icon=":material/photo_library:"),
     ],
 }
 

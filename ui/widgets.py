@@ -17,11 +17,15 @@ DIGIT_MODES = {"class": "By class", "index": "By index", "random": "Random"}  # 
 
 
 def to_uint8(img, scale: int = 4) -> np.ndarray:
-    """A (1, 28, 28) / (28, 28) image, a torch tensor or an array, in [0, 1] (or already uint8,
+    """A (1, H, W) / (H, W) grey or (3, H, W) / (H, W, 3) colour image, a torch tensor or an
+    array, in [0, 1] (or already uint8,
     0-255) as uint8, enlarged ``scale`` x by pixel repetition (crisp pixels, unlike the browser's
     blurry upscaling)."""
     a = img.detach().cpu().numpy() if hasattr(img, "detach") else np.asarray(img)
-    a = a.reshape(a.shape[-2], a.shape[-1])
+    if a.ndim == 3 and a.shape[0] == 3:
+        a = a.transpose(1, 2, 0)  # a colour image (3, H, W) -> (H, W, 3), as st.image takes it
+    elif not (a.ndim == 3 and a.shape[-1] == 3):
+        a = a.reshape(a.shape[-2], a.shape[-1])
     if a.dtype != np.uint8:
         a = (np.clip(a, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
     return a.repeat(scale, 0).repeat(scale, 1) if scale > 1 else a
@@ -30,7 +34,8 @@ def to_uint8(img, scale: int = 4) -> np.ndarray:
 def image_row(images: Sequence, captions: Sequence[str] | None = None, scale: int = 4) -> None:
     """Show images side by side, each with an optional caption."""
     imgs = [to_uint8(im, scale) for im in images]
-    st.image(imgs, caption=list(captions) if captions else None, width=28 * scale)
+    width = imgs[0].shape[1] if imgs else 28 * scale
+    st.image(imgs, caption=list(captions) if captions else None, width=width)
 
 
 def strip(images: Sequence, scale: int = 3, gap: int = 2) -> np.ndarray:

@@ -37,20 +37,21 @@ class ConvAE(Autoencoder):
     def __init__(self, cfg: ConvAEConfig) -> None:
         super().__init__(cfg)
         c1, c2 = cfg.hidden
+        c, h, w = self.in_shape
         act = ACT[cfg.activation]
         self.encoder = nn.Sequential(
-            nn.Conv2d(1, c1, 3, stride=2, padding=1), act(),      # (B, c1, 14, 14)
-            nn.Conv2d(c1, c2, 3, stride=2, padding=1), act(),     # (B, c2, 7, 7)
-            nn.Flatten(), nn.Linear(c2 * 49, cfg.latent_dim))     # (B, k)
+            nn.Conv2d(c, c1, 3, stride=2, padding=1), act(),      # (B, c1, H/2, W/2)
+            nn.Conv2d(c1, c2, 3, stride=2, padding=1), act(),     # (B, c2, H/4, W/4)
+            nn.Flatten(), nn.Linear(c2 * (h // 4) * (w // 4), cfg.latent_dim))  # (B, k)
         self.decoder = nn.Sequential(
-            nn.Linear(cfg.latent_dim, c2 * 49), act(),
-            nn.Unflatten(1, (c2, 7, 7)),
-            Upsample2d(2), nn.Conv2d(c2, c1, 3, padding=1), act(),  # (B, c1, 14, 14)
-            Upsample2d(2), nn.Conv2d(c1, 1, 3, padding=1))  # (B, 1, 28, 28) logits
+            nn.Linear(cfg.latent_dim, c2 * (h // 4) * (w // 4)), act(),
+            nn.Unflatten(1, (c2, h // 4, w // 4)),
+            Upsample2d(2), nn.Conv2d(c2, c1, 3, padding=1), act(),  # (B, c1, H/2, W/2)
+            Upsample2d(2), nn.Conv2d(c1, c, 3, padding=1))  # (B, C, H, W) logits
 
 
     def encode(self, x, y=None):
-        return self.encoder(x.view(-1, 1, 28, 28))
+        return self.encoder(x.view(-1, *self.in_shape))
 
     def decode_logits(self, z, y=None):
         return self.decoder(z)
@@ -58,6 +59,8 @@ class ConvAE(Autoencoder):
     def describe(self):
         c1, c2 = self.cfg.hidden
         k = self.cfg.latent_dim
-        return [("input", "1x28x28"), ("conv 3x3 /2", f"{c1}x14x14"), ("conv 3x3 /2", f"{c2}x7x7"),
-                ("code", str(k)), ("dense", f"{c2}x7x7"), ("upsample + conv", f"{c1}x14x14"),
-                ("upsample + conv", "1x28x28"), ("output", "1x28x28")]
+        c, h, w = self.in_shape
+        io, half, quarter = f"{c}x{h}x{w}", f"{c1}x{h // 2}x{w // 2}", f"{c2}x{h // 4}x{w // 4}"
+        return [("input", io), ("conv 3x3 /2", half), ("conv 3x3 /2", quarter),
+                ("code", str(k)), ("dense", quarter), ("upsample + conv", half),
+                ("upsample + conv", io), ("output", io)]
