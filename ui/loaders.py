@@ -76,7 +76,7 @@ def pca() -> PCA:
 
 
 @st.cache_data(max_entries=16, show_spinner="Encoding the test set...")
-def _test_codes(tag: str, _model: Autoencoder) -> np.ndarray:
+def _test_codes(tag: str, _model: Autoencoder, dataset: str = "mnist") -> np.ndarray:
     import torch
 
     from aecore.evaluate import encode_all
@@ -85,15 +85,16 @@ def _test_codes(tag: str, _model: Autoencoder) -> np.ndarray:
     shipped = shipped_codes(name) if name else None
     if shipped is not None:
         return shipped.numpy()
-    test = mnist_split("test")
+    test = load_split("test", dataset)
     y = test.labels if _model.conditional else None
     with torch.inference_mode():
         return encode_all(_model, test.float_images(), y).numpy()
 
 
 def test_codes(key: str, model: Autoencoder, card: dict) -> np.ndarray:
-    """Codes of all 10,000 test digits under a model, (10000, k) float32."""
-    return _test_codes(model_tag(key, card), model)
+    """Codes of every test item of the data set the model was trained on, (N, k) float32."""
+    from aecore.datasets import card_dataset
+    return _test_codes(model_tag(key, card), model, card_dataset(card))
 
 
 def zoo_test_codes(name: str) -> np.ndarray:

@@ -47,16 +47,16 @@ flash = st.session_state.pop(FLASH, None)
 if flash:
     (st.success if flash[0] == "success" else st.error)(flash[1])
 
-with st.form("mds_upload", clear_on_submit=True):
-    up = st.file_uploader("Zip of images", type=["zip"], key="mds_zip")
-    c1, c2, c3 = st.columns(3)
-    side = c1.selectbox("Side (pixels)", imageset.SIDES, index=0, key="mds_side")
-    colour = c2.radio("Colour", ("auto", "grey", "colour"), horizontal=True, key="mds_colour",
-                      help="auto: colour if any image is in colour")
-    name = c3.text_input("Name", max_chars=40, key="mds_name", placeholder="my images")
-    if st.form_submit_button("Import", type="primary") and up is not None:
+up = st.file_uploader("Zip of images", type=["zip"], key="mds_zip")
+c1, c2, c3 = st.columns(3)
+side = c1.selectbox("Side (pixels)", imageset.SIDES, index=0, key="mds_side")
+colour = c2.radio("Colour", ("auto", "grey", "colour"), horizontal=True, key="mds_colour",
+                  help="auto: colour if any image is in colour")
+name = c3.text_input("Name", max_chars=40, key="mds_name", placeholder="my images")
+if st.button("Import", type="primary", key="mds_import", disabled=up is None):
+    with st.spinner("Reading the images..."):
         _import(up, int(side), colour, name.strip() or "my images")
-        st.rerun()
+    st.rerun()
 
 records = library.my_sets()
 if library.store() is None:
