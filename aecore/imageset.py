@@ -208,8 +208,9 @@ def _decode_all(zf: zipfile.ZipFile, members: list[zipfile.ZipInfo], side: int, 
         arrays.append(arr)
         folders.append(_class_of(p[root:]))
     if len(arrays) < MIN_IMAGES:
+        why = "; ".join(f"{n} skipped: {k}" for k, n in skipped.items() if n)
         raise ImportRefused(f"the zip holds {len(arrays)} readable image(s); at least "
-                            f"{MIN_IMAGES} are needed")
+                            f"{MIN_IMAGES} are needed" + (f" ({why})" if why else ""))
     images = _same_channels(arrays, want)
     labels, classes = _labels(folders)
     return ImageSet(name, images, labels, classes, {k: v for k, v in skipped.items() if v})

@@ -85,3 +85,69 @@ def test_a_hostile_zip_gets_a_message_and_nothing_is_kept(app):
     at.button(key="mds_import").click().run()
     assert not at.exception
     assert "The zip was not imported" in _texts(at) and "outside it" in _texts(at)
+
+
+def _session_model(at, page, cfg, dataset, title):
+    """Open ``page`` with a model of ``cfg`` trained (untrained weights will do) on ``dataset``."""
+    from aecore.config import TrainConfig, config_to_dict
+    from conftest import open_with_session_model
+    return open_with_session_model(at, page, cfg, title, data=dataset,
+                                   train=config_to_dict(TrainConfig(dataset=dataset)))
+
+
+def test_reconstruct_on_fashion_names_garments_and_offers_only_fashion_models(app):
+    from aecore.config import AEConfig
+    at = _session_model(app, "reconstruct", AEConfig(latent_dim=8, hidden=(32,)),
+                        "fashion-mnist", "My garment AE")
+    at.selectbox(key="rec_data").set_value("fashion-mnist").run()
+    assert not at.exception, [e.value for e in at.exception]
+    picker = at.selectbox(key="rec_model")
+    assert "My garment AE (yours, this session only)" in picker.options
+    assert not any(o.startswith("Dense AE, k =") for o in picker.options)  # MNIST's zoo: not here
+    at.radio(key="rec_digits_mode").set_value("By class").run()
+    assert "Ankle boot" in at.selectbox(key="rec_digits_class").options
+    assert "Each garment (28x28: 784 numbers)" in _texts(at)
+    assert at.radio(key="rec_digits_mode").label == "Garments"
+    # and MNIST's page still offers the MNIST zoo only, not the garment model
+    at.selectbox(key="rec_data").set_value("mnist").run()
+    assert "My garment AE (yours, this session only)" not in at.selectbox(key="rec_model").options
+
+
+def test_reconstruct_and_latent_on_colour_photo_patches(app):
+    from aecore.config import ConvAEConfig
+    at = _session_model(app, "reconstruct", ConvAEConfig(latent_dim=2, hidden=(8, 8),
+                                                         shape=(3, 32, 32)),
+                        "photos", "My photo AE")
+    at.selectbox(key="rec_data").set_value("photos").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "32x32 colour" in _texts(at) and "photo patch" in _texts(at)
+    at.switch_page("views/latent.py").run()
+    at.selectbox(key="lat_data").set_value("photos").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="lat_model").value.startswith("user:")
+
+
+def test_latent_map_on_fashion_is_live_and_its_legend_names_the_garments(app):
+    from aecore.config import AEConfig
+    from live_util import live_part
+    at = _session_model(app, "latent", AEConfig(latent_dim=2, hidden=(32,)), "fashion-mnist",
+                        "My garment map")
+    at.selectbox(key="lat_data").set_value("fashion-mnist").run()
+    assert not at.exception, [e.value for e in at.exception]
+    live_map = live_part(at, "map")
+    assert live_map["names"][9] == "Ankle boot" and "garments" in live_map["aria"]
+    assert live_part(at, "carry")["payload"]["out_shape"] == [1, 28, 28]
+
+
+def test_generate_samples_a_colour_vae_and_hides_mnist_only_sections(app):
+    from aecore.config import VAEConfig
+    at = _session_model(app, "generate", VAEConfig(latent_dim=4, hidden=(16,), shape=(3, 32, 32)),
+                        "photos", "My photo VAE")
+    at.selectbox(key="gen_data").set_value("photos").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Generate new photo patches"
+    shown = at.get("imgs")
+    assert shown, "the server draws the colour samples"
+    assert "Conditional VAE" not in " ".join(h.value for h in at.subheader)
+    at.selectbox(key="gen_data").set_value("mnist").run()
+    assert not at.exception and "Conditional VAE" in " ".join(h.value for h in at.subheader)

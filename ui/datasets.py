@@ -69,8 +69,10 @@ def picker(key: str, fits: Callable[[DataSet], bool] | None = None, where=None,
     A shared image-set link (``?imageset=``) opens that set and picks it."""
     shared = _open_shared_link()
     names = choices(fits)
-    if shared and shared in names:
-        st.session_state[key] = shared
+    applied = st.session_state.setdefault("ds_shared_applied", set())
+    if shared and shared in names and (shared, key) not in applied:  # picked once per picker
+        applied.add((shared, key))
+        query.put(key, shared)
     opened = st.session_state.get(OPENED_KEY, {})
 
     def label(n: str) -> str:

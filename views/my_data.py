@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from aecore import imageset
+from aecore.data import load_split
 from aecore.errors import AecoreError
 from aecore.store import StoreError
 from ui import datasets, library, share
@@ -81,8 +82,6 @@ try:
 except (AecoreError, StoreError) as exc:
     st.error(f"This set could not be read: {exc}")
     st.stop()
-from aecore.data import load_split  # noqa: E402  (after the page's first draw)
-
 train = load_split("train", d.name)
 first = [int(np.flatnonzero(train.labels.numpy() == c)[0]) for c in range(len(d.classes or [0]))
          if (train.labels == c).any()][:8] or list(range(min(8, len(train))))
