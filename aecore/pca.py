@@ -128,7 +128,7 @@ def mnist_pca() -> PCA:
 
 
 _by_set: dict[str, PCA] = {}
-PCA_FIT_MAX = 10_000  # training items a non-MNIST PCA is fitted on (a 3072-D covariance is costly)
+PCA_FIT_MAX = 4_000  # training items a non-MNIST PCA is fitted on (a 3072-D covariance is costly)
 
 
 def dataset_pca(name: str) -> PCA:
