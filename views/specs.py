@@ -73,7 +73,8 @@ TYPES = Page("types", {"overcomplete": ("ae_k32", "ae_overcomplete", "sparse_l1"
                        "seed": 0},
              Needs(precomputed=("overcomplete",)))
 MY_MODELS = Page("my_models")
+MY_DATA = Page("my_data")  # a user's own image sets (ui.datasets, aecore.imageset)
 
 # in the sidebar's order (the first is the default page): the warm-up prepares them in this order
 PAGES: tuple[Page, ...] = (HOME, LESSON, RECONSTRUCT, BOTTLENECK, DENOISE, LATENT, GENERATE, TRAIN,
-                           ANOMALY, FEATURES, TYPES, MY_MODELS)
+                           ANOMALY, FEATURES, TYPES, MY_MODELS, MY_DATA)
