@@ -125,7 +125,9 @@ def test_reconstruct_and_latent_on_colour_photo_patches(app):
     at.switch_page("views/latent.py").run()
     at.selectbox(key="lat_data").set_value("photos").run(timeout=300)
     assert not at.exception, [e.value for e in at.exception]
-    assert at.selectbox(key="lat_model").value.startswith("user:")
+    # the photo patches' own 2-D models only: the zoo's and this session's, no MNIST one
+    assert set(at.selectbox(key="lat_model").options) == {"Colour photos: conv AE, k = 2",
+                                                          "My photo AE (yours, this session only)"}
 
 
 def test_latent_map_on_fashion_is_live_and_its_legend_names_the_garments(app):
