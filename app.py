@@ -42,6 +42,7 @@ PAGES = {
         st.Page("views/hood.py", title="Under the hood", icon=":material/memory:"),
         st.Page("views/compare.py", title="Compare runs", icon=":material/compare:"),
         st.Page("views/my_models.py", title="My models", icon=":material/inventory_2:"),
+        st.Page("views/my_data.py", title="My image sets", icon=":material/photo_library:"),
     ],
 }
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from .datasets import DATASETS, get_dataset, retarget
 from .config import TrainConfig, config_to_dict, model_config_from_dict, replace, train_config_from_dict
 from .errors import AecoreError
 from .evaluate import check_metrics, evaluate
@@ -20,7 +21,7 @@ from .model_types import TYPES, make_configs
 from .models import REGISTRY, build_model
 from .presets import DEMOS, TEACHING, ZOO, get_preset
 from .train import Callbacks, train
-from .weights import STORAGES, clean_metrics, load_model, make_card, save_model, stored
+from .weights import STORAGES, card_dataset, clean_metrics, load_model, make_card, save_model, stored
 
 PRETRAINED = Path(__file__).resolve().parent.parent / "pretrained"
 
@@ -56,24 +57,32 @@ def train_recipe(name: str, model_cfg, train_cfg: TrainConfig, out_dir: Path | N
 
     hist = train(model, train_cfg, callbacks=Callbacks(on_epoch=on_epoch))
     stored(model, storage)  # measure exactly what the file will hold
-    metrics = evaluate(model, denoise=train_cfg.noise != "none")
+    data = train_cfg.dataset
+    metrics = evaluate(model, denoise=train_cfg.noise != "none", dataset=data)
     card = make_card(model, name=name, title=title, description=description,
                      train=config_to_dict(train_cfg), data=train_cfg.dataset,
                      epochs=len(hist.epochs), seed=train_cfg.seed,
                      train_seconds=round(hist.seconds, 1), threads=torch.get_num_threads(),
                      command=command, metrics=clean_metrics(metrics), curve=hist.card_curve())
     if out_dir is not None:
-        card["check"] = check_metrics(model)  # lets the tests confirm the card fits its weights
+        card["check"] = check_metrics(model, data)  # lets the tests confirm the card fits its weights
         save_model(model, out_dir / name, card, storage)
     return card
+
+
+def _on_dataset(model_cfg, train_cfg: TrainConfig, dataset: str | None):
+    """The configs retargeted to ``dataset`` (its name and input shape), or as they are."""
+    return retarget(model_cfg, train_cfg, dataset) if dataset else (model_cfg, train_cfg)
 
 
 def cmd_train(args) -> dict:
     over = _overrides(args.set or [])
     if args.epochs:
         over["epochs"] = args.epochs
+    if args.dataset:
+        get_dataset(args.dataset)  # an unknown name fails before anything is built
     if args.type:  # a Train-page type with its settings, as the page would build it
-        model_cfg, train_cfg = make_configs(args.type, **over)
+        model_cfg, train_cfg = _on_dataset(*make_configs(args.type, **over), args.dataset)
         t = TYPES[args.type]
         out = Path(args.out) if args.out else None
         card = train_recipe(args.type, model_cfg, train_cfg, out, t.label, t.summary,
@@ -90,10 +99,12 @@ def cmd_train(args) -> dict:
     model_keys = {k for k in over if k in config_to_dict(model_cfg)}
     model_cfg = replace(model_cfg, **{k: over[k] for k in model_keys})
     train_cfg = replace(train_cfg, **{k: v for k, v in over.items() if k not in model_keys})
+    model_cfg, train_cfg = _on_dataset(model_cfg, train_cfg, args.dataset)
     # the command that rebuilds this file, without machine-specific options such as --threads
     cmd = " ".join(["python -m aecore train --preset", name]
                    + [f"--epochs {args.epochs}"] * bool(args.epochs)
                    + [f"--set {kv}" for kv in args.set or []]
+                   + [f"--dataset {args.dataset}"] * bool(args.dataset)
                    + [f"--out {args.out}"] * bool(args.out)) if args.preset else ""
     out = Path(args.out) if args.out else None
     card = train_recipe(name, model_cfg, train_cfg, out, title, desc, cmd, storage=args.storage)
@@ -104,19 +115,22 @@ def cmd_train(args) -> dict:
 def cmd_eval(args) -> dict:
     model, card = load_model(args.path)
     t = time.perf_counter()
-    metrics = evaluate(model, n=args.n, denoise=card.get("train", {}).get("noise", "none") != "none")
+    metrics = evaluate(model, n=args.n, denoise=card.get("train", {}).get("noise", "none") != "none",
+                       dataset=card_dataset(card))
     return {"path": str(args.path), "model": card.get("model"), **clean_metrics(metrics),
             "eval_seconds": round(time.perf_counter() - t, 2)}
 
 
 def cmd_list(args) -> dict:
+    for d in DATASETS.values():
+        print(f"{'data':8s} {d.name:16s} {'x'.join(map(str, d.shape)):12s} {d.label}")
     for t in TYPES.values():
         print(f"{'type':8s} {t.name:16s} {t.kind or 'dense|conv':12s} {t.label}")
     for table, label in ((ZOO, "zoo"), (TEACHING, "teaching"), (DEMOS, "demo")):
         for p in table.values():
             print(f"{label:8s} {p.name:16s} {type(p.model).kind:12s} {p.title}")
     # "kinds": model classes a card may name; "types": what the Train page offers on them
-    return {"kinds": list(REGISTRY), "types": list(TYPES), "zoo": list(ZOO),
+    return {"datasets": list(DATASETS), "kinds": list(REGISTRY), "types": list(TYPES), "zoo": list(ZOO),
             "teaching": list(TEACHING), "demos": list(DEMOS)}
 
 
@@ -130,6 +144,11 @@ def cmd_zoo(args) -> dict:
         times[n] = card["train_seconds"]
         print(f"{n}: {card['train_seconds']} s", flush=True)
     return {"train_seconds": times, "total_seconds": round(sum(times.values()), 1)}
+
+
+def cmd_fetch(args) -> dict:
+    from .datasets.fetch import fetch
+    return fetch(args.dataset)
 
 
 def cmd_precompute(args) -> dict:
@@ -157,12 +176,16 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--epochs", type=int, help="override the recipe's epochs")
     t.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a model or training setting, e.g. --set latent_dim=8")
+    t.add_argument("--dataset", help="train on this data set (see `list`); the model's input shape "
+                                     "follows it")
     t.add_argument("--storage", choices=STORAGES, default="int8",
                    help="weight storage: int8 (default; per-row scales), float16 or float32")
     e = sub.add_parser("eval", help="measure a weight file on the MNIST test set")
     e.add_argument("path")
     e.add_argument("--n", type=int, default=None, help="only the first n test images")
-    sub.add_parser("list", help="list model kinds, Train-page types and presets")
+    sub.add_parser("list", help="list data sets, model kinds, Train-page types and presets")
+    f = sub.add_parser("fetch", help="download a data set's missing files (needs a network)")
+    f.add_argument("dataset", choices=["fashion-mnist", "cifar-10"])
     z = sub.add_parser("zoo", help="rebuild the pretrained zoo")
     z.add_argument("--out", default=str(PRETRAINED))
     z.add_argument("--only", nargs="*", choices=list(ZOO))
@@ -175,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     try:
         result = {"train": cmd_train, "eval": cmd_eval, "list": cmd_list, "zoo": cmd_zoo,
-                  "precompute": cmd_precompute}[args.cmd](args)
+                  "precompute": cmd_precompute, "fetch": cmd_fetch}[args.cmd](args)
     except (AecoreError, FileNotFoundError, json.JSONDecodeError) as exc:
         print(json.dumps({"error": str(exc)}))
         return 2

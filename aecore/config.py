@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
@@ -21,6 +22,9 @@ LOSSES = ("bce", "mse")
 NOISE_KINDS = ("none", "gaussian", "salt_pepper", "masking", "speckle", "mixed")
 OUTPUTS = ("sigmoid", "tanh", "linear")  # the decoder's last activation (aecore.losses.output_image)
 UPSAMPLES = ("nearest", "transpose")  # the conv decoder's upsampling
+MNIST_SHAPE = (1, 28, 28)  # (C, H, W): a config without ``shape`` (every older card) means MNIST
+# a user's own image set in the library: "user-" and its record id (aecore.imageset)
+USER_DATASET = re.compile(r"user-[0-9a-f]{8,64}")
 
 
 # helpers
@@ -64,9 +68,21 @@ def _check_widths(name: str, widths: tuple[int, ...], lo: int, hi: int, max_len:
 
 # model configs
 
+def _check_shape(shape: tuple[int, ...], conv: bool = False) -> None:
+    """(C, H, W) of an image model's input: 1 or 3 channels, sides 8 to 64 (a multiple of 4 for
+    a conv AE: two stride-2 convs)."""
+    ok = (isinstance(shape, tuple) and len(shape) == 3 and all(isinstance(v, int) for v in shape)
+          and shape[0] in (1, 3) and all(8 <= v <= 64 for v in shape[1:]))
+    if not ok or (conv and (shape[1] % 4 or shape[2] % 4)):
+        need = " with sides a multiple of 4" if conv else ""
+        raise ConfigError(f"input shape must be (1 or 3, H, W) with H and W from 8 to 64{need}; "
+                          f"got {shape!r}")
+
+
 @dataclass(frozen=True)
 class AEConfig:
-    """Dense autoencoder on 28x28 images: 784 -> hidden... -> k -> ...hidden -> 784."""
+    """Dense autoencoder on C x H x W images (28x28 grey by default): D -> hidden... -> k ->
+    ...hidden -> D, D = C * H * W."""
 
     kind: ClassVar[str] = "dense"
     latent_dim: int = 32
@@ -74,11 +90,13 @@ class AEConfig:
     activation: str = "relu"
     output: str = "sigmoid"  # "tanh" trains against data scaled to [-1, 1]; both need no clipping
     dropout: float = 0.0  # drop probability after every hidden activation, while training
+    shape: tuple[int, ...] = MNIST_SHAPE  # (C, H, W) of the data set it is trained on
 
     def __post_init__(self) -> None:
         # JSON gives lists; keep tuples so configs stay hashable and comparable
-        if isinstance(getattr(self, "hidden", None), list):
-            object.__setattr__(self, "hidden", tuple(self.hidden))
+        for name in ("hidden", "shape"):
+            if isinstance(getattr(self, name, None), list):
+                object.__setattr__(self, name, tuple(getattr(self, name)))
         self.validate()
 
     def validate(self) -> None:
@@ -88,6 +106,7 @@ class AEConfig:
         _check_choice("activation", self.activation, ACTIVATIONS)
         _check_choice("output activation", self.output, OUTPUTS)
         _check_range("dropout", self.dropout, 0.0, 0.9)
+        _check_shape(self.shape, conv=False)
 
 
 @dataclass(frozen=True)
@@ -110,6 +129,7 @@ class ConvAEConfig(AEConfig):
         _check_choice("output activation", self.output, OUTPUTS)
         _check_range("dropout", self.dropout, 0.0, 0.9)
         _check_choice("upsampling", self.upsample, UPSAMPLES)
+        _check_shape(self.shape, conv=True)
 
 
 @dataclass(frozen=True)
@@ -237,7 +257,9 @@ class TrainConfig:
     subset: int = 0  # use only the first n shuffled training examples; 0 = all
     val_size: int = 2000  # held out from the training split for the validation curve
     seed: int = 0
-    dataset: str = "mnist"  # "mnist" | "fashion-mnist" | "sensors" | "photos" | "documents"
+    # a name in aecore.datasets.DATASETS, a user's "user-<id>", or the generated sets that only
+    # their own kinds train on: "sensors" (sequence AE), "documents" (photo AE's synthetic pages)
+    dataset: str = "mnist"
     # "bf16": the forward pass under bfloat16 autocast (weights, optimizer and losses stay
     # float32); about 1.4x faster a step on CPUs with AVX-512 BF16 or AMX, where a bf16 matmul
     # runs at twice the fp32 rate. "fp32" everywhere else, and in every shipped recipe.
@@ -260,9 +282,17 @@ class TrainConfig:
         _check_range("training subset", self.subset, 0, 1_000_000)
         _check_range("validation size", self.val_size, 0, 20_000)
         _check_range("seed", self.seed, 0, 2**31 - 1)
-        _check_choice("dataset", self.dataset, ("mnist", "fashion-mnist", "sensors", "photos",
-                                                "documents"))
+        _check_dataset(self.dataset)
         _check_choice("precision", self.precision, PRECISIONS)
+
+
+def _check_dataset(name: str) -> None:
+    from .datasets import DATASETS  # lazily: the registry imports aecore.data
+    generated = ("sensors", "documents")
+    if not (name in DATASETS or name in generated
+            or (isinstance(name, str) and USER_DATASET.fullmatch(name))):
+        raise ConfigError(f"dataset must be one of {', '.join([*DATASETS, *generated])} or a "
+                          f"user's image set; got {name!r}")
 
 
 # (de)serialisation
@@ -273,6 +303,8 @@ def config_to_dict(cfg: Any) -> dict:
     for k, v in d.items():
         if isinstance(v, tuple):
             d[k] = list(v)
+    if d.get("shape") == list(MNIST_SHAPE):
+        del d["shape"]  # MNIST's shape is the default: older cards and MNIST models stay as they were
     if hasattr(type(cfg), "kind"):
         d = {"kind": type(cfg).kind, **d}
     return d

@@ -1,4 +1,5 @@
-"""Bundled MNIST, read offline from the IDX files in ``data/`` with gzip and numpy.
+"""Image splits held in memory, read through the data-set registry (:mod:`aecore.datasets`);
+bundled MNIST, read offline from the IDX files in ``data/`` with gzip and numpy.
 
 Each split is read once per process and held as one uint8 tensor, (N, 28, 28), so that training
 slices batches out of memory by a permutation instead of a per-sample DataLoader. The gzip files
@@ -30,10 +31,6 @@ _FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
-# Other datasets a user may ask for. They are never downloaded: if their IDX files are not in
-# data/<name>/ the loader says so plainly (the app must work on a laptop with no network).
-OPTIONAL_DATASETS = {"fashion-mnist": "Fashion-MNIST (Zalando, MIT licence)"}
-DATASETS = ("mnist", *OPTIONAL_DATASETS)
 
 _cache: dict[tuple[str, str], "Split"] = {}
 _lock = threading.Lock()
@@ -43,16 +40,22 @@ _lock = threading.Lock()
 class Split:
     """One split of an image data set held in memory."""
 
-    images: torch.Tensor  # (N, 28, 28) uint8
+    images: torch.Tensor  # (N, H, W) grey or (N, C, H, W) colour, uint8
     labels: torch.Tensor  # (N,) int64
+    source: str = ""      # where it was read from, in words ("bundled in data/", a folder, ...)
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
 
     def float_images(self, idx: torch.Tensor | slice | None = None) -> torch.Tensor:
-        """Images as float32 in [0, 1], shape (B, 1, 28, 28); ``idx`` selects rows."""
+        """Images as float32 in [0, 1], shape (B, C, H, W); ``idx`` selects rows."""
         x = self.images if idx is None else self.images[idx]
-        return x.unsqueeze(1).float().div_(255.0)
+        return as_float(x)
+
+
+def as_float(x: torch.Tensor) -> torch.Tensor:
+    """uint8 images (B, H, W) or (B, C, H, W) as float32 (B, C, H, W) in [0, 1]."""
+    return (x.unsqueeze(1) if x.dim() == 3 else x).float().div_(255.0)
 
 
 def read_checksums(folder: Path | None = None) -> dict[str, str]:
@@ -92,36 +95,51 @@ def _read_idx(path: Path, expected_sha: str | None, ndim: int) -> np.ndarray:
     return data.reshape(dims)
 
 
-def load_split(split: str = "train", dataset: str = "mnist") -> Split:
-    """Return one split (``"train"`` or ``"test"``) of a bundled data set, cached per process.
+def read_idx_split(folder: Path, split: str, checked: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """``(images (N, H, W), labels (N,))`` of one split's two IDX .gz files in ``folder``, checked
+    against its ``SHA256SUMS`` where ``checked`` and that file names them."""
+    sums = read_checksums(folder) if checked else {}
+    img_name, lab_name = _FILES[split]
+    images = _read_idx(folder / img_name, sums.get(img_name), ndim=3)
+    labels = _read_idx(folder / lab_name, sums.get(lab_name), ndim=1)
+    if images.shape[0] != labels.shape[0]:
+        raise DatasetError(f"{img_name}: {images.shape} images do not match {labels.shape[0]} labels")
+    return images, labels
 
-    MNIST is always there. Other names in :data:`OPTIONAL_DATASETS` are read from ``data/<name>/``
-    when a user has put their IDX files there; otherwise a :class:`DatasetError` says so. Nothing
-    is ever downloaded.
+
+def to_split(images: np.ndarray, labels: np.ndarray, source: str) -> Split:
+    """A :class:`Split` of numpy uint8 images and integer labels (copied into torch)."""
+    import torch  # here, not at the top: read_checksums is used before torch is imported
+    return Split(torch.from_numpy(np.array(images, dtype=np.uint8, copy=True)),
+                 torch.from_numpy(labels.astype(np.int64)), source)
+
+
+def load_split(split: str = "train", dataset: str = "mnist") -> Split:
+    """Return one split (``"train"`` or ``"test"``) of a registered data set
+    (:mod:`aecore.datasets`), cached per process. A split that is not on this machine raises a
+    :class:`DatasetError` that says how to get it; nothing is downloaded here.
     """
-    if split not in _FILES:
-        raise DatasetError(f"unknown split {split!r}; use 'train' or 'test'")
-    if dataset not in DATASETS:
-        raise DatasetError(f"unknown data set {dataset!r}; choose one of {', '.join(DATASETS)}")
+    from .datasets import get_dataset
+    d = get_dataset(dataset)
+    if split not in d.splits:
+        raise DatasetError(f"unknown split {split!r}; use {' or '.join(map(repr, d.splits))}")
     key = (dataset, split)
     with _lock:
         if key in _cache:
             return _cache[key]
-        folder = DATA_DIR if dataset == "mnist" else DATA_DIR / dataset
-        if dataset != "mnist" and not (folder / _FILES[split][0]).exists():
-            raise DatasetError(
-                f"{OPTIONAL_DATASETS[dataset]} is not bundled and this app never downloads data. "
-                f"To use it, put its four IDX .gz files in {folder}/ and reload.")
-        sums = read_checksums(folder)
-        img_name, lab_name = _FILES[split]
-        images = _read_idx(folder / img_name, sums.get(img_name), ndim=3)
-        labels = _read_idx(folder / lab_name, sums.get(lab_name), ndim=1)
-        if images.shape[0] != labels.shape[0] or images.shape[1:] != (28, 28):
-            raise DatasetError(f"{img_name}: {images.shape} images do not match {labels.shape[0]} labels")
-        import torch  # here, not at the top: read_checksums is used before torch is imported
-        out = Split(torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64)))
+        out = d.load(split)
+        if tuple(out.images.shape[-2:]) != d.shape[1:] or len(out.images) != len(out.labels):
+            raise DatasetError(f"{d.label} {split}: images {tuple(out.images.shape)} do not fit "
+                               f"its shape {d.shape} and {len(out.labels)} labels")
         _cache[key] = out
         return out
+
+
+def forget(dataset: str) -> None:
+    """Drop a data set's cached splits (a toy set removed, a user's set replaced)."""
+    with _lock:
+        for key in [k for k in _cache if k[0] == dataset]:
+            del _cache[key]
 
 
 def load_mnist() -> tuple[Split, Split]:

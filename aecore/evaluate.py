@@ -63,25 +63,30 @@ def denoise_psnr(model: Autoencoder, x: torch.Tensor, kind: str, level: float,
 
 
 def to_uint8(images: torch.Tensor):
-    """Images in [0, 1], (n, 1, H, W) or (n, H, W), as the pages draw them: round(255 * clip(x,
-    0, 1)), a (n, H, W) uint8 numpy array (``ui.widgets.to_uint8`` does the same to one image)."""
+    """Images in [0, 1], (n, 1, H, W), (n, H, W) or colour (n, 3, H, W), as the pages draw them:
+    round(255 * clip(x, 0, 1)), a (n, H, W) uint8 numpy array, or (n, H, W, 3) for colour
+    (``ui.widgets.to_uint8`` does the same to one image)."""
     x = images.detach().clamp(0, 1).mul(255).add(0.5).to(torch.uint8)
+    if x.dim() == 4 and x.shape[1] == 3:
+        return x.permute(0, 2, 3, 1).contiguous().cpu().numpy()
     return x.reshape(-1, *x.shape[-2:]).cpu().numpy()
 
 
-def check_metrics(model: Autoencoder) -> dict:
-    """Deterministic figures on the first :data:`CHECK_N` test images (or sensor windows),
-    stored in each card so a test can confirm the card describes the weights beside it."""
-    m = evaluate(model, n=CHECK_N)
+def check_metrics(model: Autoencoder, dataset: str = "mnist") -> dict:
+    """Deterministic figures on the first :data:`CHECK_N` test images of ``dataset`` (or sensor
+    windows), stored in each card so a test can confirm the card describes the weights beside it."""
+    m = evaluate(model, n=CHECK_N, dataset=dataset)
     keep = ("mse", "sse", "mse_normal")
     return {"n": CHECK_N, **{k: round(v, 6) for k, v in m.items() if k in keep}}
 
 
-def evaluate(model: Autoencoder, n: int | None = None, denoise: bool = False) -> dict:
-    """Metrics on the MNIST test set (the first ``n`` images if given).
+def evaluate(model: Autoencoder, n: int | None = None, denoise: bool = False,
+             dataset: str = "mnist") -> dict:
+    """Metrics on a data set's test split (MNIST's by default; the first ``n`` images if given).
 
     Every image model: mse (per pixel), sse (per image), psnr, ssim. VAEs add ``vae_loss``; 2-D
-    codes add ``knn_2d`` (5-NN accuracy of test codes against train codes); ``denoise`` adds
+    codes of a labelled set add ``knn_2d`` (5-NN accuracy of test codes against train codes, where
+    its training split is on this machine); ``denoise`` adds
     PSNR under the zoo's noise cases. The sequence AE is measured on sensor windows instead.
     """
     if model.data_kind == "photo":  # photographs, measured on the held-out photos
@@ -99,7 +104,8 @@ def evaluate(model: Autoencoder, n: int | None = None, denoise: bool = False) ->
         return {"mse_normal": err[normal].mean().item(), "mse_faulty": err[~normal].mean().item(),
                 "auroc": auroc(err.numpy(), ds.labels.numpy())}
     model.eval()
-    test = load_split("test")
+    from .datasets import get_dataset
+    test = load_split("test", dataset)
     x = test.float_images(slice(0, n))
     y = test.labels[:n] if n else test.labels
     y_in = y if model.conditional else None
@@ -108,8 +114,8 @@ def evaluate(model: Autoencoder, n: int | None = None, denoise: bool = False) ->
            "psnr": psnr(rec, x).mean().item(), "ssim": ssim(rec, x).mean().item()}
     if model.variational:
         out["vae_loss"] = vae_test_loss(model, x, y_in)
-    if model.latent_dim == 2 and not model.conditional:
-        train = load_split("train")
+    if model.latent_dim == 2 and not model.conditional and get_dataset(dataset).classes:
+        train = load_split("train", dataset)
         tr_codes = encode_all(model, train.float_images())
         out["knn_2d"] = knn_accuracy(tr_codes, train.labels, encode_all(model, x), y, k=5)
     if denoise:

@@ -164,7 +164,8 @@ def decoder_payload(model: Autoencoder) -> dict:
 
     Keys: ``format``, ``id`` (a SHA-256 prefix of the layer list and weights: the model's name
     in the page), ``latent_dim`` (k), ``n_classes`` (one-hot label inputs appended to the code,
-    0 unless the model is conditional), ``out_shape`` ([1, 28, 28]), ``layers`` (records as
+    0 unless the model is conditional), ``out_shape`` ((C, H, W): [1, 28, 28] for MNIST),
+    ``layers`` (records as
     documented in the module docstring) and ``nbytes`` (weight bytes before base64). The page
     applies a sigmoid after the last layer, as :meth:`Autoencoder.decode` does.
     """
@@ -178,19 +179,20 @@ def decoder_payload(model: Autoencoder) -> dict:
     for m in mods:
         rec, shape = _layer(m, shape)
         layers.append(rec)
-    if int(np.prod(shape)) != 784:
-        raise ExportError(f"the decoder ends in shape {shape}, not 784 pixels")
+    out = [int(v) for v in model.in_shape]
+    if int(np.prod(shape)) != int(np.prod(out)):
+        raise ExportError(f"the decoder ends in shape {shape}, not the {out} of its images")
     digest = hashlib.sha256(repr(layers).encode())  # layer kinds, sizes and every weight
     nbytes = sum(len(r[f]) * 3 // 4 - r[f][-2:].count("=")  # base64 -> bytes, less padding
                  for r in layers for f in ("w", "wq", "ws", "b") if f in r)
     return {"format": FORMAT, "id": digest.hexdigest()[:16], "latent_dim": int(model.latent_dim),
-            "n_classes": n_cond, "out_shape": [1, 28, 28], "layers": layers, "nbytes": nbytes}
+            "n_classes": n_cond, "out_shape": out, "layers": layers, "nbytes": nbytes}
 
 
 def decode_reference(model: Autoencoder, z: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
     """What the page's forward pass must produce: ``model.decode`` of codes ``z`` (N, k) as
-    float32 pixels (N, 784) in [0, 1]; the parity tests compare the page against this."""
+    float32 pixels (N, C * H * W) in [0, 1]; the parity tests compare the page against this."""
     with torch.inference_mode():
         zt = torch.as_tensor(np.asarray(z, dtype=np.float32))
         yt = None if y is None else torch.as_tensor(np.asarray(y)).long()
-        return model.decode(zt, yt).reshape(len(zt), 784).float().numpy()
+        return model.decode(zt, yt).reshape(len(zt), -1).float().numpy()

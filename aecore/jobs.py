@@ -102,8 +102,8 @@ class BrowserLimits:
         if not self.min_batch <= train_cfg.batch_size <= self.max_batch:
             raise ConfigError(f"the batch size must be between {self.min_batch} and "
                               f"{self.max_batch} here, got {train_cfg.batch_size}")
-        if train_cfg.dataset != "mnist":
-            raise ConfigError("the browser trains on the bundled MNIST only")
+        if train_cfg.dataset == "sensors":
+            raise ConfigError("the sensor data set trains only the sequence AE; use the command line")
         if getattr(model_cfg, "kind", None) == "seq":
             raise ConfigError("the sequence AE trains on sensor data; use the command line")
         if model_cfg.latent_dim > self.max_latent:
@@ -137,10 +137,14 @@ class Probe:
     sample_labels: torch.Tensor     # (N_CODES,)
 
     @classmethod
-    def from_test_set(cls) -> "Probe":
-        """The first test example of digits 0..7, and a seeded sample of 2,000 test digits."""
-        test = load_split("test")
-        first = [int(torch.nonzero(test.labels == d)[0]) for d in range(N_DIGITS)]
+    def from_test_set(cls, dataset: str = "mnist") -> "Probe":
+        """The first test example of classes 0..7 (the first 8 items where a set has fewer
+        classes), and a seeded sample of 2,000 test items, of ``dataset``."""
+        test = load_split("test", dataset)
+        first = [int(torch.nonzero(test.labels == d)[0]) for d in range(N_DIGITS)
+                 if (test.labels == d).any()]
+        if len(first) < N_DIGITS:
+            first = list(range(min(N_DIGITS, len(test))))
         idx = torch.randperm(len(test), generator=torch.Generator().manual_seed(SAMPLE_SEED))[:N_CODES]
         return cls(test.float_images(first), test.labels[first], test.float_images(idx),
                    test.labels[idx])
@@ -164,7 +168,8 @@ class Probe:
         return Snapshot(epoch, recon, codes, filters)
 
 
-def quick_metrics(model: Autoencoder, n: int = 1000, n_ssim: int = 250) -> dict[str, float]:
+def quick_metrics(model: Autoencoder, n: int = 1000, n_ssim: int = 250,
+                  dataset: str = "mnist") -> dict[str, float]:
     """Card metrics on the first ``n`` test digits: mse (per pixel), sse (per image), psnr and
     the VAE test loss, and ssim on the first ``n_ssim`` (SSIM's windows cost ~1 ms a digit on one
     core); well under a second, unlike the zoo's full :func:`evaluate`. A photo model gets its
@@ -173,7 +178,7 @@ def quick_metrics(model: Autoencoder, n: int = 1000, n_ssim: int = 250) -> dict[
     if model.data_kind == "photo":
         from .photo import photo_metrics
         return photo_metrics(model.cpu())
-    test = load_split("test")
+    test = load_split("test", dataset)
     x, y = test.float_images(slice(0, n)), test.labels[:n]
     y_in = y if model.conditional else None
     rec = reconstruct_all(model.cpu(), x, y_in)
@@ -183,6 +188,13 @@ def quick_metrics(model: Autoencoder, n: int = 1000, n_ssim: int = 250) -> dict[
     if model.variational:
         out["vae_loss"] = vae_test_loss(model, x, y_in)
     return out
+
+
+def _items(dataset: str) -> str:
+    """The plural word for a data set's items ("digits", "garments")."""
+    from .datasets import DATASETS
+    d = DATASETS.get(dataset)
+    return d.items if d is not None else "images"
 
 
 _ids = itertools.count(1)
@@ -278,7 +290,7 @@ class Job:
     def _run(self, probe: Probe, device: torch.device | str | None) -> None:
         cfg = self.train_cfg
         self.stage = "preparing"
-        self.digits = (probe.digits.squeeze(1) * 255 + 0.5).to(torch.uint8).numpy()
+        self.digits = to_uint8(probe.digits)  # (8, H, W) grey or (8, H, W, 3) colour
         model = build_model(self.model_cfg, seed=cfg.seed)
         if model.latent_dim == 2:
             self.sample_labels = probe.sample_labels.numpy()
@@ -297,8 +309,9 @@ class Job:
             self._finish("cancelled", "cancelled before the first epoch finished: nothing to keep")
             return
         self.stage = "measuring"
-        metrics = {} if self._stopping else clean_metrics(quick_metrics(model))
-        description = f"Trained in the browser: {len(hist.epochs)} epoch(s) on {data.x.shape[0]:,} digits"
+        metrics = {} if self._stopping else clean_metrics(quick_metrics(model, dataset=cfg.dataset))
+        items = _items(cfg.dataset)
+        description = f"Trained in the browser: {len(hist.epochs)} epoch(s) on {data.x.shape[0]:,} {items}"
         if hist.cancelled:
             description += f", cancelled early; the best epoch ({hist.best_epoch}) was kept"
         self.card = make_card(
@@ -355,7 +368,7 @@ class JobManager:
         self._running: list[Job] = []
         self._workers: list[threading.Thread] = []
         self._closed = False
-        self._probe: Probe | None = None
+        self._probes: dict[str, Probe] = {}  # by data set
         torch.set_num_threads(self.threads_per_job)
         # torch imports its compiler stack the first time an optimizer is built (1-3 s): do it
         # now, in the background, rather than while the first user watches "Preparing..."
@@ -504,9 +517,10 @@ class JobManager:
     def _run_one(self, job: Job) -> None:
         try:
             torch.set_num_threads(self.threads_per_job)
-            if self._probe is None:
-                self._probe = Probe.from_test_set()
-            job._run(self._probe, self.device)
+            ds = job.train_cfg.dataset
+            if ds not in self._probes:
+                self._probes[ds] = Probe.from_test_set(ds)
+            job._run(self._probes[ds], self.device)
         except AecoreError as exc:
             job._finish("failed", str(exc))
         except MemoryError:

@@ -87,8 +87,9 @@ def grid_codes(n: int, lo: float | Sequence[float], hi: float | Sequence[float])
 
 
 def tile(images: torch.Tensor, cols: int, gap: int = 0, fill: float = 1.0) -> np.ndarray:
-    """Images (B, 1, 28, 28) stitched row by row into one float array in [0, 1] of shape
-    (rows * (28 + gap) - gap, cols * (28 + gap) - gap); empty cells and gaps get ``fill``.
+    """Images (B, C, H, W) stitched row by row into one float array in [0, 1] of shape
+    (rows * (H + gap) - gap, cols * (W + gap) - gap), with a last axis of 3 for colour images;
+    empty cells and gaps get ``fill``.
 
     torchvision's ``make_grid`` lays the cells out; it also pads the outer border, which is cut
     off here. Imported on first use: torchvision takes about a second to import."""
@@ -97,11 +98,14 @@ def tile(images: torch.Tensor, cols: int, gap: int = 0, fill: float = 1.0) -> np
     b = images.shape[0]
     if b == 0 or cols < 1:
         raise ConfigError("nothing to tile")
-    imgs = images.detach().cpu().float().reshape(b, 1, 28, 28).clamp(0, 1)
+    shape = images.shape[-3:] if images.dim() == 4 else (1, 28, 28)
+    imgs = images.detach().cpu().float().reshape(b, *shape).clamp(0, 1)
     grid = make_grid(imgs, nrow=min(int(cols), b), padding=gap, pad_value=fill)  # (3, H+2g, W+2g)
     cut = gap if b > 1 else 0  # one image comes back as it is, (1, 28, 28), with no border
     h, w = grid.shape[1:]
-    return grid[0, cut:h - cut, cut:w - cut].numpy().astype(np.float32, copy=False)
+    grid = grid[:, cut:h - cut, cut:w - cut]
+    out = grid.permute(1, 2, 0) if shape[0] == 3 else grid[0]  # (H', W', 3) colour, else (H', W')
+    return out.contiguous().numpy().astype(np.float32, copy=False)
 
 
 @torch.inference_mode()

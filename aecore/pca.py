@@ -127,6 +127,30 @@ def mnist_pca() -> PCA:
         return _mnist
 
 
+_by_set: dict[str, PCA] = {}
+PCA_FIT_MAX = 4_000  # training items a non-MNIST PCA is fitted on (a 3072-D covariance is costly)
+
+
+def dataset_pca(name: str) -> PCA:
+    """The PCA of a data set's training split (its first :data:`PCA_FIT_MAX` items in a fixed
+    shuffle; MNIST: :func:`mnist_pca`), fitted once per process. A set whose training split is
+    missing is fitted on its test split's first half."""
+    if name == "mnist":
+        return mnist_pca()
+    with _lock:
+        if name not in _by_set:
+            from .data import load_split
+            from .errors import DatasetError
+            try:
+                split = load_split("train", name)
+            except DatasetError:
+                split = load_split("test", name)
+                split = type(split)(split.images[: len(split) // 2], split.labels[: len(split) // 2])
+            idx = torch.randperm(len(split), generator=torch.Generator().manual_seed(0))
+            _by_set[name] = PCA.fit(split.float_images(idx[:PCA_FIT_MAX]))  # (n, C, H, W) -> D
+        return _by_set[name]
+
+
 def pca_test_mse(ks: Sequence[int], pca: PCA | None = None, x: Tensor | None = None,
                  chunk: int = 2000) -> list[float]:
     """Mean squared error per pixel of PCA reconstructions of ``x`` with ``k`` components, per k.

@@ -112,6 +112,52 @@ ZOO: dict[str, Preset] = {p.name: p for p in [
            "photo"),
 ]}
 
+FASHION_SHAPE, PHOTO_SHAPE = (1, 28, 28), (3, 32, 32)
+
+
+def _other_sets() -> list[Preset]:
+    """The zoo on Fashion-MNIST and the colour photo patches: for each, a 2-D AE (the map), a
+    k = 8 / k = 32 AE (the PCA comparison), a VAE and a conv DAE; names start with the set's.
+    Short recipes on subsets (a 2-core machine shared by many): each rebuilds in minutes."""
+    f, ph = "fashion-mnist", "photos"
+    fa = lambda epochs, **kw: TrainConfig(epochs=epochs, lr=2e-3, loss="bce", dataset=f, **kw)  # noqa: E731
+    # photo patches are not near-binary: MSE is the loss PSNR measures
+    pt = lambda epochs, **kw: TrainConfig(epochs=epochs, lr=2e-3, loss="mse", dataset=ph, **kw)  # noqa: E731
+    return [
+        Preset("fashion_ae_k2", "Fashion-MNIST: dense AE, k = 2", AEConfig(2, (256, 128)), fa(6),
+               "784-256-128-2: a 2-D map of ten kinds of garment.", "latent2d"),
+        Preset("fashion_ae_k8", "Fashion-MNIST: dense AE, k = 8", AEConfig(8, (256, 128)),
+               fa(3, subset=20_000), "784-256-128-8: the bottleneck at k = 8.", "sweep"),
+        Preset("fashion_ae_k32", "Fashion-MNIST: dense AE, k = 32", AEConfig(32, (256, 128)),
+               fa(4, subset=20_000), "784-256-128-32: the bottleneck at k = 32.", "sweep"),
+        Preset("fashion_vae", "Fashion-MNIST: VAE 784-400-20", VAEConfig(20, (400,)),
+               TrainConfig(epochs=3, lr=1e-3, loss="bce", dataset=f, subset=20_000),
+               "The pytorch/examples VAE on garments.", "generate"),
+        Preset("fashion_dae_conv", "Fashion-MNIST: denoising conv AE", ConvAEConfig(128, (16, 32)),
+               fa(1, noise="mixed", subset=10_000, noise_level=0.7),
+               "Conv AE fed garments under mixed noise up to 0.7, asked for the clean ones.",
+               "denoise"),
+        Preset("photos_ae_k2", "Colour photos: conv AE, k = 2",
+               ConvAEConfig(2, (16, 32), shape=PHOTO_SHAPE), pt(2, subset=5_000),
+               "3x32x32 -> 2: a map of photo patches (mostly their brightness and hue).",
+               "latent2d"),
+        Preset("photos_ae_k32", "Colour photos: conv AE, k = 32",
+               ConvAEConfig(32, (16, 32), shape=PHOTO_SHAPE), pt(3, subset=8_000),
+               "3x32x32 -> 32 -> 3x32x32, MSE: colour patches through a 32-number code.", "sweep"),
+        Preset("photos_vae", "Colour photos: VAE, k = 16",
+               VAEConfig(16, (128,), shape=PHOTO_SHAPE),
+               TrainConfig(epochs=3, lr=1e-3, loss="bce", dataset=ph, subset=8_000),
+               "3072-128-16: a VAE whose samples are colour patches.", "generate"),
+        Preset("photos_dae_conv", "Colour photos: denoising conv AE",
+               ConvAEConfig(128, (16, 32), shape=PHOTO_SHAPE),
+               pt(2, noise="mixed", noise_level=0.5, subset=5_000),
+               "Conv AE fed photo patches under mixed noise up to 0.5, asked for the clean ones.",
+               "denoise"),
+    ]
+
+
+ZOO.update({p.name: p for p in _other_sets()})
+
 TEACHING: dict[str, Preset] = {p.name: p for p in [
     Preset("keras_dense", "Keras tutorial: dense 784-128-64-32, BCE",
            AEConfig(latent_dim=32, hidden=(128, 64)),

@@ -23,7 +23,7 @@ from typing import Callable
 import torch
 
 from .config import TrainConfig
-from .data import load_split
+from .data import as_float, load_split
 from .device import pick_device
 from .errors import ConfigError
 from .models import Autoencoder
@@ -38,7 +38,7 @@ SENSOR_WINDOWS = 6000  # normal-behaviour windows generated for a sequence AE (s
 class TrainData:
     """Training and validation inputs held in memory.
 
-    Images stay uint8 (N, 28, 28) until a batch is sliced (4x less memory, and the float
+    Images stay uint8 (N, H, W) or (N, C, H, W) until a batch is sliced (4x less memory, and the float
     conversion of one batch is cheap); series are float (N, T, C).
     """
 
@@ -48,13 +48,13 @@ class TrainData:
     val_y: torch.Tensor | None
 
     def batch(self, idx: torch.Tensor | slice, val: bool = False):
-        """Float inputs and labels of rows ``idx``: images (B, 1, 28, 28) in [0, 1]; photo
-        patches, stored (N, C, P, P), as (B, C, P, P)."""
+        """Float inputs and labels of rows ``idx``: images (B, C, H, W) in [0, 1] (photo
+        patches are stored (N, C, P, P))."""
         x = (self.val_x if val else self.x)[idx]
         y = (self.val_y if val else self.y)
         y = None if y is None else y[idx]
         if x.dtype == torch.uint8:
-            x = (x.unsqueeze(1) if x.dim() == 3 else x).float().div_(255.0)
+            x = as_float(x)
         return x, y
 
     def to(self, device: torch.device) -> "TrainData":
@@ -63,8 +63,9 @@ class TrainData:
 
 
 def prepare_data(model: Autoencoder, cfg: TrainConfig) -> TrainData:
-    """The training data a config asks for: a seeded split of MNIST (or Fashion-MNIST) train
-    into train / validation, optionally cut to ``cfg.subset``; or normal sensor windows."""
+    """The training data a config asks for: a seeded split of its data set's training split
+    (:mod:`aecore.datasets`) into train / validation, optionally cut to ``cfg.subset``; or normal
+    sensor windows. A model whose input shape or kind does not fit the set is a ConfigError."""
     gen = torch.Generator().manual_seed(cfg.seed)
     if model.data_kind == "series":
         from .sensors import sensor_dataset
@@ -79,13 +80,30 @@ def prepare_data(model: Autoencoder, cfg: TrainConfig) -> TrainData:
         return photo_train_data(model.cfg, cfg)
     if cfg.dataset == "sensors":
         raise ConfigError("the sensor data set trains only the sequence AE")
+    check_fits(model, cfg.dataset)
     split = load_split("train", cfg.dataset)
     perm = torch.randperm(len(split), generator=gen)
-    val_idx, tr_idx = perm[: cfg.val_size], perm[cfg.val_size:]
+    n_val = min(cfg.val_size, len(split) // 5)  # a small set keeps four fifths for training
+    val_idx, tr_idx = perm[:n_val], perm[n_val:]
     if cfg.subset:
         tr_idx = tr_idx[: cfg.subset]
     return TrainData(split.images[tr_idx], split.labels[tr_idx],
                      split.images[val_idx], split.labels[val_idx])
+
+
+def check_fits(model: Autoencoder, dataset: str) -> None:
+    """Raise :class:`ConfigError` unless ``model`` can train on ``dataset`` (its kind and shape)."""
+    from .datasets import get_dataset
+    d = get_dataset(dataset)
+    kind = type(model.cfg).kind
+    if not d.fits(kind, model.conditional):
+        why = "it has no class labels" if model.conditional and not d.classes else \
+            f"it fits: {', '.join(d.kinds or ())}"
+        raise ConfigError(f"a {kind} model does not fit {d.label} ({why})")
+    if tuple(model.in_shape) != d.shape:
+        shape = "x".join(map(str, model.in_shape))
+        raise ConfigError(f"this model takes {shape} inputs; {d.label} has "
+                          f"{'x'.join(map(str, d.shape))} (set the config's shape to the data set's)")
 
 
 @dataclass(frozen=True)

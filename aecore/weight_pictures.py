@@ -33,7 +33,7 @@ def _image_shape(model: Autoencoder) -> tuple[int, ...]:
 def first_layer(model: Autoencoder) -> tuple[np.ndarray, str] | None:
     """The first layer's weights as pictures, (n, C, h, w) float32, and what they are; None for
     a model whose input is not an image (the sequence AE)."""
-    if model.data_kind != "image":
+    if model.data_kind not in ("image", "photo"):
         return None
     layer = _layers(model)[0]
     w = layer.weight.detach().float().cpu()
@@ -49,7 +49,7 @@ def first_layer(model: Autoencoder) -> tuple[np.ndarray, str] | None:
 def last_layer(model: Autoencoder) -> tuple[np.ndarray, str] | None:
     """The decoder's last layer as pictures, (n, C, h, w): a dense decoder's columns (the stroke
     each unit adds to the output), or a conv decoder's last filters; None for non-images."""
-    if model.data_kind != "image":
+    if model.data_kind not in ("image", "photo"):
         return None
     layer = _layers(model)[-1]
     w = layer.weight.detach().float().cpu()

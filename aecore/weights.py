@@ -23,6 +23,7 @@ from safetensors.torch import save as st_save_bytes
 
 from .card_schema import STORAGES, CardError, check_card, parse_card
 from .config import config_to_dict, model_config_from_dict
+from .datasets import card_dataset  # noqa: F401  (a card's data set; re-exported)
 from .errors import AecoreError, WeightsError
 from .models import Autoencoder, build_model
 

@@ -47,8 +47,14 @@ def test_missing_file_is_reported(data_copy):
         data.load_split("test")
 
 
-def test_unbundled_dataset_says_so_without_any_network():
-    with pytest.raises(DatasetError, match="never downloads"):
+def test_missing_training_split_says_how_to_get_it_without_any_network(tmp_path, monkeypatch):
+    from aecore.datasets import fashion
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("AE_DATASETS", str(tmp_path / "none"))
+    monkeypatch.setattr(fashion, "DEBIAN_DIR", tmp_path / "no-debian")
+    monkeypatch.setattr(data, "_cache", {})
+    with pytest.raises(DatasetError, match="dataset-fashion-mnist.*AE_DATASETS.*fetch fashion-mnist"):
         data.load_split("train", "fashion-mnist")
+    assert len(data.load_split("test", "fashion-mnist")) == 10_000  # the test split is bundled
     with pytest.raises(DatasetError, match="unknown data set"):
         data.load_split("train", "imagenet")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import streamlit as st
 
+from aecore.datasets import card_dataset
 from aecore.errors import AecoreError
 from aecore.store import Forbidden, InvalidId, NotFound, StoreError, is_valid_id
 
@@ -194,8 +195,15 @@ def preferred(default: str | None) -> str | None:
 
 
 # filters pages use
+def any_image(card: dict) -> bool:
+    """An image model, whatever data set it was trained on (pass it to ``ui.datasets.on``)."""
+    return card.get("model") not in ("seq", "imageset")
+
+
 def is_image(card: dict) -> bool:
-    return card.get("model") not in ("seq", "photo")  # digits only: not series, not photos
+    """An image model trained on MNIST: a page that shows MNIST digits offers only these (a
+    page with a data-set picker filters by ``ui.datasets.on`` instead); not series, not photos."""
+    return any_image(card) and card.get("model") != "photo" and card_dataset(card) == "mnist"
 
 
 def takes_images(card: dict) -> bool:

@@ -136,18 +136,23 @@ def locator(codes: np.ndarray, labels: np.ndarray, lo: np.ndarray, hi: np.ndarra
 YOURS_TRACE = "your digit"
 
 
+DIGITS = tuple(str(d) for d in range(10))  # MNIST's class names
+
+
 def latent_map(codes: np.ndarray, labels: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-               yours: tuple[float, float] | None = None, height: int = 560) -> go.Figure:
+               yours: tuple[float, float] | None = None, height: int = 560,
+               names: tuple[str, ...] = DIGITS, item: str = "digit") -> go.Figure:
     """The test set on the 2-D latent plane as a Plotly figure (the map's download), one trace per
-    digit over [lo, hi], and the user's digit as a star."""
+    class (``names``, a data set's class names) over [lo, hi], and the user's digit as a star."""
     fig = go.Figure()
     codes = np.asarray(codes, dtype=np.float32)  # float32: half the bytes of the HTML file
-    for d in range(10):
+    for d, name in enumerate(names):
         m = labels == d
-        fig.add_trace(go.Scattergl(
-            x=codes[m, 0], y=codes[m, 1], mode="markers", name=str(d), legendgroup=str(d),
-            marker=dict(size=4, color=DIGIT_COLORS[d], opacity=0.7),
-            hovertemplate=f"digit {d}<br>z = (%{{x:.2f}}, %{{y:.2f}})<extra></extra>"))
+        fig.add_trace(go.Scattergl(  # class names go in as data, never into the template
+            x=codes[m, 0], y=codes[m, 1], mode="markers", name=name, legendgroup=str(d),
+            text=[f"{item} {name}" if names is DIGITS else name] * int(m.sum()),
+            marker=dict(size=4, color=DIGIT_COLORS[d % len(DIGIT_COLORS)], opacity=0.7),
+            hovertemplate="%{text}<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>"))
     if yours is not None:
         fig.add_trace(go.Scattergl(  # gl like the digits, so it is drawn on top of them
             x=[yours[0]], y=[yours[1]], mode="markers", name=YOURS_TRACE,
@@ -161,7 +166,7 @@ def latent_map(codes: np.ndarray, labels: np.ndarray, lo: np.ndarray, hi: np.nda
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="white",
         hovermode="closest", legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0,
-                                         itemsizing="constant", title="digit "))
+                                         itemsizing="constant", title=f"{item} "))
     return fig
 
 
@@ -188,13 +193,19 @@ def code_ranges(codes: np.ndarray) -> tuple[list[float], list[float]]:
     return [float(lo[0] - pad[0]), float(hi[0] + pad[0])], [float(lo[1] - pad[1]), float(hi[1] + pad[1])]
 
 
-def _code_traces(codes: np.ndarray, labels: np.ndarray) -> list[go.Scatter]:
-    return [go.Scatter(x=codes[labels == d, 0], y=codes[labels == d, 1], mode="markers", name=str(d),
-                       marker=dict(size=4, color=DIGIT_COLORS[d], opacity=0.75),
-                       hovertemplate=f"digit {d}<extra></extra>") for d in range(10)]
+def _code_traces(codes: np.ndarray, labels: np.ndarray, names: tuple[str, ...] = DIGITS,
+                 item: str = "digit") -> list[go.Scatter]:
+    # one trace per class; its hover text is data, never a template (names may be a user's
+    # folder names)
+    n = len(DIGIT_COLORS)
+    return [go.Scatter(x=codes[labels == d, 0], y=codes[labels == d, 1], mode="markers",
+                       name=name, text=[f"{item} {name}"] * int((labels == d).sum()),
+                       marker=dict(size=4, color=DIGIT_COLORS[d % n], opacity=0.75),
+                       hovertemplate="%{text}<extra></extra>") for d, name in enumerate(names)]
 
 
-def latent_animation(snapshots: tuple, labels: np.ndarray, height: int = 520) -> go.Figure:
+def latent_animation(snapshots: tuple, labels: np.ndarray, names: tuple[str, ...] = DIGITS,
+                     item: str = "digit", height: int = 520) -> go.Figure:
     """The 2-D codes of the fixed test sample after every epoch, as Plotly frames with a play
     button and an epoch slider; each frame rescales the axes to its own codes."""
     snaps = [s for s in snapshots if s.codes is not None]
@@ -203,15 +214,16 @@ def latent_animation(snapshots: tuple, labels: np.ndarray, height: int = 520) ->
     frames = []
     for s in snaps:
         fx, fy = code_ranges(s.codes)
-        frames.append(go.Frame(data=_code_traces(s.codes.astype(np.float32), labels),
+        frames.append(go.Frame(data=_code_traces(s.codes.astype(np.float32), labels, names, item),
                                name=str(s.epoch), layout=go.Layout(xaxis_range=fx, yaxis_range=fy)))
-    fig = go.Figure(data=_code_traces(last.codes.astype(np.float32), labels), frames=frames)
+    fig = go.Figure(data=_code_traces(last.codes.astype(np.float32), labels, names, item),
+                    frames=frames)
     play = dict(frame=dict(duration=600, redraw=True), transition=dict(duration=300),
                 fromcurrent=False, mode="immediate")
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=40, b=100), title="How the latent map formed",
         xaxis=dict(range=xr, title="z1"), yaxis=dict(range=yr, title="z2"),
-        legend=dict(title="digit", itemsizing="constant"),
+        legend=dict(title=item, itemsizing="constant"),
         updatemenus=[dict(type="buttons", direction="left", x=0, y=-0.17, xanchor="left",
                           yanchor="top", showactive=False, buttons=[
                               dict(label="▶ Play", method="animate", args=[None, play]),
@@ -226,12 +238,13 @@ def latent_animation(snapshots: tuple, labels: np.ndarray, height: int = 520) ->
     return fig
 
 
-def latent_now(snapshot, labels: np.ndarray, height: int = 420) -> go.Figure:
-    """The latest 2-D codes of the fixed test sample, one colour per digit."""
+def latent_now(snapshot, labels: np.ndarray, names: tuple[str, ...] = DIGITS,
+               item: str = "digit", height: int = 420) -> go.Figure:
+    """The latest 2-D codes of the fixed test sample, one colour per class."""
     xr, yr = code_ranges(snapshot.codes)
-    fig = go.Figure(_code_traces(snapshot.codes.astype(np.float32), labels))
+    fig = go.Figure(_code_traces(snapshot.codes.astype(np.float32), labels, names, item))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
                       title=f"Latent map after epoch {snapshot.epoch}",
                       xaxis=dict(range=xr, title="z1"), yaxis=dict(range=yr, title="z2"),
-                      legend=dict(title="digit", itemsizing="constant"))
+                      legend=dict(title=item, itemsizing="constant"))
     return fig

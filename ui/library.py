@@ -74,9 +74,41 @@ def mine() -> list[ModelRecord]:
     if s is None:
         return []
     try:
-        return s.list(owner())
+        return [r for r in s.list(owner()) if r.type != IMAGESET]
     except StoreError:
         return []
+
+
+IMAGESET = "imageset"  # a record's type when it holds a user's image set, not a model
+
+
+def my_sets() -> list[ModelRecord]:
+    """This browser's image sets in the library, newest first."""
+    s = store()
+    if s is None:
+        return []
+    try:
+        return [r for r in s.list(owner()) if r.type == IMAGESET and usable(r)]
+    except StoreError:
+        return []
+
+
+def save_set(data: bytes, name: str) -> ModelRecord:
+    """Keep an image set (aecore.imageset.to_bytes) for this browser, under the model quotas."""
+    s = store()
+    if s is None:
+        raise NotFound(problem() or "the library is not available")
+    return s.save_dataset(owner(), data, name=name, client=owner_mod.client())
+
+
+def set_bytes(set_id: str | None = None, share_id: str | None = None) -> tuple[ModelRecord, bytes]:
+    """``(record, file)`` of one of this browser's image sets, or of a shared one by link."""
+    s = store()
+    if s is None:
+        raise NotFound(problem() or "the library is not available")
+    rec = s.shared_record(share_id) if share_id else s.record(owner(), set_id)
+    return rec, s.dataset_bytes(rec)
+
 
 
 CACHE_MB = env_number("AE_MODEL_CACHE_MB", 512, 16, 1e6)  # loaded models kept, by bytes

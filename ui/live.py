@@ -86,7 +86,8 @@ def latent_map(key: str, model_id: str, codes: np.ndarray, labels: np.ndarray,
                lo: Sequence[float], hi: Sequence[float], step: float,
                pin: tuple[float, float] | None = None, *, sliders: tuple[str, str] = ("z1", "z2"),
                yours: tuple[float, float] | None = None, size: int = 520,
-               on_pin: Callable[[], None] | None = None) -> Any:
+               on_pin: Callable[[], None] | None = None, names: Sequence[str] | None = None,
+               item: str = "digit") -> Any:
     """The live latent map: ``codes`` (N, 2) as dots coloured by ``labels`` (N,) over the plane
     [lo, hi]; the code under the pointer is decoded in the page every animation frame. A click,
     Enter or the release of an arrow key pins a code (snapped to ``step``): the component's state
@@ -94,6 +95,8 @@ def latent_map(key: str, model_id: str, codes: np.ndarray, labels: np.ndarray,
     sliders labelled ``sliders`` (also while they are dragged); ``pin`` is shown until they are
     found (or where there are none). Keep ``pin`` the same from run to run (the first code
     shown): the element's data then stays the same, and the 10,000 codes are sent once.
+    ``names`` label the legend's colours (a data set's class names; default 0-9), ``item`` is
+    the word for one test item in the map's help texts.
     """
     data = {
         "kind": "map", "model": model_id, "codes": b64(codes[:, :2], "<f4"),
@@ -101,14 +104,15 @@ def latent_map(key: str, model_id: str, codes: np.ndarray, labels: np.ndarray,
         "step": float(step), "pin": None if pin is None else [float(pin[0]), float(pin[1])],
         "sliders": list(sliders),
         "yours": None if yours is None else [float(yours[0]), float(yours[1])], "size": int(size),
-        "aria": "Latent map of the 10,000 test digits. Move the pointer to decode the code under "
-                "it; click or press Enter to pin it; arrow keys move the pinned point (Shift: "
-                "ten steps), released keys pin it.",
-        "help": "Move the pointer over the map: the digit decodes live, in your browser. Click "
+        "aria": f"Latent map of the {len(codes):,} test {item}s. Move the pointer to decode the "
+                "code under it; click or press Enter to pin it; arrow keys move the pinned point "
+                "(Shift: ten steps), released keys pin it.",
+        "help": f"Move the pointer over the map: the {item} decodes live, in your browser. Click "
                 "(or Enter) pins the code; arrow keys step it.",
+        "names": None if names is None else [str(n) for n in names],
     }
     data["rev"] = _rev(model_id, data["codes"][:64], len(data["codes"]), data["lo"], data["hi"],
-                       data["yours"], data["size"])
+                       data["yours"], data["size"], data["names"])
     return _component(key=key, data=data, on_pin_change=on_pin or (lambda: None))
 
 

@@ -76,7 +76,7 @@ def pca() -> PCA:
 
 
 @st.cache_data(max_entries=16, show_spinner="Encoding the test set...")
-def _test_codes(tag: str, _model: Autoencoder) -> np.ndarray:
+def _test_codes(tag: str, _model: Autoencoder, dataset: str = "mnist") -> np.ndarray:
     import torch
 
     from aecore.evaluate import encode_all
@@ -85,15 +85,16 @@ def _test_codes(tag: str, _model: Autoencoder) -> np.ndarray:
     shipped = shipped_codes(name) if name else None
     if shipped is not None:
         return shipped.numpy()
-    test = mnist_split("test")
+    test = load_split("test", dataset)
     y = test.labels if _model.conditional else None
     with torch.inference_mode():
         return encode_all(_model, test.float_images(), y).numpy()
 
 
 def test_codes(key: str, model: Autoencoder, card: dict) -> np.ndarray:
-    """Codes of all 10,000 test digits under a model, (10000, k) float32."""
-    return _test_codes(model_tag(key, card), model)
+    """Codes of every test item of the data set the model was trained on, (N, k) float32."""
+    from aecore.datasets import card_dataset
+    return _test_codes(model_tag(key, card), model, card_dataset(card))
 
 
 def zoo_test_codes(name: str) -> np.ndarray:
@@ -109,9 +110,9 @@ def pca_test_mse(ks: tuple[int, ...]) -> list[float]:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _test_kl(tag: str, _model: Autoencoder) -> np.ndarray:
+def _test_kl(tag: str, _model: Autoencoder, dataset: str = "mnist") -> np.ndarray:
     from aecore.latent import kl_per_dim
-    test = mnist_split("test")
+    test = load_split("test", dataset)
     y = test.labels if _model.conditional else None
     return kl_per_dim(_model, test.float_images(), y).numpy()
 
@@ -119,7 +120,8 @@ def _test_kl(tag: str, _model: Autoencoder) -> np.ndarray:
 def test_kl(key: str, model: Autoencoder, card: dict) -> np.ndarray:
     """Mean KL(q(z_d|x) || N(0, 1)) per latent dimension d over the test set of a VAE, in nats,
     (k,); the sum is the KL term that beta weighs (cards hold the MSE, not this)."""
-    return _test_kl(model_tag(key, card), model)
+    from aecore.datasets import card_dataset
+    return _test_kl(model_tag(key, card), model, card_dataset(card))
 
 
 def zoo_test_kl(name: str) -> np.ndarray:

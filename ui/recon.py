@@ -72,12 +72,18 @@ def ratio_text(k: int) -> str:
     return f"{round(PIXELS / k, 2):g}x"
 
 
-def data_or_stop() -> tuple[Split, PCA]:
-    """The MNIST test split and the fitted PCA, or an error message and ``st.stop()``."""
+def data_or_stop(dataset: str = "mnist") -> tuple[Split, PCA]:
+    """A data set's test split and the PCA of its training split (MNIST's: shipped), or an error
+    message and ``st.stop()``."""
     try:
-        return loaders.mnist_split("test"), loaders.pca()
+        if dataset == "mnist":
+            return loaders.mnist_split("test"), loaders.pca()
+        from aecore.data import load_split
+        from aecore.pca import dataset_pca
+        with st.spinner("Fitting the PCA of this data set (once per server)..."):
+            return load_split("test", dataset), dataset_pca(dataset)
     except AecoreError as exc:
-        st.error(f"The MNIST data could not be read: {exc}")
+        st.error(f"The data could not be read: {exc}")
     st.stop()
 
 
@@ -93,11 +99,16 @@ def grid(key: str, rows: Sequence[tuple[str, torch.Tensor, Sequence[str]]]) -> N
     second line) and a caption under every image, shrunk so that up to 16 digits stay on one line
     and rows stay aligned."""
     n = max(len(images) for _, images, _ in rows)
-    scale = max(1, min(4, round(max(44, ROW_PX // n) / 28)))  # 6 digits: 4x, 8: 3x, 16: 2x
+    h, w = (int(v) for v in rows[0][1].shape[-2:])  # colour images (B, 3, H, W) go as RGB bytes
+    scale = max(1, min(4, round(max(44, ROW_PX // n) / w)))  # 6 digits: 4x, 8: 3x, 16: 2x
     images: list[str] = []
     live.rows(key, [live.panel_row(label, imgs, caps, images) for label, imgs, caps in rows],
-              images, scale=scale)
+              images, shape=(h, w), scale=scale)
 
 
-def digit_captions(idx: list[int], labels: torch.Tensor) -> list[str]:
-    return [f"#{i} · a {int(labels[i])}" for i in idx]
+def digit_captions(idx: list[int], labels: torch.Tensor, names: Sequence[str] | None = None
+                   ) -> list[str]:
+    """"#index · its class" under each test item (a digit's class is its number)."""
+    if names is None:
+        return [f"#{i} · a {int(labels[i])}" for i in idx]
+    return [f"#{i} · {names[int(labels[i])]}" for i in idx]

@@ -17,11 +17,15 @@ DIGIT_MODES = {"class": "By class", "index": "By index", "random": "Random"}  # 
 
 
 def to_uint8(img, scale: int = 4) -> np.ndarray:
-    """A (1, 28, 28) / (28, 28) image, a torch tensor or an array, in [0, 1] (or already uint8,
+    """A (1, H, W) / (H, W) grey or (3, H, W) / (H, W, 3) colour image, a torch tensor or an
+    array, in [0, 1] (or already uint8,
     0-255) as uint8, enlarged ``scale`` x by pixel repetition (crisp pixels, unlike the browser's
     blurry upscaling)."""
     a = img.detach().cpu().numpy() if hasattr(img, "detach") else np.asarray(img)
-    a = a.reshape(a.shape[-2], a.shape[-1])
+    if a.ndim == 3 and a.shape[0] == 3:
+        a = a.transpose(1, 2, 0)  # a colour image (3, H, W) -> (H, W, 3), as st.image takes it
+    elif not (a.ndim == 3 and a.shape[-1] == 3):
+        a = a.reshape(a.shape[-2], a.shape[-1])
     if a.dtype != np.uint8:
         a = (np.clip(a, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
     return a.repeat(scale, 0).repeat(scale, 1) if scale > 1 else a
@@ -30,7 +34,8 @@ def to_uint8(img, scale: int = 4) -> np.ndarray:
 def image_row(images: Sequence, captions: Sequence[str] | None = None, scale: int = 4) -> None:
     """Show images side by side, each with an optional caption."""
     imgs = [to_uint8(im, scale) for im in images]
-    st.image(imgs, caption=list(captions) if captions else None, width=28 * scale)
+    width = imgs[0].shape[1] if imgs else 28 * scale
+    st.image(imgs, caption=list(captions) if captions else None, width=width)
 
 
 def strip(images: Sequence, scale: int = 3, gap: int = 2) -> np.ndarray:
@@ -81,24 +86,28 @@ def load_or_stop(key: str | None):
 
 
 def digit_indices(key: str, n_default: int = 8, labels: torch.Tensor | None = None,
-                  mode_default: str = "By class") -> list[int]:
-    """Choose test digits by class, by index or at random; returns test-set indices. The choice
+                  mode_default: str = "By class", names: Sequence[str] | None = None,
+                  item: str = "digit", n_total: int = 10_000) -> list[int]:
+    """Choose test items by class, by index or at random; returns test-set indices. The choice
     is kept in the URL: ``digits=class&n=8&class=3``, ``digits=index&n=8&first=100`` or
-    ``digits=random&n=8&seed=5``."""
+    ``digits=random&n=8&seed=5``. ``names`` are the data set's class names (default the ten
+    digits), ``item`` its word for one item, ``n_total`` its test split's size."""
     import torch  # here: the frame imports this module before torch is imported (startup.warmup)
-    mode = query.radio("digits", "Digits", DIGIT_MODES, mode_default, key=f"{key}_mode",
-                       horizontal=True)
+    names = list(names) if names else [str(d) for d in range(10)]
+    mode = query.radio("digits", f"{item.capitalize()}s", DIGIT_MODES, mode_default,
+                       key=f"{key}_mode", horizontal=True)
     n = query.slider("n", "How many", 1, 16, n_default, key=f"{key}_n")
-    if mode == "By class" and labels is not None:
-        d = query.select("class", "Digit class", list(range(10)), 0, key=f"{key}_class")
+    if mode == "By class" and labels is not None and len(names) > 1:
+        d = query.select("class", f"{item.capitalize()} class", list(range(len(names))), 0,
+                         key=f"{key}_class", format_func=lambda c: names[c])
         return torch.nonzero(labels == d).flatten()[:n].tolist()
-    if mode == "By index":  # the first index leaves room for n digits after it
-        start = query.number("first", "First test index", 0, 10_000 - n, 0, key=f"{key}_index",
-                             step=1)
-        return list(range(int(start), int(start) + n))
+    if mode == "By index" or mode == "By class":  # the first index leaves room for n after it
+        start = query.number("first", "First test index", 0, max(0, n_total - n), 0,
+                             key=f"{key}_index", step=1)
+        return list(range(int(start), min(int(start) + n, n_total)))
     seed = query.number("seed", "Seed", 0, 1_000_000, 0, key=f"{key}_seed", step=1)
     g = torch.Generator().manual_seed(int(seed))
-    return torch.randperm(10_000, generator=g)[:n].tolist()
+    return torch.randperm(n_total, generator=g)[:n].tolist()
 
 
 def job_progress(job, label: str, poll_s: float = 0.5) -> bool:

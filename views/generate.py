@@ -1,4 +1,5 @@
-"""Generate: new digits from a VAE's prior, the beta variants, the conditional VAE, traversals."""
+"""Generate: new images from a VAE's prior on any data set (digits, garments, colour photo
+patches, a user's own), the beta variants and the conditional VAE (MNIST), traversals."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +10,8 @@ from aecore.errors import AecoreError
 from aecore.latent import tile, traverse
 from aecore.presets import ZOO
 from aecore.stops import prior_eps, prior_samples
-from ui import catalog, live, loaders, presenter, query, widgets
+from aecore.data import load_split
+from ui import catalog, datasets, live, loaders, presenter, query, widgets
 from views import specs
 
 DEFAULTS = specs.GENERATE.defaults
@@ -39,7 +41,7 @@ def _sample(model, n: int, seed: int, temperature: float, y: torch.Tensor | None
 
 
 def _show(images: torch.Tensor, scale: int = 3) -> None:
-    st.image([widgets.to_uint8(im, scale) for im in images], width=28 * scale)
+    st.image([widgets.to_uint8(im, scale) for im in images], width=images.shape[-1] * scale)
 
 
 def _zoo_key(name: str) -> str | None:
@@ -96,12 +98,32 @@ def _conditional(count: int, seed: int, temp: float) -> None:
                "the same style.")
 
 
-st.title("Generate new digits")
+def _mnist_sections(seed: int, temp: float, count: int) -> None:
+    """The zoo's beta variants and its conditional VAE, both trained on MNIST."""
+    st.subheader("Beta: how hard the KL term pulls")
+    st.markdown("The loss is reconstruction + **beta** x KL. A small beta lets each code describe "
+                "its digit in detail (sharp reconstructions, large KL) but the codes drift from "
+                "the prior, so samples can be odd; a large beta pulls every code towards N(0, I) "
+                "(small KL): smoother, blurrier samples, and dimensions that tend to capture "
+                "separate factors.")
+    _beta_variants(seed, temp)
+
+    st.subheader("Conditional VAE: choose the digit, sample the style")
+    _conditional(count, seed, temp)
+
+
+DATA = datasets.picker("gen_data")
+ITEM = DATA.item
+st.title(f"Generate new {DATA.items}")
 st.markdown("A VAE is trained so that its codes look like draws from **N(0, I)**. So any code "
-            "drawn from that prior, one the model has never seen, decodes to a new digit.")
-key = query.model_picker("model", "VAE to sample from", "gen_model", _is_vae,
-                         f"zoo:{DEFAULTS['model']}",
-                         help="Shipped VAEs and the ones you trained or uploaded in this session")
+            f"drawn from that prior, one the model has never seen, decodes to a new {ITEM}.")
+key = query.model_picker("model", "VAE to sample from", "gen_model", datasets.on(DATA, _is_vae),
+                         {"mnist": f"zoo:{DEFAULTS['model']}", "fashion-mnist": "zoo:fashion_vae",
+                          "photos": "zoo:photos_vae"}.get(DATA.name, ""),
+                         help="Shipped VAEs of this data set and the ones you trained or uploaded")
+if key is None:
+    st.info(f"No VAE trained on {DATA.label} yet: train one on the Train page (type VAE).")
+    st.stop()
 model, card = widgets.load_or_stop(key)
 
 c1, c2, c3, c4 = st.columns([2, 2, 1.3, 0.9], vertical_alignment="bottom")
@@ -116,7 +138,8 @@ c4.button("Resample", on_click=_bump_seed, key="gen_resample", help="Next seed: 
 # and temperature sliders while these are dragged; the same draws on the server (aecore.stops)
 eps = prior_eps(64, model.latent_dim, seed)  # (64, k): the count slider's largest stop
 title = card.get("title", key).replace("{", "(").replace("}", ")")
-model_id = live.carry(key, model, card)
+# the page's decoder draws 28x28 grey images only; colour samples are drawn by the server
+model_id = live.carry(key, model, card) if model.in_shape == (1, 28, 28) else None
 if model_id is not None:
     live.samples("gen_live", model_id, eps.numpy(), count_slider="How many samples",
                  temp_slider="Temperature", count=count, temperature=temp,
@@ -126,15 +149,9 @@ else:  # a decoder the page cannot run: the server draws the same samples
     _show(prior_samples(model, eps, count, temp))
     st.caption(f"{count} samples of {title}, z ~ N(0, {temp:.1f}² I), seed {seed}.")
 
-st.subheader("Beta: how hard the KL term pulls")
-st.markdown("The loss is reconstruction + **beta** x KL. A small beta lets each code describe its "
-            "digit in detail (sharp reconstructions, large KL) but the codes drift from the prior, "
-            "so samples can be odd; a large beta pulls every code towards N(0, I) (small KL): "
-            "smoother, blurrier samples, and dimensions that tend to capture separate factors.")
-_beta_variants(seed, temp)
+if DATA.name == "mnist":  # the beta family and the conditional VAE are MNIST's zoo
+    _mnist_sections(seed, temp, count)
 
-st.subheader("Conditional VAE: choose the digit, sample the style")
-_conditional(count, seed, temp)
 
 st.subheader("Walk along one latent dimension")
 k = model.latent_dim
@@ -152,13 +169,14 @@ steps = query.slider("steps", "Steps", WALK_STEPS[0], WALK_STEPS[-1], 11, step=2
                      key="gen_trav_steps", where=c3)
 z0 = torch.zeros(k)
 if base == BASES["digit"]:
-    test = loaders.mnist_split("test")
-    idx = int(query.number("idx", "Test digit #", 0, len(test) - 1, 0, step=1,
+    test = load_split("test", DATA.name)
+    idx = int(query.number("idx", f"Test {ITEM} #", 0, len(test) - 1, 0, step=1,
                            key="gen_trav_idx"))
     x = test.float_images([idx])
     with torch.inference_mode():
         z0 = model.encode(x)[0]
-    widgets.image_row([x[0]], [f"test digit #{idx} (a {int(test.labels[idx])})"], scale=3)
+    widgets.image_row([x[0]], [f"test {ITEM} #{idx} ({DATA.class_name(int(test.labels[idx]))})"],
+                      scale=3)
 values = np.linspace(-3.0, 3.0, steps)
 try:
     strip = traverse(model, z0, dim, values)

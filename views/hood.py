@@ -9,6 +9,9 @@ import torch
 
 from aecore import codegen, weight_pictures
 from aecore.config import train_config_from_card
+from aecore.data import load_split
+from aecore.datasets import card_dataset
+from aecore.pca import dataset_pca
 from aecore.optim import OPTIMIZERS
 from aecore.weights import to_bytes
 from ui import loaders, optim_view, query, widgets
@@ -18,11 +21,16 @@ DEFAULTS = specs.HOOD.defaults
 TILES = DEFAULTS["tiles"]
 
 
+def _test_split(card: dict):
+    """The test split of the data set the model was trained on."""
+    return load_split("test", card_dataset(card))
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
-def _most_active(tag: str, _model, n: int = DEFAULTS["activity_n"]) -> np.ndarray:
-    """Indices of the first layer's units, most active first, on the first ``n`` test digits
-    (a dense layer's dead units keep their random start and look like noise)."""
-    x = loaders.mnist_split("test").float_images(slice(0, n))
+def _most_active(tag: str, _model, card: dict, n: int = DEFAULTS["activity_n"]) -> np.ndarray:
+    """Indices of the first layer's units, most active first, on the first ``n`` test images of
+    its data set (a dense layer's dead units keep their random start and look like noise)."""
+    x = _test_split(card).float_images(slice(0, n))
     layer = weight_pictures._layers(_model)[0]
     with torch.inference_mode():
         if isinstance(layer, torch.nn.Linear):  # a conditional VAE's label inputs: zeros here
@@ -70,12 +78,12 @@ def _pictures(label: str, pics, order=None, scale: int = 2) -> None:
 def _weights_tab(key: str, model, card: dict) -> None:
     first = weight_pictures.first_layer(model)
     if first is None:
-        st.info("This model's input is a signal over time, not an image: its weights are not "
-                "pictures.")
+        st.info("This model's input is not an image (a signal over time, a word, a table row): "
+                "its weights are not pictures.")
         return
     tag = loaders.model_tag(key, card)
     dense = first[0].shape[-1] > 5
-    order = _most_active(tag, model) if dense else None
+    order = _most_active(tag, model, card) if dense else None
     st.markdown("**What the first layer looks for.** " + (
         "Each picture is one hidden unit's weights, one per pixel: the pattern it responds to "
         "most (its 'basis vector'). The most active units come first." if dense else
@@ -86,14 +94,14 @@ def _weights_tab(key: str, model, card: dict) -> None:
         _pictures("First layer", first, order)
     with right:
         if dense:
-            pca = loaders.pca()
-            comps = pca.components[:TILES].reshape(-1, 1, 28, 28).numpy()
+            pca = dataset_pca(card_dataset(card))
+            comps = pca.components[:TILES].reshape(-1, *model.in_shape).numpy()
             _pictures("PCA, for comparison", (comps, "the first principal components"))
         else:
-            test = loaders.mnist_split("test")
-            i = query.number("digit", "Test digit", 0, len(test) - 1, 0, key="hood_digit", step=1)
+            test = _test_split(card)
+            i = query.number("digit", "Test image", 0, len(test) - 1, 0, key="hood_digit", step=1)
             x = test.float_images(slice(int(i), int(i) + 1))
-            widgets.image_row([x[0]], [f"test digit #{int(i)}"])
+            widgets.image_row([x[0]], [f"test image #{int(i)}"])
             for name, maps in weight_pictures.feature_maps(model, x):
                 st.image(weight_pictures.tile(maps[:, None], limit=TILES, scale=3, signed=False),
                          caption=f"Feature maps, {name}: bright where the filter fired")

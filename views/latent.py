@@ -1,4 +1,5 @@
-"""Latent space: the 10,000 test digits on a 2-D code plane; decode any point of it.
+"""Latent space: a data set's test items (10,000 digits, garments, ...) on a 2-D code plane;
+decode any point of it.
 
 The map is live in the browser (``ui/live.py``): the page decodes the code under the pointer every
 animation frame with the model's own decoder, sent to it once; a click, Enter or a released arrow
@@ -17,14 +18,17 @@ import torch
 from aecore.errors import AecoreError
 from aecore.latent import (decode_codes, interpolate_latent, interpolate_pixels, latent_range,
                            manifold_grid, slider_grid)
-from ui import catalog, charts, image_input, live, loaders, presenter, query, share, widgets
+from aecore.data import load_split
+from ui import catalog, charts, datasets, image_input, live, loaders, presenter, query, share, widgets
 from views import specs
 
 DEFAULTS = specs.LATENT.defaults
 
+
 def _is_2d(card: dict) -> bool:
     # conditional models need a label to decode: their plane is a style space, not a digit map
-    return catalog.takes_images(card) and catalog.latent_dim(card) == 2
+    return (catalog.any_image(card) and card.get("model") != "cvae"
+            and catalog.latent_dim(card) == 2)
 
 
 def _move_to(zkeys: tuple[str, str], z: tuple[float, float], lo: list[float],
@@ -44,7 +48,7 @@ def decoder(key: str, codes: np.ndarray, labels: np.ndarray, lo: list[float], hi
     model, _ = widgets.load_or_stop(key)
     z = tuple(float(query.slider(f"z{i + 1}", f"z{i + 1}", lo[i], hi[i], start[i], step=step,
                                  format="%.2f", key=f"lat_z{i + 1}_{key}")) for i in range(2))
-    img = decode_codes(model, z)  # (1, 1, 28, 28)
+    img = decode_codes(model, z)  # (1, C, H, W)
     images, captions = [widgets.to_uint8(img[0], 6)], [f"decoded at z = ({z[0]:.2f}, {z[1]:.2f})"]
     if locate:
         images.append(charts.locator(codes, labels, np.array(lo), np.array(hi), z))
@@ -91,8 +95,9 @@ def manifold(model_key: str, lo: np.ndarray, hi: np.ndarray) -> None:
 def map_tab(key: str, model, card: dict, codes: np.ndarray, labels: np.ndarray,
             lo: np.ndarray, hi: np.ndarray) -> None:
     """The live map, the z sliders and their decoded digit, and the user's own digit as a star."""
-    # the decoder goes to the page first, so that its bytes travel while the rest of the tab runs
-    model_id = live.carry(key, model, card)
+    # the decoder goes to the page first, so that its bytes travel while the rest of the tab runs;
+    # the page's decoder draws 28x28 grey images only (others keep the server's path)
+    model_id = live.carry(key, model, card) if model.in_shape == (1, 28, 28) else None
     step, lo_r, hi_r = slider_grid(lo, hi)
     zkeys = (f"lat_z1_{key}", f"lat_z2_{key}")
     map_key, last_key = f"lat_live_{key}", f"lat_pin_{key}"
@@ -110,11 +115,12 @@ def map_tab(key: str, model, card: dict, codes: np.ndarray, labels: np.ndarray,
 
     map_area = st.container()  # filled after the digit input below, which the map marks with a star
 
-    st.subheader("Your own digit on the map")
-    c_in, c_out = st.columns([2, 1])
-    with c_in:
-        digit = image_input.digit_input("lat_in", label="Your digit", link=True)
-    yours = None
+    yours, digit = None, None
+    if DATA.name == "mnist":  # the digit input makes an MNIST-like digit of a drawing or photo
+        st.subheader("Your own digit on the map")
+        c_in, c_out = st.columns([2, 1])
+        with c_in:
+            digit = image_input.digit_input("lat_in", label="Your digit", link=True)
     if digit is not None:
         with torch.inference_mode():
             code = model.encode(digit.image)[0]  # (2,)
@@ -139,16 +145,18 @@ def map_tab(key: str, model, card: dict, codes: np.ndarray, labels: np.ndarray,
                 # run (the sliders' own values take over), so the element's data does not change
                 start = st.session_state.setdefault(
                     f"lat_start_{key}", tuple(float(st.session_state[zk]) for zk in zkeys))
-                live.latent_map(map_key, model_id, codes, labels, lo_r, hi_r, step, pin=start,
+                live.latent_map(map_key, model_id, codes, labels % 10, lo_r, hi_r, step, pin=start,
                                 sliders=("z1", "z2"), yours=yours,
-                                size=600 if presenter.active() else 520)
+                                size=600 if presenter.active() else 520, names=NAMES,
+                                item=DATA.item)
             else:  # a decoder the page cannot run: the map without live decoding
                 st.image(charts.locator(codes, labels, np.array(lo_r), np.array(hi_r),
                                         (st.session_state[zkeys[0]], st.session_state[zkeys[1]]),
                                         520))
             # the 10,000-point figure is built only when the button is clicked
             share.download_buttons(
-                lambda: charts.latent_map(codes, labels, np.array(lo_r), np.array(hi_r), yours),
+                lambda: charts.latent_map(codes, labels, np.array(lo_r), np.array(hi_r), yours,
+                                          names=NAMES, item=DATA.item),
                 f"latent-map-{key.partition(':')[2]}", "lat_map_dl")
 
 
@@ -167,8 +175,9 @@ def morph(model, test) -> None:
     path_x = interpolate_pixels(x0, x1, steps)
     # each path as one strip image (steps digits side by side, t from 0 to 1)
     steps_text = f"{steps} steps, t = 0 (left) to t = 1 (right)"
-    st.markdown(f"**Through the code** (a {int(test.labels[i0])} becomes a "
-                f"{int(test.labels[i1])}: encode both, walk the straight line between the codes, "
+    st.markdown(f"**Through the code** (a {NAMES[int(test.labels[i0]) % len(NAMES)]} becomes a "
+                f"{NAMES[int(test.labels[i1]) % len(NAMES)]}: encode both, walk the straight "
+                "line between the codes, "
                 "decode each step)")
     st.image(widgets.strip(path_z, 3), caption=f"Decoded along the code path: {steps_text}")
     st.markdown("**Through the pixels** (a plain cross-fade: two half-transparent digits on top "
@@ -195,11 +204,18 @@ TAB_PARAMS = {"manifold": ("grid",), "morph": ("from", "to", "steps")}  # a link
 
 # the page
 st.title("Latent space")
-st.markdown("A code of only **2 numbers** can be drawn whole: every test digit becomes a point of "
-            "the plane, coloured by its true class (which the autoencoder never saw).")
-key = query.model_picker("model", "Model with a 2-D code", "lat_model", _is_2d,
-                         f"zoo:{DEFAULTS['model']}",
-                         help="The 2-D AE and 2-D VAE of the zoo, and your own models with k = 2")
+DATA = datasets.picker("lat_data")
+NAMES = DATA.classes or ("all",)
+st.markdown(f"A code of only **2 numbers** can be drawn whole: every test {DATA.item} becomes a "
+            "point of the plane, coloured by its true class (which the autoencoder never saw).")
+key = query.model_picker("model", "Model with a 2-D code", "lat_model", datasets.on(DATA, _is_2d),
+                         {"mnist": f"zoo:{DEFAULTS['model']}", "fashion-mnist": "zoo:fashion_ae_k2",
+                          "photos": "zoo:photos_ae_k2"}.get(DATA.name, ""),
+                         help="The zoo's 2-D models of this data set, and your own with k = 2")
+if key is None:
+    st.info(f"No model with a 2-D code trained on {DATA.label} yet: train one on the Train page "
+            "(the quick 2-D AE preset).")
+    st.stop()
 st.caption("Switch between the AE and the VAE and look between the clusters: the plain AE leaves "
            "gaps and long streaks, where points decode to smudges, while the VAE's pull towards "
            "N(0, I) packs every digit into one continuous round cloud, so any point decodes to a "
@@ -210,7 +226,7 @@ try:
 except AecoreError as exc:
     st.error(f"The test set could not be encoded: {exc}")
     st.stop()
-test = loaders.mnist_split("test")
+test = load_split("test", DATA.name)
 lo, hi = latent_range(codes)
 
 # only the open tab is computed and drawn (opening another reruns): the live map comes alive

@@ -80,7 +80,8 @@ HOOD = Page("hood", {"model": "sparse_l1",  # its first layer's units look like 
                      "activity_n": 500})  # test digits that rank the units by activity
 COMPARE = Page("compare", {"models": ("ae_k2", "ae_k32", "vae_k20")})
 MY_MODELS = Page("my_models")
+MY_DATA = Page("my_data")  # a user's own image sets (ui.datasets, aecore.imageset)
 
 # in the sidebar's order (the first is the default page): the warm-up prepares them in this order
 PAGES: tuple[Page, ...] = (HOME, LESSON, RECONSTRUCT, BOTTLENECK, DENOISE, PHOTO, LATENT, GENERATE,
-                           TRAIN, ANOMALY, FEATURES, TYPES, HOOD, COMPARE, MY_MODELS)
+                           TRAIN, ANOMALY, FEATURES, TYPES, HOOD, COMPARE, MY_MODELS, MY_DATA)

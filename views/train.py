@@ -1,4 +1,5 @@
-"""Train: configure any image autoencoder, train it on MNIST in the background, watch it learn.
+"""Train: configure any image autoencoder, train it on a data set (MNIST, Fashion-MNIST, colour
+photo patches, CIFAR-10 where present, or the user's own images) in the background, watch it learn.
 
 The training runs on a worker thread of the process-wide ``aecore.jobs`` manager (a bounded pool
 with a queue), so moving a widget or visiting another page never stops it; a fragment polls it.
@@ -26,7 +27,8 @@ from aecore.errors import AecoreError
 from aecore.jobs import BrowserLimits, Job, JobManager, get_manager
 from aecore.presets import TEACHING
 
-from ui import catalog, charts, library, optim_view, query, share, widgets
+from aecore.datasets import DATASETS, retarget
+from ui import catalog, charts, datasets, library, optim_view, query, share, widgets
 
 JOB_KEY = "trn_job"
 BYTES_KEY = "trn_bytes"        # (job id, safetensors bytes) of the last download offered
@@ -173,12 +175,20 @@ def _progress(job: Job, manager: JobManager) -> None:
                                                 "the best epoch so far...")
         return
     if job.stage == "measuring":
-        st.progress(1.0, text="Measuring the model on 1,000 test digits...")
+        st.progress(1.0, text="Measuring the model on 1,000 test images...")
         return
     phase = "" if p.phase == "train" else f" ({p.phase})"
     st.progress(min(p.fraction, 1.0),
                 text=f"Epoch {p.epoch}/{p.total_epochs}{phase} · step {p.step}/{p.steps_per_epoch}"
                      f" · batch loss {p.loss:.4f} · ETA {_fmt_s(p.eta_s)}")
+
+
+def class_names(job: Job) -> tuple[tuple[str, ...], str]:
+    """(class names by label, the word for one item) of the data set a job trains on."""
+    d = DATASETS.get(job.train_cfg.dataset)
+    if d is None or not d.classes:
+        return ("all",) if d is not None else tuple(map(str, range(10))), d.item if d else "image"
+    return d.classes, d.item
 
 
 def _learning(job: Job) -> None:
@@ -196,14 +206,16 @@ def _learning(job: Job) -> None:
     if any(not math.isfinite(h["train_loss"]) for h in history):
         st.warning("The loss is no longer a finite number: training diverged. Cancel it and try a "
                    "smaller learning rate or penalty weight.")
+    names, item = class_names(job)
     if snaps and job.digits is not None:
-        st.markdown(f"**Fixed test digits and their reconstructions after epoch {snaps[-1].epoch}**"
+        st.markdown(f"**Fixed test {item}s and their reconstructions after epoch {snaps[-1].epoch}**"
                     + (" (untrained)" if snaps[-1].epoch == 0 else ""))
-        widgets.image_row(list(job.digits / 255.0), [f"digit {i}" for i in range(len(job.digits))],
+        widgets.image_row(list(job.digits / 255.0), [f"{item} {i}" for i in range(len(job.digits))],
                           scale=2)
         widgets.image_row(list(snaps[-1].recon / 255.0), None, scale=2)
         if snaps[-1].codes is not None and job.sample_labels is not None and not job.finished:
-            st.plotly_chart(charts.latent_now(snaps[-1], job.sample_labels), key="trn_latent_now",
+            st.plotly_chart(charts.latent_now(snaps[-1], job.sample_labels, names, item),
+                            key="trn_latent_now",
                             config={"displayModeBar": False})
 
 
@@ -250,11 +262,12 @@ def _result(job: Job) -> None:
     if any(s.codes is not None for s in job.snapshots) and job.sample_labels is not None:
         memo = st.session_state.get(ANIM_KEY)
         if memo is None or memo[0] != job.id:  # 50 frames take a while to build: once per job
-            memo = (job.id, charts.latent_animation(job.snapshots, job.sample_labels))
+            memo = (job.id, charts.latent_animation(job.snapshots, job.sample_labels,
+                                                     *class_names(job)))
             st.session_state[ANIM_KEY] = memo
         st.plotly_chart(memo[1], key="trn_latent_anim")  # its modebar: the frame shown, as PNG
         share.download_buttons(memo[1], "latent-map-animation", "trn_latent_anim_dl")
-        st.caption("2,000 fixed test digits, coloured by label, encoded after every epoch "
+        st.caption(f"2,000 fixed test {class_names(job)[1]}s, coloured by label, encoded after every epoch "
                    "(epoch 0: the untrained network). Press play or drag the slider; the HTML "
                    "download keeps the animation.")
 
@@ -325,7 +338,7 @@ def upload_box() -> None:
 # the page
 st.title("Train an autoencoder")
 st.markdown("Pick a type and its settings, press **Start**, and watch it learn: the loss per epoch, "
-            "the same test digits rebuilt after every epoch and, for k = 2, the latent map taking "
+            "the same test images rebuilt after every epoch and, for k = 2, the latent map taking "
             "shape. Small subsets and few epochs train in seconds.")
 
 manager = get_manager()
@@ -333,13 +346,15 @@ preset_buttons()
 left, right = st.columns([1, 1.4], gap="large")
 
 with left:
+    data = datasets.picker("trn_data")
+    datasets.about(data, "train")
     type_name, settings, title = settings_form(manager.limits)
     how_it_learns(type_name, settings)
     job = st.session_state.get(JOB_KEY)
     busy = job is not None and not job.finished
     if st.button("Start training", type="primary", key="trn_start", disabled=busy):
         try:
-            model_cfg, train_cfg = mt.make_configs(type_name, **settings)
+            model_cfg, train_cfg = retarget(*mt.make_configs(type_name, **settings), data.name)
             title = unique_title(title)
             job = manager.submit(model_cfg, train_cfg, name=slug(title), title=title,
                                  on_result=library.job_saver(),  # kept in My models

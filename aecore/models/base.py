@@ -57,11 +57,21 @@ class Autoencoder(nn.Module):
     conditional: ClassVar[bool] = False  # needs a label y (conditional VAE)
     variational: ClassVar[bool] = False
     data_kind: ClassVar[str] = "image"   # "image" (MNIST-like) or "series" (sensor windows)
-    in_shape: ClassVar[tuple[int, ...]] = (1, 28, 28)
 
     def __init__(self, cfg: Any) -> None:
         super().__init__()
         self.cfg = cfg
+
+    @property
+    def in_shape(self) -> tuple[int, ...]:
+        """(C, H, W) of one input image (the config's ``shape``; MNIST's where it has none)."""
+        return tuple(getattr(self.cfg, "shape", (1, 28, 28)))
+
+    @property
+    def n_pixels(self) -> int:
+        """C * H * W: the values of one input."""
+        c, h, w = self.in_shape
+        return c * h * w
 
     @property
     def latent_dim(self) -> int:
@@ -113,8 +123,8 @@ class Autoencoder(nn.Module):
 
     def describe(self) -> list[tuple[str, str]]:
         """(stage, shape) rows from input to output, for the architecture diagram."""
-        k = self.latent_dim
-        return [("input", "1x28x28"), ("code", f"{k}"), ("output", "1x28x28")]
+        k, s = self.latent_dim, "x".join(map(str, self.in_shape))
+        return [("input", s), ("code", f"{k}"), ("output", s)]
 
 
 def build_model(cfg: Any, seed: int = 0) -> Autoencoder:

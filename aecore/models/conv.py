@@ -37,6 +37,7 @@ class ConvAE(Autoencoder):
     def __init__(self, cfg: ConvAEConfig) -> None:
         super().__init__(cfg)
         c1, c2 = cfg.hidden
+        c, h, w = self.in_shape
 
         def act() -> list[nn.Module]:  # an activation, and dropout after it when asked
             return [ACT[cfg.activation]()] + ([nn.Dropout(cfg.dropout)] if cfg.dropout else [])
@@ -47,18 +48,18 @@ class ConvAE(Autoencoder):
             return [Upsample2d(2), nn.Conv2d(c_in, c_out, 3, padding=1)]
 
         self.encoder = nn.Sequential(
-            nn.Conv2d(1, c1, 3, stride=2, padding=1), *act(),      # (B, c1, 14, 14)
-            nn.Conv2d(c1, c2, 3, stride=2, padding=1), *act(),     # (B, c2, 7, 7)
-            nn.Flatten(), nn.Linear(c2 * 49, cfg.latent_dim))      # (B, k)
+            nn.Conv2d(c, c1, 3, stride=2, padding=1), *act(),      # (B, c1, H/2, W/2)
+            nn.Conv2d(c1, c2, 3, stride=2, padding=1), *act(),     # (B, c2, H/4, W/4)
+            nn.Flatten(), nn.Linear(c2 * (h // 4) * (w // 4), cfg.latent_dim))  # (B, k)
         self.decoder = nn.Sequential(
-            nn.Linear(cfg.latent_dim, c2 * 49), *act(),
-            nn.Unflatten(1, (c2, 7, 7)),
-            *up(c2, c1), *act(),  # (B, c1, 14, 14)
-            *up(c1, 1))           # (B, 1, 28, 28) logits
+            nn.Linear(cfg.latent_dim, c2 * (h // 4) * (w // 4)), *act(),
+            nn.Unflatten(1, (c2, h // 4, w // 4)),
+            *up(c2, c1), *act(),  # (B, c1, H/2, W/2)
+            *up(c1, c))           # (B, C, H, W) logits
 
 
     def encode(self, x, y=None):
-        return self.encoder(x.view(-1, 1, 28, 28))
+        return self.encoder(x.view(-1, *self.in_shape))
 
     def decode_logits(self, z, y=None):
         return self.decoder(z)
@@ -66,7 +67,8 @@ class ConvAE(Autoencoder):
     def describe(self):
         c1, c2 = self.cfg.hidden
         k = self.cfg.latent_dim
+        c, h, w = self.in_shape
+        io, half, quarter = f"{c}x{h}x{w}", f"{c1}x{h // 2}x{w // 2}", f"{c2}x{h // 4}x{w // 4}"
         up = "conv transpose 4x4 x2" if self.cfg.upsample == "transpose" else "upsample + conv"
-        return [("input", "1x28x28"), ("conv 3x3 /2", f"{c1}x14x14"), ("conv 3x3 /2", f"{c2}x7x7"),
-                ("code", str(k)), ("dense", f"{c2}x7x7"), (up, f"{c1}x14x14"),
-                (up, "1x28x28"), ("output", "1x28x28")]
+        return [("input", io), ("conv 3x3 /2", half), ("conv 3x3 /2", quarter),
+                ("code", str(k)), ("dense", quarter), (up, half), (up, io), ("output", io)]

@@ -22,7 +22,7 @@ class DenseAE(Autoencoder):
 
     def __init__(self, cfg: AEConfig) -> None:
         super().__init__(cfg)
-        sizes = [784, *cfg.hidden, cfg.latent_dim]
+        sizes = [self.n_pixels, *cfg.hidden, cfg.latent_dim]
         self.enc = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         rev = sizes[::-1]
         self.dec = nn.ModuleList(nn.Linear(a, b) for a, b in zip(rev[:-1], rev[1:]))
@@ -41,7 +41,7 @@ class DenseAE(Autoencoder):
         return h if i == len(self.dec) - 1 else self.drop(self.act(h))
 
     def encode(self, x, y=None):
-        h = x.flatten(1)  # (B, 784)
+        h = x.flatten(1)  # (B, C*H*W)
         for i in range(len(self.enc)):
             h = self.encode_layer(i, h)
         return h  # (B, k)
@@ -50,13 +50,14 @@ class DenseAE(Autoencoder):
         h = z
         for i in range(len(self.dec)):
             h = self.decode_layer(i, h)
-        return h.view(-1, 1, 28, 28)
+        return h.view(-1, *self.in_shape)
 
     def describe(self):
-        sizes = [784, *self.cfg.hidden, self.cfg.latent_dim]
-        rows = [("input", "784 (28x28)")] + [("dense", str(s)) for s in sizes[1:-1]]
+        sizes = [self.n_pixels, *self.cfg.hidden, self.cfg.latent_dim]
+        io = f"{self.n_pixels} ({'x'.join(map(str, self.in_shape[1:] if self.in_shape[0] == 1 else self.in_shape))})"
+        rows = [("input", io)] + [("dense", str(s)) for s in sizes[1:-1]]
         rows.append(("code", str(self.cfg.latent_dim)))
-        rows += [("dense", str(s)) for s in sizes[-2:0:-1]] + [("output", "784 (28x28)")]
+        rows += [("dense", str(s)) for s in sizes[-2:0:-1]] + [("output", io)]
         return rows
 
 

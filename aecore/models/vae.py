@@ -24,12 +24,12 @@ class VAE(Autoencoder):
     def __init__(self, cfg: VAEConfig) -> None:
         super().__init__(cfg)
         n_cond = cfg.n_classes if self.conditional else 0
-        self.body = mlp([784 + n_cond, *cfg.hidden], cfg.activation, last_act=True,
+        self.body = mlp([self.n_pixels + n_cond, *cfg.hidden], cfg.activation, last_act=True,
                         dropout=cfg.dropout)
         self.mu = nn.Linear(cfg.hidden[-1], cfg.latent_dim)
         self.logvar = nn.Linear(cfg.hidden[-1], cfg.latent_dim)
-        self.decoder = mlp([cfg.latent_dim + n_cond, *cfg.hidden[::-1], 784], cfg.activation,
-                           dropout=cfg.dropout)
+        self.decoder = mlp([cfg.latent_dim + n_cond, *cfg.hidden[::-1], self.n_pixels],
+                           cfg.activation, dropout=cfg.dropout)
 
     def _cond(self, h: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         return h  # the conditional VAE appends the one-hot label
@@ -43,7 +43,7 @@ class VAE(Autoencoder):
         return self.encode_dist(x, y)[0]
 
     def decode_logits(self, z, y=None):
-        return self.decoder(self._cond(z, y)).view(-1, 1, 28, 28)
+        return self.decoder(self._cond(z, y)).view(-1, *self.in_shape)
 
     def reparameterize(self, mu, logvar, gen=None):
         """z = mu + sigma * eps, eps ~ N(0, I) drawn from ``gen``."""
@@ -64,16 +64,17 @@ class VAE(Autoencoder):
 
     def sample(self, n: int, gen: torch.Generator | None = None, temperature: float = 1.0,
                y: torch.Tensor | None = None) -> torch.Tensor:
-        """``n`` images decoded from z ~ N(0, temperature^2 I), (n, 1, 28, 28)."""
+        """``n`` images decoded from z ~ N(0, temperature^2 I), (n, C, H, W)."""
         dev = self.mu.weight.device
         z = temperature * torch.randn(n, self.latent_dim, generator=gen, device=dev)
         return self.decode(z, y)
 
     def describe(self):
         k = self.cfg.latent_dim
-        rows = [("input", "784 (28x28)")] + [("dense", str(h)) for h in self.cfg.hidden]
+        io = f"{self.n_pixels} ({'x'.join(map(str, self.in_shape[1:] if self.in_shape[0] == 1 else self.in_shape))})"
+        rows = [("input", io)] + [("dense", str(h)) for h in self.cfg.hidden]
         rows += [("mu, log sigma^2", f"{k} + {k}"), ("sample z", str(k))]
-        rows += [("dense", str(h)) for h in self.cfg.hidden[::-1]] + [("output", "784 (28x28)")]
+        rows += [("dense", str(h)) for h in self.cfg.hidden[::-1]] + [("output", io)]
         return rows
 
 

@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from ..errors import WeightsError
+from ..errors import AecoreError, WeightsError
 from .base import (HOUR_S, MISSING, STATUSES, BlobStore, CorruptModel, Forbidden, Index,
                    InvalidId, Limits, ModelRecord, ModelStore, NotFound, QuotaExceeded, check_id,
                    fair_use_problem, new_id, quota_problem)
@@ -72,6 +72,30 @@ class Library(ModelStore):
         except WeightsError as exc:
             raise CorruptModel(str(exc)) from exc
         return self._save(owner, data, card, name, status, client)
+
+    def save_dataset(self, owner: str, data: bytes, *, name: str | None = None,
+                     client: str = "") -> ModelRecord:
+        """Keep a user's image set (:func:`aecore.imageset.to_bytes`) beside the owner's models,
+        under the same quotas; its record's ``type`` is "imageset". Validated first."""
+        check_id(owner, "owner token")
+        self._precheck(owner, client, len(data), time.time())  # before parsing a byte of it
+        from ..imageset import card_of, from_bytes
+        try:
+            card = card_of(from_bytes(data))
+        except AecoreError as exc:
+            raise CorruptModel(str(exc)) from exc
+        return self._save(owner, data, card, name, "uploaded", client)
+
+    def dataset_bytes(self, rec: ModelRecord) -> bytes:
+        """The file of an image-set record the caller got through :meth:`record` or
+        :meth:`shared_record` (which did the ownership check)."""
+        if rec.type != "imageset":
+            raise NotFound("that library entry is a model, not an image set")
+        data = self.blobs.get(rec.id)  # CorruptModel when missing
+        now = time.time()
+        if now - rec.last_used > USED_RESOLUTION_S:
+            self.index.update(rec.id, last_used=now)
+        return data
 
     def _save(self, owner: str, data: bytes, card: dict, name: str | None, status: str,
               client: str = "") -> ModelRecord:
@@ -172,6 +196,8 @@ class Library(ModelStore):
         return self._load(rec)
 
     def _load(self, rec: ModelRecord):
+        if rec.type == "imageset":
+            raise NotFound(f"{rec.name!r} is an image set, not a model")
         data = self.blobs.get(rec.id)  # CorruptModel when missing
         from ..weights import model_from_bytes
         try:

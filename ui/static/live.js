@@ -248,10 +248,11 @@ class LatentMap {
       this.labels = b64bytes(data.labels);
       this.drawBase();
       this.legend.innerHTML = "";
-      COLORS.forEach((c, i) => {
+      // a data set's class names (text nodes: a user's folder names stay text), else 0-9
+      (data.names || COLORS.map((_, i) => String(i))).forEach((name, i) => {
         const item = el("span", { class: "ae-key" }, this.legend);
-        el("span", { class: "ae-dot", style: `background:${c}` }, item);
-        item.appendChild(document.createTextNode(String(i)));
+        el("span", { class: "ae-dot", style: `background:${COLORS[i % COLORS.length]}` }, item);
+        item.appendChild(document.createTextNode(name));
       });
       this.axes.textContent = `z1 from ${data.lo[0].toFixed(2)} (left) to ${data.hi[0].toFixed(2)} (right); ` +
         `z2 from ${data.lo[1].toFixed(2)} (bottom) to ${data.hi[1].toFixed(2)} (top)`;
