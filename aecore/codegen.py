@@ -12,6 +12,7 @@ ours.
 """
 from __future__ import annotations
 
+import ast
 import inspect
 import json
 import re
@@ -320,7 +321,18 @@ _SAVE_SERIES = '''    save_file({"x": x.contiguous(), "recon": out.contiguous()}
 
 
 def _source(*funcs: Any) -> str:
-    return "\n\n".join(textwrap.dedent(inspect.getsource(f)) for f in funcs)
+    """The functions' own source, without their docstrings (the script's comments say why)."""
+    out = []
+    for f in funcs:
+        src = textwrap.dedent(inspect.getsource(f))
+        body = ast.parse(src).body[0].body
+        doc = body[0] if isinstance(body[0], ast.Expr) and isinstance(
+            getattr(body[0], "value", None), ast.Constant) else None
+        lines = src.splitlines()
+        if doc is not None:
+            del lines[doc.lineno - 1:doc.end_lineno]
+        out.append("\n".join(lines) + "\n")
+    return "\n\n".join(out)
 
 
 def _noise_code(kind: str) -> str:

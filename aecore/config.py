@@ -226,9 +226,33 @@ class SeqAEConfig:
         _check_range("sequence length", self.seq_len, 4, 4096)
 
 
+TASKS = ("denoise", "colourise", "document")  # what a photo AE is trained to do
+
+
+@dataclass(frozen=True)
+class PhotoConfig:
+    """Fully convolutional AE on photos of any size: ``width`` channels at half resolution,
+    ``latent_dim`` channels at the quarter-resolution bottleneck."""
+
+    kind: ClassVar[str] = "photo"
+    task: str = "denoise"   # "denoise" (noise, JPEG, holes) | "colourise" | "document"
+    width: int = 32          # channels at half resolution: 32 keeps a 640x427 photo near 1 s
+    latent_dim: int = 64     # bottleneck channels at a quarter of the resolution
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` if a field is out of its documented range."""
+        _check_choice("task", self.task, TASKS)
+        _check_range("width", self.width, 4, 128)
+        _check_range("bottleneck channels", self.latent_dim, 4, 256)
+
+
+
 MODEL_CONFIGS: dict[str, type] = {c.kind: c for c in (
     AEConfig, ConvAEConfig, SparseAEConfig, ContractiveAEConfig, VAEConfig, CVAEConfig,
-    StackedAEConfig, SeqAEConfig)}
+    StackedAEConfig, SeqAEConfig, PhotoConfig)}
 
 
 # training config

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import (AEConfig, ContractiveAEConfig, ConvAEConfig, CVAEConfig, SeqAEConfig,
-                     SparseAEConfig, StackedAEConfig, TrainConfig, VAEConfig, replace)
+                     PhotoConfig, SparseAEConfig, StackedAEConfig, TrainConfig, VAEConfig, replace)
 from .errors import ConfigError
-from .models.photo import PhotoConfig
 
 
 @dataclass(frozen=True)

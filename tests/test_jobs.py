@@ -195,7 +195,7 @@ def test_unknown_type_or_setting_is_refused():
     with pytest.raises(ConfigError, match="unknown autoencoder type"):
         make_configs("transformer")
     with pytest.raises(ConfigError, match="unknown setting"):
-        make_configs("dense", dropout=0.5)
+        make_configs("dense", batchnorm=True)
 
 
 def test_total_epochs_counts_stacked_pretraining():

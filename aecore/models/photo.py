@@ -11,42 +11,19 @@ predicts the a*b* channels of CIE Lab from L*.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..config import _check_choice, _check_range
+from ..config import TASKS, PhotoConfig  # noqa: F401  (TASKS: the page's tasks)
 from .base import Autoencoder, register
 from .conv import Upsample2d
 
-TASKS = ("denoise", "colourise", "document")
 # input channels (before the 2x2 unshuffle): RGB + noise-level map + known-hole mask; L*; grey
 IN_CH = {"denoise": 5, "colourise": 1, "document": 1}
 OUT_CH = {"denoise": 3, "colourise": 2, "document": 1}
 MULTIPLE = 4  # the two 2x reductions need sides divisible by 4; other sizes are padded
-
-
-@dataclass(frozen=True)
-class PhotoConfig:
-    """Fully convolutional AE on photos of any size: ``width`` channels at half resolution,
-    ``latent_dim`` channels at the quarter-resolution bottleneck."""
-
-    kind: ClassVar[str] = "photo"
-    task: str = "denoise"   # "denoise" (noise, JPEG, holes) | "colourise" | "document"
-    width: int = 32          # channels at half resolution: 32 keeps a 640x427 photo near 1 s
-    latent_dim: int = 64     # bottleneck channels at a quarter of the resolution
-
-    def __post_init__(self) -> None:
-        self.validate()
-
-    def validate(self) -> None:
-        """Raise :class:`ConfigError` if a field is out of its documented range."""
-        _check_choice("task", self.task, TASKS)
-        _check_range("width", self.width, 4, 128)
-        _check_range("bottleneck channels", self.latent_dim, 4, 256)
 
 
 def conv(a: int, b: int, stride: int = 1) -> nn.Conv2d:
