@@ -174,9 +174,16 @@ def chromium() -> Iterator["playwright.sync_api.Browser"]:  # noqa: F821
             browser.close()
 
 
+# the live component's counters and decoders, off in the product (ui/static/debug.js): a page
+# that defines this object before the app loads finds them in globalThis.__aeLive
+LIVE_DEBUG = "globalThis.__aeLive = {};"
+
+
 def new_page(browser, width: int = 1400, height: int = 1600, timeout_ms: int = 60_000):
-    """A page in a fresh context (its own Streamlit session) with a generous default timeout."""
+    """A page in a fresh context (its own Streamlit session) with a generous default timeout and
+    the live component's counters on (:data:`LIVE_DEBUG`)."""
     page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    page.add_init_script(LIVE_DEBUG)
     page.set_default_timeout(timeout_ms)
     return page
 

@@ -424,6 +424,7 @@ async def hover_user(browser, base: str, i: int, seconds: float, ready: asyncio.
     the messages it sent to the server meanwhile."""
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1100})
     page = await ctx.new_page()
+    await page.add_init_script(_browser.LIVE_DEBUG)  # the live component's frame counter
     page.set_default_timeout(180_000)
     sent = [0]
     page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.__setitem__(0, sent[0] + 1)))

@@ -48,6 +48,19 @@ def copy_links(node) -> list[str]:
             if el.proto.component_name == "ae_copy_link"]
 
 
+def plotly_figures(at) -> list[dict]:
+    """The page's Plotly figures (their JSON), each trace's ``x`` and ``y`` as plain lists."""
+    figs = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    for fig in figs:
+        for trace in fig.get("data", []):
+            for axis in ("x", "y"):
+                v = trace.get(axis)
+                if isinstance(v, dict) and "bdata" in v:
+                    trace[axis] = np.frombuffer(base64.b64decode(v["bdata"]),
+                                                dtype=np.dtype(v["dtype"])).tolist()
+    return figs
+
+
 def f32(b64: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(b64), dtype="<f4")
 

@@ -14,7 +14,7 @@ from aecore.evaluate import denoise_curve, recon_error_quantile
 from aecore.noise import MAX_LEVEL
 
 from browser_util import wait_idle  # noqa: E402
-from live_util import live_parts, stop_captions  # noqa: E402
+from live_util import live_parts, plotly_figures, stop_captions  # noqa: E402
 
 PSNR_RE = re.compile(r"PSNR ([\d.]+) dB\s+SSIM (-?[\d.]+)")
 
@@ -42,10 +42,14 @@ def shown_text(at) -> list[str]:
     return [c.value for c in at.caption] + [m.value for m in at.markdown] + live
 
 
+def curve_figure(at) -> dict:
+    """The PSNR curve the page draws (a Plotly figure with a "your level" line)."""
+    (fig,) = [f for f in plotly_figures(at) if any(t.get("name") == "noisy input" for t in f["data"])]
+    return fig
+
+
 def curve_traces(at) -> dict[str, list[float]]:
-    """The PSNR curve the page draws (with its live "your level" marker)."""
-    (part,) = [p for p in live_parts(at, "stops") if p["curve"]]
-    return part["curve"]["series"]
+    return {t["name"]: t["y"] for t in curve_figure(at)["data"]}
 
 
 def choose_source(at, source_label: str):
@@ -168,9 +172,10 @@ def test_psnr_chart_has_one_trace_per_method(app):
     noisy = traces["noisy input"]
     assert noisy == sorted(noisy, reverse=True)  # more noise, lower PSNR
     at.selectbox(key="den_kind").set_value("speckle").run()
-    (part,) = [p for p in live_parts(at, "stops") if p["curve"]]
-    assert max(part["curve"]["x"]) == pytest.approx(MAX_LEVEL["speckle"])
-    assert part["values"][part["index"]] == pytest.approx(at.slider(key="den_level_speckle").value)
+    fig = curve_figure(at)
+    assert max(fig["data"][0]["x"]) == pytest.approx(MAX_LEVEL["speckle"])
+    (line,) = fig["layout"]["shapes"]  # "your level"
+    assert line["x0"] == pytest.approx(at.slider(key="den_level_speckle").value)
 
 
 def test_upload_shows_the_steps_and_the_results(app):

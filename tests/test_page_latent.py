@@ -79,15 +79,17 @@ def test_map_shows_all_10000_test_digits_in_10_coloured_traces(page):
     digits = [traces[str(d)] for d in range(10)]
     assert sum(len(_array(t["x"])) for t in digits) == 10_000
     assert all(len(_array(t["x"])) == len(_array(t["y"])) > 0 for t in digits)
-    # the live map decodes with the decoder the page was sent, and follows the z sliders
-    live_map, carried = live_part(page, "map"), live_part(page, "carry")
-    assert live_map["model"] == carried["payload"]["id"] and live_map["sliders"] == ["z1", "z2"]
-    # the first code shown, until the sliders are read; a pin leaves the element's data as it is
+    # the live map decodes with the decoder the page was sent, and its ring shows the z sliders'
+    # pair (the "pin" part, drawn with the sliders)
+    live_map, carried, pin = live_part(page, "map"), live_part(page, "carry"), live_part(page, "pin")
+    assert live_map["model"] == carried["payload"]["id"] and pin["map"] == live_map["id"]
     z1, z2 = _sliders(page)
-    assert live_map["pin"] == pytest.approx([z1.value, z2.value])
+    assert pin["z"] == pytest.approx([z1.value, z2.value])
+    # a slider move leaves the map element's data as it is (its 10,000 codes are sent once)
     z1.set_value(z1.min).run()
     assert live_part(page, "map") == live_map
-    js = (ROOT / "ui" / "static" / "live.js").read_text()
+    assert live_part(page, "pin")["z"] == pytest.approx([z1.min, z2.value])
+    js = (ROOT / "ui" / "static" / "mapdraw.js").read_text()
     assert all(c in js for c in DIGIT_COLORS)  # the page colours digits with the app's palette
 
 

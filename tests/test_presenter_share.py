@@ -7,10 +7,10 @@ import numpy as np
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from live_util import copy_links, live_parts
+from live_util import copy_links, live_parts, plotly_figures
 from conftest import APP_TIMEOUT, ROOT, open_with
 
-from ui import charts, share
+from ui import charts, downloads, share
 
 
 
@@ -30,12 +30,13 @@ def test_present_in_the_url_turns_presenter_mode_on_and_hides_advanced_controls(
     assert not [n for n in at.number_input if n.key == "den_seed"]  # seed hidden
     assert not [c for c in at.checkbox if c.key == "den_any"]
     # the live panels (ui/live.py) at the link's level, and the curve drawn large
-    panels, curve = (next(p for p in live_parts(at, "stops") if bool(p["curve"]) == c)
-                     for c in (False, True))
+    (panels,) = live_parts(at, "stops")
     assert panels["stops"][panels["index"]]["heading"].endswith("noise at 0.5")
-    assert curve["curve"]["big"] is True  # fonts enlarged 1.4 x on the projector
+    (big,) = plotly_figures(at)
     assert "present=1" in link(at)
     at.toggle(key="presenter").set_value(False).run()
+    (small,) = plotly_figures(at)
+    assert big["layout"]["font"]["size"] > small["layout"].get("font", {}).get("size", 12)
     assert not styled(at)
     assert [n for n in at.number_input if n.key == "den_seed"]
     assert "present" not in at.query_params
@@ -73,9 +74,9 @@ def test_every_page_has_exactly_one_copy_link():
 
 def test_exports_are_valid_png_gif_and_offline_html():
     frames = [np.full((10, 12), v, np.uint8) for v in (0, 128, 255)]
-    png = Image.open(io.BytesIO(share.png_bytes(frames[1])))
+    png = Image.open(io.BytesIO(downloads.png_bytes(frames[1])))
     assert png.format == "PNG" and png.size == (12, 10)
-    gif = Image.open(io.BytesIO(share.gif_bytes(frames)))
+    gif = Image.open(io.BytesIO(downloads.gif_bytes(frames)))
     assert gif.format == "GIF" and gif.n_frames == 4  # forth and back: 0 1 2 1
     fig = charts.lines([1, 2], {"a": [3, 4]})
     html = fig.to_html(include_plotlyjs=True)

@@ -18,7 +18,7 @@ import streamlit as st
 
 from aecore.errors import AecoreError
 from startup import warmup
-from ui import charts, loaders, share, widgets
+from ui import charts, downloads, loaders, widgets
 from views.specs import LESSON
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def demo_bottleneck() -> None:
     fig = charts.lines(ks, {"test MSE": errs}, xlabel="code size k", ylabel="test MSE",
                        log_x=True)
     st.plotly_chart(fig, key="les_bottleneck_chart")  # its modebar offers "Download plot as png"
-    share.download_buttons(fig, "lesson-test-mse-vs-k", "les_bottleneck_dl")
+    downloads.download_buttons(fig, "lesson-test-mse-vs-k", "les_bottleneck_dl")
 
 
 def demo_denoise() -> None:

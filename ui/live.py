@@ -1,14 +1,16 @@
 """The live parts of the pages: one Components v2 component that runs in the page itself.
 
-``ui/static/decoder.js`` (the decoder's forward pass) and ``ui/static/live.js`` (the parts) are
-read from the repository and registered once as the component ``ae_live``: no iframe, no build
-step, nothing fetched. Pointer moves and slider drags are handled in the page and cause no script
-run; a pin (click, Enter, the release of an arrow key) calls ``setStateValue``, one run.
+Its JavaScript is the ES modules of ``ui/static/`` (entry ``live.js``, one module per part, linked
+by :mod:`ui.jsmodules`), registered once as the component ``ae_live``: no iframe, no build step,
+nothing fetched. Pointer moves and slider drags are handled in the page and cause no script run;
+a pin (click, Enter, the release of an arrow key) calls ``setStateValue``, one run. Native
+sliders are found by their widget key, never by their label. See docs/LIVE.md.
 
 - :func:`carry` sends a model's decoder (``aecore.export.decoder_payload``) to the page, once per
   model: the element's data is identical on every run, so Streamlit sends it once and then only a
   reference to it (its cache of large messages), and the page parses it once, by its id.
-- :func:`latent_map`: the 2-D map, decoding the code under the pointer every animation frame.
+- :func:`latent_map`: the 2-D map, decoding the code under the pointer every animation frame;
+  :func:`map_pin` draws the session's z pair on it as the pinned ring.
 - :func:`stops`: panels the server computed at every stop of a native slider; the page follows
   the slider's thumb while it is dragged (the slider still sends its value only on release).
 - :func:`samples`: prior samples decoded in the page, ``z = temperature * eps``.
@@ -19,7 +21,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -28,13 +29,11 @@ import streamlit as st
 from aecore.export import ExportError, decoder_payload
 from aecore.models import Autoencoder
 
-from . import loaders, widgets
+from . import jsmodules, loaders, widgets
 
-STATIC = Path(__file__).resolve().parent / "static"
-JS = (STATIC / "decoder.js").read_text() + "\n" + (STATIC / "live.js").read_text()
-CSS = (STATIC / "live.css").read_text()
 NAME = "ae_live"
-_component = st.components.v2.component(NAME, js=JS, css=CSS)
+_component = st.components.v2.component(NAME, js=jsmodules.component_js("live.js"),
+                                         css=jsmodules.css("live.css"))
 
 
 # helpers
@@ -83,37 +82,40 @@ def carry(key: str, model: Autoencoder, card: dict) -> str | None:
 
 
 def latent_map(key: str, model_id: str, codes: np.ndarray, labels: np.ndarray,
-               lo: Sequence[float], hi: Sequence[float], step: float,
-               pin: tuple[float, float] | None = None, *, sliders: tuple[str, str] = ("z1", "z2"),
+               lo: Sequence[float], hi: Sequence[float], step: float, *,
                yours: tuple[float, float] | None = None, size: int = 520,
                on_pin: Callable[[], None] | None = None, names: Sequence[str] | None = None,
                item: str = "digit") -> Any:
     """The live latent map: ``codes`` (N, 2) as dots coloured by ``labels`` (N,) over the plane
     [lo, hi]; the code under the pointer is decoded in the page every animation frame. A click,
     Enter or the release of an arrow key pins a code (snapped to ``step``): the component's state
-    ``pin`` becomes ``{"z1", "z2"}`` and ``on_pin`` runs. The pinned ring follows the native
-    sliders labelled ``sliders`` (also while they are dragged); ``pin`` is shown until they are
-    found (or where there are none). Keep ``pin`` the same from run to run (the first code
-    shown): the element's data then stays the same, and the 10,000 codes are sent once.
+    ``pin`` becomes ``{"z1", "z2"}`` and ``on_pin`` runs. The pinned ring is what :func:`map_pin`
+    says; the element's data does not change with it, so the 10,000 codes are sent once.
     ``names`` label the legend's colours (a data set's class names; default 0-9), ``item`` is
     the word for one test item in the map's help texts.
     """
     data = {
-        "kind": "map", "model": model_id, "codes": b64(codes[:, :2], "<f4"),
+        "kind": "map", "id": key, "model": model_id, "codes": b64(codes[:, :2], "<f4"),
         "labels": b64(labels, "u1"), "lo": [float(v) for v in lo], "hi": [float(v) for v in hi],
-        "step": float(step), "pin": None if pin is None else [float(pin[0]), float(pin[1])],
-        "sliders": list(sliders),
+        "step": float(step),
         "yours": None if yours is None else [float(yours[0]), float(yours[1])], "size": int(size),
         "aria": f"Latent map of the {len(codes):,} test {item}s. Move the pointer to decode the "
                 "code under it; click or press Enter to pin it; arrow keys move the pinned point "
                 "(Shift: ten steps), released keys pin it.",
         "help": f"Move the pointer over the map: the {item} decodes live, in your browser. Click "
                 "(or Enter) pins the code; arrow keys step it.",
-        "names": None if names is None else [str(n) for n in names],
+        "names": None if names is None else [str(n) for n in names], "item": item,
     }
     data["rev"] = _rev(model_id, data["codes"][:64], len(data["codes"]), data["lo"], data["hi"],
                        data["yours"], data["size"], data["names"])
     return _component(key=key, data=data, on_pin_change=on_pin or (lambda: None))
+
+
+def map_pin(key: str, z: Sequence[float]) -> None:
+    """Draw ``z`` as the pinned ring of the latent map ``key`` (an empty element, no height):
+    the page's one z pair goes one way, from the session state to the map."""
+    _component(key=f"{key}_pin", data={"kind": "pin", "map": key,
+                                       "z": [float(z[0]), float(z[1])]}, height=0)
 
 
 def pin_of(key: str) -> tuple[float, float] | None:
@@ -126,21 +128,21 @@ def pin_of(key: str) -> tuple[float, float] | None:
         return None
 
 
-def stops(key: str, slider: str, values: Sequence[float], pages: list[dict],
+def stops(key: str, slider_key: str, values: Sequence[float], pages: list[dict],
           images: list[str], *, shape: tuple[int, int] = (28, 28), scale: int = 5,
-          index: int = 0, by_index: bool = False, curve: dict | None = None) -> Any:
-    """Panels for every stop of the native slider labelled ``slider``; the page shows the one at
-    the thumb, also while it is dragged.
+          index: int = 0, by_index: bool = False, announce: bool = False) -> Any:
+    """Panels for every stop of the native slider whose widget key is ``slider_key``; the page
+    shows the one at the thumb, also while it is dragged.
 
     ``values`` (N,) are the slider's stops (``by_index``: a select slider, whose thumb holds the
     stop's index); ``pages`` (N,) each ``{"heading", "note", "rows": [{"label", "cells":
     [{"title", "img", "caption"}]}]}``, where ``img`` indexes ``images`` (base64 grey uint8 of
-    ``shape``, see :func:`gray_b64`: an image shared by several stops is sent once); ``curve``:
-    ``{"x", "series": {name: ys}, "xmin", "xmax", "xlabel", "ylabel"}`` drawn with a marker at the
-    stop's value. ``index`` is shown until the slider is found.
+    ``shape``, see :func:`gray_b64`: an image shared by several stops is sent once). ``index`` is
+    shown until the slider is found. ``announce``: a screen reader hears the stop's heading and
+    titled cells' captions (e.g. PSNR and SSIM) once a drag settles.
     """
-    return _component(key=key, data=_panels("stops", slider, values, pages, images, shape, scale,
-                                            index, by_index, curve))
+    return _component(key=key, data=_panels("stops", slider_key, values, pages, images, shape,
+                                            scale, index, by_index, announce))
 
 
 def rows(key: str, rows: list[dict], images: list[str], *, heading: str = "",
@@ -148,11 +150,10 @@ def rows(key: str, rows: list[dict], images: list[str], *, heading: str = "",
     """Rows of images drawn in the page as one element, under an optional ``heading``: each
     row's label on the left (bold; a newline starts its second line) and a caption under every
     image. ``rows`` as a page's rows in :func:`stops` (see :func:`panel_row`). One element instead
-    of a column pair and an image list per row, and no image requests: the Bottleneck page's grid
-    of 9 rows (52 images) took its first visit 0.15 s longer as ``st.image`` rows (0.77 s against
-    0.92 s, medians of 5)."""
+    of a column pair and an image list per row, and no image requests (``benchmarks/startup.py``
+    times the pages' first visits)."""
     return _component(key=key, data=_panels("rows", None, [0], [{"heading": heading, "rows": rows}],
-                                            images, shape, scale, 0, True, None))
+                                            images, shape, scale, 0, True, False))
 
 
 def panel_row(label: str, imgs: Sequence, captions: Sequence[str], images: list[str],
@@ -167,25 +168,28 @@ def panel_row(label: str, imgs: Sequence, captions: Sequence[str], images: list[
     return {"label": label, "cells": cells}
 
 
-def _panels(kind: str, slider: str | None, values: Sequence[float], pages: list[dict],
+def _panels(kind: str, slider_key: str | None, values: Sequence[float], pages: list[dict],
             images: list[str], shape: tuple[int, int], scale: int, index: int, by_index: bool,
-            curve: dict | None) -> dict:
-    data = {"kind": kind, "slider": slider, "values": [float(v) for v in values],
+            announce: bool) -> dict:
+    data = {"kind": kind, "slider": slider_key, "values": [float(v) for v in values],
             "stops": pages, "images": images, "h": int(shape[0]), "w": int(shape[1]),
-            "scale": int(scale), "index": int(index), "by_index": bool(by_index), "curve": curve}
-    data["rev"] = _rev(slider, data["values"], pages, images, data["scale"], curve)
+            "scale": int(scale), "index": int(index), "by_index": bool(by_index),
+            "announce": bool(announce)}
+    data["rev"] = _rev(slider_key, data["values"], pages, images, data["scale"], announce)
     return data
 
 
-def samples(key: str, model_id: str, eps: np.ndarray, *, count_slider: str, temp_slider: str,
-            count: int, temperature: float, caption: str, scale: int = 3) -> Any:
+def samples(key: str, model_id: str, eps: np.ndarray, *, count_key: str, temp_key: str,
+            count: int, temperature: float, caption: str, aria: str, scale: int = 3) -> Any:
     """Prior samples decoded in the page: the first ``count`` rows of ``temperature * eps``
     (``eps`` (n_max, k), drawn by the server for the seed), following the native count and
-    temperature sliders while they are dragged. ``caption`` may hold ``{count}`` and
-    ``{temperature}``."""
+    temperature sliders (widget keys ``count_key``, ``temp_key``) while they are dragged.
+    ``caption`` (shown) and ``aria`` (the grid's name for a screen reader, e.g. "{count} VAE
+    samples at temperature {temperature}") may hold ``{count}`` and ``{temperature}``."""
     eps = np.asarray(eps, dtype=np.float32)
     data = {"kind": "samples", "model": model_id, "eps": b64(eps, "<f4"), "k": int(eps.shape[1]),
-            "count_slider": count_slider, "temp_slider": temp_slider, "count": int(count),
-            "temperature": float(temperature), "caption": caption, "scale": int(scale)}
-    data["rev"] = _rev(model_id, data["eps"], caption, scale)
+            "count_slider": count_key, "temp_slider": temp_key, "count": int(count),
+            "temperature": float(temperature), "caption": caption, "aria": aria,
+            "scale": int(scale)}
+    data["rev"] = _rev(model_id, data["eps"], caption, aria, scale)
     return _component(key=key, data=data)

@@ -11,7 +11,7 @@ from aecore.metrics import mse
 from aecore.models import Autoencoder
 from aecore.noise import add_noise
 from aecore.zoo import OVERCOMPLETE, zoo_sweep
-from ui import catalog, charts, live, loaders, query, recon, share, widgets
+from ui import catalog, charts, downloads, live, loaders, query, recon, widgets
 from views import specs
 
 NOISE_LEVEL = specs.BOTTLENECK.defaults["noise_level"]  # Gaussian sigma of the noisy-digit demo
@@ -134,7 +134,7 @@ extra = None if over is None else (f"overcomplete AE (k = {sweep[-1][1]})", swee
 if ks:
     fig = mse_vs_k(ks, ae_mse, loaders.pca_test_mse(tuple(ks)), extra)
     st.plotly_chart(fig, key="bot_mse_chart")  # its modebar offers "Download plot as png"
-    share.download_buttons(fig, "bottleneck-mse-vs-k", "bot_mse_dl")
+    downloads.download_buttons(fig, "bottleneck-mse-vs-k", "bot_mse_dl")
     st.caption("Mean squared error per pixel over the 10,000 test digits. Autoencoder figures come "
                "from each model's card; PCA is measured here with the same number of components.")
 
@@ -148,7 +148,7 @@ loaded = zoo_or_error(name)
 # every k's rows go to the page at once: they follow the slider's thumb while it is dragged
 sweep_tags = tuple(loaders.model_tag(f"zoo:{n}", cards.get(n, {})) for n, _ in sweep)
 pages, images = closer_stops(sweep_tags, sweep, test, pca)
-live.stops("bot_live", "Code size k", options, pages, images, scale=3, index=options.index(k),
+live.stops("bot_live", "bot_k", options, pages, images, scale=3, index=options.index(k),
            by_index=True)
 if loaded is not None:
     model, card = loaded

@@ -12,7 +12,8 @@ from aecore.precomputed import (curve_denoisers, curve_levels, curve_series, den
 from aecore.metrics import PSNR_CAP_DB, mse
 from aecore.noise import KINDS, LABELS, MAX_LEVEL
 from aecore.stops import denoise_stops
-from ui import catalog, charts, image_input, live, loaders, presenter, query, share, widgets
+from ui import (catalog, charts, downloads, fragments, image_input, live, loaders, presenter,
+                query, widgets)
 from views import specs
 
 DEFAULTS = specs.DENOISE.defaults
@@ -98,34 +99,28 @@ def _stops(digit, kind: str, seed: int, fns: dict) -> tuple[list[float], list[di
     return levels, pages, images
 
 
-@share.fragment
+@fragments.fragment
 def results(digit, kind: str, seed: int, fns: dict, curve: dict[str, list[float]]) -> None:
-    """The strength slider, the cleaned digits and the PSNR curve. The panels, captions and the
-    curve's "your level" marker of every stop go to the page at once (ui/live.py): they follow
-    the slider's thumb while it is dragged; its release reruns only this fragment."""
+    """The strength slider, the cleaned digits and the PSNR curve. The panels and captions of
+    every stop go to the page at once (ui/live.py): they follow the slider's thumb while it is
+    dragged; its release reruns only this fragment, which moves the curve's "your level" line."""
     top = MAX_LEVEL[kind]
     level = query.slider("level", f"Strength: {UNIT[kind]}", 0.0, top, DEFAULT_LEVEL[kind],
                          step=top / STOPS, key=f"den_level_{kind}")  # one per kind: its own range
     index = min(STOPS, max(0, round(level / top * STOPS)))
     levels = curve_levels(kind, CURVE_SETTINGS["steps"])
-    line = {"x": levels, "series": curve, "xmin": 0.0, "xmax": top,
-            "xlabel": f"noise level ({UNIT[kind]})", "ylabel": "mean PSNR (dB)",
-            "aria": f"Mean PSNR over {CURVE_N} test digits against the {LABELS[kind]} noise level",
-            "big": presenter.active()}  # larger type on the projector
     if digit is not None:
         values, pages, images = _stops(digit, kind, seed, fns)
-        live.stops(f"den_live_{kind}", f"Strength: {UNIT[kind]}", values, pages, images,
-                   scale=6 if presenter.active() else 5, index=index)
+        live.stops(f"den_live_{kind}", f"den_level_{kind}", values, pages, images,
+                   scale=6 if presenter.active() else 5, index=index, announce=True)
     st.subheader(f"Mean PSNR over {CURVE_N} test digits: {LABELS[kind]} noise")
-    live.stops(f"den_curve_live_{kind}", f"Strength: {UNIT[kind]}",
-               [top * i / STOPS for i in range(STOPS + 1)],
-               [{"rows": []} for _ in range(STOPS + 1)], [], index=index, curve=line)
     fig = charts.lines(levels, curve, xlabel=f"noise level ({UNIT[kind]})",
                        ylabel="mean PSNR against the clean digit (dB)")
     fig.add_vline(x=level, line_dash="dot", line_color="#999999", annotation_text="your level")
     fig.update_layout(height=360, margin=dict(t=60),  # legend above the plot, clear of the x title
                       legend=dict(orientation="h", x=0, y=1.02, xanchor="left", yanchor="bottom"))
-    share.download_buttons(fig, "denoise-psnr-curve", "den_curve_dl")  # interactive, offline
+    st.plotly_chart(presenter.chart(fig), key=f"den_curve_{kind}")
+    downloads.download_buttons(fig, "denoise-psnr-curve", "den_curve_dl")  # interactive, offline
 
 
 st.title("Denoise")

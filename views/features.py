@@ -9,7 +9,7 @@ from aecore import precomputed
 from aecore.errors import AecoreError
 from aecore.evaluate import encode_all
 from aecore.features import probe_codes
-from ui import charts, loaders, query, share
+from ui import charts, downloads, loaders, query
 from views import specs
 
 DEFAULTS = specs.FEATURES.defaults
@@ -113,7 +113,7 @@ for name, dash in (("knn", "dot"), ("logistic", "dash")):
                              name=f"raw pixels (784), {'5-NN' if name == 'knn' else 'logistic'}"))
 fig.update_xaxes(tickvals=ks)
 st.plotly_chart(fig, key="fea_chart")
-share.download_buttons(fig, "features-accuracy-vs-k", "fea_chart_dl")
+downloads.download_buttons(fig, "features-accuracy-vs-k", "fea_chart_dl")
 
 table = [{"features": f"AE code (ae_k{k})", "size": k, "5-NN %": round(100 * ae[k]["knn"], 1),
           "logistic %": round(100 * ae[k]["logistic"], 1)} for k in ks]

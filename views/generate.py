@@ -141,9 +141,10 @@ title = card.get("title", key).replace("{", "(").replace("}", ")")
 # the page's decoder draws 28x28 grey images only; colour samples are drawn by the server
 model_id = live.carry(key, model, card) if model.in_shape == (1, 28, 28) else None
 if model_id is not None:
-    live.samples("gen_live", model_id, eps.numpy(), count_slider="How many samples",
-                 temp_slider="Temperature", count=count, temperature=temp,
+    live.samples("gen_live", model_id, eps.numpy(), count_key="gen_count", temp_key="gen_temp",
+                 count=count, temperature=temp,
                  caption=f"{{count}} samples of {title}, z ~ N(0, {{temperature}}² I), seed {seed}.",
+                 aria=f"{{count}} samples of {title} at temperature {{temperature}}",
                  scale=4 if presenter.active() else 3)
 else:  # a decoder the page cannot run: the server draws the same samples
     _show(prior_samples(model, eps, count, temp))

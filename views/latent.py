@@ -2,9 +2,9 @@
 decode any point of it.
 
 The map is live in the browser (``ui/live.py``): the page decodes the code under the pointer every
-animation frame with the model's own decoder, sent to it once; a click, Enter or a released arrow
-key pins the code, which moves the z sliders (the keyboard path, the URL and the share link) and
-the server's decoded digit. A Plotly copy of the map is offered as a download. Two more tabs
+animation frame with the model's own decoder, sent to it once. One z pair, the z sliders' session
+state, is drawn by the sliders, the server's decoded digit and the map's ring; a click, Enter or a
+released arrow key on the map pins a code, which becomes that pair (data flows one way). A Plotly copy of the map is offered as a download. Two more tabs
 hold the decoded manifold and a morph between two digits; only the open tab is computed.
 """
 from __future__ import annotations
@@ -19,7 +19,8 @@ from aecore.errors import AecoreError
 from aecore.latent import (decode_codes, interpolate_latent, interpolate_pixels, latent_range,
                            manifold_grid, slider_grid)
 from aecore.data import load_split
-from ui import catalog, charts, datasets, image_input, live, loaders, presenter, query, share, widgets
+from ui import (catalog, charts, datasets, downloads, fragments, image_input, live, loaders,
+                presenter, query, widgets)
 from views import specs
 
 DEFAULTS = specs.LATENT.defaults
@@ -39,27 +40,40 @@ def _move_to(zkeys: tuple[str, str], z: tuple[float, float], lo: list[float],
         st.session_state[zk] = float(np.clip(z[i], lo[i], hi[i]))
 
 
-@share.fragment
+def _apply_pin(map_key: str, last_key: str, zkeys: tuple[str, str], lo: list[float],
+               hi: list[float]) -> None:
+    """A new pin on the live map (a click, Enter, a released arrow key) becomes the page's z pair,
+    before the z sliders are drawn; the same pin on later runs leaves the pair where the user put
+    it."""
+    pin_state = (st.session_state.get(map_key) or {}).get("pin")
+    if pin_state != st.session_state.get(last_key):
+        st.session_state[last_key] = pin_state
+        pin = live.pin_of(map_key)
+        if pin is not None:
+            _move_to(zkeys, pin, lo, hi)
+
+
+@fragments.fragment
 def decoder(key: str, codes: np.ndarray, labels: np.ndarray, lo: list[float], hi: list[float],
-            step: float, start: list[float], locate: bool) -> None:
-    """The z sliders (from a link, else at ``start``), the decoded digit and, where ``locate``
-    (no live map beside it, whose ring shows it), where it lies: a slider move reruns only
-    this."""
+            step: float, start: list[float], map_key: str | None) -> None:
+    """The z sliders (from a link, else at ``start``), the decoded digit and where it lies: the
+    live map ``map_key``'s ring, else a server-drawn locator. A slider move reruns only this."""
     model, _ = widgets.load_or_stop(key)
     z = tuple(float(query.slider(f"z{i + 1}", f"z{i + 1}", lo[i], hi[i], start[i], step=step,
                                  format="%.2f", key=f"lat_z{i + 1}_{key}")) for i in range(2))
     img = decode_codes(model, z)  # (1, C, H, W)
     images, captions = [widgets.to_uint8(img[0], 6)], [f"decoded at z = ({z[0]:.2f}, {z[1]:.2f})"]
-    if locate:
+    if map_key is None:
         images.append(charts.locator(codes, labels, np.array(lo), np.array(hi), z))
         captions.append("where z lies on the map")
     st.image(images, width=168, caption=captions)
-    if not locate:
+    if map_key is not None:
+        live.map_pin(map_key, z)
         st.caption("Point at the map to decode live; click (or Enter) pins the code here. The "
                    "sliders and arrow keys step it.")
 
 
-@share.fragment
+@fragments.fragment
 def manifold(model_key: str, lo: np.ndarray, hi: np.ndarray) -> None:
     """The decoded manifold: what the decoder draws at every point of a grid over the plane."""
     m, _ = widgets.load_or_stop(model_key)
@@ -80,11 +94,11 @@ def manifold(model_key: str, lo: np.ndarray, hi: np.ndarray) -> None:
     big = widgets.to_uint8(grid, math.ceil(side / grid.shape[0]))
     st.image(big, width=side)
     d1, d2, _ = st.columns([1, 1, 2])
-    d1.download_button("Download the manifold (PNG)", lambda: share.png_bytes(big), "manifold.png",
+    d1.download_button("Download the manifold (PNG)", lambda: downloads.png_bytes(big), "manifold.png",
                        "image/png", key="lat_grid_png", on_click="ignore")
     # built on click only: n frames of the whole grid, one more row of digits each
     d2.download_button("Download the manifold (animated GIF)",
-                       lambda: share.gif_bytes(share.reveal_rows(big, n), ms=200),
+                       lambda: downloads.gif_bytes(downloads.reveal_rows(big, n), ms=200),
                        "manifold.gif", "image/gif", key="lat_grid_gif", on_click="ignore",
                        help="The grid drawn row by row, from the top")
     st.caption(f"{n} x {n} digits decoded on an even grid ({grid.shape[1]} x {grid.shape[0]} "
@@ -103,15 +117,7 @@ def map_tab(key: str, model, card: dict, codes: np.ndarray, labels: np.ndarray,
     map_key, last_key = f"lat_live_{key}", f"lat_pin_{key}"
     # the z sliders start at test digit #0: a point that decodes to a digit
     z_start = [round(round(float(codes[0, i]) / step) * step, 6) for i in range(2)]
-    # a new pin on the live map (a click, Enter, a released arrow key) moves the sliders: set
-    # here, before the decoder creates them; the same pin on later runs leaves them where the
-    # user put them
-    pin_state = (st.session_state.get(map_key) or {}).get("pin")
-    if pin_state != st.session_state.get(last_key):
-        st.session_state[last_key] = pin_state
-        pin = live.pin_of(map_key)
-        if pin is not None:
-            _move_to(zkeys, pin, lo_r, hi_r)
+    _apply_pin(map_key, last_key, zkeys, lo_r, hi_r)
 
     map_area = st.container()  # filled after the digit input below, which the map marks with a star
 
@@ -135,26 +141,22 @@ def map_tab(key: str, model, card: dict, codes: np.ndarray, labels: np.ndarray,
     with map_area:
         c_map, c_dec = st.columns([3, 1.5])
         with c_dec:  # first: the z sliders apply a link's code, which the map beside them shows
-            decoder(key, codes, labels, lo_r, hi_r, step, z_start, locate=model_id is None)
+            decoder(key, codes, labels, lo_r, hi_r, step, z_start,
+                    map_key if model_id is not None else None)
         with c_map:
             # the live map: the page decodes the code under the pointer itself, every animation
-            # frame (ui/live.py); outside the decoder fragment, and without the pinned code in
-            # its data, so the decoder and the 10,000 codes go to the browser once per model
+            # frame (ui/live.py); outside the decoder fragment, whose map_pin draws its ring, so
+            # the decoder and the 10,000 codes go to the browser once per model
             if model_id is not None:
-                # the first code shown, decoded before the z sliders exist; the same on every
-                # run (the sliders' own values take over), so the element's data does not change
-                start = st.session_state.setdefault(
-                    f"lat_start_{key}", tuple(float(st.session_state[zk]) for zk in zkeys))
-                live.latent_map(map_key, model_id, codes, labels % 10, lo_r, hi_r, step, pin=start,
-                                sliders=("z1", "z2"), yours=yours,
-                                size=600 if presenter.active() else 520, names=NAMES,
-                                item=DATA.item)
+                live.latent_map(map_key, model_id, codes, labels % 10, lo_r, hi_r, step,
+                                yours=yours, size=600 if presenter.active() else 520,
+                                names=NAMES, item=DATA.item)
             else:  # a decoder the page cannot run: the map without live decoding
                 st.image(charts.locator(codes, labels, np.array(lo_r), np.array(hi_r),
                                         (st.session_state[zkeys[0]], st.session_state[zkeys[1]]),
                                         520))
             # the 10,000-point figure is built only when the button is clicked
-            share.download_buttons(
+            downloads.download_buttons(
                 lambda: charts.latent_map(codes, labels, np.array(lo_r), np.array(hi_r), yours,
                                           names=NAMES, item=DATA.item),
                 f"latent-map-{key.partition(':')[2]}", "lat_map_dl")
@@ -188,13 +190,13 @@ def morph(model, test) -> None:
     d1, d2, d3, _ = st.columns([1, 1, 1, 1])
     # each file is made only when its button is clicked
     d1.download_button("Download the morph strip (PNG)",
-                       lambda: share.png_bytes(widgets.strip(path_z, 6, gap=0)), "morph.png",
+                       lambda: downloads.png_bytes(widgets.strip(path_z, 6, gap=0)), "morph.png",
                        "image/png", key="lat_int_png", on_click="ignore")
     d2.download_button("Download the morph (animated GIF)",
-                       lambda: share.gif_bytes(frames(path_z)), "morph.gif", "image/gif",
+                       lambda: downloads.gif_bytes(frames(path_z)), "morph.gif", "image/gif",
                        key="lat_int_gif", on_click="ignore")
     d3.download_button("Download the cross-fade (animated GIF)",
-                       lambda: share.gif_bytes(frames(path_x)), "cross-fade.gif", "image/gif",
+                       lambda: downloads.gif_bytes(frames(path_x)), "cross-fade.gif", "image/gif",
                        key="lat_fade_gif", on_click="ignore")
 
 

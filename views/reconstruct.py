@@ -6,7 +6,7 @@ import streamlit as st
 import torch
 
 from aecore.models import Autoencoder
-from ui import catalog, charts, datasets, query, recon, share, widgets
+from ui import catalog, charts, datasets, downloads, query, recon, widgets
 from views import specs
 
 DEFAULTS = specs.RECONSTRUCT.defaults
@@ -110,5 +110,5 @@ fig = charts.bars(code, f"The {k} numbers the encoder keeps for test {item} #{pi
                   xlabel="code unit", ylabel="value")
 fig.update_xaxes(tickmode="linear", dtick=max(1, k // 16))  # whole-number ticks for any k
 c_bar.plotly_chart(fig, key="rec_code_chart")  # its modebar offers "Download plot as png"
-share.download_buttons(fig, f"code-of-test-{item.replace(' ', '-')}-{pick}", "rec_code_dl",
+downloads.download_buttons(fig, f"code-of-test-{item.replace(' ', '-')}-{pick}", "rec_code_dl",
                        where=c_bar)

@@ -28,7 +28,7 @@ from aecore.jobs import BrowserLimits, Job, JobManager, get_manager
 from aecore.presets import TEACHING
 
 from aecore.datasets import DATASETS, retarget
-from ui import catalog, charts, datasets, library, optim_view, query, share, widgets
+from ui import catalog, charts, datasets, downloads, library, optim_view, query, widgets
 
 JOB_KEY = "trn_job"
 BYTES_KEY = "trn_bytes"        # (job id, safetensors bytes) of the last download offered
@@ -197,7 +197,7 @@ def _learning(job: Job) -> None:
         curve = charts.loss_figure(history, job.total_epochs)
         st.plotly_chart(curve, key="trn_curve")  # its modebar offers "Download plot as png"
         if job.finished:  # a download of the whole run, not of a curve still growing
-            share.download_buttons(curve, "training-loss-curves", "trn_curve_dl")
+            downloads.download_buttons(curve, "training-loss-curves", "trn_curve_dl")
     note = ""
     if any(h["phase"] != "train" for h in history):
         note = (" The first epochs pretrain one layer pair each: their loss is that layer's own "
@@ -266,7 +266,7 @@ def _result(job: Job) -> None:
                                                      *class_names(job)))
             st.session_state[ANIM_KEY] = memo
         st.plotly_chart(memo[1], key="trn_latent_anim")  # its modebar: the frame shown, as PNG
-        share.download_buttons(memo[1], "latent-map-animation", "trn_latent_anim_dl")
+        downloads.download_buttons(memo[1], "latent-map-animation", "trn_latent_anim_dl")
         st.caption(f"2,000 fixed test {class_names(job)[1]}s, coloured by label, encoded after every epoch "
                    "(epoch 0: the untrained network). Press play or drag the slider; the HTML "
                    "download keeps the animation.")

@@ -15,7 +15,7 @@ from aecore.evaluate import reconstruct_all
 from aecore.jobs import get_manager
 from aecore.metrics import mse
 from aecore.precomputed import overcomplete_rows, shipped_overcomplete
-from ui import charts, detection, loaders, query, share, widgets
+from ui import charts, detection, downloads, loaders, query, widgets
 from views import specs
 
 DEFAULTS = specs.TYPES.defaults
@@ -70,7 +70,7 @@ def overcomplete() -> None:
                       title="W_dec W_enc, pixels 300-399: a bright diagonal = copying")
     fig.update_yaxes(autorange="reversed")
     c2.plotly_chart(fig, key="typ_oc_w")  # its modebar offers "Download plot as png"
-    share.download_buttons(fig, "overcomplete-linear-map", "typ_oc_w_dl", where=c2)
+    downloads.download_buttons(fig, "overcomplete-linear-map", "typ_oc_w_dl", where=c2)
     level = query.slider("level", "Gaussian noise on the inputs (sd)", 0.1, 0.8, 0.4, step=0.1,
                          key="typ_oc_level")
     st.dataframe(overcomplete_table(level), hide_index=True, key="typ_oc_table")
@@ -112,7 +112,7 @@ def sparse() -> None:
                       xaxis_title="activation / max |activation|", yaxis_title="fraction",
                       legend=dict(orientation="h"))
     st.plotly_chart(fig, key="typ_sp_hist")  # its modebar offers "Download plot as png"
-    share.download_buttons(fig, "sparse-code-activations", "typ_sp_hist_dl")
+    downloads.download_buttons(fig, "sparse-code-activations", "typ_sp_hist_dl")
 
 
 # contractive
@@ -145,7 +145,7 @@ def contractive() -> None:
         "shift / spread": [r["code shift / code spread"] for r in rows]},
         title="Lower = more contractive", ylabel="relative sensitivity")
     st.plotly_chart(fig, key="typ_ct_chart")  # its modebar offers "Download plot as png"
-    share.download_buttons(fig, "contractive-sensitivity", "typ_ct_chart_dl")
+    downloads.download_buttons(fig, "contractive-sensitivity", "typ_ct_chart_dl")
 
 
 # stacked
@@ -194,7 +194,7 @@ def stacked() -> None:
                       title="Layer-wise pretraining, then fine-tuning",
                       legend=dict(orientation="h"))
     st.plotly_chart(fig, key="typ_st_chart")  # its modebar offers "Download plot as png"
-    share.download_buttons(fig, "stacked-training-loss", "typ_st_chart_dl")
+    downloads.download_buttons(fig, "stacked-training-loss", "typ_st_chart_dl")
     st.caption("Stage 1 rebuilds pixels (BCE); deeper stages rebuild the hidden activations "
                "below them (MSE), so their losses are on their own scales.")
 
@@ -235,7 +235,7 @@ def vae() -> None:
                       f"({m0[0]:.2f}, {m0[1]:.2f}), sigma = ({s0[0]:.2f}, {s0[1]:.2f})")
     c1, c2 = st.columns([1.6, 1])
     c1.plotly_chart(fig, key="typ_vae_plane")  # its modebar offers "Download plot as png"
-    share.download_buttons(fig, f"vae-posterior-of-test-digit-{i}", "typ_vae_plane_dl", where=c1)
+    downloads.download_buttons(fig, f"vae-posterior-of-test-digit-{i}", "typ_vae_plane_dl", where=c1)
     with c2:
         widgets.image_row([x[0]], [f"input #{i}"], scale=4)
         st.caption("Decodes of the 12 samples z = mu + sigma * eps (crosses):")
@@ -245,7 +245,7 @@ def vae() -> None:
                                    f"({int((kl > 0.01).sum())} of {len(kl)} active, KL > 0.01 nats)",
                          xlabel="latent dimension", ylabel="KL (nats)")
     st.plotly_chart(kl_fig, key="typ_vae_kl")  # its modebar offers "Download plot as png"
-    share.download_buttons(kl_fig, "vae-k20-kl-per-dimension", "typ_vae_kl_dl")
+    downloads.download_buttons(kl_fig, "vae-k20-kl-per-dimension", "typ_vae_kl_dl")
 
 
 # conditional VAE

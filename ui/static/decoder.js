@@ -1,36 +1,26 @@
 // The decoder's forward pass in the page: what aecore/export.py's payload describes, in
 // Float32Array, for one code at a time. Hand-written for the few layer kinds our decoders use
 // (Linear, activations, reshape, nearest Upsample, Conv2d, ConvTranspose2d), so nothing is
-// fetched and nothing is built. Loaded into the component's module by ui/live.py (no export
-// statement: this text is prepended to the component's own code).
+// fetched and nothing is built. Touches no DOM.
 //
 // Layouts are PyTorch's: Linear weight (out, in); Conv2d weight (cout, cin, kh, kw);
 // ConvTranspose2d weight (cin, cout, kh, kw); activations (C, H, W) row-major. A decode ends in
 // the sigmoid, as Autoencoder.decode does.
 
-const AE_DECODER_FORMAT = 1;
+import { floats, int8s } from "./bytes.js";
 
-function aeF32(b64) {
-  // base64 -> Float32Array (little-endian float32, as numpy "<f4" wrote it)
-  const bin = atob(b64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return new Float32Array(bytes.buffer);
-}
+export const FORMAT = 1;
 
-function aeWeights(rec) {
+function weights(rec) {
   // float32 weights, or int8 rows times one float32 scale each (exact: see aecore/export.py)
-  if (rec.w) return aeF32(rec.w);
-  const bin = atob(rec.wq), n = bin.length, s = aeF32(rec.ws), per = n / s.length;
+  if (rec.w) return floats(rec.w);
+  const q = int8s(rec.wq), s = floats(rec.ws), n = q.length, per = n / s.length;
   const w = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const q = bin.charCodeAt(i);
-    w[i] = (q > 127 ? q - 256 : q) * s[(i / per) | 0];  // stored as float32: q * s is exact
-  }
+  for (let i = 0; i < n; i++) w[i] = q[i] * s[(i / per) | 0];  // stored as float32: q * s is exact
   return w;
 }
 
-function aeErf(x) {
+function erf(x) {
   // Numerical Recipes' erfc (Chebyshev fit): relative error < 1.2e-7, ample for 1e-4 parity
   const z = Math.abs(x), t = 1 / (1 + 0.5 * z);
   const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
@@ -40,9 +30,9 @@ function aeErf(x) {
 }
 
 // each layer kind: prepare(record, inShape) -> {outShape, run(input Float32Array) -> Float32Array}
-const AE_LAYERS = {
+const LAYERS = {
   linear(rec, shape) {
-    const w = aeWeights(rec), b = aeF32(rec.b), nIn = rec.in, nOut = rec.out;
+    const w = weights(rec), b = floats(rec.b), nIn = rec.in, nOut = rec.out;
     const out = new Float32Array(nOut);
     return { shape: [nOut], run(x) {
       for (let o = 0; o < nOut; o++) {
@@ -53,14 +43,14 @@ const AE_LAYERS = {
       return out;
     } };
   },
-  relu: (rec, shape) => aeMap(shape, (v) => (v > 0 ? v : 0)),
-  leaky_relu: (rec, shape) => aeMap(shape, (v) => (v > 0 ? v : v * rec.slope)),
-  elu: (rec, shape) => aeMap(shape, (v) => (v > 0 ? v : rec.alpha * (Math.exp(v) - 1))),
-  gelu: (rec, shape) => aeMap(shape, (v) => 0.5 * v * (1 + aeErf(v / Math.SQRT2))),
-  gelu_tanh: (rec, shape) => aeMap(shape, (v) =>
+  relu: (rec, shape) => elementwise(shape, (v) => (v > 0 ? v : 0)),
+  leaky_relu: (rec, shape) => elementwise(shape, (v) => (v > 0 ? v : v * rec.slope)),
+  elu: (rec, shape) => elementwise(shape, (v) => (v > 0 ? v : rec.alpha * (Math.exp(v) - 1))),
+  gelu: (rec, shape) => elementwise(shape, (v) => 0.5 * v * (1 + erf(v / Math.SQRT2))),
+  gelu_tanh: (rec, shape) => elementwise(shape, (v) =>
     0.5 * v * (1 + Math.tanh(0.7978845608028654 * (v + 0.044715 * v * v * v)))),
-  sigmoid: (rec, shape) => aeMap(shape, (v) => 1 / (1 + Math.exp(-v))),
-  tanh: (rec, shape) => aeMap(shape, Math.tanh),
+  sigmoid: (rec, shape) => elementwise(shape, (v) => 1 / (1 + Math.exp(-v))),
+  tanh: (rec, shape) => elementwise(shape, Math.tanh),
   identity: (rec, shape) => ({ shape, run: (x) => x }),
   reshape: (rec, shape) => ({ shape: rec.shape, run: (x) => x }),
   upsample(rec, shape) {
@@ -81,7 +71,7 @@ const AE_LAYERS = {
     const [cin, h, w] = shape, cout = rec.cout, [kh, kw] = rec.k;
     const [sh, sw] = rec.stride, [ph, pw] = rec.padding;
     const oh = Math.floor((h + 2 * ph - kh) / sh) + 1, ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
-    const wt = aeWeights(rec), b = aeF32(rec.b), out = new Float32Array(cout * oh * ow);
+    const wt = weights(rec), b = floats(rec.b), out = new Float32Array(cout * oh * ow);
     const plane = oh * ow;
     return { shape: [cout, oh, ow], run(x) {
       for (let co = 0; co < cout; co++) out.fill(b[co], co * plane, (co + 1) * plane);
@@ -121,7 +111,7 @@ const AE_LAYERS = {
     // output_padding only adds rows/columns at the far edge that no input reaches (bias only)
     const opad = rec.output_padding || [0, 0];
     const oh = (h - 1) * sh - 2 * ph + kh + opad[0], ow = (w - 1) * sw - 2 * pw + kw + opad[1];
-    const wt = aeWeights(rec), b = aeF32(rec.b), out = new Float32Array(cout * oh * ow);
+    const wt = weights(rec), b = floats(rec.b), out = new Float32Array(cout * oh * ow);
     const plane = oh * ow;
     return { shape: [cout, oh, ow], run(x) {
       for (let co = 0; co < cout; co++) out.fill(b[co], co * plane, (co + 1) * plane);
@@ -151,7 +141,7 @@ const AE_LAYERS = {
   },
 };
 
-function aeMap(shape, f) {
+function elementwise(shape, f) {
   // an elementwise activation, into its own buffer (the input may be reused by its layer)
   const n = shape.reduce((a, b) => a * b, 1), out = new Float32Array(n);
   return { shape, run(x) { for (let i = 0; i < n; i++) out[i] = f(x[i]); return out; } };
@@ -159,14 +149,14 @@ function aeMap(shape, f) {
 
 // Build a decoder from a payload: {decode(code[, label]) -> Float32Array(784) in [0, 1]}.
 // The returned array is reused by the next call: copy it to keep it.
-function aeDecoder(payload) {
-  if (payload.format !== AE_DECODER_FORMAT) {
-    throw new Error(`decoder payload format ${payload.format}, this page reads ${AE_DECODER_FORMAT}`);
+export function makeDecoder(payload) {
+  if (payload.format !== FORMAT) {
+    throw new Error(`decoder payload format ${payload.format}, this page reads ${FORMAT}`);
   }
   const k = payload.latent_dim, nc = payload.n_classes || 0;
   let shape = [k + nc];
   const steps = payload.layers.map((rec) => {
-    const make = AE_LAYERS[rec.op];
+    const make = LAYERS[rec.op];
     if (!make) throw new Error(`the page cannot run a ${rec.op} layer`);
     const step = make(rec, shape);
     shape = step.shape;
@@ -184,15 +174,4 @@ function aeDecoder(payload) {
       return pixels;
     },
   };
-}
-
-// Pixels in [0, 1] (784) onto a canvas' ImageData as grey, rounded like ui.widgets.to_uint8.
-function aePaint(pixels, imageData) {
-  const d = imageData.data;
-  for (let i = 0; i < 784; i++) {
-    const v = Math.min(1, Math.max(0, pixels[i])) * 255 + 0.5;
-    const g = v | 0;
-    d[4 * i] = g; d[4 * i + 1] = g; d[4 * i + 2] = g; d[4 * i + 3] = 255;
-  }
-  return imageData;
 }
