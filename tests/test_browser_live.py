@@ -1,7 +1,9 @@
 """The live component in a real browser (tests/live_harness.py: fixed zoo models, every part):
 the page's decoder agrees with PyTorch, a pointer sweep decodes many times with no script run,
 a click and the keyboard pin a code, a drag of a native slider flips the precomputed stops and the
-in-page samples while it is dragged, with nothing sent to the server until the release.
+in-page samples while it is dragged, with nothing sent to the server until the release. The
+sliders are found by key (renamed labels change nothing), the canvases are named for what they
+draw, live numbers are announced politely, and the keyboard reaches everything with focus shown.
 
 Messages to the server are counted at the websocket (every rerun request is one frame the page
 sends), so "no script run" is measured, not assumed.
@@ -9,6 +11,7 @@ sends), so "no script run" is measured, not assumed.
 from __future__ import annotations
 
 import base64
+import re
 
 import numpy as np
 import pytest
@@ -52,14 +55,19 @@ class Sent:
         self.frames += 1
 
 
-@pytest.fixture
-def opened(chrome, harness):
+def _open(chrome, url: str):
     page = _browser.new_page(chrome)
     sent = Sent(page)
-    page.goto(harness)
+    page.goto(url)
     _browser.wait_idle(page)
     page.get_by_test_id("aeLiveMap").wait_for()
     page.wait_for_function("() => globalThis.__aeLive && globalThis.__aeLive.stats.firstLiveAt !== null")
+    return page, sent
+
+
+@pytest.fixture
+def opened(chrome, harness):
+    page, sent = _open(chrome, harness)
     yield page, sent
     page.context.close()
 
@@ -169,10 +177,8 @@ def test_a_slider_drag_flips_the_stops_during_the_drag_and_syncs_on_release(open
     stops = page.get_by_test_id("aeLiveStops")
     frames0 = sent.frames
     readings, _ = _drag(page, "Level", [0.05, 0.3, 0.6, 0.9, 1.0],
-                        lambda: (stops.get_attribute("data-stop"),
-                                 page.locator('[data-testid="aeLevelMarker"]').get_attribute("x1")))
-    assert len({r[0] for r in readings}) >= 4, readings  # the panels followed the thumb
-    assert len({r[1] for r in readings}) >= 4, readings  # and so did the curve's marker
+                        lambda: stops.get_attribute("data-stop"))
+    assert len(set(readings)) >= 4, readings  # the panels followed the thumb
     assert sent.frames == frames0, "nothing is sent while the slider is dragged"
     page.mouse.up()
     page.get_by_text("script runs: 2").wait_for()  # the release: one run
@@ -188,6 +194,110 @@ def test_a_slider_drag_redraws_the_in_page_samples(opened):
     assert len(set(readings)) >= 4, readings
     assert sent.frames == frames0
     page.mouse.up()
+
+
+def test_the_live_parts_find_their_sliders_by_key_so_a_renamed_label_changes_nothing(chrome, harness):
+    page, sent = _open(chrome, f"{harness}/?label=Renamed%20")
+    try:
+        stops, samples = page.get_by_test_id("aeLiveStops"), page.get_by_test_id("aeLiveSamples")
+        assert page.locator(".st-key-harness_level").inner_text().startswith("Renamed Level")
+        frames0 = sent.frames
+        readings, _ = _drag(page, "Renamed Level", [0.05, 0.3, 0.6, 0.9, 1.0],
+                            lambda: stops.get_attribute("data-stop"))
+        assert len(set(readings)) >= 4, readings
+        page.mouse.up()
+        readings, _ = _drag(page, "Renamed Temp", [0.0, 0.25, 0.5, 0.75, 1.0],
+                            lambda: samples.get_attribute("data-shown"))
+        assert len(set(readings)) >= 4, readings
+        assert sent.frames == frames0 + 1  # the first release only
+        page.mouse.up()
+    finally:
+        page.context.close()
+
+
+def test_no_live_module_reads_a_label():
+    # the modules find native sliders by key (.st-key-<key>), never by their visible label
+    for js in (_browser.ROOT / "ui" / "static").glob("*.js"):
+        assert "stWidgetLabel" not in js.read_text(), js.name
+
+
+def test_the_canvases_are_named_for_what_they_draw(opened):
+    from playwright.sync_api import expect
+    page, _ = opened
+    digit, box = page.get_by_test_id("aeLiveDigit"), page.get_by_test_id("aeLiveMap")
+    assert digit.get_attribute("role") == "img"
+    assert box.locator("canvas").first.get_attribute("aria-label").startswith("10000 test digits")
+    b = box.bounding_box()
+    page.mouse.move(b["x"] + 0.3 * b["width"], b["y"] + 0.6 * b["height"])
+    expect(page.get_by_test_id("aeLiveZ")).to_contain_text("under the pointer")
+    z = [float(v) for v in box.get_attribute("data-z").split(",")]
+    assert digit.get_attribute("aria-label") == f"decoded digit at z = ({z[0]:.2f}, {z[1]:.2f})"
+    cell = page.get_by_test_id("aeLiveStops").locator("canvas")
+    assert cell.get_attribute("role") == "img" and cell.get_attribute("aria-label") == "grey: flat: value 0.5"
+    grid = page.get_by_test_id("aeLiveSamples").get_by_role("group")
+    assert grid.get_attribute("aria-label") == "8 VAE samples at temperature 1.0"
+    first = grid.locator("canvas").first
+    assert first.get_attribute("role") == "img"
+    assert first.get_attribute("aria-label") == "sample 1 of 8, temperature 1.0"
+    # the names follow what is drawn: one keyboard step of the temperature
+    page.locator('.st-key-harness_temp input[type="range"]').focus()
+    page.keyboard.press("ArrowRight")
+    expect(grid).to_have_attribute("aria-label", "8 VAE samples at temperature 1.1")
+    assert first.get_attribute("aria-label") == "sample 1 of 8, temperature 1.1"
+
+
+COUNT_ANNOUNCEMENTS = """el => { window.__said = []; new MutationObserver(() => window.__said.push(el.textContent))
+  .observe(el, {childList: true, characterData: true, subtree: true}); }"""
+
+
+def test_live_numbers_are_announced_politely_once_a_drag_settles(opened):
+    from playwright.sync_api import expect
+    page, _ = opened
+    stops = page.get_by_test_id("aeLiveStops")
+    region = stops.locator('[aria-live="polite"]')
+    region.evaluate(COUNT_ANNOUNCEMENTS)
+    flips0 = int(stops.get_attribute("data-flips"))
+    _drag(page, "Level", [0.1 * i for i in range(11)], lambda: None)
+    flips = int(stops.get_attribute("data-flips")) - flips0
+    expect(region).to_have_text("level 1.0; flat: value 1.0")  # the last stop, once settled
+    said = page.evaluate("() => window.__said")
+    assert flips >= 8 and 1 <= len(said) < flips, (flips, said)  # not one per panel
+    page.mouse.up()
+    # the decoded z of the map too, in a polite region beside the digit
+    box = page.get_by_test_id("aeLiveMap")
+    box.focus()
+    page.keyboard.press("ArrowLeft")
+    page.get_by_text("pins: 1").wait_for()
+    z = box.get_attribute("data-z").split(",")
+    polite = page.locator('.st-key-harness_map [aria-live="polite"]')
+    expect(polite).to_contain_text(f"z = ({float(z[0]):.2f}, {float(z[1]):.2f})")
+
+
+def test_the_keyboard_reaches_and_operates_a_live_slider_and_the_map_with_focus_shown(opened):
+    from playwright.sync_api import expect
+    page, sent = opened
+    box = page.get_by_test_id("aeLiveMap")
+    thumb = page.locator('.st-key-harness_level input[type="range"]')
+    slider = page.locator(".st-key-harness_level")
+    unfocused = (box.screenshot(), slider.screenshot())
+    for _ in range(8):  # from the top of the page, by Tab alone
+        page.keyboard.press("Tab")
+        if box.evaluate("e => e.matches(':focus')"):
+            break
+    expect(box).to_be_focused()
+    assert box.evaluate("e => e.matches(':focus-visible')")
+    assert box.screenshot() != unfocused[0], "the map's focus must be visible"
+    page.keyboard.press("Enter")  # pins the code shown
+    page.get_by_text("pins: 1").wait_for()
+    _browser.wait_idle(page)
+    page.keyboard.press("Tab")  # the next stop: the slider below the map
+    expect(thumb).to_be_focused()
+    assert thumb.evaluate("e => e.matches(':focus-visible')")
+    assert slider.screenshot() != unfocused[1], "the slider's focus must be visible"
+    stop0 = page.get_by_test_id("aeLiveStops").get_attribute("data-stop")
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_test_id("aeLiveStops")).to_have_attribute("data-stop", str(int(stop0) + 1))
+    page.get_by_text("script runs: 3").wait_for()  # the pin, then the step
 
 
 # the app's own pages: each live slider follows a drag, and its release reaches the URL
@@ -250,5 +360,30 @@ def test_a_grid_of_digits_is_one_element_painted_in_the_page_in_aligned_columns(
         xs = cells.evaluate_all("cs => cs.map(c => Math.round(c.getBoundingClientRect().x))")
         assert xs[:8] == xs[8:16] == xs[16:]  # a long caption does not shift its column
         assert _browser.exceptions(page) == 0
+    finally:
+        page.context.close()
+
+
+def test_the_copy_box_works_from_the_keyboard_with_focus_shown(chrome, app_url):
+    from playwright.sync_api import expect
+    page = _browser.new_page(chrome)
+    try:
+        page.goto(f"{app_url}/denoise")
+        _browser.wait_idle(page)
+        button = page.get_by_test_id("stSidebar").get_by_role("button", name="Copy the link to this view")
+        button.wait_for()
+        box = page.get_by_test_id("stSidebar").get_by_test_id("aeCopyLink")
+        unfocused = box.screenshot()
+        for _ in range(120):  # through the sidebar by Tab alone
+            page.keyboard.press("Tab")
+            if button.evaluate("e => e.matches(':focus')"):
+                break
+        expect(button).to_be_focused()
+        assert button.evaluate("e => e.matches(':focus-visible')")
+        assert box.screenshot() != unfocused, "the button's focus must be visible"
+        page.keyboard.press("Enter")
+        note = box.locator(".ae-link-note")  # said politely: copied, or selected for Ctrl+C
+        expect(note).to_have_text(re.compile(r"^(Copied\.|Selected: press Ctrl\+C)"))
+        assert note.get_attribute("aria-live") == "polite"
     finally:
         page.context.close()
