@@ -3,7 +3,8 @@ the sliders whose panels follow a drag (ui/live.py), with the server's share cou
 
     python benchmarks/ui_live.py            # one server, one browser, about a minute
 
-Figures (the component keeps its own counters in ``globalThis.__aeLive.stats``):
+Figures (the component keeps its own counters in ``globalThis.__aeLive.stats``, which
+``_browser.new_page`` turns on, see ui/static/debug.js):
 
 - ``latent_hover_fps``: decoded digits shown per second while the pointer sweeps the Latent
   page's map for 2 s (one decode per animation frame at most; the pointer moves faster).
@@ -36,7 +37,7 @@ from benchmarks._browser import (chromium, exceptions, new_page, p95,  # noqa: E
 
 SWEEP_S = 2.0
 DRAG_S = 2.0
-STATS = "() => { const s = globalThis.__aeLive && globalThis.__aeLive.stats; " \
+STATS = "() => { const s = globalThis.__aeLive?.stats; " \
         "return s ? {...s, decodeMs: s.decodeMs.slice(), flipMs: (s.flipMs || []).slice()} : null; }"
 # when the page's title (its content) appears, in the page's own clock
 CONTENT_AT = """(() => {
@@ -139,7 +140,7 @@ def main() -> int:
         page.get_by_test_id("aeLiveMap").wait_for()
         wait_settled(url)  # the server's start-up warm-up is over (startup/warmup.py)
         page.goto(f"{url}/latent")
-        page.wait_for_function("() => globalThis.__aeLive && globalThis.__aeLive.stats.firstLiveAt")
+        page.wait_for_function("() => globalThis.__aeLive?.stats?.firstLiveAt")
         first = page.evaluate("() => globalThis.__aeLive.stats.firstLiveAt - window.__contentAt")
         out["first_live_frame_ms"] = round(first, 1)
         wait_idle(page)

@@ -61,7 +61,7 @@ def _open(chrome, url: str):
     page.goto(url)
     _browser.wait_idle(page)
     page.get_by_test_id("aeLiveMap").wait_for()
-    page.wait_for_function("() => globalThis.__aeLive && globalThis.__aeLive.stats.firstLiveAt !== null")
+    page.wait_for_function("() => globalThis.__aeLive?.stats?.firstLiveAt > 0")
     return page, sent
 
 

@@ -7,7 +7,7 @@
 import { whenDecoder } from "./carry.js";
 import { liveFrame, pinned, timedDecode } from "./debug.js";
 import { announcer, el } from "./dom.js";
-import { drawDots, drawLegend, drawMarks } from "./mapdraw.js";
+import { center, drawDots, drawLegend, drawMarks, fromFraction, moved, snapped } from "./mapdraw.js";
 import { paint } from "./paint.js";
 import { bytes, floats } from "./bytes.js";
 
@@ -71,10 +71,7 @@ export class LatentMap {
   // the code under a pointer event, or null outside the plane
   at(ev) {
     const r = this.box.getBoundingClientRect();
-    const fx = (ev.clientX - r.left) / r.width, fy = (ev.clientY - r.top) / r.height;
-    if (fx < 0 || fx > 1 || fy < 0 || fy > 1) return null;
-    const { lo, hi } = this.d;
-    return [lo[0] + fx * (hi[0] - lo[0]), hi[1] - fy * (hi[1] - lo[1])];  // z2 grows upwards
+    return fromFraction((ev.clientX - r.left) / r.width, (ev.clientY - r.top) / r.height, this.d);
   }
 
   key(ev) {
@@ -82,26 +79,17 @@ export class LatentMap {
     const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
     if (moves[ev.key]) {
       ev.preventDefault();
-      const from = this.cursor || this.pin || this.center();
-      const { lo, hi } = this.d;
-      this.cursor = [0, 1].map((i) => Math.min(hi[i], Math.max(lo[i], from[i] + moves[ev.key][i])));
+      this.cursor = moved(this.cursor || this.pin || center(this.d), moves[ev.key], this.d);
       this.hover = null;
       this.request();
     } else if (ev.key === "Enter" || ev.key === " ") {
       ev.preventDefault();
-      this.send(this.cursor || this.hover || this.pin || this.center());
+      this.send(this.cursor || this.hover || this.pin || center(this.d));
     }
   }
 
-  center() { const { lo, hi } = this.d; return [(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2]; }
-
-  snap(z) {
-    const s = this.d.step, { lo, hi } = this.d;
-    return z.map((v, i) => Math.min(hi[i], Math.max(lo[i], parseFloat((Math.round(v / s) * s).toFixed(6)))));
-  }
-
   send(z) {
-    const p = this.snap(z);
+    const p = snapped(z, this.d.step, this.d);
     this.cursor = null;
     this.pin = p;  // shown at once; the server's pin part confirms it
     pinned();

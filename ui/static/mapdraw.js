@@ -1,5 +1,5 @@
-// Drawing the latent map onto its two canvases: the test codes (drawn once per size) and the
-// marks over them (every frame). Plain functions of a 2-D context; plane = {lo, hi} of the codes.
+// The latent map's geometry and drawing: codes <-> pixels on the plane = {lo, hi}, the test codes
+// (drawn once per size) and the marks over them (every frame). Plain functions, no state.
 
 export const COLORS = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00",
   "#CC79A7", "#999999", "#882255"];  // ui/charts.py's DIGIT_COLORS (Okabe-Ito, extended)
@@ -7,6 +7,26 @@ export const COLORS = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#
 // a code [z1, z2] as canvas pixels [x, y] (z2 grows upwards)
 export function toPixel(z, { lo, hi }, W, H) {
   return [(z[0] - lo[0]) / (hi[0] - lo[0]) * W, (hi[1] - z[1]) / (hi[1] - lo[1]) * H];
+}
+
+// the code at fractions [fx, fy] of the plane from its top left corner, or null outside it
+export function fromFraction(fx, fy, { lo, hi }) {
+  if (fx < 0 || fx > 1 || fy < 0 || fy > 1) return null;
+  return [lo[0] + fx * (hi[0] - lo[0]), hi[1] - fy * (hi[1] - lo[1])];
+}
+
+export function center({ lo, hi }) {
+  return [(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2];
+}
+
+// z moved by d, kept on the plane
+export function moved(z, d, { lo, hi }) {
+  return [0, 1].map((i) => Math.min(hi[i], Math.max(lo[i], z[i] + d[i])));
+}
+
+// z on the sliders' grid of `step` (as the z sliders hold it), kept on the plane
+export function snapped(z, step, { lo, hi }) {
+  return z.map((v, i) => Math.min(hi[i], Math.max(lo[i], parseFloat((Math.round(v / step) * step).toFixed(6)))));
 }
 
 // codes (N * 2 floats) as dots coloured by labels (N), the user's code as a star, a frame
