@@ -215,10 +215,12 @@ def test_the_live_parts_find_their_sliders_by_key_so_a_renamed_label_changes_not
         page.context.close()
 
 
-def test_no_live_module_reads_a_label():
-    # the modules find native sliders by key (.st-key-<key>), never by their visible label
+def test_no_live_module_reads_a_label_or_polls():
+    # the modules find native sliders by key (.st-key-<key>), never by their visible label, and
+    # are told of a change (an observer, the server's data), never poll for it
     for js in (_browser.ROOT / "ui" / "static").glob("*.js"):
-        assert "stWidgetLabel" not in js.read_text(), js.name
+        text = js.read_text()
+        assert "stWidgetLabel" not in text and "setInterval" not in text, js.name
 
 
 def test_the_canvases_are_named_for_what_they_draw(opened):
