@@ -14,7 +14,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from conftest import open_page, open_with
 from live_util import grid_rows, live_parts, stop_captions
 
-from ui import downloads
+from ui.downloads import reveal_rows
 
 
 def toasts(at) -> list[str]:
@@ -280,7 +280,7 @@ def test_latent_link_with_a_bad_grid_size_falls_back_with_a_notice():
 
 def test_reveal_rows_draws_the_grid_row_by_row():
     grid = np.arange(1, 31, dtype=np.uint8).repeat(4).reshape(30, 4)  # no zero pixel
-    frames = downloads.reveal_rows(grid, 3)
+    frames = reveal_rows(grid, 3)
     assert len(frames) == 3 and np.array_equal(frames[-1], grid)
     assert frames[0][:10].all() and not frames[0][10:].any()
     assert frames[1][:20].all() and not frames[1][20:].any()
