@@ -43,10 +43,11 @@ label = st.query_params.get("label", "")  # a prefix for every slider label (ren
 values = [round(0.1 * i, 1) for i in range(11)]
 v = st.slider(f"{label}Level", 0.0, 1.0, 0.5, step=0.1, key="harness_level")
 images = [live.gray_b64(np.full((28, 28), x)) for x in values]
-pages = [{"heading": f"level {x:.1f}", "rows": [{"label": "grey", "cells": [
-    {"title": "flat", "img": i, "caption": f"value {x:.1f}"}]}]} for i, x in enumerate(values)]
+pages = [{"heading": f"level {x:.1f}", "say": f"level {x:.1f}: grey {x:.1f}", "rows": [
+    {"label": "grey", "cells": [{"title": "flat", "img": i, "caption": f"value {x:.1f}"}]}]}
+    for i, x in enumerate(values)]
 live.stops("harness_stops", "harness_level", values, pages, images,
-           index=values.index(round(v, 1)), announce=True)
+           index=values.index(round(v, 1)))
 
 vae, _ = loaders.zoo_model("vae_k2")
 vae_id = live.carry("zoo:vae_k2", vae, loaders.cards()["vae_k2"])

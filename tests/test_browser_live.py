@@ -261,7 +261,7 @@ def test_live_numbers_are_announced_politely_once_a_drag_settles(opened):
     flips0 = int(stops.get_attribute("data-flips"))
     _drag(page, "Level", [0.1 * i for i in range(11)], lambda: None)
     flips = int(stops.get_attribute("data-flips")) - flips0
-    expect(region).to_have_text("level 1.0; flat: value 1.0")  # the last stop, once settled
+    expect(region).to_have_text("level 1.0: grey 1.0")  # the last stop, once settled
     said = page.evaluate("() => window.__said")
     assert flips >= 8 and 1 <= len(said) < flips, (flips, said)  # not one per panel
     page.mouse.up()

@@ -130,19 +130,19 @@ def pin_of(key: str) -> tuple[float, float] | None:
 
 def stops(key: str, slider_key: str, values: Sequence[float], pages: list[dict],
           images: list[str], *, shape: tuple[int, int] = (28, 28), scale: int = 5,
-          index: int = 0, by_index: bool = False, announce: bool = False) -> Any:
+          index: int = 0, by_index: bool = False) -> Any:
     """Panels for every stop of the native slider whose widget key is ``slider_key``; the page
     shows the one at the thumb, also while it is dragged.
 
     ``values`` (N,) are the slider's stops (``by_index``: a select slider, whose thumb holds the
-    stop's index); ``pages`` (N,) each ``{"heading", "note", "rows": [{"label", "cells":
+    stop's index); ``pages`` (N,) each ``{"heading", "note", "say", "rows": [{"label", "cells":
     [{"title", "img", "caption"}]}]}``, where ``img`` indexes ``images`` (base64 grey uint8 of
-    ``shape``, see :func:`gray_b64`: an image shared by several stops is sent once). ``index`` is
-    shown until the slider is found. ``announce``: a screen reader hears the stop's heading and
-    titled cells' captions (e.g. PSNR and SSIM) once a drag settles.
+    ``shape``, see :func:`gray_b64`: an image shared by several stops is sent once) and ``say``
+    (optional) is what a screen reader hears, politely, once a drag settles on the stop (its
+    numbers, e.g. PSNR and SSIM). ``index`` is shown until the slider is found.
     """
     return _component(key=key, data=_panels("stops", slider_key, values, pages, images, shape,
-                                            scale, index, by_index, announce))
+                                            scale, index, by_index))
 
 
 def rows(key: str, rows: list[dict], images: list[str], *, heading: str = "",
@@ -153,7 +153,7 @@ def rows(key: str, rows: list[dict], images: list[str], *, heading: str = "",
     of a column pair and an image list per row, and no image requests (``benchmarks/startup.py``
     times the pages' first visits)."""
     return _component(key=key, data=_panels("rows", None, [0], [{"heading": heading, "rows": rows}],
-                                            images, shape, scale, 0, True, False))
+                                            images, shape, scale, 0, True))
 
 
 def panel_row(label: str, imgs: Sequence, captions: Sequence[str], images: list[str],
@@ -169,13 +169,12 @@ def panel_row(label: str, imgs: Sequence, captions: Sequence[str], images: list[
 
 
 def _panels(kind: str, slider_key: str | None, values: Sequence[float], pages: list[dict],
-            images: list[str], shape: tuple[int, int], scale: int, index: int, by_index: bool,
-            announce: bool) -> dict:
+            images: list[str], shape: tuple[int, int], scale: int, index: int,
+            by_index: bool) -> dict:
     data = {"kind": kind, "slider": slider_key, "values": [float(v) for v in values],
             "stops": pages, "images": images, "h": int(shape[0]), "w": int(shape[1]),
-            "scale": int(scale), "index": int(index), "by_index": bool(by_index),
-            "announce": bool(announce)}
-    data["rev"] = _rev(slider_key, data["values"], pages, images, data["scale"], announce)
+            "scale": int(scale), "index": int(index), "by_index": bool(by_index)}
+    data["rev"] = _rev(slider_key, data["values"], pages, images, data["scale"])
     return data
 
 

@@ -88,13 +88,15 @@ def _stops(digit, kind: str, seed: int, fns: dict) -> tuple[list[float], list[di
     pages = []
     for i, lv in enumerate(levels):
         cells = [{"title": "clean", "img": 0, "caption": digit.label}]
+        said = [f"{LABELS[kind]} noise at {lv:g}"]  # read politely once a drag settles
         for name, (imgs, ps, ss) in batch.items():
             images.append(live.gray_b64(imgs[i]))
             shown = "identical" if ps[i] >= PSNR_CAP_DB else f"{ps[i]:.1f} dB"
             cells.append({"title": name, "img": len(images) - 1,
                           "caption": f"PSNR {shown}\nSSIM {ss[i]:.2f}"})
+            said.append(f"{name}: PSNR {shown.replace('dB', 'decibels')}, SSIM {ss[i]:.2f}")
         pages.append({"heading": f"{LABELS[kind]} noise at {lv:g}", "note": NOTE,
-                      "rows": [{"cells": cells}]})
+                      "say": ". ".join(said), "rows": [{"cells": cells}]})
     st.session_state[STOPS_KEY] = (tag, (levels, pages, images))
     return levels, pages, images
 
@@ -112,7 +114,7 @@ def results(digit, kind: str, seed: int, fns: dict, curve: dict[str, list[float]
     if digit is not None:
         values, pages, images = _stops(digit, kind, seed, fns)
         live.stops(f"den_live_{kind}", f"den_level_{kind}", values, pages, images,
-                   scale=6 if presenter.active() else 5, index=index, announce=True)
+                   scale=6 if presenter.active() else 5, index=index)
     st.subheader(f"Mean PSNR over {CURVE_N} test digits: {LABELS[kind]} noise")
     fig = charts.lines(levels, curve, xlabel=f"noise level ({UNIT[kind]})",
                        ylabel="mean PSNR against the clean digit (dB)")

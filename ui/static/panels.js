@@ -24,7 +24,7 @@ export class Stops {
       this.rows = el("div", { class: "ae-rows" }, this.wrap);
       this.note = el("div", { class: "ae-note" }, this.wrap);
       if (this.status) this.status.destroy();
-      this.status = data.announce ? announcer(this.wrap) : null;
+      this.status = data.stops.some((s) => s.say) ? announcer(this.wrap) : null;
       this.built = null;
       this.index = -1;
       if (this.watch) this.watch.destroy();
@@ -80,7 +80,6 @@ export class Stops {
     this.wrap.setAttribute("data-value", String(this.d.values[i]));
     const shape = s.rows.map((r) => r.cells.length).join(",");
     if (this.built !== shape) { this.build(s); this.built = shape; }
-    const said = [s.heading];
     s.rows.forEach((r, ri) => {
       const row = this.cells[ri];
       row.lab.textContent = r.label || "";
@@ -93,11 +92,10 @@ export class Stops {
         const what = [(r.label || "").split("\n")[0], c.title, c.caption].filter(Boolean).join(": ");
         cell.cv.setAttribute("aria-label", (c.alt || what || "image").replace(/\n/g, ", "));
         cell.cap.textContent = c.caption || "";
-        if (c.title) said.push(`${c.title}: ${c.caption || ""}`);
       });
     });
-    // the numbers of the stop (PSNR, SSIM) for a screen reader, once a drag settles
-    if (this.status) this.status.say(said.filter(Boolean).join("; ").replace(/\n/g, ", "));
+    // the stop's numbers (e.g. PSNR and SSIM) for a screen reader, once a drag settles
+    if (this.status && s.say) this.status.say(s.say);
   }
 
   destroy() {
