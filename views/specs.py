@@ -47,13 +47,13 @@ DENOISE = Page("denoise", {"plain": "ae_k32", "dae": "dae_conv",
                            # the PSNR curve: the first n test digits (a steady mean), levels
                            # MAX/steps .. MAX, one noise seed
                            "curve_n": 200, "curve_steps": 7, "curve_seed": 0},
-               Needs(precomputed=("pca", "curve"), live=("den_live_*", "den_curve_live_*")))
+               Needs(precomputed=("pca", "curve"), live=("den_live_*",)))
 PHOTO = Page("photo", {"denoise": "photo_denoise", "colourise": "photo_colourise",
                        "document": "photo_document"},  # the zoo model of each task
              Needs(libraries=("skimage.restoration",)))  # the classic denoisers it compares with
 LATENT = Page("latent", {"model": "ae_k2", "maps": ("ae_k2", "vae_k2")},
               Needs(libraries=("torchvision.utils", "torchvision.transforms.v2.functional"),
-                    precomputed=("codes",)))
+                    precomputed=("codes",), live=("lat_live_*",)))
 GENERATE = Page("generate", {"model": "vae_best", "cvae": "cvae"},
                 Needs(libraries=("torchvision.utils",), warm=("vae_kl",), live=("gen_live",)))
 TRAIN = Page("train")
