@@ -50,8 +50,9 @@ def single_server(args) -> dict:
     """Run load.py (one server) with the same load; its JSON line."""
     cmd = [sys.executable, str(ROOT / "benchmarks" / "load.py"), "--sessions", str(args.sessions),
            "--seconds", str(args.seconds), "--trainings", str(args.trainings),
-           "--think-s", str(args.think_s), "--browser-nice", str(args.browser_nice),
-           "--probes", str(args.probes), "--log", str(args.log.with_name("load_single.log"))]
+           "--think-s", str(args.think_s), "--probes", str(args.probes),
+           "--train-epochs", str(args.train_epochs), "--train-images", str(args.train_images),
+           "--wait-s", str(args.wait_s), "--log", str(args.log.with_name("load_single.log"))]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
     if not lines:
@@ -61,19 +62,11 @@ def single_server(args) -> dict:
     return json.loads(lines[-1])
 
 
-async def _set_number(page, label: str, value: int) -> None:
-    box = page.get_by_label(label, exact=True)
-    await box.fill(str(value))
-    await box.press("Enter")
-    await page.wait_for_timeout(300)
-    await L.idle(page, 120_000)
-
-
 async def _context(browser, base: str, route: str):
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1600})
     await ctx.add_cookies([{"name": _cluster.ROUTE_COOKIE, "value": route, "url": base}])
     page = await ctx.new_page()
-    page.set_default_timeout(120_000)
+    page.set_default_timeout(_browser.WAIT_MS)
     return ctx, page
 
 
@@ -84,18 +77,9 @@ async def share_once(browser, base: str, c: _cluster.Cluster, a: _cluster.Replic
     ctx_a, page = await _context(browser, base, c.route_to(a))
     ctx_b = None
     try:
-        await page.goto(f"{base}/train")
-        await page.get_by_role("button", name="Start training").wait_for()
-        await L.idle(page, 120_000)
-        await _set_number(page, "Epochs", SHARE_EPOCHS)
-        await _set_number(page, "Training images", SHARE_IMAGES)
-        box = page.get_by_label("Name for your model", exact=True)
-        await box.fill(name)
-        await box.press("Enter")
-        await page.wait_for_timeout(300)
-        await L.idle(page, 120_000)
+        await L.start_training(page, base, SHARE_EPOCHS, SHARE_IMAGES, name)
         await page.get_by_role("button", name="Start training").click()
-        await page.get_by_text("It now appears as").wait_for(timeout=240_000)
+        await page.get_by_text("It now appears as").wait_for(timeout=600_000)
         await page.goto(f"{base}/my_models")
         await page.get_by_role("button", name="Share", exact=True).click()
         code = page.get_by_test_id("aeCopyLink").filter(has_text="shared=").first
@@ -104,7 +88,7 @@ async def share_once(browser, base: str, c: _cluster.Cluster, a: _cluster.Replic
         ctx_b, other = await _context(browser, base, c.route_to(b))
         await other.goto(link)
         await other.get_by_text(f"Shared model {name}").wait_for()
-        await L.idle(other, 120_000)
+        await L.idle(other)
         if await other.locator('[data-testid="stException"]').count():
             return f"{name}: an exception box on {b.name}"
         return None
@@ -144,8 +128,7 @@ def main(args) -> int:
         for w in watches:
             w.start()
         t0 = time.monotonic()
-        asyncio.run(L.drive(base, args.sessions, args.seconds, args.trainings, args.think_s,
-                            args.browser_nice, min(args.probes, args.sessions), stats))
+        asyncio.run(L.drive(base, args, stats))
         wall = time.monotonic() - t0
         for w in watches:
             w.stop.set()
