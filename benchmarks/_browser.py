@@ -133,9 +133,8 @@ def wait_settled(url: str, quiet_s: float | None = None, busy_frac: float = 0.1,
     race with the warm-up. Returns the seconds waited.
 
     ``quiet_s`` (default twice ``ui.warmup.SETTLE_S``) is longer than the warm-up's own pause: it
-    imports torch ``SETTLE_S`` after the first page's run, while the browser draws that page. A
-    window as long as that pause once fitted in it, right after Home was drawn, and the next click
-    waited 4.4 s for torch."""
+    imports torch ``SETTLE_S`` after the first page's run, while the browser draws that page, and
+    a window only as long as that pause can fit in it, leaving the next click to wait for torch."""
     if quiet_s is None:
         from ui.warmup import SETTLE_S  # stdlib imports only: no Streamlit, no torch
         quiet_s = 2 * SETTLE_S

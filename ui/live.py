@@ -144,9 +144,8 @@ def rows(key: str, rows: list[dict], images: list[str], *, heading: str = "",
     """Rows of images drawn in the page as one element, under an optional ``heading``: each
     row's label on the left (bold; a newline starts its second line) and a caption under every
     image. ``rows`` as a page's rows in :func:`stops` (see :func:`panel_row`). One element instead
-    of a column pair and an image list per row, and no image requests: the Bottleneck page's grid
-    of 9 rows (52 images) took its first visit 0.15 s longer as ``st.image`` rows (0.77 s against
-    0.92 s, medians of 5)."""
+    of a column pair and an image list per row, and no image requests, which made a first visit
+    of the Bottleneck page's 52 images slower (benchmarks/startup.py)."""
     return _component(key=key, data=_panels("rows", None, [0], [{"heading": heading, "rows": rows}],
                                             images, shape, scale, 0, True, None))
 

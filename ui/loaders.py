@@ -60,12 +60,12 @@ def freeze_imports() -> bool:
 
     Why: Streamlit runs a full ``gc.collect(2)`` after every script and fragment run
     (``runner.postScriptGC``); with torch and plotly imported that walks some 230,000 long-lived
-    objects, about 110 ms on this kind of CPU, in every slider step. Frozen, they are skipped, so
+    objects in every slider step (benchmarks/ui_latency.py). Frozen, they are skipped, so
     that collection only walks what the app made since: the cycles it is there to free are
     still freed. ``app.py`` calls this after every run (a cheap ``len(sys.modules)`` check), and
     :mod:`ui.warmup` after each library it imports: the collection before a freeze walks every
-    object not yet frozen, 0.2-0.3 s once scikit-learn, scipy and pandas are in, which the
-    first page visited after the warm-up used to pay at the end of its run.
+    object not yet frozen, scikit-learn's, scipy's and pandas' included, which the first page
+    visited after the warm-up would pay at the end of its run (benchmarks/startup.py).
 
     Called at most once per new set of modules, so few objects that are not import-time ones are
     frozen (a frozen object is still freed by reference counting, only not by the cycle
@@ -75,7 +75,7 @@ def freeze_imports() -> bool:
         return False
     _frozen_at = len(sys.modules)
     gc.collect()
-    gc.freeze()  # not gc.get_freeze_count(): it walks the permanent generation (~35 ms)
+    gc.freeze()  # not gc.get_freeze_count(): it walks the whole permanent generation
     return True
 
 

@@ -2,8 +2,8 @@
 the sidebar in a small copy box (:func:`copy_box`) whose button puts it on the clipboard.
 
 Not ``st.code``: its first use on a page makes the browser load and run Streamlit's syntax
-highlighter (a 1.5 MB script, Prism with every language), about 0.6 s of the page's main thread
-on the 2-core machine, on every page, before anything after it is drawn."""
+highlighter (a 1.5 MB script, Prism with every language) on every page, before anything after
+it is drawn (benchmarks/startup.py)."""
 from __future__ import annotations
 
 import functools

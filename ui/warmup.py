@@ -12,15 +12,14 @@ The phases:
    ``SETTLE_S`` after the first page has been served (:func:`page_ran`; the browser is drawing
    it), at once when a run needs torch (:func:`need_torch`, which waits for it), or
    ``BROWSER_WAIT_S`` after the start if no browser came. Not sooner: importing torch holds the
-   GIL for about 2 s on 2 cores, and meanwhile the server answered the browser's requests (its
-   scripts, the first run, then the page's images and chunks) slowly: Home was drawn 4.6-7 s
-   after the start, and 3.3-4.0 s with this order (2-core AMD EPYC);
+   GIL for seconds, and meanwhile the server answers the browser's requests (its scripts, the
+   first run, then the page's images and chunks) slowly (benchmarks/startup.py, Home);
 2. once the first page has been drawn (:func:`page_ran`, then ``SETTLE_S``; or after
    ``FIRST_PAGE_WAIT_S``): what the other pages' first visits would load, so a click on them
    finds it ready: every zoo model (Bottleneck alone loads seven), the PCA and its test error at
    the sweep's code sizes (Bottleneck), every shipped VAE's KL per dimension over the test set
-   (Generate), and scikit-learn with scipy and pandas (about 2 s of the Anomaly page's first
-   visit). It steps aside while a page runs; while it imports a library, a run that starts
+   (Generate), and scikit-learn with scipy and pandas (the Anomaly page's first visit). It
+   steps aside while a page runs; while it imports a library, a run that starts
    waits for that import to end (:func:`run_started`). After each import it freezes what came in
    (:func:`ui.loaders.freeze_imports`), so no page run collects it. Last, the first calls of the
    Anomaly panel's figure builders and table, on a tiny input (:func:`_first_calls`).
@@ -53,7 +52,7 @@ FIRST_PAGE_WAIT_S = 20.0  # the second phase starts by then even if no browser c
 SETTLE_S = 1.0  # after the first page's run: the browser is still drawing it
 WAIT_TEXT = "Loading PyTorch: once, after the server starts..."  # need_torch's spinner
 # libraries the pages import on a first visit (Anomaly, Features; torchvision: Generate's and
-# Latent's mosaics, 0.55 s of Generate's first run), imported in phase 2 (scikit-learn imports
+# Latent's mosaics), imported in phase 2 (scikit-learn imports
 # scipy and pandas: a step each, so a run waits for one step at most)
 LIBRARIES = ("scipy.sparse", "scipy.stats", "pandas", "sklearn.metrics", "sklearn.neighbors",
              "sklearn.linear_model", "torchvision.utils", "torchvision.transforms.v2.functional")
@@ -106,7 +105,7 @@ def _first_calls() -> None:
     # a library's first call on a code path costs several times the next ones (plotly builds a
     # trace type's validators, scikit-learn and pyarrow import submodules): make them here, on
     # a tiny input, not in the first run of the page that needs them (the Anomaly page's
-    # threshold panel, histogram, ROC and table: 0.10-0.20 s of its first run, 0.06-0.07 s now)
+    # threshold panel, histogram, ROC and table; benchmarks/startup.py's Anomaly visit)
     import numpy as np
     from streamlit import dataframe_util
 
@@ -127,7 +126,7 @@ def _step_aside(most_s: float = 30.0) -> None:
 
 def _import_alone(name: str) -> None:
     # then freeze what it brought in (loaders.freeze_imports): otherwise the end of the next page
-    # run collected all of it first, 0.2-0.3 s of the first visit after scikit-learn was imported
+    # run collects all of it first (benchmarks/startup.py's first visits)
     from ui import loaders
     _alone(lambda: (importlib.import_module(name), loaders.freeze_imports()))
 
@@ -163,7 +162,7 @@ def _warm() -> None:
             sys.setswitchinterval(interval)
             _done.set()
         # the first browser's page before the rest: its run, then its drawing in the browser
-        # (about a second on 2 cores, which this phase's CPU would slow: Home 6.4-7.7 s -> 5.6-6.0),
+        # (which this phase's CPU would slow; benchmarks/startup.py's Home figure),
         # so SETTLE_S after that run, not after phase 1 (which already began SETTLE_S after it:
         # a second more was idle, and ended a benchmark's wait for a warm server too soon)
         if _first_page.wait(FIRST_PAGE_WAIT_S):
@@ -202,7 +201,7 @@ def need_torch(timeout: float = 120.0) -> None:
         _go.set()
         _now.set()
         if not _done.is_set():
-            # a click as soon as the server has started waits 2-4 s here (2 cores): not a
+            # a click as soon as the server has started waits here (startup.py --at-once): not a
             # blank page. Imported here, in a page's run: app.py imports this module first.
             # A spinner is a transient element: the page's own elements keep their places.
             import streamlit as st
