@@ -116,6 +116,25 @@ def streamlit_server(env: Mapping[str, str] | None = None, timeout: float = STAR
 _SERVERS: dict[str, int] = {}  # url -> pid of the servers streamlit_server runs now
 
 
+def pid_of(url: str) -> int:
+    """The process id of the server :func:`streamlit_server` runs at ``url``."""
+    return _SERVERS[url]
+
+
+def family(pid: int) -> list[int]:
+    """``pid`` and all its descendants running now (a server's children: its own helpers)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:  # it has just ended
+            continue
+    return out
+
+
 def cpu_s(pid: int) -> float:
     """CPU seconds (user + system) a process has used so far (0.0 once it is gone)."""
     try:
@@ -138,7 +157,7 @@ def wait_settled(url: str, quiet_s: float | None = None, busy_frac: float = 0.1,
     if quiet_s is None:
         from ui.warmup import SETTLE_S  # stdlib imports only: no Streamlit, no torch
         quiet_s = 2 * SETTLE_S
-    pid, t0 = _SERVERS[url], time.monotonic()
+    pid, t0 = pid_of(url), time.monotonic()
     while time.monotonic() - t0 < timeout:
         c0 = cpu_s(pid)
         time.sleep(quiet_s)

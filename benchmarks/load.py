@@ -107,38 +107,6 @@ def why(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {lines[0][:120]}" if lines else type(exc).__name__
 
 
-def processes() -> dict[int, tuple[int, str]]:
-    """{pid: (parent pid, command line)} of every process running now."""
-    procs: dict[int, tuple[int, str]] = {}
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
-        try:
-            cmd = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            ppid = int((p / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):  # it has just ended
-            continue
-        procs[int(p.name)] = (ppid, cmd)
-    return procs
-
-
-def family(roots: list[int], procs: dict[int, tuple[int, str]]) -> list[int]:
-    """``roots`` and all their descendants in ``procs`` (from :func:`processes`)."""
-    out, todo = [], list(roots)
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo += [c for c, (pp, _) in procs.items() if pp == pid]
-    return out
-
-
-def server_pids(port: int) -> list[int]:
-    """The streamlit process listening on ``port`` and its descendants."""
-    procs = processes()
-    return family([pid for pid, (_, cmd) in procs.items()
-                   if "streamlit" in cmd and f"--server.port {port}" in cmd], procs)
-
-
 def vm_kb(pid: int, field: str) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -163,15 +131,15 @@ class MemoryWatch(threading.Thread):
     the CPU seconds the server used beside what the whole machine used (the browsers driving it
     share the same cores)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
-        self.port, self.peak_mb, self.rss_mb, self.stop = port, 0.0, 0.0, threading.Event()
+        self.pid, self.peak_mb, self.rss_mb, self.stop = pid, 0.0, 0.0, threading.Event()
         self.server_cpu_s, self.machine_cpu_s = 0.0, 0.0
 
     def run(self) -> None:
         busy0, cpu0 = machine_busy_s(), None
         while not self.stop.is_set():
-            pids = server_pids(self.port)
+            pids = _browser.family(self.pid)
             if pids:
                 self.peak_mb = max(self.peak_mb, sum(vm_kb(p, "VmHWM") for p in pids) / 1024)
                 self.rss_mb = sum(vm_kb(p, "VmRSS") for p in pids) / 1024
@@ -446,7 +414,7 @@ async def hover_user(browser, base: str, i: int, seconds: float, ready: asyncio.
     await ctx.close()
 
 
-async def hover_drive(base: str, sessions: int, seconds: float, port: int, out: dict) -> None:
+async def hover_drive(base: str, sessions: int, seconds: float, pid: int, out: dict) -> None:
     from playwright.async_api import async_playwright
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=_browser.CHROMIUM,
@@ -455,10 +423,10 @@ async def hover_drive(base: str, sessions: int, seconds: float, port: int, out: 
         tasks = [asyncio.create_task(hover_user(browser, base, i, seconds, ready, out))
                  for i in range(sessions)]
         await ready.wait()  # every page loaded: the server's CPU from here on is the sweep's
-        pids = server_pids(port)
+        pids = _browser.family(pid)
         cpu0, busy0, t0 = sum(cpu_s(q) for q in pids), machine_busy_s(), time.monotonic()
         await asyncio.sleep(seconds)
-        out["server_cpu_s_hover"] = round(sum(cpu_s(q) for q in server_pids(port)) - cpu0, 2)
+        out["server_cpu_s_hover"] = round(sum(cpu_s(q) for q in _browser.family(pid)) - cpu0, 2)
         out["machine_cpu_s_hover"] = round(machine_busy_s() - busy0, 1)
         out["hover_wall_s"] = round(time.monotonic() - t0, 1)
         await asyncio.gather(*tasks)
@@ -469,8 +437,7 @@ def hover_main(args) -> int:
     """``--hover``: the sessions sweep the live latent map; the server should stay near idle."""
     out = {"frames": 0, "moves": 0, "sent": 0, "errors": []}
     with _browser.streamlit_server(log=args.log) as server:
-        port = int(server.rsplit(":", 1)[1])
-        asyncio.run(hover_drive(server, args.sessions, args.seconds, port, out))
+        asyncio.run(hover_drive(server, args.sessions, args.seconds, _browser.pid_of(server), out))
     tracebacks, _ = server_tracebacks(args.log.read_text(errors="replace"))
     result = {"mode": "hover", "sessions": args.sessions, "seconds": args.seconds,
               "server_cpu_s_hover": out.get("server_cpu_s_hover"),
@@ -617,7 +584,7 @@ def main(argv: list[str] | None = None) -> int:
     wire_log = args.log.with_name("load_answers.jsonl")
     with _browser.streamlit_server(env=env, log=args.log) as server, \
             _wire.proxy(server, wire_log) as base:
-        watch = MemoryWatch(int(server.rsplit(":", 1)[1]))
+        watch = MemoryWatch(_browser.pid_of(server))
         watch.start()
         t0 = time.monotonic()
         asyncio.run(drive(base, args, stats))
