@@ -25,6 +25,7 @@ def _go(page, title: str, heading: str) -> None:
     page.get_by_role("heading", name=heading).wait_for()
 
 
+@pytest.mark.timeout(2400)  # a hang guard: 60,000 images of training on a crowded machine
 def test_training_survives_widgets_and_page_switches(live_server, page):
     ARTIFACTS.mkdir(exist_ok=True)
     sent: list[int] = []  # frames the page sends to the server (every rerun request is one)
@@ -49,7 +50,7 @@ def test_training_survives_widgets_and_page_switches(live_server, page):
     _go(page, "Train", "Train an autoencoder")
     page.get_by_text("An L1 penalty keeps most code units at zero.").wait_for()
 
-    page.get_by_text(f"epoch {EPOCHS}/{EPOCHS} recorded").wait_for(timeout=600_000)
+    page.get_by_text(f"epoch {EPOCHS}/{EPOCHS} recorded").wait_for(timeout=1_800_000)
     page.get_by_text("It now appears as").wait_for()
     # the loss curve has a point for every epoch (train and validation traces)
     points = page.locator(".st-key-trn_curve .scatterlayer .trace").first.locator(".point")
