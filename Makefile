@@ -35,7 +35,7 @@ pretrained: $(VENV)/.runtime
 	$(BIN)/python -m aecore --threads 2 precompute --out pretrained
 
 quality: $(VENV)/.runtime
-	$(BIN)/python benchmarks/quality.py --write-readme
+	$(BIN)/python benchmarks/quality.py --write-results
 
 bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/train_speed.py

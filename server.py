@@ -35,9 +35,9 @@ def nodelay_on_every_tcp_socket() -> bool:
     Why: ``streamlit run`` binds its listening socket itself, as ``socket.socket(family)``, whose
     ``proto`` is 0; accepted connections inherit it, and asyncio sets ``TCP_NODELAY`` only where
     ``proto`` is ``IPPROTO_TCP`` (the same fault as uvicorn's issue #3149). With Nagle on, each
-    response on a kept-alive connection after the first waited for the browser's delayed ACK:
-    every image, chunk and health check took about 48 ms in Chromium on loopback, 8 ms with this
-    (HEAD requests, which send no body, were always fast). A page with 50 images waited on them.
+    response on a kept-alive connection after the first waited for the browser's delayed ACK,
+    and a page with 50 images waited on each of them (benchmarks/startup.py; ``AE_TCP_NAGLE=1``
+    leaves Nagle on, to compare).
     Applied before uvicorn accepts its first connection: ``streamlit run`` imports this module
     first. A stream socket of the internet families is TCP whatever its ``proto`` says.
     """
@@ -72,9 +72,9 @@ class StaticFromMemory:
     Streamlit untouched.
 
     Why: Streamlit's file handler streams each file in 64 kB reads, each one a hop to a worker
-    thread and back to the event loop. On 2 cores its 861 kB protobuf chunk took 53-67 ms on
-    loopback, and a first page needs about 60 such files: the browser sat idle for most of its
-    first second waiting for them. Kept here, a file is read once (at most Streamlit's 25 MB of
+    thread and back to the event loop, and a first page needs about 60 such files: the browser
+    sat idle waiting for them (benchmarks/startup.py; ``AE_STATIC_FROM_DISK=1`` to compare). Kept
+    here, a file is read once (at most Streamlit's 25 MB of
     files, in practice the few MB the pages use). The name is matched against a strict pattern
     (no separators, no leading dot) before any path is built.
     """

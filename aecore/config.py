@@ -285,8 +285,8 @@ class TrainConfig:
     # their own kinds train on: "sensors" (sequence AE), "documents" (photo AE's synthetic pages)
     dataset: str = "mnist"
     # "bf16": the forward pass under bfloat16 autocast (weights, optimizer and losses stay
-    # float32); about 1.4x faster a step on CPUs with AVX-512 BF16 or AMX, where a bf16 matmul
-    # runs at twice the fp32 rate. "fp32" everywhere else, and in every shipped recipe.
+    # float32), for CPUs whose bf16 matmuls outrun fp32 (AVX-512 BF16, AMX; aecore.device
+    # probes it, benchmarks/train_speed.py). "fp32" everywhere else, and in every shipped recipe.
     precision: str = "fp32"
 
     def __post_init__(self) -> None:

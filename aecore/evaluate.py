@@ -13,8 +13,7 @@ from .noise import add_noise
 
 CHECK_N = 500  # test images behind a card's "check" block, recomputed exactly by the tests
 # rows per forward pass when a page scores many digits: a conv decoder's activations of 128
-# digits stay in the CPU's caches (dae_conv on 500 digits: 151 ms in one pass, 91 ms in 128s on
-# the 2-core EPYC; a dense model is as fast either way)
+# digits stay in the CPU's caches (benchmarks/startup.py times the pages that score many)
 CHUNK = 128
 
 # the denoising settings the zoo's bars are set at: (name, noise kind, level)

@@ -93,6 +93,65 @@ def _flatten(seq: nn.Sequential) -> list[nn.Module]:
     return out
 
 
+# dropout is the identity once trained
+_PLAIN_OPS = {nn.ReLU: "relu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.Identity: "identity",
+              nn.Dropout: "identity"}
+
+
+def _activation(m: nn.Module) -> dict | None:
+    """An element-wise module as a layer record (the shape is unchanged), or None."""
+    if isinstance(m, nn.LeakyReLU):
+        return {"op": "leaky_relu", "slope": float(m.negative_slope)}
+    if isinstance(m, nn.ELU):
+        return {"op": "elu", "alpha": float(m.alpha)}
+    if isinstance(m, nn.GELU):
+        return {"op": "gelu_tanh" if m.approximate != "none" else "gelu"}
+    op = next((op for cls, op in _PLAIN_OPS.items() if isinstance(m, cls)), None)
+    return {"op": op} if op else None
+
+
+def _reshape(m: nn.Flatten | nn.Unflatten, shape: list[int]) -> tuple[dict, list[int]]:
+    if isinstance(m, nn.Flatten):
+        n = int(np.prod(shape))
+        return {"op": "reshape", "shape": [n]}, [n]
+    new = [int(s) for s in m.unflattened_size]
+    if m.dim not in (1, -1) or len(shape) != 1 or int(np.prod(new)) != shape[0]:
+        raise ExportError(f"Unflatten(dim={m.dim}, {new}) does not fit input {shape}")
+    return {"op": "reshape", "shape": new}, new
+
+
+def _upsample(m: nn.Upsample, shape: list[int]) -> tuple[dict, list[int]]:
+    s = m.scale_factor
+    s = s if isinstance(s, (int, float)) else (s[0] if len(set(s)) == 1 else None)
+    if m.mode != "nearest" or s is None or float(s) != int(s) or m.size is not None:
+        raise ExportError(f"Upsample(mode={m.mode!r}, scale_factor={m.scale_factor}) is not "
+                          "supported: only nearest with one whole-number scale")
+    c, h, w = shape
+    return {"op": "upsample", "scale": int(s)}, [c, h * int(s), w * int(s)]
+
+
+def _conv(m: nn.Conv2d | nn.ConvTranspose2d, shape: list[int]) -> tuple[dict, list[int]]:
+    if m.groups != 1 or m.padding_mode != "zeros" or _pair(m.dilation) != [1, 1]:
+        raise ExportError(f"{type(m).__name__} with groups, dilation or non-zero padding is "
+                          "not supported")
+    if len(shape) != 3 or shape[0] != m.in_channels:
+        raise ExportError(f"{type(m).__name__}({m.in_channels}, ...) gets input {shape}")
+    if isinstance(m.padding, str):
+        raise ExportError(f"{type(m).__name__}(padding={m.padding!r}) is not supported")
+    (kh, kw), (sh, sw), (ph, pw) = _pair(m.kernel_size), _pair(m.stride), _pair(m.padding)
+    c, h, w = shape
+    bias = m.bias if m.bias is not None else torch.zeros(m.out_channels)
+    rec = {"cin": m.in_channels, "cout": m.out_channels, "k": [kh, kw], "stride": [sh, sw],
+           "padding": [ph, pw], **_weight(m.weight), "b": _b64(bias)}
+    if isinstance(m, nn.Conv2d):
+        oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+        return {"op": "conv2d", **rec}, [m.out_channels, oh, ow]
+    oph, opw = _pair(m.output_padding)
+    oh, ow = (h - 1) * sh - 2 * ph + kh + oph, (w - 1) * sw - 2 * pw + kw + opw
+    return ({"op": "conv_transpose2d", **rec, "output_padding": [oph, opw]},
+            [m.out_channels, oh, ow])
+
+
 def _layer(m: nn.Module, shape: list[int]) -> tuple[dict, list[int]]:
     """One module as a layer record, and the activation shape after it (without the batch)."""
     if isinstance(m, nn.Linear):
@@ -101,58 +160,15 @@ def _layer(m: nn.Module, shape: list[int]) -> tuple[dict, list[int]]:
         bias = m.bias if m.bias is not None else torch.zeros(m.out_features)
         return ({"op": "linear", "in": m.in_features, "out": m.out_features,
                  **_weight(m.weight), "b": _b64(bias)}, [m.out_features])
-    if isinstance(m, nn.ReLU):
-        return {"op": "relu"}, shape
-    if isinstance(m, nn.LeakyReLU):
-        return {"op": "leaky_relu", "slope": float(m.negative_slope)}, shape
-    if isinstance(m, nn.ELU):
-        return {"op": "elu", "alpha": float(m.alpha)}, shape
-    if isinstance(m, nn.GELU):
-        if m.approximate != "none":
-            return {"op": "gelu_tanh"}, shape
-        return {"op": "gelu"}, shape
-    if isinstance(m, nn.Sigmoid):
-        return {"op": "sigmoid"}, shape
-    if isinstance(m, nn.Tanh):
-        return {"op": "tanh"}, shape
-    if isinstance(m, (nn.Identity, nn.Dropout)):  # dropout is the identity once trained
-        return {"op": "identity"}, shape
-    if isinstance(m, nn.Flatten):
-        n = int(np.prod(shape))
-        return {"op": "reshape", "shape": [n]}, [n]
-    if isinstance(m, nn.Unflatten):
-        new = [int(s) for s in m.unflattened_size]
-        if m.dim not in (1, -1) or len(shape) != 1 or int(np.prod(new)) != shape[0]:
-            raise ExportError(f"Unflatten(dim={m.dim}, {new}) does not fit input {shape}")
-        return {"op": "reshape", "shape": new}, new
+    act = _activation(m)
+    if act is not None:
+        return act, shape
+    if isinstance(m, (nn.Flatten, nn.Unflatten)):
+        return _reshape(m, shape)
     if isinstance(m, nn.Upsample):
-        s = m.scale_factor
-        s = s if isinstance(s, (int, float)) else (s[0] if len(set(s)) == 1 else None)
-        if m.mode != "nearest" or s is None or float(s) != int(s) or m.size is not None:
-            raise ExportError(f"Upsample(mode={m.mode!r}, scale_factor={m.scale_factor}) is not "
-                              "supported: only nearest with one whole-number scale")
-        c, h, w = shape
-        return {"op": "upsample", "scale": int(s)}, [c, h * int(s), w * int(s)]
+        return _upsample(m, shape)
     if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-        if m.groups != 1 or m.padding_mode != "zeros" or _pair(m.dilation) != [1, 1]:
-            raise ExportError(f"{type(m).__name__} with groups, dilation or non-zero padding is "
-                              "not supported")
-        if len(shape) != 3 or shape[0] != m.in_channels:
-            raise ExportError(f"{type(m).__name__}({m.in_channels}, ...) gets input {shape}")
-        if isinstance(m.padding, str):
-            raise ExportError(f"{type(m).__name__}(padding={m.padding!r}) is not supported")
-        (kh, kw), (sh, sw), (ph, pw) = _pair(m.kernel_size), _pair(m.stride), _pair(m.padding)
-        c, h, w = shape
-        bias = m.bias if m.bias is not None else torch.zeros(m.out_channels)
-        rec = {"cin": m.in_channels, "cout": m.out_channels, "k": [kh, kw], "stride": [sh, sw],
-               "padding": [ph, pw], **_weight(m.weight), "b": _b64(bias)}
-        if isinstance(m, nn.Conv2d):
-            oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
-            return {"op": "conv2d", **rec}, [m.out_channels, oh, ow]
-        oph, opw = _pair(m.output_padding)
-        oh, ow = (h - 1) * sh - 2 * ph + kh + oph, (w - 1) * sw - 2 * pw + kw + opw
-        return ({"op": "conv_transpose2d", **rec, "output_padding": [oph, opw]},
-                [m.out_channels, oh, ow])
+        return _conv(m, shape)
     raise ExportError(f"the page cannot run a {type(m).__name__} layer; supported: Linear, "
                       "activations, Unflatten, Upsample (nearest), Conv2d, ConvTranspose2d")
 

@@ -14,9 +14,8 @@ class _BCEWithLogitsSum(torch.autograd.Function):
     """Binary cross-entropy with logits, summed over every element: the same values as
     ``F.binary_cross_entropy_with_logits(..., reduction="sum")``, about twice as fast on the CPU.
 
-    Why: torch's CPU ``log1p`` / ``log_sigmoid`` kernels run at about 8 ns an element where
-    ``exp`` and ``log`` take 1, and the built-in loss spends 0.4 ms of a 5 ms training step of a
-    small dense AE (batch 128 x 784) there. Forward: ``max(x, 0) - x * y + log(1 + exp(-|x|))``
+    Why: torch's CPU ``log1p`` / ``log_sigmoid`` kernels are several times slower than ``exp``
+    and ``log`` (benchmarks/train_speed.py). Forward: ``max(x, 0) - x * y + log(1 + exp(-|x|))``
     (``exp(-|x|)`` lies in (0, 1], so ``log(1 + .)`` loses nothing that matters to a loss);
     backward: ``sigmoid(x) - y``, as for the built-in.
     """

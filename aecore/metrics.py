@@ -151,7 +151,7 @@ def ssim(a: Tensor, b: Tensor, data_range: float = 1.0) -> Tensor:
     a, b = a.double(), b.double()
     # The window is separable (the outer product of a 1-D Gaussian with itself), so the 'valid'
     # filtering is two matrix products with banded matrices, over all five images at once:
-    # float64 convolutions are slow on a CPU (the 10,000 test digits took 7 s that way, 0.5 s so)
+    # float64 convolutions are slow on a CPU (benchmarks/quality.py scores 10,000 digits this way)
     stack = torch.stack([a, b, a * a, b * b, a * b])  # (5, B, C, H, W)
     stack = _band(h).T @ (stack @ _band(w))  # (5, B, C, H-10, W-10)
     mu_a, mu_b, e_aa, e_bb, e_ab = stack

@@ -2,8 +2,8 @@
 the sessions, and running trainings keep their best epoch first.
 
 Service managers (systemd, docker) wait 10 s after SIGTERM, then kill. Streamlit's own stop closes
-every session and waits for them, which took 17 s with about 20 sessions. The handler installed
-here, in order:
+every session and waits for them, past those 10 s with a class open (benchmarks/store.py).
+The handler installed here, in order:
 
 1. calls the previous handler (Streamlit's: it starts closing the websockets and sessions);
 2. on a helper thread, stops the training service (:func:`aecore.jobs.stop_manager`): every

@@ -211,9 +211,50 @@ def train(model: Autoencoder, cfg: TrainConfig, data: TrainData | None = None,
         torch.set_flush_denormal(False)  # per thread: leave the caller's float mode as it was
 
 
+# a phase: (name, epochs, parameters, loss(x_in, x, y) -> (loss, parts))
+Phase = tuple[str, int, list, Callable]
+
+
+def _phases(model: Autoencoder, cfg: TrainConfig, gen: torch.Generator) -> list[Phase]:
+    """A stacked AE's greedy stages (``pretrain_epochs`` each, when set), then the whole model."""
+    def full_loss(x_in, x, y):
+        return model.loss(x_in, x, y, cfg.loss, gen)
+
+    phases: list[Phase] = []
+    stages = getattr(model, "n_stages", 0)
+    pre = getattr(model.cfg, "pretrain_epochs", 0)
+    for s in range(stages if pre else 0):
+        stage_fn = (lambda s: lambda x_in, x, y: (model.stage_loss(s, x_in, cfg.loss), {}))(s)
+        phases.append((f"pretrain layer {s + 1}", pre, model.stage_parameters(s), stage_fn))
+    phases.append(("train", cfg.epochs, list(model.parameters()), full_loss))
+    return phases
+
+
+@dataclass
+class _Run:
+    """What one training carries from epoch to epoch."""
+    model: Autoencoder
+    cfg: TrainConfig
+    data: TrainData
+    cb: Callbacks
+    dev: torch.device
+    gen: torch.Generator
+    steps_per_epoch: int
+    total_epochs: int
+    hist: History
+    t0: float = field(default_factory=time.perf_counter)
+    global_step: int = 0
+    epoch_no: int = 0
+    best_val: float = math.inf
+    best_state: dict | None = None
+
+    @property
+    def total_steps(self) -> int:
+        return self.total_epochs * self.steps_per_epoch
+
+
 def _train_loop(model: Autoencoder, cfg: TrainConfig, data: TrainData | None,
                 callbacks: Callbacks | None, device: torch.device | str | None) -> History:
-    cb = callbacks or Callbacks()
     dev = torch.device(device) if device is not None else pick_device()
     data = (data or prepare_data(model, cfg)).to(dev)
     n = data.x.shape[0]
@@ -221,83 +262,81 @@ def _train_loop(model: Autoencoder, cfg: TrainConfig, data: TrainData | None,
         raise ConfigError("no training data: the subset is empty")
     gen = torch.Generator(device=dev).manual_seed(cfg.seed)
     model.to(dev).train()
-    bf16 = cfg.precision == "bf16"
-
-    # phases: (name, epochs, parameters, loss(x_in, x, y) -> (loss, parts))
-    def full_loss(x_in, x, y):
-        return model.loss(x_in, x, y, cfg.loss, gen)
-
-    phases: list[tuple[str, int, list, Callable]] = []
-    stages = getattr(model, "n_stages", 0)
-    pre = getattr(model.cfg, "pretrain_epochs", 0)
-    for s in range(stages if pre else 0):
-        stage_fn = (lambda s: lambda x_in, x, y: (model.stage_loss(s, x_in, cfg.loss), {}))(s)
-        phases.append((f"pretrain layer {s + 1}", pre, model.stage_parameters(s), stage_fn))
-    phases.append(("train", cfg.epochs, list(model.parameters()), full_loss))
-
-    steps_per_epoch = math.ceil(n / cfg.batch_size)
-    total_epochs = sum(p[1] for p in phases)
-    total_steps = total_epochs * steps_per_epoch
-    hist = History(device=str(dev))
-    best_val, best_state = math.inf, None
-    t0 = time.perf_counter()
-    global_step, epoch_no = 0, 0
-
+    phases = _phases(model, cfg, gen)
+    run = _Run(model, cfg, data, callbacks or Callbacks(), dev, gen,
+               steps_per_epoch=math.ceil(n / cfg.batch_size),
+               total_epochs=sum(p[1] for p in phases), hist=History(device=str(dev)))
     for phase, n_epochs, params, loss_fn in phases:
         opt = make_optimizer(params, cfg)
-        phase_steps, t_phase = n_epochs * steps_per_epoch, 0
-        for _ in range(n_epochs):
-            epoch_no += 1
+        for i in range(n_epochs):
+            run.epoch_no += 1
             t_ep = time.perf_counter()
-            perm = torch.randperm(n, generator=gen, device=dev)
-            loss_sum, parts_sum = torch.zeros((), device=dev), {}  # summed on the device: no sync a step
-            for step in range(steps_per_epoch):
-                if cb.should_stop is not None and cb.should_stop():
-                    hist.cancelled = True
-                    break
-                idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
-                x, y = data.batch(idx)  # x (B, 1, 28, 28) float, or (B, T, C) series
-                x_in = add_noise(x, cfg.noise, cfg.noise_level, gen) if cfg.noise != "none" else x
-                if cfg.schedule != "constant":
-                    for g in opt.param_groups:
-                        g["lr"] = lr_at(cfg, t_phase, phase_steps)
-                with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
-                    loss, parts = loss_fn(x_in, x, y)  # the losses themselves are fp32
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                t_phase += 1
-                global_step += 1
-                loss_sum += loss.detach()
-                for k, v in parts.items():
-                    parts_sum[k] = parts_sum.get(k, 0.0) + v
-                if cb.on_step is not None:
-                    cb.on_step(Progress(phase, epoch_no, total_epochs, step + 1, steps_per_epoch,
-                                        global_step, total_steps, loss.item(),
-                                        time.perf_counter() - t0))
-            if hist.cancelled:
+            sums = _epoch(run, phase, opt, loss_fn, i * run.steps_per_epoch,
+                          n_epochs * run.steps_per_epoch)
+            if run.hist.cancelled:
                 break
-            val = validation_loss(model, data, cfg) if phase == "train" else float("nan")
-            rec = {"phase": phase, "epoch": epoch_no, "train_loss": loss_sum.item() / steps_per_epoch,
-                   "val_loss": val, "seconds": time.perf_counter() - t_ep,
-                   "parts": {k: float(v) / steps_per_epoch for k, v in parts_sum.items()}}
-            hist.epochs.append(rec)
-            if phase == "train":
-                score = val if not math.isnan(val) else rec["train_loss"]
-                if score < best_val:
-                    best_val, hist.best_epoch = score, epoch_no
-                    best_state = copy.deepcopy(model.state_dict())
-            if cb.on_epoch is not None:
-                model.eval()
-                cb.on_epoch(Progress(phase, epoch_no, total_epochs, steps_per_epoch, steps_per_epoch,
-                                     global_step, total_steps, rec["train_loss"],
-                                     time.perf_counter() - t0), rec, model)
-                model.train()
-        if hist.cancelled:
+            _end_epoch(run, phase, *sums, t_ep)
+        if run.hist.cancelled:
             break
-
-    if hist.cancelled and best_state is not None:
-        model.load_state_dict(best_state)  # keep the best validated epoch, not a half epoch
-    hist.seconds = time.perf_counter() - t0
+    if run.hist.cancelled and run.best_state is not None:
+        model.load_state_dict(run.best_state)  # keep the best validated epoch, not a half epoch
+    run.hist.seconds = time.perf_counter() - run.t0
     model.to("cpu").eval()
-    return hist
+    return run.hist
+
+
+def _epoch(run: _Run, phase: str, opt: torch.optim.Optimizer, loss_fn: Callable, t_phase: int,
+           phase_steps: int) -> tuple[torch.Tensor, dict]:
+    """One pass over a fresh permutation of the data; (summed loss, summed parts). Stops within
+    a step when ``should_stop`` says so (``hist.cancelled``)."""
+    cfg, cb, dev, gen, data = run.cfg, run.cb, run.dev, run.gen, run.data
+    bf16 = cfg.precision == "bf16"
+    perm = torch.randperm(data.x.shape[0], generator=gen, device=dev)
+    loss_sum, parts_sum = torch.zeros((), device=dev), {}  # summed on the device: no sync a step
+    for step in range(run.steps_per_epoch):
+        if cb.should_stop is not None and cb.should_stop():
+            run.hist.cancelled = True
+            break
+        idx = perm[step * cfg.batch_size:(step + 1) * cfg.batch_size]
+        x, y = data.batch(idx)  # x (B, 1, 28, 28) float, or (B, T, C) series
+        x_in = add_noise(x, cfg.noise, cfg.noise_level, gen) if cfg.noise != "none" else x
+        if cfg.schedule != "constant":
+            for g in opt.param_groups:
+                g["lr"] = lr_at(cfg, t_phase, phase_steps)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+            loss, parts = loss_fn(x_in, x, y)  # the losses themselves are fp32
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        t_phase += 1
+        run.global_step += 1
+        loss_sum += loss.detach()
+        for k, v in parts.items():
+            parts_sum[k] = parts_sum.get(k, 0.0) + v
+        if cb.on_step is not None:
+            cb.on_step(Progress(phase, run.epoch_no, run.total_epochs, step + 1,
+                                run.steps_per_epoch, run.global_step, run.total_steps,
+                                loss.item(), time.perf_counter() - run.t0))
+    return loss_sum, parts_sum
+
+
+def _end_epoch(run: _Run, phase: str, loss_sum: torch.Tensor, parts_sum: dict,
+               t_ep: float) -> None:
+    """Validate, record the epoch, keep the best weights of the "train" phase, call on_epoch."""
+    model, steps = run.model, run.steps_per_epoch
+    val = validation_loss(model, run.data, run.cfg) if phase == "train" else float("nan")
+    rec = {"phase": phase, "epoch": run.epoch_no, "train_loss": loss_sum.item() / steps,
+           "val_loss": val, "seconds": time.perf_counter() - t_ep,
+           "parts": {k: float(v) / steps for k, v in parts_sum.items()}}
+    run.hist.epochs.append(rec)
+    if phase == "train":
+        score = val if not math.isnan(val) else rec["train_loss"]
+        if score < run.best_val:
+            run.best_val, run.hist.best_epoch = score, run.epoch_no
+            run.best_state = copy.deepcopy(model.state_dict())
+    if run.cb.on_epoch is not None:
+        model.eval()
+        run.cb.on_epoch(Progress(phase, run.epoch_no, run.total_epochs, steps, steps,
+                                 run.global_step, run.total_steps, rec["train_loss"],
+                                 time.perf_counter() - run.t0), rec, model)
+        model.train()

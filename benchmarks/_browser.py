@@ -24,7 +24,9 @@ SCREENS = ROOT / "artifacts" / "screens"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
-START_TIMEOUT_S = 90.0  # a loaded machine needs a while to import torch and streamlit
+# deadlines that only catch a hang: a busy machine may take minutes where an idle one takes seconds
+START_TIMEOUT_S = 300.0
+WAIT_MS = 180_000
 # Streamlit marks its root element with the script state; anything but "notRunning" is busy
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
@@ -114,6 +116,25 @@ def streamlit_server(env: Mapping[str, str] | None = None, timeout: float = STAR
 _SERVERS: dict[str, int] = {}  # url -> pid of the servers streamlit_server runs now
 
 
+def pid_of(url: str) -> int:
+    """The process id of the server :func:`streamlit_server` runs at ``url``."""
+    return _SERVERS[url]
+
+
+def family(pid: int) -> list[int]:
+    """``pid`` and all its descendants running now (a server's children: its own helpers)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:  # it has just ended
+            continue
+    return out
+
+
 def cpu_s(pid: int) -> float:
     """CPU seconds (user + system) a process has used so far (0.0 once it is gone)."""
     try:
@@ -137,7 +158,7 @@ def wait_settled(url: str, quiet_s: float | None = None, busy_frac: float = 0.1,
     if quiet_s is None:
         from startup.warmup import SETTLE_S  # no Streamlit, no torch
         quiet_s = 2 * SETTLE_S
-    pid, t0 = _SERVERS[url], time.monotonic()
+    pid, t0 = pid_of(url), time.monotonic()
     while time.monotonic() - t0 < timeout:
         c0 = cpu_s(pid)
         time.sleep(quiet_s)
@@ -179,16 +200,16 @@ def chromium() -> Iterator["playwright.sync_api.Browser"]:  # noqa: F821
 LIVE_DEBUG = "globalThis.__aeLive = {};"
 
 
-def new_page(browser, width: int = 1400, height: int = 1600, timeout_ms: int = 60_000):
-    """A page in a fresh context (its own Streamlit session) with a generous default timeout and
-    the live component's counters on (:data:`LIVE_DEBUG`)."""
+def new_page(browser, width: int = 1400, height: int = 1600, timeout_ms: int = WAIT_MS):
+    """A page in a fresh context (its own Streamlit session) whose waits time out only on a hang,
+    with the live component's counters on (:data:`LIVE_DEBUG`)."""
     page = browser.new_context(viewport={"width": width, "height": height}).new_page()
     page.add_init_script(LIVE_DEBUG)
     page.set_default_timeout(timeout_ms)
     return page
 
 
-def wait_idle(page, timeout_ms: int = 60_000, settle_ms: int = 150) -> None:
+def wait_idle(page, timeout_ms: int = WAIT_MS, settle_ms: int = 150) -> None:
     """Wait until the app's script run (or fragment run) has finished.
 
     The state is read twice ``settle_ms`` apart: a widget change shows "running" only after its
@@ -203,6 +224,38 @@ def wait_idle(page, timeout_ms: int = 60_000, settle_ms: int = 150) -> None:
             return
         if time.monotonic() > deadline:
             raise TimeoutError("the app did not become idle")
+
+
+# after RAN_JS, true once the app has left "notRunning" (a run was requested or ran) and is back
+RAN_JS = """() => { window.__aeRan = false;
+  new MutationObserver((_, obs) => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (app && app.dataset.testScriptState !== "notRunning") { window.__aeRan = true; obs.disconnect(); }
+  }).observe(document, {subtree: true, attributes: true, attributeFilter: ["data-test-script-state"]});
+}"""
+RAN_IDLE_JS = "() => window.__aeRan && !!document.querySelector('" + IDLE + "')"
+
+
+@contextlib.contextmanager
+def rerun_of(page) -> Iterator[None]:
+    """Around a widget change: wait until the run it caused has finished. A change made while
+    an earlier run is in flight can be undone by that run's answer, so the app is idle first,
+    and the next change starts only after this one's run."""
+    wait_idle(page)
+    page.evaluate(RAN_JS)
+    yield
+    page.wait_for_function(RAN_IDLE_JS)
+    wait_idle(page)
+
+
+def set_value(page, label: str, value: object) -> None:
+    """Type ``value`` into the number or text input labelled ``label`` and wait for its run."""
+    box = page.get_by_label(label, exact=True)
+    if box.input_value() == str(value):
+        return  # no change, no run
+    with rerun_of(page):
+        box.fill(str(value))
+        box.press("Enter")
 
 
 def sidebar_link(page, title: str):
@@ -225,8 +278,6 @@ _DECODED_JS = """() => { const b = [...document.querySelectorAll('[data-testid="
     .find(e => e.innerText.includes('decoded at z'));
   const i = b && b.querySelector('img');
   return i ? {src: i.src, caption: b.innerText, loaded: i.complete && i.naturalWidth > 0} : null; }"""
-_CHANGED_JS = "old => { const d = (" + _DECODED_JS + """)();
-  return d && d.loaded && (d.src !== old.src || d.caption !== old.caption); }"""
 
 
 def decoded(page) -> dict | None:
@@ -234,6 +285,33 @@ def decoded(page) -> dict | None:
     return page.evaluate(_DECODED_JS)
 
 
-def wait_decoded_change(page, old: dict, timeout_ms: int = 30_000) -> None:
-    """Wait until the decoded digit differs from ``old`` (a new source or caption) and loaded."""
-    page.wait_for_function(_CHANGED_JS, arg=old, timeout=timeout_ms)
+# "changed" once the digit differs from the old one; "lost" once the app is idle, a second after
+# the press, with the thumb back at its old value: the press was undone by a rerun in flight
+# (the preloader's, ui/preload.py), which re-drew the slider with the value it knew
+_PRESS_JS = "([old, sel, value, t0]) => { const d = (" + _DECODED_JS + """)();
+  if (d && d.loaded && (d.src !== old.src || d.caption !== old.caption)) return "changed";
+  const thumb = document.querySelector(sel);
+  const idle = document.querySelector('""" + IDLE + """');
+  return thumb && thumb.value === value && idle && performance.now() - t0 > 1000 ? "lost" : false;
+}"""
+
+
+def press_decoded(page, slider: str, key: str = "ArrowRight", tries: int = 3) -> float:
+    """Press ``key`` on the latent page's z slider named ``slider`` ("z1") and wait until the
+    decoded digit changes; returns the seconds from the press that took effect to the new digit.
+
+    A press undone by a rerun already in flight (its thumb back where it was, nothing decoded) is
+    pressed again, up to ``tries`` times; waits time out only on a hang (``WAIT_MS``).
+    """
+    sel = Z_SLIDER.format(slider)
+    thumb = page.locator(sel)
+    for _ in range(tries):
+        old, value = decoded(page), thumb.input_value()
+        thumb.focus()
+        t_page = page.evaluate("performance.now()")
+        t0 = time.perf_counter()
+        page.keyboard.press(key)
+        res = page.wait_for_function(_PRESS_JS, arg=[old, sel, value, t_page], timeout=WAIT_MS)
+        if res.json_value() == "changed":
+            return time.perf_counter() - t0
+    raise TimeoutError(f"{tries} presses of {key} on {slider} changed no decoded digit")

@@ -118,7 +118,7 @@ class Postgres:
         self.user = _pg_user() if os.geteuid() == 0 else None
         self.url = f"postgresql://ae@127.0.0.1:{self.port}/ae"
 
-    def _run(self, *args: str, timeout: float = 60) -> None:
+    def _run(self, *args: str, timeout: float = START_TIMEOUT_S) -> None:
         cmd = [str(a) for a in args]
         if self.user:  # PostgreSQL refuses to run as root
             cmd = ["runuser", "-u", self.user, "--"] + cmd
@@ -160,7 +160,8 @@ class Postgres:
         # -l: the server's output goes to its log file, never to our pipe (or run() would wait
         # for the server to exit)
         self._run(PG_BIN / "pg_ctl", "-D", self.data, "-l", self.data / "server.log", "-o",
-                  self.opts, "-m", "fast", "-w", "-t", "60", action, timeout=90)
+                  self.opts, "-m", "fast", "-w", "-t", str(int(START_TIMEOUT_S)), action,
+                  timeout=START_TIMEOUT_S + 30)  # hang guards: a busy machine starts slowly
         self.pid = int((self.data / "postmaster.pid").read_text().split()[0])
 
     def restart(self) -> None:
@@ -298,7 +299,7 @@ class Nginx:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20.0) -> None:
+    def start(self, timeout: float = START_TIMEOUT_S) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.conf.write_text(render_nginx_conf(NGINX_CONF.read_text(), self.ports, self.port,
                                                self.folder))

@@ -37,7 +37,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 from benchmarks import _browser, _cluster, _wire
 from benchmarks import load as L
@@ -50,8 +49,9 @@ def single_server(args) -> dict:
     """Run load.py (one server) with the same load; its JSON line."""
     cmd = [sys.executable, str(ROOT / "benchmarks" / "load.py"), "--sessions", str(args.sessions),
            "--seconds", str(args.seconds), "--trainings", str(args.trainings),
-           "--think-s", str(args.think_s), "--browser-nice", str(args.browser_nice),
-           "--probes", str(args.probes), "--log", str(args.log.with_name("load_single.log"))]
+           "--think-s", str(args.think_s), "--probes", str(args.probes),
+           "--train-epochs", str(args.train_epochs), "--train-images", str(args.train_images),
+           "--wait-s", str(args.wait_s), "--log", str(args.log.with_name("load_single.log"))]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
     if not lines:
@@ -61,19 +61,11 @@ def single_server(args) -> dict:
     return json.loads(lines[-1])
 
 
-async def _set_number(page, label: str, value: int) -> None:
-    box = page.get_by_label(label, exact=True)
-    await box.fill(str(value))
-    await box.press("Enter")
-    await page.wait_for_timeout(300)
-    await L.idle(page, 120_000)
-
-
 async def _context(browser, base: str, route: str):
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1600})
     await ctx.add_cookies([{"name": _cluster.ROUTE_COOKIE, "value": route, "url": base}])
     page = await ctx.new_page()
-    page.set_default_timeout(120_000)
+    page.set_default_timeout(_browser.WAIT_MS)
     return ctx, page
 
 
@@ -84,18 +76,9 @@ async def share_once(browser, base: str, c: _cluster.Cluster, a: _cluster.Replic
     ctx_a, page = await _context(browser, base, c.route_to(a))
     ctx_b = None
     try:
-        await page.goto(f"{base}/train")
-        await page.get_by_role("button", name="Start training").wait_for()
-        await L.idle(page, 120_000)
-        await _set_number(page, "Epochs", SHARE_EPOCHS)
-        await _set_number(page, "Training images", SHARE_IMAGES)
-        box = page.get_by_label("Name for your model", exact=True)
-        await box.fill(name)
-        await box.press("Enter")
-        await page.wait_for_timeout(300)
-        await L.idle(page, 120_000)
+        await L.start_training(page, base, SHARE_EPOCHS, SHARE_IMAGES, name)
         await page.get_by_role("button", name="Start training").click()
-        await page.get_by_text("It now appears as").wait_for(timeout=240_000)
+        await page.get_by_text("It now appears as").wait_for(timeout=600_000)
         await page.goto(f"{base}/my_models")
         await page.get_by_role("button", name="Share", exact=True).click()
         code = page.get_by_test_id("aeCopyLink").filter(has_text="shared=").first
@@ -104,7 +87,7 @@ async def share_once(browser, base: str, c: _cluster.Cluster, a: _cluster.Replic
         ctx_b, other = await _context(browser, base, c.route_to(b))
         await other.goto(link)
         await other.get_by_text(f"Shared model {name}").wait_for()
-        await L.idle(other, 120_000)
+        await L.idle(other)
         if await other.locator('[data-testid="stException"]').count():
             return f"{name}: an exception box on {b.name}"
         return None
@@ -128,6 +111,63 @@ async def share_checks(base: str, c: _cluster.Cluster) -> list[str | None]:
             await browser.close()
 
 
+def run_cluster(args, stats: "L.Stats") -> dict:
+    """The class load through nginx in front of ``args.replicas`` replicas, then the
+    cross-replica shares; what was measured there (besides ``stats``)."""
+    wire_log = args.log.with_name("load_nginx_answers.jsonl")
+    env = {"AE_MAX_TRAININGS": "2"}  # per replica, as in the single-server run
+    with _cluster.cluster(replicas=args.replicas, env=env) as c, \
+            _wire.proxy(c.url, wire_log) as base:
+        watches = [L.MemoryWatch(r.pid) for r in c.replicas]
+        for w in watches:
+            w.start()
+        t0 = time.monotonic()
+        asyncio.run(L.drive(base, args, stats))
+        wall = time.monotonic() - t0
+        for w in watches:
+            w.stop.set()
+            w.join()
+        # where each browser's websocket went (a route is one browser context)
+        streams = {a["route"]: c.replica_at(a["upstream"]) for a in c.nginx.access()
+                   if a["uri"] == "/_stcore/stream"}
+        shares = asyncio.run(share_checks(base, c)) if args.replicas > 1 else []
+        return {"wall": wall, "watches": watches, "shares": shares,
+                "by_replica": Counter(r.name for r in streams.values() if r is not None),
+                "tracebacks": sum(L.server_tracebacks(r.log())[0] for r in c.replicas),
+                "nginx_errors": len(re.findall(r"\[(?:error|crit|alert|emerg)\]",
+                                               c.nginx.error_log())),
+                "answer_ms": L.slider_answers(_wire.answers(wire_log), stats.window)}
+
+
+def summary(args, stats: "L.Stats", run: dict, single: dict) -> dict:
+    """The JSON line: the cluster's figures beside the single server's."""
+    answer_ms, shares, watches = run["answer_ms"], run["shares"], run["watches"]
+    return {
+        "replicas": args.replicas, "sessions": args.sessions, "seconds": args.seconds,
+        "sessions_per_replica": round(args.sessions / args.replicas, 1),
+        "sessions_by_replica": dict(sorted(run["by_replica"].items())),
+        "wall_s": round(run["wall"], 1), "exceptions": stats.exceptions + run["tracebacks"],
+        "server_tracebacks": run["tracebacks"], "timeouts": len(stats.errors),
+        "server_answer_ms_median": L.median(answer_ms), "server_answer_ms_p95": L.p95(answer_ms),
+        "server_answers": len(answer_ms),
+        "single_server_answer_ms_median": single.get("server_answer_ms_median"),
+        "single_server_answer_ms_p95": single.get("server_answer_ms_p95"),
+        "single_server_exceptions": single.get("exceptions"),
+        "slider_ms_p95": L.p95(stats.slider_ms),
+        "single_server_slider_ms_p95": single.get("slider_ms_p95"),
+        "cross_replica_shares_ok": f"{sum(s is None for s in shares)}/{len(shares)}",
+        "uploads": stats.actions["upload"],
+        "upload_errors": sum(": upload: " in e for e in stats.errors),
+        "page_switches": stats.actions["page"],
+        "trainings_started": stats.trainings_started, "trainings_done": stats.trainings_done,
+        "peak_rss_mb_per_replica": [round(w.peak_mb, 1) for w in watches],
+        "server_cpu_s": round(sum(w.server_cpu_s for w in watches), 1),
+        "single_server_cpu_s": single.get("server_cpu_s"),
+        "nginx_errors_logged": run["nginx_errors"],
+        "cores": os.cpu_count(),
+    }
+
+
 def main(args) -> int:
     """``load.py --through-nginx``: see the module docstring."""
     reason = _cluster.missing()
@@ -136,69 +176,24 @@ def main(args) -> int:
         return 2
     single = single_server(args)
     stats = L.Stats()
-    wire_log = args.log.with_name("load_nginx_answers.jsonl")
-    env = {"AE_MAX_TRAININGS": "2"}  # per replica, as in the single-server run
-    with _cluster.cluster(replicas=args.replicas, env=env) as c, \
-            _wire.proxy(c.url, wire_log) as base:
-        watches = [L.MemoryWatch(r.port) for r in c.replicas]
-        for w in watches:
-            w.start()
-        t0 = time.monotonic()
-        asyncio.run(L.drive(base, args.sessions, args.seconds, args.trainings, args.think_s,
-                            args.browser_nice, min(args.probes, args.sessions), stats))
-        wall = time.monotonic() - t0
-        for w in watches:
-            w.stop.set()
-            w.join()
-        # where each browser's websocket went (a route is one browser context)
-        streams = {a["route"]: c.replica_at(a["upstream"]) for a in c.nginx.access()
-                   if a["uri"] == "/_stcore/stream"}
-        by_replica = Counter(r.name for r in streams.values() if r is not None)
-        shares = asyncio.run(share_checks(base, c)) if args.replicas > 1 else []
-        tracebacks = sum(L.server_tracebacks(r.log())[0] for r in c.replicas)
-        nginx_errors = len(re.findall(r"\[(?:error|crit|alert|emerg)\]", c.nginx.error_log()))
-    answer_ms = L.slider_answers(_wire.answers(wire_log), stats.window)
-    upload_errors = sum(": upload: " in e for e in stats.errors)
-    exceptions = stats.exceptions + tracebacks
-    ok = sum(s is None for s in shares)
-    result = {
-        "replicas": args.replicas, "sessions": args.sessions, "seconds": args.seconds,
-        "sessions_per_replica": round(args.sessions / args.replicas, 1),
-        "sessions_by_replica": dict(sorted(by_replica.items())),
-        "wall_s": round(wall, 1), "exceptions": exceptions, "server_tracebacks": tracebacks,
-        "timeouts": len(stats.errors),
-        "server_answer_ms_median": L.median(answer_ms), "server_answer_ms_p95": L.p95(answer_ms),
-        "server_answers": len(answer_ms),
-        "single_server_answer_ms_median": single.get("server_answer_ms_median"),
-        "single_server_answer_ms_p95": single.get("server_answer_ms_p95"),
-        "single_server_exceptions": single.get("exceptions"),
-        "slider_ms_p95": L.p95(stats.slider_ms),
-        "single_server_slider_ms_p95": single.get("slider_ms_p95"),
-        "cross_replica_shares_ok": f"{ok}/{len(shares)}",
-        "uploads": stats.actions["upload"], "upload_errors": upload_errors,
-        "page_switches": stats.actions["page"],
-        "trainings_started": stats.trainings_started, "trainings_done": stats.trainings_done,
-        "peak_rss_mb_per_replica": [round(w.peak_mb, 1) for w in watches],
-        "server_cpu_s": round(sum(w.server_cpu_s for w in watches), 1),
-        "single_server_cpu_s": single.get("server_cpu_s"),
-        "nginx_errors_logged": nginx_errors,
-        "cores": os.cpu_count(),
-    }
+    run = run_cluster(args, stats)
+    r = summary(args, stats, run, single)
     print(f"{args.replicas} replicas behind nginx, {args.sessions} sessions for {args.seconds:g} s "
-          f"({wall:.0f} s wall), {args.trainings} training(s); sessions by replica "
-          f"{result['sessions_by_replica']}")
-    print(f"  exceptions {exceptions} (one server: {result['single_server_exceptions']}); "
-          f"uploads {result['uploads']}, upload errors {upload_errors}")
-    print(f"  server answer: median {result['server_answer_ms_median']} ms, p95 "
-          f"{result['server_answer_ms_p95']} ms over {len(answer_ms)} steps; one server in this "
-          f"run: median {result['single_server_answer_ms_median']} ms, p95 "
-          f"{result['single_server_answer_ms_p95']} ms")
+          f"({r['wall_s']:.0f} s wall), {args.trainings} training(s); sessions by replica "
+          f"{r['sessions_by_replica']}")
+    print(f"  exceptions {r['exceptions']} (one server: {r['single_server_exceptions']}); "
+          f"uploads {r['uploads']}, upload errors {r['upload_errors']}")
+    print(f"  server answer: median {r['server_answer_ms_median']} ms, p95 "
+          f"{r['server_answer_ms_p95']} ms over {r['server_answers']} steps; one server in this "
+          f"run: median {r['single_server_answer_ms_median']} ms, p95 "
+          f"{r['single_server_answer_ms_p95']} ms")
     print(f"  trainings {stats.trainings_done}/{stats.trainings_started}; cross-replica shares "
-          f"{result['cross_replica_shares_ok']}")
-    for e in [s for s in shares if s] + stats.errors[:10]:
+          f"{r['cross_replica_shares_ok']}")
+    for e in [s for s in run["shares"] if s] + stats.errors[:10]:
         print(f"  ! {e}")
-    print(json.dumps(result))
-    met = (exceptions == 0 and upload_errors == 0 and ok == len(shares)
-           and result["server_answer_ms_p95"] is not None
-           and result["server_answer_ms_p95"] < L.SLIDER_BAR_MS)
+    print(json.dumps(r))
+    met = (r["exceptions"] == 0 and r["upload_errors"] == 0
+           and all(s is None for s in run["shares"])
+           and r["server_answer_ms_p95"] is not None
+           and r["server_answer_ms_p95"] < L.SLIDER_BAR_MS)
     return 0 if met else 1

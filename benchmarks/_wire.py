@@ -31,7 +31,7 @@ from typing import Callable, Iterator, TextIO
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from benchmarks._browser import ROOT, free_port, stop
+from benchmarks._browser import ROOT, START_TIMEOUT_S, free_port, stop
 
 BINARY = 0x2  # websocket opcodes (RFC 6455 section 5.2); Streamlit's messages are binary
 CONTINUATION = 0x0
@@ -193,7 +193,7 @@ async def serve(listen_port: int, server_port: int, log: TextIO) -> None:
 
 
 @contextlib.contextmanager
-def proxy(base: str, log: Path, timeout: float = 30.0) -> Iterator[str]:
+def proxy(base: str, log: Path, timeout: float = START_TIMEOUT_S) -> Iterator[str]:
     """Runs this proxy in front of the server at ``base`` (http://127.0.0.1:PORT) and yields the
     proxy's base URL; answers go to ``log``. A new session gives the proxy a scheduling group of
     its own (Linux autogroups), so busy browsers do not delay its stamps."""

@@ -14,22 +14,21 @@ so a new level in the URL with no run going means the step's panels and curve ha
 Training sessions are extra contexts that start a training on the Train page as the users start
 acting, and wait for it. Peak memory is VmHWM from /proc of the server process and its children.
 
-Slider latency three ways. On one machine twenty renderers share the server's two cores, which
-no classroom does: each student's browser runs on their own device. So the browsers run at the
-lowest CPU priority (``--browser-nice``), except those of ``--probes`` sessions, which behave
-like every other user but have a browser of their own at normal priority (still on the same two
-cores, in a scheduling group as heavy as the server's): the nearest this machine comes to a
-student's own device under the load of the whole class. ``slider_ms_*``: the probes' steps,
-until the page shows the result. ``slider_ms_*_all``: every session's steps, the same way, the
-waits of the low-priority renderers included. ``server_answer_ms_*``: from the rerun request
-reaching the server's socket to its "script finished" message leaving it, stamped by a proxy
-between the browsers and the server (benchmarks/_wire.py), for every session's steps. Users
-pause between actions (``--think-s``, a student reads what changed), uniform in [0.5, 1.5] x
-that mean.
+Slider latency three ways. ``slider_ms_*``: the steps of the ``--probes`` sessions, which
+behave like every other user but have a browser of their own (not one renderer process among
+twenty), until the page shows the result. ``slider_ms_*_all``: every session's steps, the same
+way. ``server_answer_ms_*``: from the rerun request reaching the server's socket to its "script
+finished" message leaving it, stamped by a proxy between the browsers and the server
+(benchmarks/_wire.py), for every session's steps. Users pause between actions (``--think-s``, a
+student reads what changed), uniform in [0.5, 1.5] x that mean. A press undone by a rerun
+already in flight (the thumb back where it was) is pressed again and timed from there.
 
 ``--hover``: the sessions only sweep the Latent page's live map with the pointer (it decodes in
 the page, ui/live.py); reports ``server_cpu_s_hover``, the server's CPU seconds during the sweep
 (near idle: a pointer move sends nothing), and the messages the pages sent meanwhile.
+
+``--smoke``: two users (one a probe), 10 s, one tiny training that is waited for until it ends,
+and waits that time out only on a hang: a check that the benchmark runs, on any machine.
 
 Prints a human summary, then one JSON line with at least ``exceptions``, ``slider_ms_median``,
 ``slider_ms_p95``, ``trainings_done``, ``peak_rss_mb``. Exit status 1 when a bar is missed
@@ -61,20 +60,31 @@ from benchmarks import _wire  # noqa: E402
 
 LEVEL_RE = re.compile(r"[?&]level=([^&]+)")
 SLIDER_BAR_MS = 1000.0
-# resolves once the URL's level differs from ``old`` and no script run is going
-SHOWN_JS = """old => new Promise(resolve => {
-  const shown = () => {
+# "shown" once the URL's level differs from ``old`` and no script run is going, checked on DOM
+# changes (twenty pages polling tax the renderers); "lost" once the app is idle a second after
+# the press with the thumb back at ``value``: a rerun in flight re-drew the slider
+SHOWN_JS = """([old, value, t0]) => new Promise(resolve => {
+  const check = () => {
     const m = location.search.match(/[?&]level=([^&]+)/);
     const app = document.querySelector('[data-testid="stApp"]');
-    return m && m[1] !== old && app && app.dataset.testScriptState === "notRunning";
+    const idle = app && app.dataset.testScriptState === "notRunning";
+    if (m && m[1] !== old && idle) return "shown";
+    const thumb = document.querySelector('[data-testid="stSlider"] input[type="range"]');
+    return idle && thumb && thumb.value === value && performance.now() - t0 > 1000 ? "lost" : "";
   };
-  if (shown()) return resolve();
-  const watch = new MutationObserver(() => { if (shown()) { watch.disconnect(); resolve(); } });
+  const done = () => {
+    const r = check();
+    if (r) { watch.disconnect(); clearInterval(timer); resolve(r); }
+  };
+  const watch = new MutationObserver(done);
   watch.observe(document, {subtree: true, childList: true, attributes: true});
+  const timer = setInterval(done, 1000);  // a lost press changes nothing in the page
+  done();
 })"""
-TRAIN_EPOCHS, TRAIN_IMAGES = 10, 10_000  # a training of some tens of seconds on 2 busy cores
-PROBE_FLAG = "--ae-explorer-load-probe"  # marks the probes' Chromium (Chromium ignores it)
 PAGES = ("Reconstruct & compress", "Latent space", "Generate (VAE)")
+# --smoke: the settings of a run that checks the benchmark works, not how fast the machine is
+SMOKE = {"sessions": 2, "seconds": 10.0, "trainings": 1, "think_s": 0.3, "probes": 1,
+         "train_epochs": 1, "train_images": 500, "wait_s": _browser.WAIT_MS / 1000}
 
 
 # helpers
@@ -95,38 +105,6 @@ def why(exc: BaseException) -> str:
     """An error in one line for the summary (a timeout from asyncio.wait_for has no message)."""
     lines = str(exc).splitlines()
     return f"{type(exc).__name__}: {lines[0][:120]}" if lines else type(exc).__name__
-
-
-def processes() -> dict[int, tuple[int, str]]:
-    """{pid: (parent pid, command line)} of every process running now."""
-    procs: dict[int, tuple[int, str]] = {}
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
-        try:
-            cmd = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            ppid = int((p / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):  # it has just ended
-            continue
-        procs[int(p.name)] = (ppid, cmd)
-    return procs
-
-
-def family(roots: list[int], procs: dict[int, tuple[int, str]]) -> list[int]:
-    """``roots`` and all their descendants in ``procs`` (from :func:`processes`)."""
-    out, todo = [], list(roots)
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo += [c for c, (pp, _) in procs.items() if pp == pid]
-    return out
-
-
-def server_pids(port: int) -> list[int]:
-    """The streamlit process listening on ``port`` and its descendants."""
-    procs = processes()
-    return family([pid for pid, (_, cmd) in procs.items()
-                   if "streamlit" in cmd and f"--server.port {port}" in cmd], procs)
 
 
 def vm_kb(pid: int, field: str) -> int:
@@ -153,15 +131,15 @@ class MemoryWatch(threading.Thread):
     the CPU seconds the server used beside what the whole machine used (the browsers driving it
     share the same cores)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
-        self.port, self.peak_mb, self.rss_mb, self.stop = port, 0.0, 0.0, threading.Event()
+        self.pid, self.peak_mb, self.rss_mb, self.stop = pid, 0.0, 0.0, threading.Event()
         self.server_cpu_s, self.machine_cpu_s = 0.0, 0.0
 
     def run(self) -> None:
         busy0, cpu0 = machine_busy_s(), None
         while not self.stop.is_set():
-            pids = server_pids(self.port)
+            pids = _browser.family(self.pid)
             if pids:
                 self.peak_mb = max(self.peak_mb, sum(vm_kb(p, "VmHWM") for p in pids) / 1024)
                 self.rss_mb = sum(vm_kb(p, "VmRSS") for p in pids) / 1024
@@ -187,8 +165,8 @@ class Stats:
 
 # one user
 
-async def idle(page, timeout_ms: int = 60_000) -> None:
-    await page.wait_for_selector(_browser.IDLE, state="attached", timeout=timeout_ms)
+async def idle(page) -> None:
+    await page.wait_for_selector(_browser.IDLE, state="attached")
 
 
 async def check_exceptions(page, stats: Stats, where: str) -> None:
@@ -216,18 +194,25 @@ async def reopen(page, base: str, stats: Stats, who: str, tries: int = 3) -> boo
     return False
 
 
-async def move_slider(page, stats: Stats, rnd: random.Random, probe: bool) -> None:
+async def move_slider(page, stats: Stats, rnd: random.Random, probe: bool, wait_s: float,
+                      tries: int = 3) -> None:
+    """One step of the Denoise slider with the keyboard, timed until the page shows it; a press
+    undone by a rerun in flight is pressed again (up to ``tries`` times) and timed from there."""
     before = LEVEL_RE.search(page.url)
-    thumb = page.get_by_test_id("stSlider").get_by_role("slider").first
-    await thumb.focus()
-    value = float(await thumb.input_value() or 0)  # the thumb is an <input type="range">
-    key = "ArrowLeft" if value > 0.6 or (value > 0 and rnd.random() < 0.4) else "ArrowRight"
-    t0 = time.perf_counter()
-    await thumb.press(key)
     old = before.group(1) if before else None
-    # shown: the run that wrote the new level into the URL has finished and its elements are in
-    # the page. Checked on DOM changes, not on a timer (twenty pages polling tax the renderers)
-    await asyncio.wait_for(page.evaluate(SHOWN_JS, old), timeout=30)
+    thumb = page.get_by_test_id("stSlider").get_by_role("slider").first
+    for _ in range(tries):
+        await thumb.focus()
+        value = await thumb.input_value()  # the thumb is an <input type="range">
+        level = float(value or 0)
+        key = "ArrowLeft" if level > 0.6 or (level > 0 and rnd.random() < 0.4) else "ArrowRight"
+        t_page = await page.evaluate("performance.now()")
+        t0 = time.perf_counter()
+        await thumb.press(key)
+        if await asyncio.wait_for(page.evaluate(SHOWN_JS, [old, value, t_page]), wait_s) == "shown":
+            break
+    else:
+        raise TimeoutError(f"{tries} presses of the slider changed nothing")
     ms = (time.perf_counter() - t0) * 1000
     stats.slider_ms_all.append(ms)
     if probe:
@@ -259,21 +244,34 @@ async def upload(page, stats: Stats, seed: int) -> None:
     stats.actions["upload"] += 1
 
 
-async def user(browser, base: str, i: int, seconds: float, think_s: float,
-               ready: asyncio.Barrier, stats: Stats, probe: bool = False) -> None:
+async def act(page, base: str, what: str, stats: Stats, rnd: random.Random, probe: bool,
+              seed: int, wait_s: float) -> None:
+    """One action of a user on the Denoise page: a slider step, a page visit and back, or an
+    upload."""
+    if what == "slider":
+        await move_slider(page, stats, rnd, probe, wait_s)
+    elif what == "page":
+        await switch_pages(page, base, stats, rnd)
+    else:
+        await upload(page, stats, seed)
+
+
+async def user(browser, base: str, i: int, args, ready: asyncio.Barrier, stats: Stats,
+               probe: bool = False) -> None:
+    """One student for ``args.seconds``: open Denoise, wait for the class, then act and pause."""
     rnd = random.Random(i)
     # a laptop-sized window; no animations to draw (less CPU taken from the server's cores)
     ctx = await browser.new_context(viewport={"width": 1024, "height": 768}, reduced_motion="reduce")
     page = await ctx.new_page()
-    page.set_default_timeout(60_000)
-    page.on("pageerror", lambda e: stats.errors.append(f"session {i}: page error {e}"))
+    page.set_default_timeout(args.wait_s * 1000)
+    page.on("pageerror", lambda e: stats.errors.append(f"user {i}: page error {e}"))
     try:
-        opened = await reopen(page, base, stats, f"session {i}")
+        opened = await reopen(page, base, stats, f"user {i}")
         await ready.wait()  # the clock starts once every session has its page (loading is slow)
         if not opened:
             return
         start = time.monotonic()
-        deadline = start + seconds
+        deadline = start + args.seconds
         stats.window = (min(stats.window[0] or start, start), max(stats.window[1], deadline))
         n = 0
         while time.monotonic() < deadline:
@@ -283,44 +281,55 @@ async def user(browser, base: str, i: int, seconds: float, think_s: float,
             what = "slider" if n == 0 else rnd.choices(("slider", "page", "upload"),
                                                        weights=(6, 2, 1))[0]
             try:
-                if what == "slider":
-                    await move_slider(page, stats, rnd, probe)
-                elif what == "page":
-                    await switch_pages(page, base, stats, rnd)
-                else:
-                    await upload(page, stats, seed=i * 1000 + n)
+                await act(page, base, what, stats, rnd, probe, i * 1000 + n, args.wait_s)
             except Exception as exc:  # a timeout: note it, start over on a fresh page
-                stats.errors.append(f"session {i}: {what}: {why(exc)}")
-                if not await reopen(page, base, stats, f"session {i}"):
+                stats.errors.append(f"user {i}: {what}: {why(exc)}")
+                if not await reopen(page, base, stats, f"user {i}"):
                     return
             await check_exceptions(page, stats, what)
             n += 1
-            await asyncio.sleep(think_s * rnd.uniform(0.5, 1.5))  # the student looks at it
+            await asyncio.sleep(args.think_s * rnd.uniform(0.5, 1.5))  # the student looks at it
     finally:
         await ctx.close()
 
 
-async def trainer(browser, base: str, i: int, seconds: float, ready: asyncio.Barrier,
+async def set_value(page, label: str, value: object) -> None:
+    """Type ``value`` into the input labelled ``label`` and wait for the run it causes (one
+    change at a time: a change made during another's run can be undone by its answer)."""
+    await idle(page)
+    await page.evaluate(_browser.RAN_JS)
+    box = page.get_by_label(label, exact=True)
+    await box.fill(str(value))
+    await box.press("Enter")
+    await page.wait_for_function(_browser.RAN_IDLE_JS)
+
+
+async def start_training(page, base: str, epochs: int, images: int, name: str = "") -> None:
+    """Open the Train page and fill its epochs, images and (if given) the model's name; the
+    training is not started yet."""
+    await page.goto(f"{base}/train")
+    await page.get_by_role("button", name="Start training").wait_for()
+    await set_value(page, "Epochs", epochs)
+    await set_value(page, "Training images", images)
+    if name:
+        await set_value(page, "Name for your model", name)
+    await idle(page)
+
+
+async def trainer(browser, base: str, i: int, args, ready: asyncio.Barrier,
                   stats: Stats) -> None:
-    """Start a training on the Train page when the users start acting, and wait for it (or the
-    deadline). Each lasts some tens of seconds here, so they run while the users act and the
-    third waits in the queue (the server allows two at once)."""
+    """Start a training on the Train page when the users start acting, and wait until it ends
+    (``args.train_timeout_s`` only guards against a hang): with the defaults the trainings run
+    while the users act and the third waits in the queue (the server allows two at once)."""
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1600})
     page = await ctx.new_page()
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(args.wait_s * 1000)
     waited = False  # the users wait at the barrier for every trainer, including a failed one
     try:
-        await page.goto(f"{base}/train")
-        await page.get_by_role("button", name="Start training").wait_for()
-        await idle(page)
-        for label, value in (("Epochs", TRAIN_EPOCHS), ("Training images", TRAIN_IMAGES)):
-            box = page.get_by_label(label, exact=True)
-            await box.fill(str(value))
-            await box.press("Enter")
-            await idle(page)
+        await start_training(page, base, args.train_epochs, args.train_images)
         await ready.wait()
         waited = True
-        deadline = time.monotonic() + seconds + 60  # it may finish after the users stopped
+        deadline = time.monotonic() + args.train_timeout_s
         await page.get_by_role("button", name="Start training").click()
         stats.trainings_started += 1
         while time.monotonic() < deadline:
@@ -331,6 +340,8 @@ async def trainer(browser, base: str, i: int, seconds: float, ready: asyncio.Bar
                 stats.trainings_done += 1
                 break
             await page.wait_for_timeout(500)
+        else:
+            stats.errors.append(f"trainer {i}: not done in {args.train_timeout_s:.0f} s")
         await check_exceptions(page, stats, f"training {i}")
     except Exception as exc:
         stats.errors.append(f"trainer {i}: {why(exc)}")
@@ -340,77 +351,21 @@ async def trainer(browser, base: str, i: int, seconds: float, ready: asyncio.Bar
         await ctx.close()
 
 
-class Renicer(threading.Thread):
-    """Keeps the Chromium this script launched (its descendants: other browsers on the machine
-    are left alone, and so is the probes' browser, marked by ``PROBE_FLAG``) and Playwright's
-    driver at CPU niceness ``nice``.
-
-    Two levels, because Linux schedules by *autogroup* (one per session) first and by thread
-    niceness only inside it. Playwright starts Chromium in a session of its own, so renicing its
-    threads alone would leave the twenty renderers, as one group, an equal share with the server:
-    the group's niceness (/proc/PID/autogroup) is what puts the server first. Thread niceness
-    still matters inside a group (the driver shares this script's and the server's), and
-    Chromium sets its own on Linux, per thread, so it is re-applied twice a second, new threads
-    included."""
-
-    def __init__(self, nice: int) -> None:
-        super().__init__(daemon=True)
-        self.nice, self.stop = nice, threading.Event()
-        self.groups: set[str] = set()
-
-    def _group(self, pid: int) -> None:
-        """Renice the autogroup of ``pid`` (once per group; it is never the server's: the
-        browser's own session is checked to differ from this script's)."""
-        try:
-            group = Path(f"/proc/{pid}/autogroup").read_text().split()[0]
-            if group in self.groups or group == Path("/proc/self/autogroup").read_text().split()[0]:
-                return
-            Path(f"/proc/{pid}/autogroup").write_text(str(self.nice))
-            self.groups.add(group)
-        except (OSError, IndexError):  # no autogroups on this kernel, or the process has ended
-            pass
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            procs = processes()
-            probes = set(family([pid for pid, (_, cmd) in procs.items() if PROBE_FLAG in cmd],
-                                procs))
-            for pid in family([os.getpid()], procs):
-                cmd = procs[pid][1]
-                if pid in probes:
-                    continue
-                if "chromium" in cmd:
-                    self._group(pid)
-                elif "playwright" not in cmd or "driver" not in cmd:
-                    continue
-                try:
-                    for task in Path(f"/proc/{pid}/task").iterdir():
-                        if os.getpriority(os.PRIO_PROCESS, int(task.name)) != self.nice:
-                            os.setpriority(os.PRIO_PROCESS, int(task.name), self.nice)
-                except (OSError, ValueError):  # the process or thread has just ended
-                    continue
-            self.stop.wait(0.5)
-
-
-async def drive(base: str, sessions: int, seconds: float, trainings: int, think_s: float,
-                nice: int, probes: int, stats: Stats) -> None:
+async def drive(base: str, args, stats: Stats) -> None:
+    """``args.sessions`` users (the first ``args.probes`` in a browser of their own) and
+    ``args.trainings`` trainers against ``base``, until every one has finished."""
     from playwright.async_api import async_playwright
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=_browser.CHROMIUM,
                                           args=_browser.CHROMIUM_ARGS)
-        # the probes' own browser: not reniced, like a student's own device
         probe_browser = await p.chromium.launch(executable_path=_browser.CHROMIUM,
-                                                args=_browser.CHROMIUM_ARGS + [PROBE_FLAG])
-        renice = Renicer(nice)
-        if nice:
-            renice.start()
-        ready = asyncio.Barrier(sessions + trainings)
+                                                args=_browser.CHROMIUM_ARGS)
+        ready = asyncio.Barrier(args.sessions + args.trainings)
         # trainers and users all load their pages first; the trainings start as the users act
-        tasks = [trainer(browser, base, i, seconds, ready, stats) for i in range(trainings)]
-        tasks += [user(probe_browser if i < probes else browser, base, i, seconds, think_s, ready,
-                       stats, probe=i < probes) for i in range(sessions)]
+        tasks = [trainer(browser, base, i, args, ready, stats) for i in range(args.trainings)]
+        tasks += [user(probe_browser if i < args.probes else browser, base, i, args, ready, stats,
+                       probe=i < args.probes) for i in range(args.sessions)]
         await asyncio.gather(*tasks)
-        renice.stop.set()
         await probe_browser.close()
         await browser.close()
 
@@ -460,27 +415,22 @@ async def hover_user(browser, base: str, i: int, seconds: float, ready: asyncio.
     await ctx.close()
 
 
-async def hover_drive(base: str, sessions: int, seconds: float, nice: int, port: int,
-                      out: dict) -> None:
+async def hover_drive(base: str, sessions: int, seconds: float, pid: int, out: dict) -> None:
     from playwright.async_api import async_playwright
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=_browser.CHROMIUM,
                                           args=_browser.CHROMIUM_ARGS)
-        renice = Renicer(nice)
-        if nice:
-            renice.start()
         ready = asyncio.Barrier(sessions + 1)
         tasks = [asyncio.create_task(hover_user(browser, base, i, seconds, ready, out))
                  for i in range(sessions)]
         await ready.wait()  # every page loaded: the server's CPU from here on is the sweep's
-        pids = server_pids(port)
+        pids = _browser.family(pid)
         cpu0, busy0, t0 = sum(cpu_s(q) for q in pids), machine_busy_s(), time.monotonic()
         await asyncio.sleep(seconds)
-        out["server_cpu_s_hover"] = round(sum(cpu_s(q) for q in server_pids(port)) - cpu0, 2)
+        out["server_cpu_s_hover"] = round(sum(cpu_s(q) for q in _browser.family(pid)) - cpu0, 2)
         out["machine_cpu_s_hover"] = round(machine_busy_s() - busy0, 1)
         out["hover_wall_s"] = round(time.monotonic() - t0, 1)
         await asyncio.gather(*tasks)
-        renice.stop.set()
         await browser.close()
 
 
@@ -488,8 +438,7 @@ def hover_main(args) -> int:
     """``--hover``: the sessions sweep the live latent map; the server should stay near idle."""
     out = {"frames": 0, "moves": 0, "sent": 0, "errors": []}
     with _browser.streamlit_server(log=args.log) as server:
-        port = int(server.rsplit(":", 1)[1])
-        asyncio.run(hover_drive(server, args.sessions, args.seconds, args.browser_nice, port, out))
+        asyncio.run(hover_drive(server, args.sessions, args.seconds, _browser.pid_of(server), out))
     tracebacks, _ = server_tracebacks(args.log.read_text(errors="replace"))
     result = {"mode": "hover", "sessions": args.sessions, "seconds": args.seconds,
               "server_cpu_s_hover": out.get("server_cpu_s_hover"),
@@ -535,18 +484,26 @@ def p95(xs: list[float]) -> float | None:
     return round(_browser.p95(xs), 1) if xs else None
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sessions", type=int, default=20, help="simultaneous browser sessions")
     ap.add_argument("--seconds", type=float, default=60.0, help="how long the users act")
     ap.add_argument("--trainings", type=int, default=3, help="trainings started meanwhile")
     ap.add_argument("--think-s", type=float, default=1.0,
                     help="mean pause of a user between actions, in seconds (0: none)")
-    ap.add_argument("--browser-nice", type=int, default=19,
-                    help="CPU niceness of the browsers (0: the same priority as the server)")
     ap.add_argument("--probes", type=int, default=2,
-                    help="sessions whose browser is not reniced: their slider steps are timed as "
+                    help="sessions with a browser of their own: their slider steps are timed as "
                          "a student with a device of their own sees them (slider_ms_*)")
+    # some tens of seconds each on 2 busy cores: the trainings run while the users act
+    ap.add_argument("--train-epochs", type=int, default=10)
+    ap.add_argument("--train-images", type=int, default=10_000)
+    ap.add_argument("--train-timeout-s", type=float, default=900.0,
+                    help="a training not done by then is reported (a hang guard)")
+    ap.add_argument("--wait-s", type=float, default=60.0,
+                    help="a page load or slider step longer than this counts as a timeout")
+    ap.add_argument("--smoke", action="store_true",
+                    help="2 users (1 probe), 10 s, one tiny training waited for, waits that only "
+                         "catch a hang: checks the benchmark runs, on any machine")
     ap.add_argument("--log", type=Path, default=ROOT / "artifacts" / "load_server.log",
                     help="the server's output (tracebacks are counted as exceptions)")
     ap.add_argument("--hover", action="store_true",
@@ -557,6 +514,62 @@ def main(argv: list[str] | None = None) -> int:
                          "front of --replicas replicas sharing PostgreSQL (benchmarks/_load_nginx.py)")
     ap.add_argument("--replicas", type=int, default=2, help="app replicas for --through-nginx")
     args = ap.parse_args(argv)
+    if args.smoke:
+        vars(args).update(SMOKE)
+    args.probes = min(args.probes, args.sessions)
+    return args
+
+
+def summary(args, stats: Stats, watch: MemoryWatch, wall: float, answer_ms: list[float],
+            log: str) -> dict:
+    """The run's figures, as the JSON line prints them."""
+    tracebacks, disconnects = server_tracebacks(log)
+    return {
+        "sessions": args.sessions, "seconds": args.seconds, "wall_s": round(wall, 1),
+        "exceptions": stats.exceptions + tracebacks, "server_tracebacks": tracebacks,
+        "websocket_disconnect_tracebacks": disconnects,
+        "timeouts": len(stats.errors),
+        "probes": args.probes, "slider_moves": len(stats.slider_ms),
+        "slider_ms_median": median(stats.slider_ms), "slider_ms_p95": p95(stats.slider_ms),
+        "slider_moves_all": len(stats.slider_ms_all),
+        "slider_ms_median_all": median(stats.slider_ms_all),
+        "slider_ms_p95_all": p95(stats.slider_ms_all),
+        "server_answer_ms_median": median(answer_ms), "server_answer_ms_p95": p95(answer_ms),
+        "server_answers": len(answer_ms), "think_s": args.think_s,
+        "page_switches": stats.actions["page"], "uploads": stats.actions["upload"],
+        "trainings_started": stats.trainings_started, "trainings_done": stats.trainings_done,
+        "queue_positions_shown": sorted(stats.queue_positions),
+        "peak_rss_mb": round(watch.peak_mb, 1), "end_rss_mb": round(watch.rss_mb, 1),
+        "server_cpu_s": round(watch.server_cpu_s, 1), "machine_cpu_s": round(watch.machine_cpu_s, 1),
+        "cores": os.cpu_count(),
+    }
+
+
+def report(args, r: dict, errors: list[str]) -> None:
+    """The human summary of :func:`summary`'s figures."""
+    print(f"{args.sessions} sessions for {args.seconds:g} s ({r['wall_s']:.0f} s wall), "
+          f"{args.trainings} training(s)")
+    print(f"  exceptions seen: {r['exceptions']} (server tracebacks {r['server_tracebacks']})")
+    print(f"  slider latency until the page shows it: median {r['slider_ms_median']} ms, p95 "
+          f"{r['slider_ms_p95']} ms over {r['slider_moves']} moves of the {r['probes']} probes "
+          f"(a browser each); all sessions: median {r['slider_ms_median_all']} ms, p95 "
+          f"{r['slider_ms_p95_all']} ms over {r['slider_moves_all']} moves")
+    print(f"  server answer: median {r['server_answer_ms_median']} ms, p95 "
+          f"{r['server_answer_ms_p95']} ms over {r['server_answers']} steps (request in to run "
+          f"finished out, at the server's socket; bar p95 < {SLIDER_BAR_MS:.0f} ms)")
+    print(f"  page switches {r['page_switches']}, uploads {r['uploads']}")
+    print(f"  trainings completed: {r['trainings_done']}/{r['trainings_started']}; queue "
+          f"positions shown: {r['queue_positions_shown'] or 'none'}")
+    print(f"  server peak memory (VmHWM): {r['peak_rss_mb']:.0f} MB, at the end "
+          f"{r['end_rss_mb']:.0f} MB")
+    print(f"  CPU: the server used {r['server_cpu_s']:.0f} s of the {r['machine_cpu_s']:.0f} busy "
+          f"CPU seconds of this machine's {r['cores']} cores (the rest: the browsers)")
+    for e in errors[:10]:
+        print(f"  ! {e}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     reason = _browser.missing()
     if reason:
         print(f"cannot run: {reason}", file=sys.stderr)
@@ -572,60 +585,20 @@ def main(argv: list[str] | None = None) -> int:
     wire_log = args.log.with_name("load_answers.jsonl")
     with _browser.streamlit_server(env=env, log=args.log) as server, \
             _wire.proxy(server, wire_log) as base:
-        watch = MemoryWatch(int(server.rsplit(":", 1)[1]))
+        watch = MemoryWatch(_browser.pid_of(server))
         watch.start()
         t0 = time.monotonic()
-        asyncio.run(drive(base, args.sessions, args.seconds, args.trainings, args.think_s,
-                          args.browser_nice, min(args.probes, args.sessions), stats))
+        asyncio.run(drive(base, args, stats))
         wall = time.monotonic() - t0
         watch.stop.set()
         watch.join()
     answer_ms = slider_answers(_wire.answers(wire_log), stats.window)
-    tracebacks, disconnects = server_tracebacks(args.log.read_text(errors="replace"))
-    exceptions = stats.exceptions + tracebacks
-    result = {
-        "sessions": args.sessions, "seconds": args.seconds, "wall_s": round(wall, 1),
-        "exceptions": exceptions, "server_tracebacks": tracebacks,
-        "websocket_disconnect_tracebacks": disconnects,
-        "timeouts": len(stats.errors),
-        "probes": min(args.probes, args.sessions), "slider_moves": len(stats.slider_ms),
-        "slider_ms_median": median(stats.slider_ms), "slider_ms_p95": p95(stats.slider_ms),
-        "slider_moves_all": len(stats.slider_ms_all),
-        "slider_ms_median_all": median(stats.slider_ms_all),
-        "slider_ms_p95_all": p95(stats.slider_ms_all),
-        "server_answer_ms_median": median(answer_ms), "server_answer_ms_p95": p95(answer_ms),
-        "server_answers": len(answer_ms),
-        "think_s": args.think_s, "browser_nice": args.browser_nice,
-        "page_switches": stats.actions["page"], "uploads": stats.actions["upload"],
-        "trainings_started": stats.trainings_started, "trainings_done": stats.trainings_done,
-        "queue_positions_shown": sorted(stats.queue_positions),
-        "peak_rss_mb": round(watch.peak_mb, 1), "end_rss_mb": round(watch.rss_mb, 1),
-        "server_cpu_s": round(watch.server_cpu_s, 1), "machine_cpu_s": round(watch.machine_cpu_s, 1),
-        "cores": os.cpu_count(),
-    }
-    print(f"{args.sessions} sessions for {args.seconds:g} s ({wall:.0f} s wall), "
-          f"{args.trainings} training(s)")
-    print(f"  exceptions seen: {exceptions} (server tracebacks {tracebacks})")
-    print(f"  slider latency until the page shows it: median {result['slider_ms_median']} ms, p95 "
-          f"{result['slider_ms_p95']} ms over {len(stats.slider_ms)} moves of the {result['probes']}"
-          f" probes (their browser at normal priority); all sessions: median "
-          f"{result['slider_ms_median_all']} ms, p95 {result['slider_ms_p95_all']} ms over "
-          f"{len(stats.slider_ms_all)} moves (the other browsers wait at the lowest priority)")
-    print(f"  server answer: median {result['server_answer_ms_median']} ms, p95 "
-          f"{result['server_answer_ms_p95']} ms over {len(answer_ms)} steps (request in to run "
-          f"finished out, at the server's socket; bar p95 < {SLIDER_BAR_MS:.0f} ms)")
-    print(f"  page switches {stats.actions['page']}, uploads {stats.actions['upload']}")
-    print(f"  trainings completed: {stats.trainings_done}/{stats.trainings_started}; queue "
-          f"positions shown: {sorted(stats.queue_positions) or 'none'}")
-    print(f"  server peak memory (VmHWM): {watch.peak_mb:.0f} MB, at the end {watch.rss_mb:.0f} MB")
-    print(f"  CPU: the server used {watch.server_cpu_s:.0f} s of the {watch.machine_cpu_s:.0f} busy "
-          f"CPU seconds of this machine's {os.cpu_count()} cores (the rest: the browsers)")
-    for e in stats.errors[:10]:
-        print(f"  ! {e}")
+    result = summary(args, stats, watch, wall, answer_ms, args.log.read_text(errors="replace"))
+    report(args, result, stats.errors)
     print(json.dumps(result))
     met = [result[k] is not None and result[k] < SLIDER_BAR_MS
            for k in ("server_answer_ms_p95", "slider_ms_p95")]
-    return 0 if exceptions == 0 and all(met) else 1
+    return 0 if result["exceptions"] == 0 and all(met) else 1
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Recompute every quality bar of the model zoo from the shipped weights.
 
 Prints a table with the PCA and published anchors beside our figures, writes the same table into
-README.md between the quality markers (``--write-readme``), refreshes each card's metrics with
-what it measured (``--write-cards``), and ends with one line of JSON holding every figure:
+benchmarks/RESULTS.md between the quality markers (``--write-results``), refreshes each card's
+metrics with what it measured (``--write-cards``), and ends with one line of JSON holding every
+figure:
 {"sweep": {"2": {"ae_mse", "pca_mse"}, ...}, "sse_k32", "vae20_loss", "best_vae_loss",
  "dae_psnr": {"gauss_0.5", "gauss_0.3", "mask_0.5"}, "knn_2d", "size_mb", "max_load_s",
  "fashion": {"ae_vs_pca_mse": {"2", "8", "32"}, "knn_2d": {"ae", "pca"},
@@ -33,7 +34,7 @@ from aecore.weights import clean_metrics  # noqa: E402
 from aecore.zoo import PRETRAINED_DIR, load_zoo_model  # noqa: E402
 
 LATENT_PAGE_MODEL = "ae_k2"  # the latent page's default 2-D model
-# published and measured anchors (see the issue and README)
+# published and measured anchors (see benchmarks/RESULTS.md)
 ANCHORS = {"sse_k32": "Hinton & Salakhutdinov 2006 deep AE: 3.00 (k=30); PCA-30: 13.87",
            "vae20_loss": "pytorch/examples after 10 epochs: 105.6",
            "gauss_0.5": "noisy 9.4 dB; best linear denoiser 17.7 dB",
@@ -69,7 +70,8 @@ def measure(folder: Path, write_cards: bool) -> tuple[dict, dict]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--folder", default=str(PRETRAINED_DIR))
-    ap.add_argument("--write-readme", action="store_true")
+    ap.add_argument("--write-results", action="store_true",
+                    help="put the table in benchmarks/RESULTS.md, between its quality markers")
     ap.add_argument("--write-cards", action="store_true")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--anchor-epochs", type=int, default=0,
@@ -106,12 +108,12 @@ def main() -> None:
     res["seconds"] = round(time.perf_counter() - t0, 1)
     table = render_table(res)
     print(table)
-    if args.write_readme:
-        readme = ROOT / "README.md"
-        text = readme.read_text()
+    if args.write_results:
+        results = ROOT / "benchmarks" / "RESULTS.md"
+        text = results.read_text()
         new = re.sub(r"(<!-- quality:start -->\n).*?(<!-- quality:end -->)",
                      lambda m: m.group(1) + table + "\n" + m.group(2), text, flags=re.S)
-        readme.write_text(new)
+        results.write_text(new)
     print(json.dumps(res))
 
 

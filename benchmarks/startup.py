@@ -75,6 +75,32 @@ def sidebar_pages(page) -> list[dict]:
     return page.evaluate(_LINKS_JS)
 
 
+def visit_pages(page, args, title: str) -> tuple[dict[str, float | None], dict[str, int]]:
+    """Click every sidebar page after Home in turn; seconds until each is drawn (None: not within
+    ``args.page_timeout``) and the exception boxes each shows."""
+    visits: dict[str, float | None] = {}
+    errors: dict[str, int] = {}
+    for link in sidebar_pages(page):
+        if link["text"] == "Home":
+            continue
+        time.sleep(args.read_s)
+        anchor = page.locator(f'[data-testid="stSidebarNav"] a[href="{link["href"]}"]').first
+        t = time.perf_counter()
+        anchor.click()
+        try:
+            title = wait_drawn(page, not_title=title, timeout_s=args.page_timeout)
+            visits[link["text"]] = round(time.perf_counter() - t, 3)
+        except TimeoutError:  # recorded as a failure (null), and on to the next page
+            visits[link["text"]] = None
+            title = page.evaluate("() => document.querySelector('h1')?.innerText")
+        errors[link["text"]] = exceptions(page)
+        print(f"{link['text']}: {visits[link['text']]} s", file=sys.stderr, flush=True)
+        if args.screens:
+            name = link["href"].rstrip("/").rsplit("/", 1)[-1] or "page"
+            page.screenshot(path=str(SCREENS / f"startup-{name}.png"), full_page=True)
+    return visits, errors
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--screens", action="store_true", help="save a screenshot of every page")
@@ -105,27 +131,7 @@ def main(argv: list[str] | None = None) -> dict:
                 SCREENS.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(SCREENS / "startup-home.png"), full_page=True)
             warm_wait = 0.0 if args.at_once else wait_settled(url)
-            visits: dict[str, float] = {}
-            errors: dict[str, int] = {}
-            title = home_title
-            for link in sidebar_pages(page):
-                if link["text"] == "Home":
-                    continue
-                time.sleep(args.read_s)
-                anchor = page.locator(f'[data-testid="stSidebarNav"] a[href="{link["href"]}"]').first
-                t = time.perf_counter()
-                anchor.click()
-                try:
-                    title = wait_drawn(page, not_title=title, timeout_s=args.page_timeout)
-                    visits[link["text"]] = round(time.perf_counter() - t, 3)
-                except TimeoutError:  # recorded as a failure (null), and on to the next page
-                    visits[link["text"]] = None
-                    title = page.evaluate("() => document.querySelector('h1')?.innerText")
-                errors[link["text"]] = exceptions(page)
-                print(f"{link['text']}: {visits[link['text']]} s", file=sys.stderr, flush=True)
-                if args.screens:
-                    name = link["href"].rstrip("/").rsplit("/", 1)[-1] or "page"
-                    page.screenshot(path=str(SCREENS / f"startup-{name}.png"), full_page=True)
+            visits, errors = visit_pages(page, args, home_title)
     try:
         load = round(os.getloadavg()[0], 2)
     except OSError:

@@ -120,7 +120,7 @@ def reference_test_loss(model: RefVAE, test_set, seed: int) -> float:
     return total / len(test_set)
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=3, help="epochs per loop (fresh model each); median")
@@ -129,53 +129,56 @@ def main() -> None:
                     help="our loop's precision; auto: the Train page's choice on this machine")
     ap.add_argument("--batch-size", type=int, default=256, help="our loop's batch (examples: 128)")
     ap.add_argument("--lr", type=float, default=3e-3, help="our loop's learning rate (examples: 1e-3)")
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    precision = training_precision("cpu") if args.precision == "auto" else args.precision
-    peak = [matmul_gflops()]  # again after the rounds: the faster of the two
+    return ap.parse_args(argv)
 
-    t = time.perf_counter()  # issue 2: reading both bundled splits (gzip + checksum) under 1 s
-    train_split, test_split = load_split("train"), load_split("test")
-    mnist_load_s = time.perf_counter() - t
-    n = args.subset or len(train_split)
-    images, labels = train_split.images[:n], train_split.labels[:n]
-    ref_train = MNISTLike(images, labels)
-    ref_test = MNISTLike(test_split.images, test_split.labels)
-    x_test = test_split.float_images()
 
+def run_rounds(args, precision: str, images, labels, test_split) -> dict[str, list[float]]:
+    """``args.rounds`` rounds, interleaved so both loops see the same machine load: our loop (and
+    in fp32 too when ours is bf16), then the reference; wall and CPU seconds, test losses."""
     from aecore.train import TrainData
     data = TrainData(images, labels, images[:0], labels[:0])
     cfg = TrainConfig(epochs=1, batch_size=args.batch_size, lr=args.lr, loss="bce",
                       schedule="constant", val_size=0)
-
+    ref_train = MNISTLike(images, labels)
+    ref_test = MNISTLike(test_split.images, test_split.labels)
+    x_test = test_split.float_images()
     # warm both code paths once (allocator, thread pool, first-call dispatch) before timing
     train(build_model(VAEConfig(latent_dim=20, hidden=(400,))),
           TrainConfig(**{**cfg.__dict__, "subset": 2048}), data=data, device="cpu")
     reference_epoch(MNISTLike(images[:2048], labels[:2048]), seed=0)
 
-    ours_s, ref_s, ours_loss, ref_loss, fp32_s, fp32_loss = [], [], [], [], [], []
-    cpu_s: dict[str, list[float]] = {"ours": [], "fp32": [], "reference": []}  # process CPU seconds
-    for r in range(args.rounds):  # interleaved, so both see the same machine load
+    m: dict[str, list[float]] = {k: [] for k in (
+        "ours_s", "ref_s", "ours_loss", "ref_loss", "fp32_s", "fp32_loss",
+        "ours_cpu", "fp32_cpu", "ref_cpu")}  # *_cpu: process CPU seconds
+    for r in range(args.rounds):
         for prec in dict.fromkeys((precision, "fp32")):  # ours, then fp32 too if ours is bf16
             model = build_model(VAEConfig(latent_dim=20, hidden=(400,)), seed=r)
             c0 = time.process_time()
             hist = train(model, TrainConfig(**{**cfg.__dict__, "seed": r, "precision": prec}),
                          data=data, device="cpu")
-            cpu_s["ours" if prec == precision else "fp32"].append(time.process_time() - c0)
-            secs, loss = (ours_s, ours_loss) if prec == precision else (fp32_s, fp32_loss)
-            secs.append(hist.seconds)
-            loss.append(vae_test_loss(model, x_test, seed=r))
+            name = "ours" if prec == precision else "fp32"
+            m[f"{name}_cpu"].append(time.process_time() - c0)
+            m[f"{name}_s"].append(hist.seconds)
+            m[f"{name}_loss"].append(vae_test_loss(model, x_test, seed=r))
         c0 = time.process_time()
         ref_model, secs = reference_epoch(ref_train, seed=r)
-        cpu_s["reference"].append(time.process_time() - c0)
-        ref_s.append(secs)
-        ref_loss.append(reference_test_loss(ref_model, ref_test, seed=r))
-        also = f", ours in fp32 {fp32_s[-1]:.2f} s ({fp32_loss[-1]:.2f})" if fp32_s else ""
-        print(f"round {r + 1}: ours ({precision}) {ours_s[-1]:.2f} s (test loss {ours_loss[-1]:.2f}){also}, "
-              f"reference {ref_s[-1]:.2f} s (test loss {ref_loss[-1]:.2f})", flush=True)
+        m["ref_cpu"].append(time.process_time() - c0)
+        m["ref_s"].append(secs)
+        m["ref_loss"].append(reference_test_loss(ref_model, ref_test, seed=r))
+        also = f", ours in fp32 {m['fp32_s'][-1]:.2f} s ({m['fp32_loss'][-1]:.2f})" if m["fp32_s"] else ""
+        print(f"round {r + 1}: ours ({precision}) {m['ours_s'][-1]:.2f} s (test loss "
+              f"{m['ours_loss'][-1]:.2f}){also}, reference {m['ref_s'][-1]:.2f} s (test loss "
+              f"{m['ref_loss'][-1]:.2f})", flush=True)
+    return m
 
-    peak.append(matmul_gflops())
+
+def summary(args, m: dict[str, list[float]], precision: str, n: int, mnist_load_s: float,
+            peak: float) -> dict:
+    """The JSON line: fastest round of each loop, median test losses, GFLOP/s against ``peak``."""
     med = lambda v: float(np.median(v))  # noqa: E731
+    ours_s, ref_s, ours_loss, ref_loss = m["ours_s"], m["ref_s"], m["ours_loss"], m["ref_loss"]
+    fp32 = m["fp32_s"] or ours_s  # ours was fp32 already when the page picks fp32
+    fp32_loss = m["fp32_loss"] or ours_loss
     flop = epoch_gflop(build_model(VAEConfig(latent_dim=20, hidden=(400,))), n)
     res = {"ours_s": round(min(ours_s), 3), "reference_s": round(min(ref_s), 3),
            "speedup": round(min(ref_s) / min(ours_s), 2),
@@ -186,26 +189,44 @@ def main() -> None:
            "batch_size": args.batch_size, "lr": args.lr, "reference_batch_size": 128,
            "reference_lr": 1e-3, "timing": "fastest of the rounds",
            "ours_median_s": round(med(ours_s), 3), "reference_median_s": round(med(ref_s), 3)}
-    fp32 = fp32_s or ours_s  # ours was fp32 already when the page picks fp32
-    fp32_loss = fp32_loss or ours_loss
     res.update(ours_fp32_s=round(min(fp32), 3), ours_fp32_test_loss=round(med(fp32_loss), 2),
                speedup_fp32=round(min(ref_s) / min(fp32), 2),
                fp32_loss_diff_pct=round(100 * (med(fp32_loss) - med(ref_loss)) / med(ref_loss), 2),
-               epoch_gflop=round(flop, 1), fp32_peak_gflops=round(max(peak), 1),
+               epoch_gflop=round(flop, 1), fp32_peak_gflops=round(peak, 1),
                ours_gflops=round(flop / min(ours_s), 1), ours_fp32_gflops=round(flop / min(fp32), 1),
-               fraction_of_fp32_peak=round(flop / min(fp32) / max(peak), 3),
+               fraction_of_fp32_peak=round(flop / min(fp32) / peak, 3),
                cpu=cpu_model(), torch=torch.__version__,
                # CPU seconds: on a machine shared with other work the wall clock also counts the
                # waits for a core; the CPU time of each loop is a steadier (not exact) comparison
-               ours_cpu_s=round(min(cpu_s["ours"]), 2), reference_cpu_s=round(min(cpu_s["reference"]), 2),
-               speedup_cpu=round(min(cpu_s["reference"]) / min(cpu_s["ours"]), 2))
-    res["optimizer_epoch_s"] = optimizer_epochs(data, cfg, args.rounds)
-    res["optimizer_vs_adam"] = {k: round(v / res["optimizer_epoch_s"]["adam"], 2)
-                                for k, v in res["optimizer_epoch_s"].items()}
+               ours_cpu_s=round(min(m["ours_cpu"]), 2), reference_cpu_s=round(min(m["ref_cpu"]), 2),
+               speedup_cpu=round(min(m["ref_cpu"]) / min(m["ours_cpu"]), 2))
     try:
         res["load_avg_1min"] = round(os.getloadavg()[0], 2)
     except OSError:
         pass
+    return res
+
+
+def main(argv: list[str] | None = None) -> None:
+    from aecore.train import TrainData
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    precision = training_precision("cpu") if args.precision == "auto" else args.precision
+    peak = [matmul_gflops()]  # again after the rounds: the faster of the two
+    t = time.perf_counter()  # issue 2: reading both bundled splits (gzip + checksum) under 1 s
+    train_split, test_split = load_split("train"), load_split("test")
+    mnist_load_s = time.perf_counter() - t
+    n = args.subset or len(train_split)
+    m = run_rounds(args, precision, train_split.images[:n], train_split.labels[:n], test_split)
+    peak.append(matmul_gflops())
+    res = summary(args, m, precision, n, mnist_load_s, max(peak))
+    res["optimizer_epoch_s"] = optimizer_epochs(
+        TrainData(train_split.images[:n], train_split.labels[:n], train_split.images[:0],
+                  train_split.labels[:0]),
+        TrainConfig(epochs=1, batch_size=args.batch_size, lr=args.lr, loss="bce",
+                    schedule="constant", val_size=0), args.rounds)
+    res["optimizer_vs_adam"] = {k: round(v / res["optimizer_epoch_s"]["adam"], 2)
+                                for k, v in res["optimizer_epoch_s"].items()}
     print(f"ours {res['ours_s']} s/epoch ({precision}), fp32 {res['ours_fp32_s']} s, reference "
           f"{res['reference_s']} s/epoch: {res['speedup']}x (fp32 {res['speedup_fp32']}x); test loss "
           f"{res['ours_test_loss']} vs {res['reference_test_loss']}; {res['ours_fp32_gflops']} of "

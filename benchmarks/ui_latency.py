@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-from benchmarks._browser import (Z_SLIDER, chromium, decoded, exceptions, new_page, p95,  # noqa: E402
-                                 sidebar_link, streamlit_server, wait_decoded_change, wait_idle)
+from benchmarks._browser import (IDLE, Z_SLIDER, chromium, exceptions, new_page, p95, press_decoded,  # noqa: E402
+                                 set_value, sidebar_link, streamlit_server, wait_idle)
 
 # (sidebar title, title on the page) of the pages switched between
 SWITCH_PAGES = (("Home", "Autoencoder Explorer"), ("Latent space", "Latent space"),
@@ -44,22 +44,21 @@ def open_latent(page, url: str) -> None:
     wait_idle(page)
 
 
-def slider_moves(page, n: int, key: str = "ArrowRight", while_=None) -> list[float]:
-    """Press ``key`` on the z1 slider ``n`` times; seconds from each press to the new digit.
+def slider_moves(page, n: int, while_=None) -> list[float]:
+    """Step the z1 slider ``n`` times with the arrow keys, turning back at either end of its
+    range; seconds from each press to the new digit.
 
     With ``while_`` (a function returning a bool) the moves stop early once it returns False.
     """
     thumb = page.locator(Z_SLIDER.format("z1"))
-    times = []
+    lo, hi = float(thumb.get_attribute("min")), float(thumb.get_attribute("max"))
+    key, times = "ArrowRight", []
     for _ in range(n):
         if while_ is not None and not while_():
             break
-        old = decoded(page)
-        thumb.focus()
-        t0 = time.perf_counter()
-        page.keyboard.press(key)
-        wait_decoded_change(page, old)
-        times.append(time.perf_counter() - t0)
+        value = float(thumb.input_value())
+        key = "ArrowLeft" if value >= hi else "ArrowRight" if value <= lo else key
+        times.append(press_decoded(page, "z1", key))
         wait_idle(page, settle_ms=50)  # the next move starts from a quiet app
     return times
 
@@ -72,18 +71,10 @@ def page_switches(page, rounds: int) -> list[float]:
             t0 = time.perf_counter()
             sidebar_link(page, link).click()
             page.get_by_role("heading", name=heading, exact=True).wait_for()
-            page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
-                                   state="attached")
+            page.wait_for_selector(IDLE, state="attached")
             times.append(time.perf_counter() - t0)
             wait_idle(page)  # not timed: make sure the run really ended before the next click
     return times
-
-
-def _set_number(page, label: str, value: int) -> None:
-    box = page.get_by_label(label, exact=True)
-    box.fill(str(value))
-    box.press("Enter")
-    wait_idle(page)
 
 
 def start_training(page, url: str, subset: int, epochs: int) -> None:
@@ -91,8 +82,8 @@ def start_training(page, url: str, subset: int, epochs: int) -> None:
     page.goto(f"{url}/train")
     page.get_by_role("heading", name="Train an autoencoder").wait_for()
     wait_idle(page)
-    _set_number(page, "Epochs", epochs)
-    _set_number(page, "Training images", subset)
+    set_value(page, "Epochs", epochs)
+    set_value(page, "Training images", subset)
     page.get_by_role("button", name="Start training").click()
     page.get_by_role("button", name="Cancel").first.wait_for()
 

@@ -2,6 +2,7 @@
 the sliders whose panels follow a drag (ui/live.py), with the server's share counted.
 
     python benchmarks/ui_live.py            # one server, one browser, about a minute
+    python benchmarks/ui_live.py --smoke    # each sweep and drag goes on until the page showed one
 
 Figures (the component keeps its own counters in ``globalThis.__aeLive.stats``, which
 ``_browser.new_page`` turns on, see ui/static/debug.js):
@@ -23,6 +24,7 @@ Ends with one JSON line holding those keys (a part that is not on its page reads
 """
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import sys
@@ -32,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._browser import (chromium, exceptions, new_page, p95,  # noqa: E402
+from benchmarks._browser import (WAIT_MS, chromium, exceptions, new_page, p95,  # noqa: E402
                                  streamlit_server, wait_idle, wait_settled)
 
 SWEEP_S = 2.0
@@ -64,13 +66,21 @@ class Sent:
         self.frames += 1
 
 
-def hover(page, sent: Sent) -> dict:
+def more(t0: float, window_s: float, shown, smoke: bool) -> bool:
+    """Whether a sweep or drag that began at ``t0`` goes on: for ``window_s`` seconds, and with
+    ``smoke`` until ``shown()`` (what the page showed so far) is positive, a hang guard aside."""
+    elapsed = time.perf_counter() - t0
+    return elapsed < window_s or (smoke and elapsed < WAIT_MS / 1000 and shown() <= 0)
+
+
+def hover(page, sent: Sent, smoke: bool = False) -> dict:
     """Sweep the pointer over the map for SWEEP_S seconds, a zigzag across it."""
     box = page.get_by_test_id("aeLiveMap").bounding_box()
     before, frames0 = page.evaluate(STATS), sent.frames
+    frames = lambda: page.evaluate(STATS)["frames"] - before["frames"]  # noqa: E731
     t0 = time.perf_counter()
     i = 0
-    while time.perf_counter() - t0 < SWEEP_S:
+    while more(t0, SWEEP_S, frames, smoke):
         fx = 0.05 + 0.9 * ((i * 0.013) % 1.0)
         fy = 0.1 + 0.8 * ((i * 0.0071) % 1.0)
         page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
@@ -85,7 +95,7 @@ def hover(page, sent: Sent) -> dict:
             "sent": sent.frames - frames0}
 
 
-def drag(page, sent: Sent, label: str, part: str) -> dict:
+def drag(page, sent: Sent, label: str, part: str, smoke: bool = False) -> dict:
     """Press the slider's thumb and sweep it across its track and back, one stop per pointer
     move (a move every 20 ms, a quick drag), for DRAG_S seconds; counts the panel updates the page
     showed meanwhile (its own counter), then releases."""
@@ -108,7 +118,7 @@ def drag(page, sent: Sent, label: str, part: str) -> dict:
     flips_of = lambda: int(shown.get_attribute("data-flips") or 0)  # noqa: E731
     frames0, before, ms0 = sent.frames, flips_of(), len(page.evaluate(STATS)["flipMs"] or [])
     t0, k, direction, moves = time.perf_counter(), int(round((value - lo) / step)), 1, 0
-    while time.perf_counter() - t0 < DRAG_S:
+    while more(t0, DRAG_S, lambda: flips_of() - before, smoke):
         if not 0 <= k + direction < n:
             direction = -direction
         k += direction
@@ -126,7 +136,11 @@ def drag(page, sent: Sent, label: str, part: str) -> dict:
             "stops": n, "flip_ms": flip_ms}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--smoke", action="store_true",
+                    help="each sweep and drag goes on until the page showed an update")
+    smoke = ap.parse_args(argv).smoke
     out: dict = {"latent_hover_fps": None, "latent_decode_ms_p95": None,
                  "drag_updates_per_s": {k: None for k in SLIDERS}, "server_reruns_during_drag": 0,
                  "first_live_frame_ms": None, "drag_update_ms_median": {k: None for k in SLIDERS}}
@@ -144,7 +158,7 @@ def main() -> int:
         first = page.evaluate("() => globalThis.__aeLive.stats.firstLiveAt - window.__contentAt")
         out["first_live_frame_ms"] = round(first, 1)
         wait_idle(page)
-        h = hover(page, sent)
+        h = hover(page, sent, smoke)
         out["latent_hover_fps"] = round(h["fps"], 1)
         out["latent_decode_ms_p95"] = round(p95(h["decode_ms"]), 2) if h["decode_ms"] else None
         out["server_reruns_during_drag"] += h["sent"]
@@ -157,14 +171,14 @@ def main() -> int:
             page.goto(f"{url}/{path}")
             wait_idle(page)
             try:  # the page's idle mark may still be the previous page's: wait for the part
-                page.get_by_test_id(part).first.wait_for(timeout=30_000)
+                page.get_by_test_id(part).first.wait_for()
             except Exception:  # noqa: BLE001 - reported as null
                 print(f"{name}: no live part on /{path}")
                 continue
             wait_idle(page)
             if label is None:  # Denoise: the strength slider's label names the noise's unit
                 label = "Strength"
-            d = drag(page, sent, label, part)
+            d = drag(page, sent, label, part, smoke)
             out["drag_updates_per_s"][name] = round(d["updates_per_s"], 1)
             if d["flip_ms"]:  # what one update costs the page: its rate when moves are faster
                 out["drag_update_ms_median"][name] = round(statistics.median(d["flip_ms"]), 2)

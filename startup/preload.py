@@ -3,10 +3,10 @@ first visit does not wait for it.
 
 Streamlit fetches an element's script only when a page first shows that element: its Plotly chart
 (``PlotlyChart.<hash>.js``, plotly.js inside: 4.7 MB), and a small chunk per kind of widget
-(a multiselect, a slider, a metric, a table...). On the 2-core machine the chart's fetch, parse
-and run took 1.5-2 s of the first visit of the first page with a chart (Reconstruct's, since the
-Home page draws its diagram without Plotly), and the widget chunks a few tenths of a second of
-each page that first used them. A tiny Components v2 element, mounted by ``app.py`` on every
+(a multiselect, a slider, a metric, a table...). The chart's fetch, parse and run weighed on the
+first visit of the first page with a chart (Reconstruct's, since the Home page draws its diagram
+without Plotly), and the widget chunks on each page that first used them
+(benchmarks/startup.py). A tiny Components v2 element, mounted by ``app.py`` on every
 page, imports the same modules by the same URLs once the browser is idle, 1.5 s after the page
 was opened (``requestIdleCallback``, one module at a time, the chart first, and only after a second
 without pointer or key input, so a drag is never slowed); when Streamlit asks for them later, the
@@ -19,11 +19,9 @@ lose it silently.
 
 Loading a module is not all: Streamlit wraps each element in ``React.lazy``, which renders a
 skeleton the first time the page shows that kind of element, even when its module is loaded, and
-React throttles revealing what the skeletons stand for (its Suspense fallback throttle): on the
-Anomaly page they stayed until 370 ms after the run had finished. A page's first visit with a new
-kind of element took 0.2-0.4 s longer for it (Anomaly 1.25 -> 0.94 s, Generate 0.85 -> 0.51 s,
-Reconstruct 1.01 -> 0.78 s; medians of 4 in one server).
-So once the modules are loaded, the preloader asks for one run of its own fragment
+React throttles revealing what the skeletons stand for (its Suspense fallback throttle), past
+the end of the run: a page's first visit with a new kind of element waited for it
+(benchmarks/startup.py). So once the modules are loaded, the preloader asks for one run of its own fragment
 (``setTriggerValue``), which draws one of each element in a hidden container; React resolves
 each lazy element once per page load, and the preloader asks for a second fragment run, which
 removes them.
@@ -114,8 +112,8 @@ def _plotly_chart() -> None:
     # what the pages' first charts draw: a histogram, lines, markers, a dashed line with its label,
     # titles and a legend. plotly.js's code for each then runs here first: V8 compiles a function
     # on its first call, and plotly sets up a trace type on its first use. An empty figure ran
-    # little of that, and the Anomaly page's histogram and ROC curve paid for the rest (its first
-    # visit 1.10 -> 0.84 s, Reconstruct's 0.59 -> 0.49 s; medians of 4, A/B in one server)
+    # little of that, and the Anomaly page's histogram and ROC curve paid for the rest in their
+    # first visit (benchmarks/startup.py)
     import plotly.graph_objects as go  # imported by the warm-up by then: no cost here
 
     fig = go.Figure(go.Histogram(x=[0, 1, 1, 2], histnorm="probability", opacity=0.6, name="-"))

@@ -13,6 +13,10 @@ from benchmarks._browser import exceptions, new_page, sidebar_link, wait_idle  #
 
 SCREENS = _browser.SCREENS
 
+if not _browser.missing():  # Playwright's expect() waits 5 s by default: a hang guard instead
+    from playwright.sync_api import expect
+    expect.set_options(timeout=_browser.WAIT_MS)
+
 
 def _skip_if_missing() -> None:
     reason = _browser.missing()
@@ -43,7 +47,7 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    """A new page (its own Streamlit session), 1400 x 1600, 60 s default timeout."""
+    """A new page (its own Streamlit session), 1400 x 1600, waits that time out only on a hang."""
     pg = new_page(browser)
     yield pg
     pg.context.close()

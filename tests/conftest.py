@@ -21,10 +21,25 @@ if str(ROOT) not in sys.path:
 os.environ["AE_DATA_DIR"] = tempfile.mkdtemp(prefix="ae-test-data-")
 atexit.register(shutil.rmtree, os.environ["AE_DATA_DIR"], True)
 
-APP_TIMEOUT = 60  # seconds per AppTest run: first runs load torch models and MNIST
+APP_TIMEOUT = 300  # seconds per AppTest run, a hang guard: first runs load torch models and MNIST
 
 # real-browser fixtures (live_server, browser, page): one copy, in browser_util.py
 from browser_util import browser, live_server, page  # noqa: E402,F401
+
+
+@pytest.fixture(autouse=True)
+def _no_training_outlives_its_test():
+    """Every training a test started through the process-wide JobManager (a page's Start
+    button under AppTest) is cancelled and waited for after the test, and the next test gets a
+    fresh manager: a later test never shares the CPU or the queue with an earlier one's."""
+    yield
+    jobs = sys.modules.get("aecore.jobs")  # only where a test loaded it (no torch import here)
+    if jobs is None:
+        return
+    with jobs._manager_lock:
+        manager, jobs._manager = jobs._manager, None
+    if manager is not None:
+        manager._shutdown(timeout=120)
 
 
 @pytest.fixture

@@ -35,14 +35,6 @@ def _idle(page) -> None:
     _browser.wait_idle(page)
 
 
-def _set_number(page, label: str, value: int) -> None:
-    box = page.get_by_label(label, exact=True)
-    box.fill(str(value))
-    box.press("Enter")
-    page.wait_for_timeout(500)
-    _idle(page)
-
-
 def _my_models(page, base: str) -> str:
     page.goto(base + "/my_models")
     page.get_by_role("heading", name="My models").wait_for()
@@ -57,7 +49,7 @@ def _table_has(page, name: str) -> bool:
     # the table is a canvas grid: read the model being managed (the only one here) instead
     box = page.get_by_label("Name", exact=True)
     try:
-        expect(box).to_have_value(name, timeout=20_000)
+        expect(box).to_have_value(name, timeout=60_000)
         return True
     except AssertionError:
         page.screenshot(path=str(ARTIFACTS / "my_models_failure.png"), full_page=True)
@@ -69,22 +61,18 @@ def test_my_models_survive_refresh_tab_restart_and_share(chromium, tmp_path):
     env = {"AE_DATA_DIR": str(tmp_path / "data"), "AE_MAX_TRAININGS": "1"}
     logs = [ARTIFACTS / "streamlit-my-models-1.log", ARTIFACTS / "streamlit-my-models-2.log"]
     ctx = chromium.new_context(viewport={"width": 1400, "height": 1600})
-    ctx.set_default_timeout(90_000)
+    ctx.set_default_timeout(_browser.WAIT_MS)
     page = ctx.new_page()
     with _browser.streamlit_server(env=env, log=logs[0]) as base:
         # train a tiny model
         page.goto(base + "/train")
         page.get_by_role("button", name="Start training").wait_for()
         _idle(page)
-        _set_number(page, "Epochs", 1)
-        _set_number(page, "Training images", 500)
-        name = page.get_by_label("Name for your model", exact=True)
-        name.fill(NAME)
-        name.press("Enter")
-        page.wait_for_timeout(500)
-        _idle(page)
+        _browser.set_value(page, "Epochs", 1)
+        _browser.set_value(page, "Training images", 500)
+        _browser.set_value(page, "Name for your model", NAME)
         page.get_by_role("button", name="Start training").click()
-        page.get_by_text("It now appears as").wait_for(timeout=180_000)
+        page.get_by_text("It now appears as").wait_for(timeout=600_000)
 
         # refresh: the model is in My models
         page.reload()
@@ -115,7 +103,7 @@ def test_my_models_survive_refresh_tab_restart_and_share(chromium, tmp_path):
 
         # a second browser: none of its own, but the shared link opens the model
         other_ctx = chromium.new_context(viewport={"width": 1400, "height": 1600})
-        other_ctx.set_default_timeout(90_000)
+        other_ctx.set_default_timeout(_browser.WAIT_MS)
         other = other_ctx.new_page()
         text = _my_models(other, base)
         assert "No models yet" in text and not _table_has(other, NAME)

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from PIL import Image, ImageDraw
 
-from benchmarks._browser import FILE_INPUT, Z_SLIDER, decoded, wait_decoded_change
+from benchmarks._browser import FILE_INPUT, decoded, press_decoded
 from browser_util import SCREENS, exceptions, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -42,9 +42,7 @@ def test_every_page_renders_and_answers(live_server, page):
 
     # the z1 slider with the keyboard: the decoded digit changes
     before = decoded(page)
-    page.locator(Z_SLIDER.format("z1")).focus()
-    page.keyboard.press("ArrowRight")
-    wait_decoded_change(page, before)
+    press_decoded(page, "z1")
     wait_idle(page)
     after = decoded(page)
     assert after["caption"] != before["caption"] and after["src"] != before["src"], (before, after)
@@ -83,7 +81,7 @@ def test_every_page_renders_and_answers(live_server, page):
     wait_idle(page)
     page.locator(FILE_INPUT).set_input_files(
         files=[{"name": "my_seven.png", "mimeType": "image/png", "buffer": _seven_png()}])
-    page.get_by_text("How your image became a 28x28").wait_for(timeout=60_000)
+    page.get_by_text("How your image became a 28x28").wait_for()
     wait_idle(page)
     _shot(page, "denoise_upload")
     # the panels are the live component's (ui/live.py): the clean digit's caption is the file name

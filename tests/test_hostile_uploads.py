@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import re
 import struct
-import time
 import zlib
 
 import numpy as np
@@ -118,9 +117,7 @@ def test_upload_case_through_the_denoise_page(app, name, make, mime, expected):
     at = open_page(app, "denoise")
     at.radio(key="den_in_src").set_value("upload").run()
     data = make()
-    t0 = time.perf_counter()
     at.get("file_uploader")[0].upload(name, data, mime).run()
-    elapsed = time.perf_counter() - t0
     assert not at.exception, [e.value for e in at.exception]
     outcome, words = expected
     if outcome == "error":
@@ -134,8 +131,6 @@ def test_upload_case_through_the_denoise_page(app, name, make, mime, expected):
         if words is not None:
             shown = [c.value for c in at.caption] + live_captions(at)
             assert any(words in c for c in shown), shown
-    if name == "photo.jpg":
-        assert elapsed < 20  # downscaled before any float work (generous: the CPU is shared)
     # the same session keeps working: a test digit gives results again
     at.radio(key="den_in_src").set_value("test").run()
     assert not at.exception

@@ -279,9 +279,9 @@ def test_a_drawing_is_preprocessed_and_denoised(app):
 @pytest.mark.slow
 def test_drawing_with_the_mouse_gives_results(live_server, page):
     page.goto(f"{live_server}/denoise")
-    page.get_by_test_id("aeLiveStops").first.wait_for(timeout=120_000)  # the live panels drawn
+    page.get_by_test_id("aeLiveStops").first.wait_for()  # the live panels drawn
     page.get_by_text("Draw one").click()
-    page.get_by_text("canvas is empty").wait_for(timeout=30_000)
+    page.get_by_text("canvas is empty").wait_for()
     wait_idle(page)  # the run that drew the canvas is over (a busy server answers late)
     box = page.locator("canvas").first.bounding_box()
     assert box and box["width"] >= 200
@@ -291,7 +291,7 @@ def test_drawing_with_the_mouse_gives_results(live_server, page):
     for i in range(1, 31):  # a vertical stroke: a "1"
         page.mouse.move(x0 + 140, y0 + 40 + 7 * i)
     page.mouse.up()
-    page.get_by_text("your drawing").wait_for(timeout=30_000)
+    page.get_by_text("your drawing").wait_for()
     assert page.get_by_text("canvas is empty").count() == 0
     assert page.get_by_text(re.compile(r"PSNR [\d.]+ dB")).count() == 4
     assert page.get_by_test_id("stException").count() == 0

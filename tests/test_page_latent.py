@@ -246,6 +246,7 @@ def test_locator_marks_z_with_a_crosshair():
 def test_click_and_keyboard_decode_new_points_in_a_browser(live_server, browser):
     from playwright.sync_api import expect
 
+    from benchmarks._browser import WAIT_MS
     from browser_util import new_page
 
     page = new_page(browser, width=1400, height=1200)  # this module's `page` is an AppTest
@@ -257,11 +258,11 @@ def test_click_and_keyboard_decode_new_points_in_a_browser(live_server, browser)
     before = caption.inner_text()
     plane = page.get_by_test_id("aeLiveMap").bounding_box()
     page.mouse.click(plane["x"] + 0.8 * plane["width"], plane["y"] + 0.2 * plane["height"])
-    expect(caption).not_to_have_text(before, timeout=30_000)
+    expect(caption).not_to_have_text(before, timeout=WAIT_MS)
     clicked = caption.inner_text()
     z1 = page.get_by_role("slider").first
     assert f"({z1.get_attribute('aria-valuetext')}," in clicked  # the slider followed
     z1.focus()
     page.keyboard.press("ArrowLeft")
-    expect(caption).not_to_have_text(clicked, timeout=30_000)
+    expect(caption).not_to_have_text(clicked, timeout=WAIT_MS)
     assert page.get_by_test_id("stException").count() == 0

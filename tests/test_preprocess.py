@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import struct
-import time
 import warnings
 import zlib
 
@@ -299,13 +298,10 @@ def test_large_photo_is_downscaled_fast(reference: Preprocessed) -> None:
     photo.paste((40, 40, 70), (1200, 300), mask=seven)
     data = encode(photo, "JPEG", quality=85)
     assert len(data) < MAX_UPLOAD_BYTES
-    start = time.perf_counter()
     result = preprocess_image(data, filename="photo.jpg")
-    elapsed = time.perf_counter() - start
     assert any("large image (4000x3000) downscaled" in n for n in result.notes)
     assert max(dict(result.steps)["original"].shape) <= 1024
     assert mad(result, reference) < 0.08
-    assert elapsed < 3.0  # typically ~0.1 s; generous for a shared CPU
 
 
 # ---------------------------------------------------------------------------------------------
@@ -402,13 +398,20 @@ def test_bad_input_raises_a_clear_error(case: str, seven: Image.Image) -> None:
     assert isinstance(info.value, ValueError)
 
 
-def test_decompression_bomb_is_refused_fast(huge_png: bytes) -> None:
+def _no_decoding(monkeypatch) -> None:
+    """Decoding a pixel fails the test: a refusal must come from the header alone."""
+    def load(self):
+        raise AssertionError("pixels were decoded")
+    monkeypatch.setattr(Image.Image, "load", load)
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+
+
+def test_decompression_bomb_is_refused_fast(huge_png: bytes, monkeypatch) -> None:
     # 400 M pixels: PIL's own DecompressionBombError, raised while reading the header
     assert len(huge_png) < 200_000
-    start = time.perf_counter()
+    _no_decoding(monkeypatch)
     with pytest.raises(ImageInputError, match="too large") as info:
         preprocess_image(huge_png, filename="bomb.png")
-    assert time.perf_counter() - start < 0.5
     assert "pixels" in str(info.value)
 
 
@@ -421,14 +424,13 @@ def test_decompression_bomb_warning_becomes_the_same_error() -> None:
             preprocess_image(data)
 
 
-def test_our_pixel_limit_is_checked_before_decoding() -> None:
+def test_our_pixel_limit_is_checked_before_decoding(monkeypatch) -> None:
     # 7000x7000 = 49 M pixels: under PIL's own bomb limit, over ours
     data = blank_bilevel_png(7000, 7000)
     assert 7000 * 7000 > MAX_PIXELS
-    start = time.perf_counter()
+    _no_decoding(monkeypatch)
     with pytest.raises(ImageInputError, match="7000x7000"):
         load_image(data)
-    assert time.perf_counter() - start < 0.5
 
 
 def test_unknown_input_type_is_refused() -> None:

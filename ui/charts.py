@@ -20,7 +20,7 @@ def architecture(rows: Sequence[tuple[str, str]], title: str = "") -> str:
 
     ``rows`` are (stage, shape) pairs from ``model.describe()``. An SVG string, not a Plotly
     figure: the Home page is the first page a browser opens, and a Plotly chart there made it
-    load and run plotly.js (4.7 MB, about 2.5 s on 2 cores) before the page was drawn.
+    load and run plotly.js (4.7 MB) before the page was drawn (benchmarks/startup.py).
     """
     def size(shape: str) -> float:
         nums = [int(t) for t in shape.replace("(", " ").replace(")", " ").replace("x", " ").split()

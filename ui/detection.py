@@ -111,7 +111,7 @@ def series_figure(x: torch.Tensor, sc: SeriesScores, names: Sequence[str], thres
                              name="error"), row=c + 1, col=1)
     fig.add_hline(y=threshold, line_dash="dash", line_color=THR_C, row=c + 1, col=1)
     # the spans as full-height shapes, set once: plotly's add_vrect re-walks every shape and
-    # subplot on each call (quadratic), 79 of the 85 s of a loaded first visit with ~50 spans
+    # subplot on each call (quadratic in the spans; benchmarks/startup.py's Anomaly visit)
     span = dict(type="rect", xref="x", yref="paper", y0=0, y1=1)  # x axes are shared
     shapes = [dict(span, x0=a - 0.5, x1=b - 0.5, fillcolor=ANOM_C, opacity=0.18, line_width=0)
               for a, b in flagged_spans(sc.step_error > threshold)]

@@ -32,7 +32,7 @@ def _install_stop() -> None:
     try:
         from streamlit.runtime import Runtime
         loop = Runtime.instance()._get_async_objs().eventloop  # private, but stable since 1.2x
-    except Exception:  # noqa: BLE001 - AppTest or a changed Streamlit: only the 17 s stop is lost
+    except Exception:  # noqa: BLE001 - AppTest or a changed Streamlit: only the bounded stop is lost
         return
     shutdown.install_via_loop(loop)
 

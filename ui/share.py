@@ -3,8 +3,8 @@ the sidebar in a small copy box (:func:`copy_box`, ``ui/static/copy.js``) whose 
 the clipboard. One job: the link. Fragments are ``ui.fragments``, downloads ``ui.downloads``.
 
 Not ``st.code``: its first use on a page makes the browser load and run Streamlit's syntax
-highlighter (a 1.5 MB script, Prism with every language), about 0.6 s of the page's main thread
-on the 2-core machine, on every page, before anything after it is drawn."""
+highlighter (a 1.5 MB script, Prism with every language) on every page, before anything after
+it is drawn (benchmarks/startup.py)."""
 from __future__ import annotations
 
 from urllib.parse import urlencode

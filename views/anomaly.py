@@ -137,7 +137,7 @@ st.latex(r"\text{score}(x) = \frac{1}{784}\lVert x - g(f(x)) \rVert^2, \qquad "
          r"\text{anomalous} \iff \text{score}(x) > \tau")
 
 # only the open tab is computed and drawn (a tab switch reruns): the sensor tab's series, its
-# scores and three Plotly charts cost the first visit 0.3 s on the server and more in the browser.
+# scores and three Plotly charts would slow every first visit (benchmarks/startup.py).
 # A link that carries the sensor demo's settings opens its tab.
 tab_img, tab_seq = query.tabs("tab", TABS, TABS["digits"], key="ano_tab",
                               opened_by={"sensors": detection.SENSOR_PARAMS})

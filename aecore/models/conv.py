@@ -11,8 +11,8 @@ from .base import ACT, Autoencoder, register
 class Upsample2d(nn.Upsample):
     """``nn.Upsample(scale_factor=s, mode="nearest")`` for (B, C, H, W) input, computed as a
     broadcast and a reshape: the same values (tests/test_models.py checks ``torch.equal``, and the
-    gradients), but not ``F.interpolate``'s NCHW nearest kernel, which took 65% of a conv
-    decoder's forward on the 2-core CPU (242 ms for 500 digits; 5-14x slower than this). Still an
+    gradients), but not ``F.interpolate``'s NCHW nearest kernel, several times slower on the CPU
+    (benchmarks/anomaly.py trains conv models through it). Still an
     ``nn.Upsample``, so the in-page decoder export (aecore/export.py) reads it as one."""
 
     def __init__(self, scale_factor: int = 2) -> None:

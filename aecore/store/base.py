@@ -308,7 +308,7 @@ def record_of(row: tuple, missing: bool = False) -> ModelRecord:
 class SqlIndex(Index):
     """The :class:`Index` queries that read the same in every SQL dialect. A backend sets
     ``MARK``, its parameter mark ("?" in SQLite, "%s" in psycopg), and gives ``_one`` (first row
-    of a query) and ``_changed`` (rows a statement changed)."""
+    of a query), ``_all`` (every row) and ``_changed`` (rows a statement changed)."""
 
     MARK = "?"
 
@@ -353,7 +353,18 @@ class SqlIndex(Index):
                 (rec.created, rec.owner, client, rec.size))
 
     @abc.abstractmethod
+    def _all(self, sql: str, args: tuple = ()) -> list[tuple]: ...
+
+    @abc.abstractmethod
     def _changed(self, sql: str, args: tuple) -> int: ...
+
+    def ids(self) -> set[str]:
+        return {r[0] for r in self._all("SELECT id FROM models")}
+
+    def eviction_candidates(self, unused_since: float) -> list[ModelRecord]:
+        rows = self._all(f"SELECT {COLUMNS} FROM models WHERE share_id IS NULL "
+                         f"AND last_used < {self.MARK} ORDER BY last_used ASC", (unused_since,))
+        return [record_of(r) for r in rows]
 
     def usage(self, owner: str) -> tuple[int, int]:
         n, used = self._one("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM models "

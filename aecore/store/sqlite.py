@@ -88,14 +88,6 @@ class SqliteIndex(SqlIndex):
         with self._lock:
             return self._db.execute("DELETE FROM models WHERE id = ?", (model_id,)).rowcount > 0
 
-    def ids(self) -> set[str]:
-        return {r[0] for r in self._all("SELECT id FROM models")}
-
-    def eviction_candidates(self, unused_since: float) -> list[ModelRecord]:
-        rows = self._all(f"SELECT {COLUMNS} FROM models WHERE share_id IS NULL AND last_used < ? "
-                         "ORDER BY last_used ASC", (unused_since,))
-        return [record_of(r) for r in rows]
-
     def close(self) -> None:
         with self._lock:
             self._db.close()
