@@ -35,6 +35,7 @@ PAGES = {
     "Build and apply": [
         st.Page("views/train.py", title="Train", icon=":material/model_training:"),
         st.Page("views/anomaly.py", title="Anomaly detection", icon=":material/crisis_alert:"),
+        st.Page("views/tables.py", title="Tables: fraud", icon=":material/table_chart:"),
         st.Page("views/features.py", title="Features for a classifier",
                 icon=":material/calculate:"),
         st.Page("views/types.py", title="Autoencoder types", icon=":material/category:"),

@@ -56,7 +56,7 @@ def train_recipe(name: str, model_cfg, train_cfg: TrainConfig, out_dir: Path | N
 
     hist = train(model, train_cfg, callbacks=Callbacks(on_epoch=on_epoch))
     stored(model, storage)  # measure exactly what the file will hold
-    metrics = evaluate(model, denoise=train_cfg.noise != "none")
+    metrics = evaluate(model, denoise=train_cfg.noise != "none", dataset=train_cfg.dataset)
     card = make_card(model, name=name, title=title, description=description,
                      train=config_to_dict(train_cfg), data=train_cfg.dataset,
                      epochs=len(hist.epochs), seed=train_cfg.seed,
@@ -104,7 +104,9 @@ def cmd_train(args) -> dict:
 def cmd_eval(args) -> dict:
     model, card = load_model(args.path)
     t = time.perf_counter()
-    metrics = evaluate(model, n=args.n, denoise=card.get("train", {}).get("noise", "none") != "none")
+    tr = card.get("train", {})
+    metrics = evaluate(model, n=args.n, denoise=tr.get("noise", "none") != "none",
+                       dataset=tr.get("dataset", "mnist"))
     return {"path": str(args.path), "model": card.get("model"), **clean_metrics(metrics),
             "eval_seconds": round(time.perf_counter() - t, 2)}
 

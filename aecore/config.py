@@ -193,9 +193,32 @@ class SeqAEConfig:
         _check_range("sequence length", self.seq_len, 4, 4096)
 
 
+@dataclass(frozen=True)
+class TabularAEConfig(AEConfig):
+    """Dense AE on F standardised numeric columns: F -> hidden... -> k -> ...hidden -> F."""
+
+    kind: ClassVar[str] = "tabular"
+    latent_dim: int = 4
+    hidden: tuple[int, ...] = (32, 16)
+    n_features: int = 9
+    columns: tuple[str, ...] = ()  # column names, shown beside per-feature errors; () = unnamed
+
+    def __post_init__(self) -> None:
+        if isinstance(self.columns, list):
+            object.__setattr__(self, "columns", tuple(self.columns))
+        super().__post_init__()
+
+    def validate(self) -> None:
+        super().validate()
+        _check_range("number of columns", self.n_features, 1, 512)
+        if self.columns and (len(self.columns) != self.n_features
+                             or not all(isinstance(c, str) and len(c) <= 200 for c in self.columns)):
+            raise ConfigError(f"columns must be {self.n_features} names of at most 200 characters")
+
+
 MODEL_CONFIGS: dict[str, type] = {c.kind: c for c in (
     AEConfig, ConvAEConfig, SparseAEConfig, ContractiveAEConfig, VAEConfig, CVAEConfig,
-    StackedAEConfig, SeqAEConfig)}
+    StackedAEConfig, SeqAEConfig, TabularAEConfig)}
 
 
 # training config
@@ -205,6 +228,9 @@ MAX_BATCH = 4096
 
 
 PRECISIONS = ("fp32", "bf16")  # TrainConfig.precision
+# images, sensor windows, then the data sets beyond images (aecore.train.DATA_SOURCES)
+DATASETS = ("mnist", "fashion-mnist", "sensors", "transactions", "breast_cancer", "csv", "words",
+            "sentences", "speech")
 
 
 @dataclass(frozen=True)
@@ -222,7 +248,7 @@ class TrainConfig:
     subset: int = 0  # use only the first n shuffled training examples; 0 = all
     val_size: int = 2000  # held out from the training split for the validation curve
     seed: int = 0
-    dataset: str = "mnist"  # "mnist" | "fashion-mnist" | "sensors"
+    dataset: str = "mnist"  # one of DATASETS
     # "bf16": the forward pass under bfloat16 autocast (weights, optimizer and losses stay
     # float32); about 1.4x faster a step on CPUs with AVX-512 BF16 or AMX, where a bf16 matmul
     # runs at twice the fp32 rate. "fp32" everywhere else, and in every shipped recipe.
@@ -243,7 +269,7 @@ class TrainConfig:
         _check_range("training subset", self.subset, 0, 1_000_000)
         _check_range("validation size", self.val_size, 0, 20_000)
         _check_range("seed", self.seed, 0, 2**31 - 1)
-        _check_choice("dataset", self.dataset, ("mnist", "fashion-mnist", "sensors"))
+        _check_choice("dataset", self.dataset, DATASETS)
         _check_choice("precision", self.precision, PRECISIONS)
 
 

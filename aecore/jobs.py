@@ -43,7 +43,7 @@ from .data import load_split
 from .errors import AecoreError, ConfigError
 from .evaluate import reconstruct_all, to_uint8, vae_test_loss
 from .metrics import mse, psnr, ssim, sse
-from .models import Autoencoder, build_model
+from .models import REGISTRY, Autoencoder, build_model
 from .model_types import total_epochs
 from .train import Callbacks, Progress, prepare_data, train
 from .weights import clean_metrics, make_card
@@ -92,8 +92,9 @@ class BrowserLimits:
         if not self.min_batch <= train_cfg.batch_size <= self.max_batch:
             raise ConfigError(f"the batch size must be between {self.min_batch} and "
                               f"{self.max_batch} here, got {train_cfg.batch_size}")
-        if train_cfg.dataset != "mnist":
-            raise ConfigError("the browser trains on the bundled MNIST only")
+        data_kind = getattr(REGISTRY.get(getattr(model_cfg, "kind", "")), "data_kind", "image")
+        if data_kind == "image" and train_cfg.dataset != "mnist":
+            raise ConfigError("the browser trains image models on the bundled MNIST only")
         if getattr(model_cfg, "kind", None) == "seq":
             raise ConfigError("the sequence AE trains on sensor data; use the command line")
         if model_cfg.latent_dim > self.max_latent:
@@ -256,17 +257,21 @@ class Job:
     def _run(self, probe: Probe, device: torch.device | str | None) -> None:
         cfg = self.train_cfg
         self.stage = "preparing"
-        self.digits = (probe.digits.squeeze(1) * 255 + 0.5).to(torch.uint8).numpy()
         model = build_model(self.model_cfg, seed=cfg.seed)
-        if model.latent_dim == 2:
+        image = model.data_kind == "image"  # tables, text and sound have no digit snapshots
+        if image:
+            self.digits = (probe.digits.squeeze(1) * 255 + 0.5).to(torch.uint8).numpy()
+        if image and model.latent_dim == 2:
             self.sample_labels = probe.sample_labels.numpy()
         data = self.data if self.data is not None else prepare_data(model, cfg)
         model.eval()
-        self._snapshots.append(probe.snapshot(model, 0))
+        if image:
+            self._snapshots.append(probe.snapshot(model, 0))
 
         def on_epoch(p: Progress, rec: dict, m: Autoencoder) -> None:
             self._history.append(dict(rec))
-            self._snapshots.append(probe.snapshot(m, p.epoch))
+            if image:
+                self._snapshots.append(probe.snapshot(m, p.epoch))
 
         self.stage = "training"
         hist = train(model, cfg, data, Callbacks(on_step=self._on_step, on_epoch=on_epoch,
@@ -275,13 +280,14 @@ class Job:
             self._finish("cancelled", "cancelled before the first epoch finished: nothing to keep")
             return
         self.stage = "measuring"
-        metrics = {} if self._stopping else clean_metrics(quick_metrics(model))
-        description = f"Trained in the browser: {len(hist.epochs)} epoch(s) on {data.x.shape[0]:,} digits"
+        metrics = {} if self._stopping or not image else clean_metrics(quick_metrics(model))
+        what = "digits" if image else "examples"
+        description = f"Trained in the browser: {len(hist.epochs)} epoch(s) on {data.x.shape[0]:,} {what}"
         if hist.cancelled:
             description += f", cancelled early; the best epoch ({hist.best_epoch}) was kept"
         self.card = make_card(
             model, name=self.name, title=self.title, description=description + ".",
-            train=config_to_dict(cfg), data="mnist", epochs=len(hist.epochs), seed=cfg.seed,
+            train=config_to_dict(cfg), data=cfg.dataset, epochs=len(hist.epochs), seed=cfg.seed,
             train_seconds=round(hist.seconds, 1), threads=torch.get_num_threads(),
             cancelled=hist.cancelled, best_epoch=hist.best_epoch, source="browser",
             metrics=metrics)

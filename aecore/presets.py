@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import (AEConfig, ContractiveAEConfig, ConvAEConfig, CVAEConfig, SeqAEConfig,
-                     SparseAEConfig, StackedAEConfig, TrainConfig, VAEConfig, replace)
+                     SparseAEConfig, StackedAEConfig, TabularAEConfig, TrainConfig, VAEConfig,
+                     replace)
 from .errors import ConfigError
 
 
@@ -87,6 +88,12 @@ ZOO: dict[str, Preset] = {p.name: p for p in [
            TrainConfig(epochs=30, lr=3e-3, loss="mse", batch_size=64, dataset="sensors", val_size=400),
            "Trained on normal behaviour only; spikes, drift and stuck sensors reconstruct badly.",
            "sensors"),
+    # beyond images (docs/BEYOND-IMAGES.md)
+    Preset("tab_fraud", "Fraud detector on card transactions",
+           TabularAEConfig(latent_dim=4, hidden=(32, 16), n_features=9),
+           TrainConfig(epochs=8, batch_size=128, lr=3e-3, loss="mse", dataset="transactions"),
+           "A one-class AE trained on 17,000 normal synthetic card payments (aecore.tabular); "
+           "probing, unusual hours, far merchants and amount spikes rebuild badly.", "tables"),
 ]}
 
 TEACHING: dict[str, Preset] = {p.name: p for p in [
@@ -117,6 +124,12 @@ DEMOS: dict[str, Preset] = {p.name: p for p in [
            TrainConfig(epochs=2, batch_size=64, lr=2e-3, val_size=200, seed=0),
            "Greedy layer-wise pretraining then fine-tuning on 2,000 training digits (the Types "
            "page; its data is aecore.features.stacked_demo_data).", "types"),
+    # tanh saturates: rows beyond the training range cannot be rebuilt by extrapolating
+    Preset("table_ae", "One-class AE on a table", TabularAEConfig(latent_dim=8, hidden=(32,),
+                                                                   activation="tanh"),
+           TrainConfig(epochs=100, batch_size=32, lr=1e-3, loss="mse", dataset="csv", val_size=50),
+           "A small dense AE trained on a table's normal rows (the Tables page; its data is "
+           "aecore.tabular.train_data).", "tables"),
 ]}
 
 

@@ -22,7 +22,9 @@ SMALL = {
     "cvae": dict(latent_dim=4, hidden=(64,)),
     "stacked": dict(latent_dim=8, hidden=(64, 32), pretrain_epochs=1),
     "seq": dict(latent_dim=4, hidden=(16,), channels=4, seq_len=32),
+    "tabular": dict(latent_dim=3, hidden=(16,), n_features=9),
 }
+DATASET = {"tabular": "transactions"}  # kinds that train on a data set beyond images
 
 
 def small_model(kind: str, seed: int = 0):
@@ -33,6 +35,8 @@ def sample_input(model, n: int = 5):
     g = torch.Generator().manual_seed(1)
     if model.data_kind == "series":
         return torch.randn(n, model.cfg.seq_len, model.cfg.channels, generator=g), None
+    if model.data_kind != "image":
+        return model.check_input(n), None
     return torch.rand(n, 1, 28, 28, generator=g), torch.arange(n) % 10
 
 
@@ -61,7 +65,7 @@ def test_shapes(kind):
 def test_short_training_lowers_the_loss(kind):
     m = small_model(kind)
     cfg = TrainConfig(epochs=2, batch_size=64, lr=3e-3, subset=1500, val_size=300,
-                      loss="mse" if kind == "seq" else "bce")
+                      loss="mse" if kind == "seq" else "bce", dataset=DATASET.get(kind, "mnist"))
     data = prepare_data(m, cfg)
     before = validation_loss(m, data, cfg)
     hist = train(m, cfg, data=data, device="cpu")
@@ -77,7 +81,8 @@ def test_bf16_mixed_precision_training_lowers_the_loss_and_keeps_fp32_weights(ki
     # with finite losses, and save float32 weights
     m = small_model(kind)
     cfg = TrainConfig(epochs=2, batch_size=64, lr=3e-3, subset=1500, val_size=300,
-                      loss="mse" if kind == "seq" else "bce", precision="bf16")
+                      loss="mse" if kind == "seq" else "bce", precision="bf16",
+                      dataset=DATASET.get(kind, "mnist"))
     data = prepare_data(m, cfg)
     before = validation_loss(m, data, cfg)
     hist = train(m, cfg, data=data, device="cpu")

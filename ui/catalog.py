@@ -178,8 +178,11 @@ def preferred(default: str | None) -> str | None:
 
 
 # filters pages use
+NOT_IMAGES = ("seq", "tabular", "text_seq", "text_transformer", "sound")  # model kinds
+
+
 def is_image(card: dict) -> bool:
-    return card.get("model") != "seq"
+    return card.get("model") not in NOT_IMAGES
 
 
 def takes_images(card: dict) -> bool:

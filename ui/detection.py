@@ -185,3 +185,26 @@ def sensor_demo(key: str, link: bool = False) -> None:
                "threshold; dotted boxes: where faults were really injected ("
                + ", ".join(f"{k} on {s.channel_names[ch]} at {a}-{b}" for k, ch, a, b in s.faults)
                + ").")
+
+
+METHOD_C = {"ae": NORMAL_C, "isolation_forest": "#009E73", "pca": "#CC79A7"}
+METHOD_NAMES = {"ae": "autoencoder", "isolation_forest": "IsolationForest", "pca": "PCA error"}
+
+
+def pr_figure(scores: dict[str, np.ndarray], is_anom: np.ndarray) -> go.Figure:
+    """Precision-recall curves of several scorers on the same rows, each with its average
+    precision; the dotted line is chance (the share of anomalies)."""
+    from aecore.metrics import average_precision, pr_curve
+
+    fig = go.Figure()
+    for name, s in scores.items():
+        p, r, _ = pr_curve(s, is_anom)
+        fig.add_trace(go.Scatter(x=r, y=p, mode="lines", line_color=METHOD_C.get(name),
+                                 name=f"{METHOD_NAMES.get(name, name)} "
+                                      f"(AP {100 * average_precision(s, is_anom):.1f}%)"))
+    base = float(np.mean(is_anom))
+    fig.add_hline(y=base, line=dict(color="#999999", dash="dot"), annotation_text="chance")
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10), title="Precision-recall",
+                      xaxis_title="recall", yaxis_title="precision", yaxis_range=[0, 1.02],
+                      legend=dict(orientation="h", y=-0.3, yanchor="top"))
+    return fig
