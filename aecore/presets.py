@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import (AEConfig, ContractiveAEConfig, ConvAEConfig, CVAEConfig, SeqAEConfig,
-                     SparseAEConfig, StackedAEConfig, TabularAEConfig, TrainConfig, VAEConfig,
-                     replace)
+                     SparseAEConfig, StackedAEConfig, TabularAEConfig, TextAEConfig, TrainConfig,
+                     VAEConfig, replace)
 from .errors import ConfigError
 
 
@@ -94,6 +94,10 @@ ZOO: dict[str, Preset] = {p.name: p for p in [
            TrainConfig(epochs=8, batch_size=128, lr=3e-3, loss="mse", dataset="transactions"),
            "A one-class AE trained on 17,000 normal synthetic card payments (aecore.tabular); "
            "probing, unusual hours, far merchants and amount spikes rebuild badly.", "tables"),
+    Preset("words_gru", "Word AE (GRU), code 32", TextAEConfig(latent_dim=32, hidden=(192,)),
+           TrainConfig(epochs=3, batch_size=256, lr=4e-3, loss="mse", dataset="words"),
+           "A character-level GRU autoencoder on 21,600 English words; 2,400 more are held out.",
+           "text"),
 ]}
 
 TEACHING: dict[str, Preset] = {p.name: p for p in [
@@ -105,6 +109,11 @@ TEACHING: dict[str, Preset] = {p.name: p for p in [
            VAEConfig(latent_dim=20, hidden=(400,)),
            TrainConfig(epochs=10, batch_size=128, lr=1e-3, loss="bce", schedule="constant"),
            "The VAE of pytorch/examples (BCE summed + KL, Adam 1e-3, batch 128)."),
+    Preset("words_typo", "Typo-repairing word AE (GRU)",
+           TextAEConfig(latent_dim=32, hidden=(192,), typo_rate=0.5),
+           TrainConfig(epochs=10, batch_size=256, lr=4e-3, loss="mse", dataset="words"),
+           "The word AE trained on words of which half carry one random typo, with the clean "
+           "word as target: a denoising autoencoder for text.", "text"),
     Preset("quick_k2", "Quick 2-D AE (watch the latent map form)",
            AEConfig(latent_dim=2, hidden=(256, 128)),
            TrainConfig(epochs=5, lr=2e-3, subset=10_000),

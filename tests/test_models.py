@@ -23,8 +23,9 @@ SMALL = {
     "stacked": dict(latent_dim=8, hidden=(64, 32), pretrain_epochs=1),
     "seq": dict(latent_dim=4, hidden=(16,), channels=4, seq_len=32),
     "tabular": dict(latent_dim=3, hidden=(16,), n_features=9),
+    "text": dict(latent_dim=8, hidden=(32,), max_len=12),
 }
-DATASET = {"tabular": "transactions"}  # kinds that train on a data set beyond images
+DATASET = {"tabular": "transactions", "text": "words"}  # kinds that train on a data set beyond images
 
 
 def small_model(kind: str, seed: int = 0):

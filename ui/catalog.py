@@ -178,7 +178,7 @@ def preferred(default: str | None) -> str | None:
 
 
 # filters pages use
-NOT_IMAGES = ("seq", "tabular", "text_seq", "text_transformer", "sound")  # model kinds
+NOT_IMAGES = ("seq", "tabular", "text", "sound")  # model kinds
 
 
 def is_image(card: dict) -> bool:
