@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 import streamlit as st
+import torch
 
 from aecore import text as tx
+from aecore.pca import PCA
 from aecore.errors import AecoreError
 from aecore.jobs import get_manager
 from ui import catalog, library, loaders, query, text_charts, widgets
@@ -67,7 +69,7 @@ def nearest_section(model, tag: str, word: str | None) -> None:
         return
     words, vc = vocab_codes(tag, model)
     z = tx.codes(model, [word])[0]
-    near = tx.nearest(model, z, words, __import__("torch").from_numpy(vc), 9)
+    near = tx.nearest(model, z, words, torch.from_numpy(vc), 9)
     st.table({"word": [w for w, _ in near], "distance": [f"{d:.2f}" for _, d in near]})
 
 
@@ -93,8 +95,6 @@ def map_section(model, tag: str) -> None:
     prop = st.radio("Colour by", list(PROPS), format_func=PROPS.get, horizontal=True, key="txt_prop")
     words, vc = vocab_codes(tag, model)
     idx = np.random.default_rng(0).choice(len(words), N_MAP, replace=False)
-    from aecore.pca import PCA
-    import torch
     xy = PCA.fit(torch.from_numpy(vc[idx])).encode(torch.from_numpy(vc[idx]), 2).numpy()
     w = [words[i] for i in idx]
     color = {"length": [len(s) for s in w], "first": [s[0] for s in w],
