@@ -94,8 +94,8 @@ ZOO: dict[str, Preset] = {p.name: p for p in [
            TrainConfig(epochs=8, batch_size=128, lr=3e-3, loss="mse", dataset="transactions"),
            "A one-class AE trained on 17,000 normal synthetic card payments (aecore.tabular); "
            "probing, unusual hours, far merchants and amount spikes rebuild badly.", "tables"),
-    Preset("words_gru", "Word AE (GRU), code 32", TextAEConfig(latent_dim=32, hidden=(192,)),
-           TrainConfig(epochs=3, batch_size=256, lr=4e-3, loss="mse", dataset="words"),
+    Preset("words_gru", "Word AE (GRU), code 32", TextAEConfig(latent_dim=32, hidden=(96,)),
+           TrainConfig(epochs=12, batch_size=256, lr=4e-3, loss="mse", dataset="words"),
            "A character-level GRU autoencoder on 21,600 English words; 2,400 more are held out.",
            "text"),
 ]}

@@ -20,7 +20,7 @@ def test_a_csv_upload_trains_and_scores_rows(live_server, page):
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.goto(f"{live_server}/tables")
     page.get_by_role("heading", name="Tables: fraud and anomalies").wait_for()
-    wait_idle(page)
+    wait_idle(page, timeout_ms=180_000)  # the first visit scores 5,000 payments three ways
     page.get_by_text("Your CSV file").click()
     wait_idle(page)
     page.locator(FILE_INPUT).set_input_files(
@@ -37,7 +37,7 @@ def test_a_csv_upload_trains_and_scores_rows(live_server, page):
 def test_the_word_interpolation_answers_the_slider(live_server, page):
     page.goto(f"{live_server}/text")
     page.get_by_role("heading", name="Slide between two words").wait_for()
-    wait_idle(page)
+    wait_idle(page, timeout_ms=180_000)  # the first visit codes the word list
     metric = page.get_by_test_id("stMetricLabel").filter(has_text="Decoded at t")
     assert "t = 0.5" in metric.inner_text()
     slider = page.get_by_role("slider", name="Position on the line between their codes")
