@@ -168,3 +168,14 @@ def test_too_many_rows_are_cut_with_a_note(monkeypatch):
 def test_a_latin1_file_is_read():
     t = tb.read_csv(("pr\xe9cis,b,c\n" + _rows()).encode("latin-1"))
     assert t.columns[0] == "pr\xe9cis"
+
+
+def test_the_tables_benchmark_runs_and_prints_its_json_keys(capsys):
+    import json
+
+    from benchmarks import tables
+    tables.main(["--quick"])
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(out["tables"]["breast_cancer_auroc"]) == {"ae", "isolation_forest", "pca"}
+    assert set(out["tables"]["fraud_ap"]) == {"ae", "isolation_forest"}
+    assert all(0 <= v <= 1 for d in out["tables"].values() for v in d.values())

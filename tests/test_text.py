@@ -77,3 +77,16 @@ def test_words_prepare_holds_out_the_test_words():
     data = prepare_data(m, TrainConfig(dataset="words", subset=500))
     seen = set(tx.decode_ids(data.x, LETTERS)) | set(tx.decode_ids(data.val_x, LETTERS))
     assert data.x.shape == (500, 12) and not seen & set(tx.split(tx.load_words())[1])
+
+
+def test_the_sequences_benchmark_runs_and_prints_its_json_keys(capsys):
+    import json
+
+    from benchmarks import sequences
+    sequences.main(["--quick"])
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(out["words"]) == {"exact_heldout", "char_acc_heldout", "typo_repair",
+                                 "transformer_exact_heldout"}
+    assert all(0 <= v <= 1 for v in out["words"].values())
+    assert set(out["sound"]["snr_gain_db"]) == {"ae", "wiener", "spectral_subtraction"}
+    assert set(out["train_s"]) == {"words_gru", "words_transformer", "words_typo", "sentences_gru"}

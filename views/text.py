@@ -38,7 +38,8 @@ def checked(word: str, model) -> str | None:
 
 def rebuild_section(model) -> str | None:
     st.subheader("Type a word, see what comes back")
-    word = checked(st.text_input("Word (a-z)", "autoencoder"[: model.cfg.max_len], key="txt_word"), model)
+    word = checked(st.text_input("Word (a-z, up to 10 letters like the training words)", "elephant",
+                                 key="txt_word"), model)
     if word:
         got = tx.rebuild(model, [word])[0]
         st.plotly_chart(text_charts.char_figure(word, tx.char_marks(word, got)), key="txt_chars")
