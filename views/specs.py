@@ -72,8 +72,11 @@ TYPES = Page("types", {"overcomplete": ("ae_k32", "ae_overcomplete", "sparse_l1"
                        "overcomplete_levels": [round(0.1 * i, 1) for i in range(1, 9)],
                        "seed": 0},
              Needs(precomputed=("overcomplete",)))
+TABLES = Page("tables", {"model": "tab_fraud"},
+              Needs(libraries=("pandas", "sklearn.ensemble", "sklearn.metrics")))
+TEXT = Page("text", {"model": "words_gru"})
 MY_MODELS = Page("my_models")
 
 # in the sidebar's order (the first is the default page): the warm-up prepares them in this order
 PAGES: tuple[Page, ...] = (HOME, LESSON, RECONSTRUCT, BOTTLENECK, DENOISE, LATENT, GENERATE, TRAIN,
-                           ANOMALY, FEATURES, TYPES, MY_MODELS)
+                           ANOMALY, TABLES, TEXT, FEATURES, TYPES, MY_MODELS)

@@ -11,6 +11,9 @@ from aecore import tabular as tb
 from aecore.errors import AecoreError
 from aecore.jobs import get_manager
 from ui import detection, library, loaders, widgets
+from views import specs
+
+DEFAULTS = specs.TABLES.defaults
 
 SOURCES = {"tx": "Card transactions (synthetic, 1% fraud)",
            "bc": "Breast-cancer table (scikit-learn)", "csv": "Your CSV file"}
@@ -67,11 +70,11 @@ def pick_source():
     """(tag, model or None, train rows, test table) of the chosen source, or st.stop()."""
     src = st.radio("Data", list(SOURCES), format_func=SOURCES.get, horizontal=True, key="tab_src")
     if src == "tx":
-        model, _ = loaders.zoo_model("tab_fraud")
+        model, _ = loaders.zoo_model(DEFAULTS["model"])
         train_x, test = transactions_split()
-        st.caption(f"Shipped model `tab_fraud`, trained on normal payments only. Scored: "
+        st.caption(f"Shipped model {DEFAULTS['model']}, trained on normal payments only. Scored: "
                    f"{len(test):,} new payments, {int(test.labels.sum())} of them fraud.")
-        return "zoo:tab_fraud", model, train_x, test
+        return f"zoo:{DEFAULTS['model']}", model, train_x, test
     if src == "bc":
         train_x, test = tb.one_class_split(tb.breast_cancer())
         st.caption(f"Trained on {len(train_x)} benign tumours; scored: the other "

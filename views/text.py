@@ -10,6 +10,7 @@ from aecore.pca import PCA
 from aecore.errors import AecoreError
 from aecore.jobs import get_manager
 from ui import catalog, library, loaders, query, text_charts, widgets
+from views import specs
 
 JOBS_KEY = "txt_jobs"  # this session's word-AE trainings
 N_MAP = 2000
@@ -129,7 +130,8 @@ st.markdown("An autoencoder is not only for pictures. This one reads a word **ch
             "character** with a recurrent network (or a small Transformer); its final state "
             "becomes a code of 32 numbers, and a decoder spells the word back from the code "
             "alone. Trained on 21,600 English words, it also rebuilds words it never saw.")
-key = query.model_picker("model", "Word model", "txt_model", words_model, "zoo:words_gru")
+key = query.model_picker("model", "Word model", "txt_model", words_model,
+                         f"zoo:{specs.TEXT.defaults['model']}")
 model, card = widgets.load_or_stop(key)
 tag = loaders.model_tag(key, card)
 word = rebuild_section(model)
