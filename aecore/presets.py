@@ -109,11 +109,6 @@ TEACHING: dict[str, Preset] = {p.name: p for p in [
            VAEConfig(latent_dim=20, hidden=(400,)),
            TrainConfig(epochs=10, batch_size=128, lr=1e-3, loss="bce", schedule="constant"),
            "The VAE of pytorch/examples (BCE summed + KL, Adam 1e-3, batch 128)."),
-    Preset("words_typo", "Typo-repairing word AE (GRU)",
-           TextAEConfig(latent_dim=32, hidden=(192,), typo_rate=0.5),
-           TrainConfig(epochs=10, batch_size=256, lr=4e-3, loss="mse", dataset="words"),
-           "The word AE trained on words of which half carry one random typo, with the clean "
-           "word as target: a denoising autoencoder for text.", "text"),
     Preset("quick_k2", "Quick 2-D AE (watch the latent map form)",
            AEConfig(latent_dim=2, hidden=(256, 128)),
            TrainConfig(epochs=5, lr=2e-3, subset=10_000),
@@ -139,6 +134,11 @@ DEMOS: dict[str, Preset] = {p.name: p for p in [
            TrainConfig(epochs=100, batch_size=32, lr=1e-3, loss="mse", dataset="csv", val_size=50),
            "A small dense AE trained on a table's normal rows (the Tables page; its data is "
            "aecore.tabular.train_data).", "tables"),
+    Preset("words_typo", "Typo-repairing word AE (GRU)",
+           TextAEConfig(latent_dim=32, hidden=(192,), typo_rate=0.5),
+           TrainConfig(epochs=10, batch_size=256, lr=4e-3, loss="mse", dataset="words"),
+           "The word AE trained on words of which half carry one random typo, with the clean "
+           "word as target: a denoising autoencoder for text.", "text"),
 ]}
 
 

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aecore import text as tx  # noqa: E402
 from aecore.config import replace  # noqa: E402
 from aecore.models import build_model  # noqa: E402
-from aecore.presets import TEACHING, ZOO  # noqa: E402
+from aecore.presets import DEMOS, ZOO  # noqa: E402
 from aecore.train import train  # noqa: E402
 
 
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     held = tx.split(tx.load_words())[1][: 500 if args.quick else None]
-    p, typo = ZOO["words_gru"], TEACHING["words_typo"]
+    p, typo = ZOO["words_gru"], DEMOS["words_typo"]
     gru, t_gru = fit(p.model, p.train, args.quick)
     trf, t_trf = fit(replace(p.model, cell="transformer", hidden=(128,)),
                      replace(p.train, lr=1e-3), args.quick)

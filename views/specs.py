@@ -75,8 +75,9 @@ TYPES = Page("types", {"overcomplete": ("ae_k32", "ae_overcomplete", "sparse_l1"
 TABLES = Page("tables", {"model": "tab_fraud"},
               Needs(libraries=("pandas", "sklearn.ensemble", "sklearn.metrics")))
 TEXT = Page("text", {"model": "words_gru"})
+SOUND = Page("sound", needs=Needs(torch=False, libraries=("scipy.signal",)))
 MY_MODELS = Page("my_models")
 
 # in the sidebar's order (the first is the default page): the warm-up prepares them in this order
 PAGES: tuple[Page, ...] = (HOME, LESSON, RECONSTRUCT, BOTTLENECK, DENOISE, LATENT, GENERATE, TRAIN,
-                           ANOMALY, TABLES, TEXT, FEATURES, TYPES, MY_MODELS)
+                           ANOMALY, TABLES, TEXT, SOUND, FEATURES, TYPES, MY_MODELS)
