@@ -36,6 +36,9 @@ PAGES = {
     "Build and apply": [
         st.Page("views/train.py", title="Train", icon=":material/model_training:"),
         st.Page("views/anomaly.py", title="Anomaly detection", icon=":material/crisis_alert:"),
+        st.Page("views/tables.py", title="Tables: fraud", icon=":material/table_chart:"),
+        st.Page("views/text.py", title="Text: words", icon=":material/text_fields:"),
+        st.Page("views/sound.py", title="Sound: denoising", icon=":material/graphic_eq:"),
         st.Page("views/features.py", title="Features for a classifier",
                 icon=":material/calculate:"),
         st.Page("views/types.py", title="Autoencoder types", icon=":material/category:"),

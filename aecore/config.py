@@ -248,11 +248,70 @@ class PhotoConfig:
         _check_range("width", self.width, 4, 128)
         _check_range("bottleneck channels", self.latent_dim, 4, 256)
 
+@dataclass(frozen=True)
+class TabularAEConfig(AEConfig):
+    """Dense AE on F standardised numeric columns: F -> hidden... -> k -> ...hidden -> F."""
+
+    kind: ClassVar[str] = "tabular"
+    latent_dim: int = 4
+    hidden: tuple[int, ...] = (32, 16)
+    n_features: int = 9
+    columns: tuple[str, ...] = ()  # column names, shown beside per-feature errors; () = unnamed
+
+    def __post_init__(self) -> None:
+        if isinstance(self.columns, list):
+            object.__setattr__(self, "columns", tuple(self.columns))
+        super().__post_init__()
+
+    def validate(self) -> None:
+        super().validate()
+        _check_range("number of columns", self.n_features, 1, 512)
+        if self.columns and (len(self.columns) != self.n_features
+                             or not all(isinstance(c, str) and len(c) <= 200 for c in self.columns)):
+            raise ConfigError(f"columns must be {self.n_features} names of at most 200 characters")
+
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+TEXT_CELLS = ("lstm", "gru", "transformer")
+
+
+@dataclass(frozen=True)
+class TextAEConfig:
+    """Character-level sequence AE for words or short sentences: an LSTM, GRU or small
+    Transformer encoder reads the characters, its final state becomes a code of k numbers, and
+    a decoder of the same kind spells the text back one character at a time."""
+
+    kind: ClassVar[str] = "text"
+    latent_dim: int = 32
+    hidden: tuple[int, ...] = (256,)  # recurrent width, or the Transformer's model width
+    cell: str = "gru"
+    alphabet: str = LETTERS  # index 0 ends the text; characters are 1..len(alphabet)
+    max_len: int = 12
+    embed: int = 32  # character embedding size (recurrent cells)
+    typo_rate: float = 0.0  # share of training inputs given one random typo: a denoising text AE
+
+    def __post_init__(self) -> None:
+        if isinstance(self.hidden, list):
+            object.__setattr__(self, "hidden", tuple(self.hidden))
+        self.validate()
+
+    def validate(self) -> None:
+        _check_range("latent size k", self.latent_dim, 1, 512)
+        _check_widths("hidden width", self.hidden, 8, 1024, 1)
+        _check_choice("cell", self.cell, TEXT_CELLS)
+        if not isinstance(self.alphabet, str) or not 1 <= len(self.alphabet) <= 128 \
+                or len(set(self.alphabet)) != len(self.alphabet):
+            raise ConfigError("the alphabet must be 1 to 128 distinct characters")
+        _check_range("maximum length", self.max_len, 2, 256)
+        _check_range("embedding size", self.embed, 2, 512)
+        _check_range("typo rate", self.typo_rate, 0.0, 1.0)
+        if self.cell == "transformer" and self.hidden[0] % 4:
+            raise ConfigError("the Transformer's width must be a multiple of its 4 heads")
 
 
 MODEL_CONFIGS: dict[str, type] = {c.kind: c for c in (
     AEConfig, ConvAEConfig, SparseAEConfig, ContractiveAEConfig, VAEConfig, CVAEConfig,
-    StackedAEConfig, SeqAEConfig, PhotoConfig)}
+    StackedAEConfig, SeqAEConfig, PhotoConfig, TabularAEConfig, TextAEConfig)}
 
 
 # training config
@@ -262,6 +321,11 @@ MAX_BATCH = 4096
 
 
 PRECISIONS = ("fp32", "bf16")  # TrainConfig.precision
+# generated or tabular sets that only their own kinds train on (image sets are declared in
+# aecore.datasets): sensor windows, the photo AE's synthetic pages, and the data beyond images
+# (aecore.train.DATA_SOURCES)
+OTHER_DATASETS = ("sensors", "documents", "transactions", "breast_cancer", "csv", "words",
+                  "sentences", "speech")
 
 
 @dataclass(frozen=True)
@@ -312,7 +376,7 @@ class TrainConfig:
 
 def _check_dataset(name: str) -> None:
     from .datasets import DATASETS  # lazily: the registry imports aecore.data
-    generated = ("sensors", "documents")
+    generated = OTHER_DATASETS
     if not (name in DATASETS or name in generated
             or (isinstance(name, str) and USER_DATASET.fullmatch(name))):
         raise ConfigError(f"dataset must be one of {', '.join([*DATASETS, *generated])} or a "

@@ -51,7 +51,7 @@ from .data import load_split
 from .errors import AecoreError, ConfigError
 from .evaluate import reconstruct_all, to_uint8, vae_test_loss
 from .metrics import mse, psnr, ssim, sse
-from .models import Autoencoder, build_model
+from .models import REGISTRY, Autoencoder, build_model
 from .model_types import total_epochs
 from .train import Callbacks, Progress, prepare_data, train
 from .weight_pictures import first_layer, tile
@@ -290,17 +290,21 @@ class Job:
     def _run(self, probe: Probe, device: torch.device | str | None) -> None:
         cfg = self.train_cfg
         self.stage = "preparing"
-        self.digits = to_uint8(probe.digits)  # (8, H, W) grey or (8, H, W, 3) colour
         model = build_model(self.model_cfg, seed=cfg.seed)
-        if model.latent_dim == 2:
+        image = model.data_kind == "image"  # tables, text and sound have no digit snapshots
+        if image:
+            self.digits = to_uint8(probe.digits)  # (8, H, W) grey or (8, H, W, 3) colour
+        if image and model.latent_dim == 2:
             self.sample_labels = probe.sample_labels.numpy()
         data = self.data if self.data is not None else prepare_data(model, cfg)
         model.eval()
-        self._snapshots.append(probe.snapshot(model, 0))
+        if image:
+            self._snapshots.append(probe.snapshot(model, 0))
 
         def on_epoch(p: Progress, rec: dict, m: Autoencoder) -> None:
             self._history.append(dict(rec))
-            self._snapshots.append(probe.snapshot(m, p.epoch))
+            if image:
+                self._snapshots.append(probe.snapshot(m, p.epoch))
 
         self.stage = "training"
         hist = train(model, cfg, data, Callbacks(on_step=self._on_step, on_epoch=on_epoch,
@@ -309,8 +313,9 @@ class Job:
             self._finish("cancelled", "cancelled before the first epoch finished: nothing to keep")
             return
         self.stage = "measuring"
-        metrics = {} if self._stopping else clean_metrics(quick_metrics(model, dataset=cfg.dataset))
-        items = _items(cfg.dataset)
+        metrics = ({} if self._stopping or model.data_kind not in ("image", "photo")
+                   else clean_metrics(quick_metrics(model, dataset=cfg.dataset)))
+        items = _items(cfg.dataset) if image else "examples"
         description = f"Trained in the browser: {len(hist.epochs)} epoch(s) on {data.x.shape[0]:,} {items}"
         if hist.cancelled:
             description += f", cancelled early; the best epoch ({hist.best_epoch}) was kept"

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import (AEConfig, ContractiveAEConfig, ConvAEConfig, CVAEConfig, SeqAEConfig,
-                     PhotoConfig, SparseAEConfig, StackedAEConfig, TrainConfig, VAEConfig, replace)
+                     PhotoConfig, SparseAEConfig, StackedAEConfig, TabularAEConfig, TextAEConfig,
+                     TrainConfig, VAEConfig, replace)
 from .errors import ConfigError
 
 
@@ -109,6 +110,16 @@ ZOO: dict[str, Preset] = {p.name: p for p in [
            "Fully convolutional denoising AE from dirty to clean pages, on 48x48 patches of "
            "synthetic pages (DejaVu text with uneven light, stains, creases, blur and noise).",
            "photo"),
+    # beyond images (docs/BEYOND-IMAGES.md)
+    Preset("tab_fraud", "Fraud detector on card transactions",
+           TabularAEConfig(latent_dim=4, hidden=(32, 16), n_features=9),
+           TrainConfig(epochs=8, batch_size=128, lr=3e-3, loss="mse", dataset="transactions"),
+           "A one-class AE trained on 17,000 normal synthetic card payments (aecore.tabular); "
+           "probing, unusual hours, far merchants and amount spikes rebuild badly.", "tables"),
+    Preset("words_gru", "Word AE (GRU), code 32", TextAEConfig(latent_dim=32, hidden=(96,)),
+           TrainConfig(epochs=12, batch_size=256, lr=4e-3, loss="mse", dataset="words"),
+           "A character-level GRU autoencoder on 21,600 English words; 2,400 more are held out.",
+           "text"),
 ]}
 
 FASHION_SHAPE, PHOTO_SHAPE = (1, 28, 28), (3, 32, 32)
@@ -185,6 +196,17 @@ DEMOS: dict[str, Preset] = {p.name: p for p in [
            TrainConfig(epochs=2, batch_size=64, lr=2e-3, val_size=200, seed=0),
            "Greedy layer-wise pretraining then fine-tuning on 2,000 training digits (the Types "
            "page; its data is aecore.features.stacked_demo_data).", "types"),
+    # tanh saturates: rows beyond the training range cannot be rebuilt by extrapolating
+    Preset("table_ae", "One-class AE on a table", TabularAEConfig(latent_dim=8, hidden=(32,),
+                                                                   activation="tanh"),
+           TrainConfig(epochs=100, batch_size=32, lr=1e-3, loss="mse", dataset="csv", val_size=50),
+           "A small dense AE trained on a table's normal rows (the Tables page; its data is "
+           "aecore.tabular.train_data).", "tables"),
+    Preset("words_typo", "Typo-repairing word AE (GRU)",
+           TextAEConfig(latent_dim=32, hidden=(192,), typo_rate=0.5),
+           TrainConfig(epochs=10, batch_size=256, lr=4e-3, loss="mse", dataset="words"),
+           "The word AE trained on words of which half carry one random typo, with the clean "
+           "word as target: a denoising autoencoder for text.", "text"),
 ]}
 
 

@@ -32,6 +32,10 @@ from .noise import add_noise
 from .optim import lr_at, make_optimizer
 
 SENSOR_WINDOWS = 6000  # normal-behaviour windows generated for a sequence AE (subset caps it)
+# data sets beyond images and sensors: name -> module with prepare(model, cfg) -> TrainData and
+# evaluate(model, dataset, n) -> card metrics (imported when used)
+DATA_SOURCES = {"transactions": "aecore.tabular", "breast_cancer": "aecore.tabular",
+                "csv": "aecore.tabular", "words": "aecore.text", "sentences": "aecore.text"}
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,12 @@ def prepare_data(model: Autoencoder, cfg: TrainConfig) -> TrainData:
     (:mod:`aecore.datasets`) into train / validation, optionally cut to ``cfg.subset``; or normal
     sensor windows. A model whose input shape or kind does not fit the set is a ConfigError."""
     gen = torch.Generator().manual_seed(cfg.seed)
+    if cfg.dataset in DATA_SOURCES:
+        import importlib
+        return importlib.import_module(DATA_SOURCES[cfg.dataset]).prepare(model, cfg)
+    if model.data_kind not in ("image", "series"):
+        raise ConfigError(f"a {type(model.cfg).kind} model trains on one of "
+                          f"{', '.join(DATA_SOURCES)}, not {cfg.dataset}")
     if model.data_kind == "series":
         from .sensors import sensor_dataset
         n = cfg.subset or SENSOR_WINDOWS
@@ -260,6 +270,8 @@ def _train_loop(model: Autoencoder, cfg: TrainConfig, data: TrainData | None,
     n = data.x.shape[0]
     if n == 0:
         raise ConfigError("no training data: the subset is empty")
+    if hasattr(model, "fit_data"):  # a model that learns from the data before training (scaling)
+        model.to(dev).fit_data(data.x)
     gen = torch.Generator(device=dev).manual_seed(cfg.seed)
     model.to(dev).train()
     phases = _phases(model, cfg, gen)

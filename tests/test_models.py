@@ -23,7 +23,10 @@ SMALL = {
     "stacked": dict(latent_dim=8, hidden=(64, 32), pretrain_epochs=1),
     "seq": dict(latent_dim=4, hidden=(16,), channels=4, seq_len=32),
     "photo": dict(task="denoise", width=8, latent_dim=8),
+    "tabular": dict(latent_dim=3, hidden=(16,), n_features=9),
+    "text": dict(latent_dim=8, hidden=(32,), max_len=12),
 }
+DATASET = {"tabular": "transactions", "text": "words"}  # kinds that train on a data set beyond images
 
 
 def small_model(kind: str, seed: int = 0):
@@ -36,6 +39,8 @@ def sample_input(model, n: int = 5):
         return torch.randn(n, model.cfg.seq_len, model.cfg.channels, generator=g), None
     if model.data_kind == "photo":  # RGB, noise-level map, hole mask; any size
         return torch.rand(n, 5, 36, 44, generator=g), None
+    if model.data_kind != "image":
+        return model.check_input(n), None
     return torch.rand(n, 1, 28, 28, generator=g), torch.arange(n) % 10
 
 
@@ -71,7 +76,7 @@ DIGIT_KINDS = sorted(k for k in SMALL if k != "photo")
 def test_short_training_lowers_the_loss(kind):
     m = small_model(kind)
     cfg = TrainConfig(epochs=2, batch_size=64, lr=3e-3, subset=1500, val_size=300,
-                      loss="mse" if kind == "seq" else "bce")
+                      loss="mse" if kind == "seq" else "bce", dataset=DATASET.get(kind, "mnist"))
     data = prepare_data(m, cfg)
     before = validation_loss(m, data, cfg)
     hist = train(m, cfg, data=data, device="cpu")
@@ -87,7 +92,8 @@ def test_bf16_mixed_precision_training_lowers_the_loss_and_keeps_fp32_weights(ki
     # with finite losses, and save float32 weights
     m = small_model(kind)
     cfg = TrainConfig(epochs=2, batch_size=64, lr=3e-3, subset=1500, val_size=300,
-                      loss="mse" if kind == "seq" else "bce", precision="bf16")
+                      loss="mse" if kind == "seq" else "bce", precision="bf16",
+                      dataset=DATASET.get(kind, "mnist"))
     data = prepare_data(m, cfg)
     before = validation_loss(m, data, cfg)
     hist = train(m, cfg, data=data, device="cpu")

@@ -195,9 +195,12 @@ def preferred(default: str | None) -> str | None:
 
 
 # filters pages use
+NOT_IMAGES = ("seq", "tabular", "text", "sound", "imageset")  # model kinds
+
+
 def any_image(card: dict) -> bool:
     """An image model, whatever data set it was trained on (pass it to ``ui.datasets.on``)."""
-    return card.get("model") not in ("seq", "imageset")
+    return card.get("model") not in NOT_IMAGES
 
 
 def is_image(card: dict) -> bool:

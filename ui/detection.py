@@ -185,3 +185,58 @@ def sensor_demo(key: str, link: bool = False) -> None:
                "threshold; dotted boxes: where faults were really injected ("
                + ", ".join(f"{k} on {s.channel_names[ch]} at {a}-{b}" for k, ch, a, b in s.faults)
                + ").")
+    sensor_code_map(key)
+
+
+METHOD_C = {"ae": NORMAL_C, "isolation_forest": "#009E73", "pca": "#CC79A7"}
+METHOD_NAMES = {"ae": "autoencoder", "isolation_forest": "IsolationForest", "pca": "PCA error"}
+
+
+def pr_figure(scores: dict[str, np.ndarray], is_anom: np.ndarray) -> go.Figure:
+    """Precision-recall curves of several scorers on the same rows, each with its average
+    precision; the dotted line is chance (the share of anomalies)."""
+    from aecore.metrics import average_precision, pr_curve
+
+    fig = go.Figure()
+    for name, s in scores.items():
+        p, r, _ = pr_curve(s, is_anom)
+        fig.add_trace(go.Scatter(x=r, y=p, mode="lines", line_color=METHOD_C.get(name),
+                                 name=f"{METHOD_NAMES.get(name, name)} "
+                                      f"(AP {100 * average_precision(s, is_anom):.1f}%)"))
+    base = float(np.mean(is_anom))
+    fig.add_hline(y=base, line=dict(color="#999999", dash="dot"), annotation_text="chance")
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10), title="Precision-recall",
+                      xaxis_title="recall", yaxis_title="precision", yaxis_range=[0, 1.02],
+                      legend=dict(orientation="h", y=-0.3, yanchor="top"))
+    return fig
+
+
+@st.cache_data(max_entries=2, show_spinner="Coding sensor windows...")
+def _sensor_codes(n: int) -> tuple[np.ndarray, np.ndarray]:
+    from aecore.pca import PCA
+    from aecore.sensors import sensor_dataset
+    from ui import loaders
+
+    model, _ = loaders.zoo_model("seq_lstm")
+    ds = sensor_dataset(n, window=model.cfg.seq_len, channels=model.cfg.channels,
+                        fault_fraction=0.3, seed=7)
+    with torch.inference_mode():
+        z = model.encode(ds.x)  # (n, k): each window's code
+    return PCA.fit(z).encode(z, 2).numpy(), ds.labels.numpy()
+
+
+def sensor_code_map(key: str, n: int = 1500) -> None:
+    """The sequence AE's codes of sensor windows as a 2-D map (PCA), faulty windows coloured:
+    a time-series embedding."""
+    xy, faulty = _sensor_codes(n)
+    fig = go.Figure()
+    for mask, name, color in ((~faulty, "normal window", NORMAL_C), (faulty, "window with a fault", ANOM_C)):
+        fig.add_trace(go.Scattergl(x=xy[mask, 0], y=xy[mask, 1], mode="markers", name=name,
+                                   marker=dict(size=4, color=color, opacity=0.6)))
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10),
+                      title="The sequence AE's codes of 64-step windows (2-D PCA of the code)",
+                      xaxis_title="component 1", yaxis_title="component 2",
+                      legend=dict(orientation="h", y=-0.25, yanchor="top"))
+    st.plotly_chart(fig, key=f"{key}_codes")
+    st.caption("Each point is one window's code: a time-series embedding. Normal windows share a "
+               "region; faults the model never saw push codes elsewhere.")

@@ -79,9 +79,14 @@ HOOD = Page("hood", {"model": "sparse_l1",  # its first layer's units look like 
                      "tiles": 64,  # weight pictures shown per layer, the most active units first
                      "activity_n": 500})  # test digits that rank the units by activity
 COMPARE = Page("compare", {"models": ("ae_k2", "ae_k32", "vae_k20")})
+TABLES = Page("tables", {"model": "tab_fraud"},
+              Needs(libraries=("pandas", "sklearn.ensemble", "sklearn.metrics")))
+TEXT = Page("text", {"model": "words_gru"})
+SOUND = Page("sound", needs=Needs(torch=False, libraries=("scipy.signal",)))
 MY_MODELS = Page("my_models")
 MY_DATA = Page("my_data")  # a user's own image sets (ui.datasets, aecore.imageset)
 
 # in the sidebar's order (the first is the default page): the warm-up prepares them in this order
 PAGES: tuple[Page, ...] = (HOME, LESSON, RECONSTRUCT, BOTTLENECK, DENOISE, PHOTO, LATENT, GENERATE,
-                           TRAIN, ANOMALY, FEATURES, TYPES, HOOD, COMPARE, MY_MODELS, MY_DATA)
+                           TRAIN, ANOMALY, TABLES, TEXT, SOUND, FEATURES, TYPES, HOOD, COMPARE,
+                           MY_MODELS, MY_DATA)

@@ -5,7 +5,10 @@ from .photo import PhotoAE
 from .dense import ContractiveAE, DenseAE, SparseAE, jacobian_norm
 from .sequence import SeqAE
 from .stacked import StackedAE
+from .tabular import TabularAE
+from .text import TextAE
 from .vae import CVAE, VAE
 
 __all__ = ["REGISTRY", "Autoencoder", "build_model", "register", "ConvAE", "ContractiveAE",
-           "DenseAE", "PhotoAE", "SparseAE", "SeqAE", "StackedAE", "CVAE", "VAE", "jacobian_norm"]
+           "DenseAE", "PhotoAE", "SparseAE", "SeqAE", "StackedAE", "TabularAE", "TextAE", "CVAE",
+           "VAE", "jacobian_norm"]
