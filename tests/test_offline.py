@@ -119,12 +119,20 @@ DRIVERS = {
     "types": lambda at: at.radio(key="typ_choice").set_value(at.radio(key="typ_choice").options[1]),
     "lesson": lambda at: at.button(key="les_next").click(),
     "my_models": _share_a_saved_model,
+    "hood": lambda at: at.selectbox(key="hood_model").select("zoo:dae_conv"),
+    "compare": lambda at: at.multiselect(key="cmp_models").unselect("zoo:vae_k20"),
+    "photo": lambda at: at.number_input(key="photo_seed").set_value(1),
+    "my_data": lambda at: at.selectbox(key="mds_side").set_value(at.selectbox(key="mds_side").options[1]),
+    "tables": lambda at: at.radio(key="tab_src").set_value(at.radio(key="tab_src").options[1]),
+    "text": lambda at: at.slider(key="txt_t").set_value(0.2),
+    "sound": lambda at: at.slider(key="snd_snr").set_value(10),
 }
 
 
 def _pages() -> list[str]:
-    from conftest import ROOT
-    return ["home"] + sorted(p.stem for p in (ROOT / "views").glob("*.py") if p.stem != "home")
+    """Every page the router shows (the declarations in views/specs.py), Home first."""
+    from views import specs
+    return ["home"] + sorted(p.name for p in specs.PAGES if p.name != "home")
 
 
 @pytest.mark.slow

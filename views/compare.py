@@ -32,7 +32,10 @@ def _table(names: list[str], models: list, cards: list[dict]) -> pd.DataFrame:
     settings = [_settings(m, c) for m, c in zip(models, cards)]
     rows.update({k: [s.get(k, "-") for s in settings] for k in dict.fromkeys(
         k for s in settings for k in s)})  # every setting of any model, in order of first sight
-    return pd.DataFrame(rows, index=names).T
+    # one type per column for the table: numbers shown as text beside the settings
+    text = {k: ["-" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v) for v in vals]
+            for k, vals in rows.items()}
+    return pd.DataFrame(text, index=names).T
 
 
 def _highlight_differences(df: pd.DataFrame):
