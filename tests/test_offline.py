@@ -123,7 +123,7 @@ DRIVERS = {
     "compare": lambda at: at.multiselect(key="cmp_models").unselect("zoo:vae_k20"),
     "photo": lambda at: at.number_input(key="photo_seed").set_value(1),
     "my_data": lambda at: at.selectbox(key="mds_side").set_value(at.selectbox(key="mds_side").options[1]),
-    "tables": lambda at: at.radio(key="tab_src").set_value(at.radio(key="tab_src").options[1]),
+    "tables": lambda at: at.radio(key="tab_src").set_value("bc"),
     "text": lambda at: at.slider(key="txt_t").set_value(0.2),
     "sound": lambda at: at.slider(key="snd_snr").set_value(10),
 }
