@@ -66,6 +66,13 @@ def _check_widths(name: str, widths: tuple[int, ...], lo: int, hi: int, max_len:
             raise ConfigError(f"each of {name} must be an integer between {lo} and {hi}, got {w!r}")
 
 
+def _as_tuples(cfg: Any, *names: str) -> None:
+    """JSON gives lists: keep tuples, so that configs stay hashable and comparable."""
+    for name in names:
+        if isinstance(getattr(cfg, name, None), list):
+            object.__setattr__(cfg, name, tuple(getattr(cfg, name)))
+
+
 # model configs
 
 def _check_shape(shape: tuple[int, ...], conv: bool = False) -> None:
@@ -94,9 +101,7 @@ class AEConfig:
 
     def __post_init__(self) -> None:
         # JSON gives lists; keep tuples so configs stay hashable and comparable
-        for name in ("hidden", "shape"):
-            if isinstance(getattr(self, name, None), list):
-                object.__setattr__(self, name, tuple(getattr(self, name)))
+        _as_tuples(self, "hidden", "shape")
         self.validate()
 
     def validate(self) -> None:
@@ -214,8 +219,7 @@ class SeqAEConfig:
     seq_len: int = 64
 
     def __post_init__(self) -> None:
-        if isinstance(self.hidden, list):
-            object.__setattr__(self, "hidden", tuple(self.hidden))
+        _as_tuples(self, "hidden")
         self.validate()
 
     def validate(self) -> None:
@@ -291,8 +295,7 @@ class TextAEConfig:
     typo_rate: float = 0.0  # share of training inputs given one random typo: a denoising text AE
 
     def __post_init__(self) -> None:
-        if isinstance(self.hidden, list):
-            object.__setattr__(self, "hidden", tuple(self.hidden))
+        _as_tuples(self, "hidden")
         self.validate()
 
     def validate(self) -> None:
