@@ -41,7 +41,7 @@ def test_training_survives_widgets_and_page_switches(live_server, page):
 
     # while it runs: move a widget (the server's answer, the type's summary, shows it landed),
     # then visit another page and come back
-    page.get_by_test_id("stSelectbox").first.click()
+    page.locator(".st-key-trn_type").get_by_test_id("stSelectbox").click()  # the type, not the data set
     page.get_by_role("option", name="Sparse AE (L1)").click()
     page.get_by_text("An L1 penalty keeps most code units at zero.").wait_for()
     page.screenshot(path=str(ARTIFACTS / "train_running.png"), full_page=True)
@@ -82,6 +82,6 @@ def test_training_survives_widgets_and_page_switches(live_server, page):
 
     # the new model is offered on another page
     _go(page, "Home", "Autoencoder Explorer")
-    page.get_by_test_id("stSelectbox").first.click()
+    page.locator(".st-key-trn_type").get_by_test_id("stSelectbox").click()  # the type, not the data set
     assert page.get_by_role("option", name="(yours)").count() >= 1
     assert page.get_by_test_id("stException").count() == 0
