@@ -150,7 +150,7 @@ def latent_map(codes: np.ndarray, labels: np.ndarray, lo: np.ndarray, hi: np.nda
         m = labels == d
         fig.add_trace(go.Scattergl(  # class names go in as data, never into the template
             x=codes[m, 0], y=codes[m, 1], mode="markers", name=name, legendgroup=str(d),
-            text=[f"{item} {name}" if names is DIGITS else name] * int(m.sum()),
+            text=[f"{item} {name}" if tuple(names) == DIGITS else name] * int(m.sum()),
             marker=dict(size=4, color=DIGIT_COLORS[d % len(DIGIT_COLORS)], opacity=0.7),
             hovertemplate="%{text}<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>"))
     if yours is not None:
