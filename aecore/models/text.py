@@ -119,7 +119,10 @@ class TextAE(Autoencoder):
         if self.cfg.typo_rate > 0 and self.training:
             from ..text import add_typos
             x_in = add_typos(x_in, self.cfg.typo_rate, self.n_out - 1, gen)
-        logits = self.decode_logits(self.encode(x_in), target=target)
+        # float32 throughout: the recurrent layers run in float32 under any autocast, and a
+        # bf16 starting state would not match them
+        with torch.autocast(x_in.device.type, enabled=False):
+            logits = self.decode_logits(self.encode(x_in), target=target)
         ce = F.cross_entropy(logits.float().reshape(-1, self.n_out), target.reshape(-1))
         return ce, {"recon": ce.detach()}
 
