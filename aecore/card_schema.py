@@ -154,7 +154,8 @@ def _kind(v: Any) -> str:
 # the schema
 
 SHORT = Text(40)
-SETTING = AnyOf(Number(), Bool(), Text(40), ListOf(Number(whole=True, lo=0, hi=1_000_000), 16))
+SETTING = AnyOf(Number(), Bool(), Text(40), ListOf(Number(whole=True, lo=0, hi=1_000_000), 16),
+                ListOf(Text(60), 256))  # the last: a tabular AE's column names
 MEASURE = Optional(Number())
 METRICS = MapOf(AnyOf(MEASURE, MapOf(MEASURE)))  # metrics, or named groups of them
 _TRAIN_FIELDS = set(TrainConfig.__dataclass_fields__)

@@ -74,7 +74,7 @@ def prepare_data(model: Autoencoder, cfg: TrainConfig) -> TrainData:
     if cfg.dataset in DATA_SOURCES:
         import importlib
         return importlib.import_module(DATA_SOURCES[cfg.dataset]).prepare(model, cfg)
-    if model.data_kind not in ("image", "series"):
+    if model.data_kind not in ("image", "series", "photo"):
         raise ConfigError(f"a {type(model.cfg).kind} model trains on one of "
                           f"{', '.join(DATA_SOURCES)}, not {cfg.dataset}")
     if model.data_kind == "series":
