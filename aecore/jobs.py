@@ -287,7 +287,7 @@ class Job:
         self.status = status
         self._done.set()
 
-    def _run(self, probe: Probe, device: torch.device | str | None) -> None:
+    def _run(self, probe: Probe | None, device: torch.device | str | None) -> None:
         cfg = self.train_cfg
         self.stage = "preparing"
         model = build_model(self.model_cfg, seed=cfg.seed)
@@ -523,9 +523,10 @@ class JobManager:
         try:
             torch.set_num_threads(self.threads_per_job)
             ds = job.train_cfg.dataset
-            if ds not in self._probes:
+            from .datasets import DATASETS
+            if ds not in self._probes and ds in DATASETS:  # image sets: fixed test images
                 self._probes[ds] = Probe.from_test_set(ds)
-            job._run(self._probes[ds], self.device)
+            job._run(self._probes.get(ds), self.device)  # tables and text: no image probe
         except AecoreError as exc:
             job._finish("failed", str(exc))
         except MemoryError:
