@@ -79,3 +79,16 @@ def stop_captions(data: dict, index: int | None = None) -> list[str]:
         for c in row["cells"]:
             out += [c.get("title") or "", c.get("caption") or ""]
     return [t for t in out if t]
+
+
+# codes (n, k) decoded by the page's own decoder, as base64 float32 pixels (n, 784)
+DECODE_MANY = """([id, b64, k]) => {
+  const dec = globalThis.__aeLive.decoders.get(id);
+  const bin = atob(b64), bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  const z = new Float32Array(bytes.buffer), n = z.length / k, out = new Float32Array(n * 784);
+  for (let i = 0; i < n; i++) out.set(dec.decode(z.subarray(i * k, (i + 1) * k)), i * 784);
+  const u8 = new Uint8Array(out.buffer); let s = "";
+  for (let i = 0; i < u8.length; i += 8192) s += String.fromCharCode.apply(null, u8.subarray(i, i + 8192));
+  return btoa(s);
+}"""

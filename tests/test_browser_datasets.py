@@ -12,21 +12,9 @@ import pytest
 from PIL import Image
 
 from benchmarks import _browser
+from live_util import DECODE_MANY
 
 pytestmark = pytest.mark.browser
-
-# codes decoded by the page's decoder, as base64 float32 pixels (n, 784)
-DECODE = """([id, b64, k]) => {
-  const dec = globalThis.__aeLive.decoders.get(id);
-  const bin = atob(b64), bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  const z = new Float32Array(bytes.buffer), n = z.length / k, out = new Float32Array(n * 784);
-  for (let i = 0; i < n; i++) out.set(dec.decode(z.subarray(i * k, (i + 1) * k)), i * 784);
-  const u8 = new Uint8Array(out.buffer); let s = "";
-  for (let i = 0; i < u8.length; i += 8192) s += String.fromCharCode.apply(null, u8.subarray(i, i + 8192));
-  return btoa(s);
-}"""
-
 
 @pytest.fixture(scope="module")
 def server():
@@ -63,7 +51,7 @@ def test_the_live_map_on_fashion_decodes_garments_like_pytorch(chrome, server):
         model, card = load_zoo_model("fashion_ae_k2")
         ids = list(page.evaluate("() => [...globalThis.__aeLive.decoders.keys()]"))
         z = np.random.default_rng(0).normal(0, 2, (16, 2)).astype(np.float32)
-        got = page.evaluate(DECODE, [ids[-1], base64.b64encode(z.tobytes()).decode(), 2])
+        got = page.evaluate(DECODE_MANY, [ids[-1], base64.b64encode(z.tobytes()).decode(), 2])
         pixels = np.frombuffer(base64.b64decode(got), np.float32).reshape(16, 784)
         assert np.abs(pixels - decode_reference(model, z)).max() < 1e-4
     finally:

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from benchmarks import _browser
+from live_util import DECODE_MANY
 
 pytestmark = pytest.mark.browser
 
@@ -73,18 +74,6 @@ def opened(chrome, harness):
 
 
 STATS = "() => ({...globalThis.__aeLive.stats, decodeMs: null})"
-DECODE_MANY = """([id, b64, k]) => {
-  const dec = globalThis.__aeLive.decoders.get(id);
-  const bin = atob(b64), bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  const z = new Float32Array(bytes.buffer), n = z.length / k, out = new Float32Array(n * 784);
-  for (let i = 0; i < n; i++) out.set(dec.decode(z.subarray(i * k, (i + 1) * k)), i * 784);
-  const u8 = new Uint8Array(out.buffer); let s = "";
-  for (let i = 0; i < u8.length; i += 8192) s += String.fromCharCode.apply(null, u8.subarray(i, i + 8192));
-  return btoa(s);
-}"""
-
-
 def _ids(page) -> dict[str, str]:
     text = page.get_by_text("decoders: dense").inner_text()
     words = text.replace("`", " ").split()
