@@ -258,6 +258,24 @@ def set_value(page, label: str, value: object) -> None:
         box.press("Enter")
 
 
+def choose(page, key: str, option: str, tries: int = 5) -> None:
+    """Pick ``option`` in the selectbox with widget key ``key``. A list opened while a rerun
+    redraws the page (a Start button's) closes again; like a person, open it again."""
+    box = page.locator(f".st-key-{key}").get_by_test_id("stSelectbox")
+    item = page.get_by_role("option", name=option, exact=True)
+    for _ in range(tries):
+        wait_idle(page)
+        box.click()
+        try:
+            item.wait_for(timeout=5_000)
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError: the list closed
+            page.keyboard.press("Escape")
+            continue
+        item.click()
+        return
+    raise TimeoutError(f"the list of {key} did not stay open to pick {option!r}")
+
+
 def sidebar_link(page, title: str):
     """The sidebar navigation link to the page titled ``title``."""
     return page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True)

@@ -45,6 +45,7 @@ import random
 import re
 import statistics
 import sys
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -467,6 +468,15 @@ def server_tracebacks(log: str) -> tuple[int, int]:
     return len(ours), noise
 
 
+def first_traceback(log: str, lines: int = 25) -> str:
+    """The last ``lines`` lines of the first traceback through the app's own code in a server
+    log ("" if none): printed with the figures, so a failing run says where it failed."""
+    for block in log.split("Traceback (most recent call last):")[1:]:
+        if re.search(rf'File "{re.escape(str(ROOT))}/(?!\.venv)', block):
+            return "\n".join(block.strip("\n").splitlines()[-lines:])
+    return ""
+
+
 def slider_answers(answers: list[dict], window: tuple[float, float]) -> list[float]:
     """The server's answers (ms, at the wire) to the users' slider steps, requested while the
     users acted: fragment reruns a person asked for (not timed ones). The Denoise slider is the
@@ -593,8 +603,12 @@ def main(argv: list[str] | None = None) -> int:
         watch.stop.set()
         watch.join()
     answer_ms = slider_answers(_wire.answers(wire_log), stats.window)
-    result = summary(args, stats, watch, wall, answer_ms, args.log.read_text(errors="replace"))
+    log = args.log.read_text(errors="replace")
+    result = summary(args, stats, watch, wall, answer_ms, log)
     report(args, result, stats.errors)
+    if result["server_tracebacks"]:
+        print("  the first server traceback (of the app's code), its end:")
+        print(textwrap.indent(first_traceback(log), "    "))
     print(json.dumps(result))
     met = [result[k] is not None and result[k] < SLIDER_BAR_MS
            for k in ("server_answer_ms_p95", "slider_ms_p95")]

@@ -89,3 +89,4 @@ def test_every_page_renders_and_answers(live_server, page):
         .count() == 1, "the uploaded file is not the clean digit"
     assert page.get_by_text(re.compile(r"PSNR ([\d.]+ dB|identical)")).count() >= 3
     assert exceptions(page) == 0
+

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from benchmarks._browser import set_value
+from benchmarks._browser import choose, set_value
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
@@ -41,8 +41,7 @@ def test_training_survives_widgets_and_page_switches(live_server, page):
 
     # while it runs: move a widget (the server's answer, the type's summary, shows it landed),
     # then visit another page and come back
-    page.locator(".st-key-trn_type").get_by_test_id("stSelectbox").click()  # the type, not the data set
-    page.get_by_role("option", name="Sparse AE (L1)").click()
+    choose(page, "trn_type", "Sparse AE (L1)")  # the type, not the data set
     page.get_by_text("An L1 penalty keeps most code units at zero.").wait_for()
     page.screenshot(path=str(ARTIFACTS / "train_running.png"), full_page=True)
     _go(page, "Home", "Autoencoder Explorer")
@@ -82,6 +81,6 @@ def test_training_survives_widgets_and_page_switches(live_server, page):
 
     # the new model is offered on another page
     _go(page, "Home", "Autoencoder Explorer")
-    page.locator(".st-key-trn_type").get_by_test_id("stSelectbox").click()  # the type, not the data set
-    assert page.get_by_role("option", name="(yours)").count() >= 1
+    page.locator(".st-key-home_model").get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name="(yours)").first.wait_for()
     assert page.get_by_test_id("stException").count() == 0

@@ -87,3 +87,35 @@ def test_latent_offers_png_and_gif_downloads():
     keys = {b.key for tab in ("manifold", "morph")  # one tab at a time is drawn
             for b in open_with("latent", tab=tab).get("download_button")}
     assert {"lat_grid_png", "lat_grid_gif", "lat_int_png", "lat_int_gif"} <= keys
+
+
+def test_a_fragment_body_counts_only_on_its_own_runs_thread(monkeypatch):
+    """A page switch can abandon a run inside a fragment's body while the next run starts on a
+    new thread: that run must not take itself for the fragment (it would redraw the sidebar's
+    link from a full run, and the page went blank with "Cannot set a node at a delta path")."""
+    import threading
+
+    from ui import fragments
+
+    # outside a script run st.fragment draws nothing: call the body as a run would
+    monkeypatch.setattr(fragments.st, "fragment", lambda body, run_every=None: body)
+    seen: dict[str, bool] = {}
+    inside, other_ran = threading.Event(), threading.Event()
+
+    def other_run() -> None:  # the next run, while the abandoned one is still in its fragment
+        inside.wait(10)
+        seen["other run"] = fragments.running()
+        other_ran.set()
+
+    @fragments.fragment
+    def body() -> None:
+        seen["in body"] = fragments.running()
+        inside.set()
+        other_ran.wait(10)
+
+    t = threading.Thread(target=other_run)
+    t.start()
+    body()
+    t.join(10)
+    assert seen == {"in body": True, "other run": False}
+    assert not fragments.running()  # and the body's own thread is out of it afterwards

@@ -4,10 +4,16 @@ follows the fragment's own reruns (no Streamlit internals)."""
 from __future__ import annotations
 
 import functools
+import threading
 
 import streamlit as st
 
-IN_FRAGMENT_KEY = "_share_in_fragment"  # session state: how many such bodies are running now
+# How many such bodies are running now, per thread: a session's runs (full and fragment) run on
+# its script thread. Not in session state: a run cut short by a page switch may never leave its
+# fragment's body (its thread is abandoned), and the next run, on a new thread, would then take
+# itself for a fragment and redraw the sidebar's slot from a full run, which the page cannot
+# place ("Cannot set a node at a delta path", a blank page).
+_depth = threading.local()
 
 
 def fragment(func=None, *, run_every=None):
@@ -15,15 +21,15 @@ def fragment(func=None, *, run_every=None):
     def wrap(body):
         @functools.wraps(body)
         def marked(*args, **kwargs):
-            st.session_state[IN_FRAGMENT_KEY] = st.session_state.get(IN_FRAGMENT_KEY, 0) + 1
+            _depth.n = getattr(_depth, "n", 0) + 1
             try:
                 return body(*args, **kwargs)
             finally:
-                st.session_state[IN_FRAGMENT_KEY] -= 1
+                _depth.n -= 1
         return st.fragment(marked, run_every=run_every)
     return wrap(func) if func is not None else wrap
 
 
 def running() -> bool:
-    """Whether a :func:`fragment` body is running now."""
-    return st.session_state.get(IN_FRAGMENT_KEY, 0) > 0
+    """Whether a :func:`fragment` body is running now (on this thread)."""
+    return getattr(_depth, "n", 0) > 0
