@@ -243,7 +243,7 @@ PAGE_PATHS = ("", "lesson", "reconstruct", "bottleneck", "denoise", "latent", "g
               "train", "anomaly", "features", "types", "my_models")
 # Streamlit's own markup that fails, not ours to fix in the page: (axe rule id, CSS selector the
 # node lies in). The sidebar navigation puts its `li` items outside the `ul` (list, listitem);
-# upstream: streamlit/streamlit#13567 (docs/ACCESSIBILITY.md). This is the one place it is excused.
+# upstream: streamlit/streamlit#8399 (docs/ACCESSIBILITY.md). This is the one place it is excused.
 STREAMLIT_EXCLUDED = (
     ("list", '[data-testid="stSidebarNav"]'),
     ("listitem", '[data-testid="stSidebarNav"]'),

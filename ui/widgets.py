@@ -27,10 +27,84 @@ def to_uint8(img, scale: int = 4) -> np.ndarray:
     return a.repeat(scale, 0).repeat(scale, 1) if scale > 1 else a
 
 
-def image_row(images: Sequence, captions: Sequence[str] | None = None, scale: int = 4) -> None:
-    """Show images side by side, each with an optional caption."""
+def picture(images, alt: str | Sequence[str], *, caption: str | Sequence[str] | None = None,
+            width: int | str = "content", where=None) -> None:
+    """Every image a page shows goes through here: ``st.image`` with a text alternative that says
+    what it shows (``alt``: one per image, e.g. "test digit 7, #0"), which a screen reader reads
+    in place of the pixels. ``images`` as ``st.image`` takes them (one, or a list)."""
+    one = not isinstance(images, (list, tuple))
+    alts = [alt] if isinstance(alt, str) else list(alt)
+    if len(alts) != (1 if one else len(images)) or not all(a and a.strip() for a in alts):
+        raise ValueError("every image needs a non-empty alt text")
+    (where or st).image(images, caption=caption, width=width, alt=alts[0] if one else alts)
+
+
+def image_row(images: Sequence, captions: Sequence[str] | None = None, scale: int = 4, *,
+              alts: Sequence[str]) -> None:
+    """Show images side by side, each with an optional caption and its alt text (see
+    :func:`picture`)."""
     imgs = [to_uint8(im, scale) for im in images]
-    st.image(imgs, caption=list(captions) if captions else None, width=28 * scale)
+    picture(imgs, list(alts), caption=list(captions) if captions else None, width=28 * scale)
+
+
+# the one CSS place: contrast and motion for every page (injected by the frame, app.py); theme
+# colours are in .streamlit/config.toml. Constant text: no user input ever reaches it.
+A11Y_CSS = """<style>
+/* captions, help text and the sidebar's hints: Streamlit draws them at 60 % of the text colour
+   (#828180 on white, 3.9:1); WCAG AA wants 4.5:1 for small text: #5f5e5d is 6.4:1 on white */
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
+[data-testid="stImageCaption"], [data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"] small,
+[data-testid="stSidebar"] [data-testid="stCaptionContainer"] p { color: #5f5e5d; }
+/* a visible focus on everything the keyboard reaches */
+button:focus-visible, a:focus-visible, input:focus-visible, [role="button"]:focus-visible,
+[role="tab"]:focus-visible, summary:focus-visible, [tabindex]:focus-visible {
+  outline: 3px solid #0072B2; outline-offset: 2px; }
+/* motion: no tweening and no Play button on an animated chart for who asked for less motion
+   (the epoch slider still steps through the frames) */
+@media (prefers-reduced-motion: reduce) {
+  *, *::before, *::after { animation-duration: 0.01ms !important;
+    animation-iteration-count: 1 !important; transition-duration: 0.01ms !important;
+    scroll-behavior: auto !important; }
+  [data-testid="stPlotlyChart"] .updatemenu-container { display: none; }
+}
+</style>"""
+
+
+# a polite live region that stays in the page from run to run, so that a screen reader hears
+# each new text: Streamlit's own elements replace their markup on a change (st.html sets
+# innerHTML), and a region inserted with its text already in it is not reliably announced
+_ANNOUNCE_JS = """
+const MIN_GAP_MS = 2000;  // at most one announcement per 2 s: a fast run must not flood a reader
+export default function ({ data, parentElement }) {
+  const p = parentElement.querySelector(".ae-announce");
+  if (!p || !data) return;
+  const st = p.__ae || (p.__ae = { last: 0, timer: null, text: p.textContent });
+  const show = () => { st.timer = null; st.last = Date.now(); p.textContent = st.want; };
+  st.want = data.text || "";
+  if (st.want === p.textContent) return;
+  const wait = MIN_GAP_MS - (Date.now() - st.last);
+  if (wait <= 0) show(); else if (!st.timer) st.timer = setTimeout(show, wait);
+}
+"""
+_ANNOUNCE_CSS = """.ae-announce { position: absolute; width: 1px; height: 1px; margin: -1px;
+  padding: 0; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }"""
+_announcer = st.components.v2.component(
+    "ae_announce", html='<p class="ae-announce" role="status" aria-live="polite" '
+                        'aria-atomic="true"></p>', js=_ANNOUNCE_JS, css=_ANNOUNCE_CSS)
+
+
+def announce(text: str, key: str) -> None:
+    """Say ``text`` to a screen reader, politely (``aria-live="polite"``), when it changes: a
+    visually hidden region kept in the page under ``key`` whose text the page sets itself, at
+    most once per 2 s. The server should change ``text`` only when there is news (an epoch
+    ended), not on every poll."""
+    _announcer(key=key, data={"text": text}, height=0)
+
+
+def page_style() -> None:
+    """The app's accessibility CSS (:data:`A11Y_CSS`), once per run: style-only HTML goes to
+    Streamlit's event container and takes no room on the page."""
+    st.html(A11Y_CSS)
 
 
 def strip(images: Sequence, scale: int = 3, gap: int = 2) -> np.ndarray:

@@ -166,13 +166,25 @@ def _progress(job: Job, manager: JobManager) -> None:
     st.progress(min(p.fraction, 1.0),
                 text=f"Epoch {p.epoch}/{p.total_epochs}{phase} · step {p.step}/{p.steps_per_epoch}"
                      f" · batch loss {p.loss:.4f} · ETA {_fmt_s(p.eta_s)}")
+    widgets.announce(epoch_news(job), key="trn_announce")
+
+
+def epoch_news(job: Job) -> str:
+    """What a screen reader hears during a training: the last finished epoch and its losses. It
+    changes once per epoch, not on every poll or batch (the page's progress bar has those)."""
+    if not job.history:
+        return f"Training {job.title}: epoch 1 of {job.total_epochs} running."
+    h = job.history[-1]
+    val = "" if math.isnan(h["val_loss"]) else f", validation loss {h['val_loss']:.4f}"
+    return (f"Epoch {h['epoch']} of {job.total_epochs} done: train loss "
+            f"{h['train_loss']:.4f}{val}.")
 
 
 def _learning(job: Job) -> None:
     history, snaps = job.history, job.snapshots
     if history:
         curve = charts.loss_figure(history, job.total_epochs)
-        st.plotly_chart(curve, key="trn_curve")  # its modebar offers "Download plot as png"
+        charts.show(curve, key="trn_curve")  # its modebar offers "Download plot as png"
         if job.finished:  # a download of the whole run, not of a curve still growing
             share.download_buttons(curve, "training-loss-curves", "trn_curve_dl")
     note = ""
@@ -186,11 +198,14 @@ def _learning(job: Job) -> None:
     if snaps and job.digits is not None:
         st.markdown(f"**Fixed test digits and their reconstructions after epoch {snaps[-1].epoch}**"
                     + (" (untrained)" if snaps[-1].epoch == 0 else ""))
-        widgets.image_row(list(job.digits / 255.0), [f"digit {i}" for i in range(len(job.digits))],
-                          scale=2)
-        widgets.image_row(list(snaps[-1].recon / 255.0), None, scale=2)
+        n, ep = len(job.digits), snaps[-1].epoch
+        widgets.image_row(list(job.digits / 255.0), [f"digit {i}" for i in range(n)], scale=2,
+                          alts=[f"fixed test digit {i}" for i in range(n)])
+        widgets.image_row(list(snaps[-1].recon / 255.0), None, scale=2,
+                          alts=[f"reconstruction of fixed test digit {i} after epoch {ep}"
+                                for i in range(n)])
         if snaps[-1].codes is not None and job.sample_labels is not None and not job.finished:
-            st.plotly_chart(charts.latent_now(snaps[-1], job.sample_labels), key="trn_latent_now",
+            charts.show(charts.latent_now(snaps[-1], job.sample_labels), key="trn_latent_now",
                             config={"displayModeBar": False})
 
 
@@ -237,7 +252,7 @@ def _result(job: Job) -> None:
         if memo is None or memo[0] != job.id:  # 50 frames take a while to build: once per job
             memo = (job.id, charts.latent_animation(job.snapshots, job.sample_labels))
             st.session_state[ANIM_KEY] = memo
-        st.plotly_chart(memo[1], key="trn_latent_anim")  # its modebar: the frame shown, as PNG
+        charts.show(memo[1], key="trn_latent_anim")  # its modebar: the frame shown, as PNG
         share.download_buttons(memo[1], "latent-map-animation", "trn_latent_anim_dl")
         st.caption("2,000 fixed test digits, coloured by label, encoded after every epoch "
                    "(epoch 0: the untrained network). Press play or drag the slider; the HTML "
