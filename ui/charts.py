@@ -331,8 +331,8 @@ def table(fig: go.Figure) -> dict[str, list]:
     xlabel = _title(fig.layout.xaxis) or "x"
     if not traces:
         return {"": []}
-    if all(t.type in ("scatter", "scattergl") for t in traces) and \
-            any(len(t.x) > TABLE_ROWS for t in traces if t.x is not None):
+    if all(t.type in ("scatter", "scattergl") and "lines" not in (t.mode or "") for t in traces) \
+            and sum(len(t.x) for t in traces if t.x is not None) > TABLE_ROWS:  # a map of points
         cols = {"class": [], "points": [], f"median {xlabel}": [],
                 f"median {_title(fig.layout.yaxis) or 'y'}": []}
         for t in traces:

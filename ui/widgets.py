@@ -50,11 +50,11 @@ def image_row(images: Sequence, captions: Sequence[str] | None = None, scale: in
 # the one CSS place: contrast and motion for every page (injected by the frame, app.py); theme
 # colours are in .streamlit/config.toml. Constant text: no user input ever reaches it.
 A11Y_CSS = """<style>
-/* captions, help text and the sidebar's hints: Streamlit draws them at 60 % of the text colour
+/* captions (under images too) and the sidebar's hints: Streamlit draws them at opacity 0.6
    (#828180 on white, 3.9:1); WCAG AA wants 4.5:1 for small text: #5f5e5d is 6.4:1 on white */
+[data-testid="stCaptionContainer"], [data-testid="stImageCaption"] { opacity: 1; }
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
-[data-testid="stImageCaption"], [data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"] small,
-[data-testid="stSidebar"] [data-testid="stCaptionContainer"] p { color: #5f5e5d; }
+[data-testid="stImageCaption"], [data-testid="stImageCaption"] p { color: #5f5e5d; }
 /* a visible focus on everything the keyboard reaches */
 button:focus-visible, a:focus-visible, input:focus-visible, [role="button"]:focus-visible,
 [role="tab"]:focus-visible, summary:focus-visible, [tabindex]:focus-visible {
