@@ -87,3 +87,12 @@ def test_digit_traces_mark_each_class_by_symbol_and_by_a_label():
     summary = charts.summary(go.Figure(traces))
     assert summary.startswith("200 points in ten digit classes")
     assert charts.table(go.Figure(traces))["points"] == [20] * 10
+
+
+def test_table_puts_each_trace_at_its_own_x():
+    # the Bottleneck chart: two curves over k = 2..8 and one overcomplete point at k = 800
+    fig = charts.lines([2, 4, 8], {"AE": [0.3, 0.2, 0.1]}, xlabel="k")
+    fig.add_trace(go.Scatter(x=[800], y=[0.0017], mode="markers", name="overcomplete"))
+    assert charts.table(fig) == {"k": ["2", "4", "8", "800"], "AE": ["0.3", "0.2", "0.1", ""],
+                                 "overcomplete": ["", "", "", "0.0017"]}
+    assert charts.summary(fig).endswith("overcomplete: 1 point.")

@@ -296,7 +296,8 @@ def summary(fig: go.Figure) -> str:
         if kind in ("scatter", "scattergl") and "lines" in mode:
             parts.append(_line_summary(tr, xlabel))
         elif kind in ("scatter", "scattergl"):
-            parts.append(f"{tr.name or 'points'}: {len(tr.x if tr.x is not None else [])} points")
+            n = len(tr.x if tr.x is not None else [])
+            parts.append(f"{tr.name or 'points'}: {n} point{'' if n == 1 else 's'}")
         elif kind == "histogram":
             v = np.asarray([x for x in (tr.x if tr.x is not None else tr.y) if x is not None], float)
             if v.size:
@@ -353,15 +354,22 @@ def table(fig: go.Figure) -> dict[str, list]:
         z = np.asarray(traces[0].z, float)
         return {"": [f"row {i}" for i in range(min(len(z), TABLE_ROWS))],
                 **{f"col {j}": [_num(v) for v in z[:TABLE_ROWS, j]] for j in range(min(z.shape[1], 12))}}
-    xs = list(traces[0].x) if traces[0].x is not None else list(range(len(traces[0].y)))
-    step = max(1, math.ceil(len(xs) / TABLE_ROWS))  # every step-th point of a long series
-    cols = {xlabel: [_num(v) for v in xs[::step]]}
+    rows: dict[str, dict[str, str]] = {}  # x -> {trace name: y}, over the union of the traces' x
+    names = []
     for t in traces:
-        ys = list(t.y)[::step]
         name = t.name or _title(fig.layout.yaxis) or "y"
-        cols[name if name not in cols else f"{name} ({len(cols)})"] = \
-            [_num(v) if v is not None else "" for v in ys] + [""] * (len(cols[xlabel]) - len(ys))
-    return cols
+        name = name if name not in names and name != xlabel else f"{name} ({len(names) + 1})"
+        names.append(name)
+        xs = list(t.x) if t.x is not None else list(range(len(t.y)))
+        for x, y in zip(xs, t.y):
+            rows.setdefault(_num(x), {})[name] = _num(y) if y is not None else ""
+    keys = list(rows)
+    try:
+        keys.sort(key=float)
+    except ValueError:
+        pass  # categories: in the order the traces give them
+    keys = keys[::max(1, math.ceil(len(keys) / TABLE_ROWS))]  # every n-th point of a long series
+    return {xlabel: keys, **{n: [rows[k].get(n, "") for k in keys] for n in names}}
 
 
 def show(fig: go.Figure, key: str, *, where=None, summary_text: str | None = None,

@@ -55,6 +55,10 @@ A11Y_CSS = """<style>
 [data-testid="stCaptionContainer"], [data-testid="stImageCaption"] { opacity: 1; }
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
 [data-testid="stImageCaption"], [data-testid="stImageCaption"] p { color: #5f5e5d; }
+/* a long display formula wraps at its operators (a phone, presenter mode's half columns) instead
+   of scrolling sideways: KaTeX's scroll box cannot be focused, so a keyboard could not scroll it */
+.katex-display > .katex, .katex-display > .katex > .katex-html { white-space: normal; }
+.katex-display .base { margin: 0.15em 0; }
 /* a visible focus on everything the keyboard reaches */
 button:focus-visible, a:focus-visible, input:focus-visible, [role="button"]:focus-visible,
 [role="tab"]:focus-visible, summary:focus-visible, [tabindex]:focus-visible {
