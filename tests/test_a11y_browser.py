@@ -47,23 +47,27 @@ def test_no_serious_or_critical_violation_on_any_page(live_server, browser, way)
 
 FOCUSED_JS = """() => { const e = document.activeElement;
   if (!e || e === document.body) return null;
-  const s = getComputedStyle(e), box = e.closest('[data-testid]');
+  const s = getComputedStyle(e), within = [];
+  for (let a = e; a; a = a.parentElement) if (a.dataset && a.dataset.testid) within.push(a.dataset.testid);
+  const widget = e.closest('[data-testid="stCheckbox"], [data-testid="stTextInput"]');
   return {tag: e.tagName, text: (e.innerText || e.getAttribute('aria-label') || '').trim(),
           label: e.getAttribute('aria-label') || '', type: e.type || '',
-          in_main: !!e.closest('[data-testid="stMain"]'), box: box ? box.dataset.testid : '',
-          box_text: box ? box.innerText.trim().slice(0, 80) : '',
+          in_main: within.includes('stMain'), within,
+          widget_text: widget ? widget.innerText.trim().slice(0, 80) : '',
           focus_visible: e.matches(':focus-visible'),
           ring: (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0)
                 || s.boxShadow !== 'none'}; }"""
 
 
 def _tab_to(page, want, limit: int = 150) -> dict:
-    """Press Tab until ``want(focused)`` holds; the focused element must show a focus ring."""
+    """Press Tab until ``want(focused)`` holds; every control passed on the way, sidebar included,
+    and the one reached must show a focus ring."""
     for _ in range(limit):
         page.keyboard.press("Tab")
         f = page.evaluate(FOCUSED_JS)
-        if f and f["in_main"] and want(f):
+        if f and f["tag"] in ("A", "BUTTON", "INPUT"):
             assert f["focus_visible"] and f["ring"], f"no visible focus on {f}"
+        if f and f["in_main"] and want(f):
             return f
     raise AssertionError("Tab never reached the control")
 
@@ -86,7 +90,7 @@ def test_keyboard_alone_uploads_a_model_and_operates_my_models(live_server, brow
     page.get_by_role("heading", name="Load a model file").wait_for()
     wait_idle(page)
     # the upload box: reached by Tab, opened by Enter (the file chooser), no mouse
-    _tab_to(page, lambda f: f["box"] == "stFileUploader" or "Browse files" in f["text"])
+    _tab_to(page, lambda f: f["tag"] == "BUTTON" and "stFileUploaderDropzone" in f["within"])
     with page.expect_file_chooser() as chooser:
         page.keyboard.press("Enter")
     chooser.value.set_files(files=[{"name": "kb.safetensors", "mimeType": "application/octet-stream",
@@ -98,8 +102,7 @@ def test_keyboard_alone_uploads_a_model_and_operates_my_models(live_server, brow
     page.get_by_text("Share with the class").wait_for()
     wait_idle(page)
     # rename: the name box, typed into, then the Rename button pressed with Enter
-    _tab_to(page, lambda f: f["tag"] == "INPUT" and f["box"] in ("stTextInput", "stTextInputRootElement")
-            or f["label"] == "Name")
+    _tab_to(page, lambda f: f["tag"] == "INPUT" and f["label"] == "Name")
     page.keyboard.press("ControlOrMeta+a")
     page.keyboard.type("Keyboard model")
     _tab_to(page, _button("Rename"))
@@ -112,7 +115,7 @@ def test_keyboard_alone_uploads_a_model_and_operates_my_models(live_server, brow
     page.get_by_text("Shared: give the class the link").wait_for()
     wait_idle(page)
     # delete: the confirmation box ticked with Space, then Delete with Enter
-    _tab_to(page, lambda f: f["type"] == "checkbox" and "delete this model" in f["box_text"])
+    _tab_to(page, lambda f: f["type"] == "checkbox" and "delete this model" in f["widget_text"])
     page.keyboard.press("Space")
     wait_idle(page)
     _tab_to(page, _button("Delete"))

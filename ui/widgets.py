@@ -62,7 +62,7 @@ A11Y_CSS = """<style>
 /* a visible focus on everything the keyboard reaches */
 button:focus-visible, a:focus-visible, input:focus-visible, [role="button"]:focus-visible,
 [role="tab"]:focus-visible, summary:focus-visible, [tabindex]:focus-visible {
-  outline: 3px solid #0072B2; outline-offset: 2px; }
+  outline: 3px solid #0072B2 !important; outline-offset: 2px; }  /* over Streamlit's "none" */
 /* motion: no tweening and no Play button on an animated chart for who asked for less motion
    (the epoch slider still steps through the frames) */
 @media (prefers-reduced-motion: reduce) {
