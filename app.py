@@ -13,7 +13,7 @@ startup.wait_frame()  # server.py's warm-up imports the frame's modules: one imp
 
 import streamlit as st  # noqa: E402
 
-from ui import catalog, library, owner, presenter, query, share  # noqa: E402
+from ui import catalog, library, owner, presenter, query, share, widgets  # noqa: E402
 
 # a file, not ":material/...": a Material page icon makes the browser fetch its SVG from Google
 # Fonts, which an offline classroom cannot reach
@@ -56,6 +56,7 @@ with startup.run():
     library.store()        # once per process: the model library, and the bounded SIGTERM stop
     owner.ensure_cookie()  # this browser's owner token (its cookie, set by server.py)
     presenter.toggle()
+    widgets.page_style()  # contrast, focus and reduced motion on every page (ui/widgets.py)
     catalog.open_shared_link()  # ?shared=<id>: that model read-only on every page, or a message
     share_slot = share.link_slot(nav.url_path)  # filled after the page ran: its sync() sets the URL
     try:

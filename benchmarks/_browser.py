@@ -19,6 +19,8 @@ import urllib.request
 from pathlib import Path
 from typing import Iterator, Mapping
 
+from views import specs  # plain data: the pages (the repository root is on sys.path)
+
 ROOT = Path(__file__).resolve().parent.parent
 SCREENS = ROOT / "artifacts" / "screens"
 CHROMIUM = "/usr/bin/chromium"
@@ -333,3 +335,60 @@ def press_decoded(page, slider: str, key: str = "ArrowRight", tries: int = 3) ->
         if res.json_value() == "changed":
             return time.perf_counter() - t0
     raise TimeoutError(f"{tries} presses of {key} on {slider} changed no decoded digit")
+
+
+# accessibility: axe-core (vendored from npm) run in the page, WCAG 2.0/2.1 A and AA rules
+
+AXE_JS = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+SEVERE = ("serious", "critical")
+# every page by URL path, in the sidebar's order (views/specs.py declares them); the default page
+# (Home) is at "/" ("/home" opens a "Page not found" dialog)
+PAGE_PATHS = tuple("" if p is specs.PAGES[0] else p.name for p in specs.PAGES)
+# Streamlit's own markup that fails, not ours to fix in the page: (axe rule id, CSS selector the
+# node lies in). The sidebar navigation puts its `li` items outside the `ul` (list, listitem);
+# upstream: streamlit/streamlit#8399 (docs/ACCESSIBILITY.md). This is the one place it is excused.
+STREAMLIT_EXCLUDED = (
+    ("list", '[data-testid="stSidebarNav"]'),
+    ("listitem", '[data-testid="stSidebarNav"]'),
+)
+_AXE_RUN_JS = """async ([tags, excluded]) => {
+  const r = await axe.run(document, {runOnly: {type: 'tag', values: tags},
+                                     resultTypes: ['violations']});
+  const out = [];
+  for (const v of r.violations) for (const n of v.nodes) {
+    const sel = n.target[n.target.length - 1];
+    let el = null;
+    try { el = typeof sel === 'string' ? document.querySelector(sel) : null; } catch (e) {}
+    const streamlit = excluded.some(([rule, s]) => rule === v.id && el && el.closest(s));
+    out.push({rule: v.id, impact: n.impact || v.impact, target: n.target.join(' '),
+              html: n.html.slice(0, 200), summary: (n.failureSummary || '').slice(0, 300),
+              streamlit});
+  }
+  return out;
+}"""
+
+
+def axe_scan(page) -> list[dict]:
+    """Run axe-core's WCAG 2.0/2.1 A and AA rules on what ``page`` shows now; one dict per failing
+    node: ``{"rule", "impact", "target", "html", "summary", "streamlit"}`` where ``streamlit``
+    marks a node :data:`STREAMLIT_EXCLUDED` excuses (Streamlit's own markup)."""
+    if not page.evaluate("() => typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_JS))
+    return page.evaluate(_AXE_RUN_JS, [AXE_TAGS, [list(x) for x in STREAMLIT_EXCLUDED]])
+
+
+def open_drawn(page, url: str, settle_ms: int = 800) -> None:
+    """Open ``url`` and wait until the app's run has finished and its elements are drawn (the
+    in-page component draws a moment after the run: ``settle_ms``)."""
+    page.goto(url)
+    wait_idle(page)
+    page.locator('[data-testid="stMainBlockContainer"] h1').first.wait_for()  # every page's title
+    page.get_by_test_id("stSidebarNav").wait_for(state="attached")
+    page.wait_for_timeout(settle_ms)
+    wait_idle(page)
+
+
+def severe_ours(found: list[dict]) -> list[dict]:
+    """The serious or critical nodes of an :func:`axe_scan` in our own content."""
+    return [f for f in found if f["impact"] in SEVERE and not f["streamlit"]]

@@ -146,13 +146,9 @@ def latent_map(codes: np.ndarray, labels: np.ndarray, lo: np.ndarray, hi: np.nda
     class (``names``, a data set's class names) over [lo, hi], and the user's digit as a star."""
     fig = go.Figure()
     codes = np.asarray(codes, dtype=np.float32)  # float32: half the bytes of the HTML file
-    for d, name in enumerate(names):
-        m = labels == d
-        fig.add_trace(go.Scattergl(  # class names go in as data, never into the template
-            x=codes[m, 0], y=codes[m, 1], mode="markers", name=name, legendgroup=str(d),
-            text=[f"{item} {name}" if tuple(names) == DIGITS else name] * int(m.sum()),
-            marker=dict(size=4, color=DIGIT_COLORS[d % len(DIGIT_COLORS)], opacity=0.7),
-            hovertemplate="%{text}<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>"))
+    fig.add_traces(digit_traces(  # classes by colour, symbol and label
+        codes, labels, names, item, opacity=0.7, gl=True,
+        hover="%{text}<br>z = (%{x:.2f}, %{y:.2f})<extra></extra>"))
     if yours is not None:
         fig.add_trace(go.Scattergl(  # gl like the digits, so it is drawn on top of them
             x=[yours[0]], y=[yours[1]], mode="markers", name=YOURS_TRACE,
@@ -195,13 +191,7 @@ def code_ranges(codes: np.ndarray) -> tuple[list[float], list[float]]:
 
 def _code_traces(codes: np.ndarray, labels: np.ndarray, names: tuple[str, ...] = DIGITS,
                  item: str = "digit") -> list[go.Scatter]:
-    # one trace per class; its hover text is data, never a template (names may be a user's
-    # folder names)
-    n = len(DIGIT_COLORS)
-    return [go.Scatter(x=codes[labels == d, 0], y=codes[labels == d, 1], mode="markers",
-                       name=name, text=[f"{item} {name}"] * int((labels == d).sum()),
-                       marker=dict(size=4, color=DIGIT_COLORS[d % n], opacity=0.75),
-                       hovertemplate="%{text}<extra></extra>") for d, name in enumerate(names)]
+    return digit_traces(codes, labels, names, item)  # classes by colour, symbol and label
 
 
 def latent_animation(snapshots: tuple, labels: np.ndarray, names: tuple[str, ...] = DIGITS,
@@ -248,3 +238,166 @@ def latent_now(snapshot, labels: np.ndarray, names: tuple[str, ...] = DIGITS,
                       xaxis=dict(range=xr, title="z1"), yaxis=dict(range=yr, title="z2"),
                       legend=dict(title=item, itemsizing="constant"))
     return fig
+
+
+# accessibility: markers that do not rely on colour, a one-line summary and a data table of a
+# figure, and the one call every page draws a Plotly chart with (:func:`show`)
+
+# one marker symbol per digit class: the classes differ by shape as well as colour
+DIGIT_SYMBOLS = ("circle", "square", "diamond", "cross", "x", "triangle-up", "triangle-down",
+                 "star", "hexagon", "pentagon")
+MARKER_EDGE = dict(width=0.5, color="rgba(0, 0, 0, 0.55)")  # 3:1 against white for light colours
+TABLE_ROWS = 40  # a data table shows at most this many points per chart
+
+
+def digit_traces(codes: np.ndarray, labels: np.ndarray, names: tuple[str, ...] = DIGITS,
+                 item: str = "digit", *, size: int = 4, opacity: float = 0.75, gl: bool = False,
+                 hover: str = "%{text}<extra></extra>") -> list:
+    """Codes (N, 2) as one marker trace per class (colour, symbol and a dark edge), plus a text
+    trace that writes each class's name at its median code: ``len(names) + 1`` traces, always
+    (Plotly frames need the same traces in every frame), so a class is never told by colour alone.
+    A point's hover text is data (``item`` and the class name), never a template: names may be a
+    user's folder names."""
+    codes, labels = np.asarray(codes, dtype=np.float32), np.asarray(labels)
+    scatter = go.Scattergl if gl else go.Scatter
+    said = (lambda name: f"{item} {name}") if tuple(names) == DIGITS else (lambda name: name)
+    n_col, n_sym = len(DIGIT_COLORS), len(DIGIT_SYMBOLS)
+    out = [scatter(x=codes[labels == d, 0], y=codes[labels == d, 1], mode="markers", name=name,
+                   legendgroup=str(d), text=[said(name)] * int((labels == d).sum()),
+                   hovertemplate=hover,
+                   marker=dict(size=size, color=DIGIT_COLORS[d % n_col],
+                               symbol=DIGIT_SYMBOLS[d % n_sym], opacity=opacity,
+                               line=MARKER_EDGE)) for d, name in enumerate(names)]
+    present = [d for d in range(len(names)) if (labels == d).any()]
+    mid = [np.median(codes[labels == d], axis=0) for d in present]  # (2,) each
+    out.append(go.Scatter(x=[m[0] for m in mid], y=[m[1] for m in mid], mode="text",
+                          text=[names[d] for d in present], name=f"{item} labels",
+                          showlegend=False, hoverinfo="skip",
+                          textfont=dict(size=16, color="#000000", family="sans-serif")))
+    return out
+
+
+def _num(v: float) -> str:
+    return f"{v:.3g}" if isinstance(v, (int, float, np.floating, np.integer)) else str(v)
+
+
+def _title(layout_part) -> str:
+    t = getattr(layout_part, "title", None)
+    return (getattr(t, "text", None) or "") if t is not None else ""
+
+
+def _line_summary(tr, xlabel: str) -> str:
+    ys = [float(v) for v in tr.y if v is not None and np.isfinite(float(v))]
+    xs = list(tr.x) if tr.x is not None else list(range(len(ys)))
+    name = tr.name or "the value"
+    if len(ys) < 2:
+        return f"{name} is {_num(ys[0])}" if ys else f"{name} has no values yet"
+    verb = "rises" if ys[-1] > ys[0] else "falls" if ys[-1] < ys[0] else "stays"
+    over = f" as {xlabel} goes from {_num(xs[0])} to {_num(xs[-1])}" if xlabel \
+        else f" over {len(ys)} points"
+    return f"{name} {verb} from {_num(ys[0])} to {_num(ys[-1])}{over}"
+
+
+def summary(fig: go.Figure) -> str:
+    """One line that says what ``fig`` shows, for a screen reader and as the chart's caption:
+    each line's first and last value ("test loss falls from 0.21 to 0.09 as epoch goes from 1 to
+    5"), a histogram's or bar chart's range, a scatter's classes, a heat map's size."""
+    xlabel = _title(fig.layout.xaxis)
+    parts = []
+    for tr in fig.data:
+        kind, mode = tr.type, getattr(tr, "mode", "") or ""
+        if kind in ("scatter", "scattergl") and "text" in mode and "markers" not in mode:
+            continue  # labels of another trace
+        if kind in ("scatter", "scattergl") and "lines" in mode:
+            parts.append(_line_summary(tr, xlabel))
+        elif kind in ("scatter", "scattergl"):
+            n = len(tr.x if tr.x is not None else [])
+            parts.append(f"{tr.name or 'points'}: {n} point{'' if n == 1 else 's'}")
+        elif kind == "histogram":
+            v = np.asarray([x for x in (tr.x if tr.x is not None else tr.y) if x is not None], float)
+            if v.size:
+                parts.append(f"{tr.name or 'values'}: {v.size} values from {_num(v.min())} to "
+                             f"{_num(v.max())}, median {_num(float(np.median(v)))}")
+        elif kind == "bar":
+            y = np.asarray(tr.y, float)
+            if y.size:
+                i = int(np.argmax(np.abs(y)))
+                parts.append(f"{len(y)} bars from {_num(y.min())} to {_num(y.max())}; the largest "
+                             f"in size is at {_num(list(tr.x)[i] if tr.x is not None else i)}")
+        elif kind == "heatmap":
+            z = np.asarray(tr.z, float)
+            parts.append(f"a {z.shape[0]} x {z.shape[1]} heat map of values from "
+                         f"{_num(np.nanmin(z))} to {_num(np.nanmax(z))}")
+    title = _title(fig.layout)
+    head = f"{title}: " if title else ""
+    classes = sum(tr.type in ("scatter", "scattergl") and "markers" in (tr.mode or "")
+                  and "lines" not in (tr.mode or "") and bool(tr.legendgroup)
+                  for tr in fig.data)  # digit_traces' classes (not "your digit")
+    if classes >= 10:
+        n = sum(len(tr.x) for tr in fig.data if "markers" in (getattr(tr, "mode", "") or ""))
+        return f"{head}{n} points in {classes} classes, each marked by its colour, its symbol and " \
+               "its name written at the middle of its points."
+    return head + ("; ".join(parts) if parts else "an empty chart") + "."
+
+
+def table(fig: go.Figure) -> dict[str, list]:
+    """The data behind ``fig`` as columns (for ``st.table``): lines and bars point by point
+    (a shared x column, one column per trace; at most :data:`TABLE_ROWS` rows), a map of many
+    points as one row per class (count and median), a histogram as its bin counts."""
+    traces = [t for t in fig.data if not (t.type in ("scatter", "scattergl")
+                                          and "text" in (t.mode or "") and "markers" not in (t.mode or ""))]
+    xlabel = _title(fig.layout.xaxis) or "x"
+    if not traces:
+        return {"": []}
+    if all(t.type in ("scatter", "scattergl") and "lines" not in (t.mode or "") for t in traces) \
+            and sum(len(t.x) for t in traces if t.x is not None) > TABLE_ROWS:  # a map of points
+        cols = {"class": [], "points": [], f"median {xlabel}": [],
+                f"median {_title(fig.layout.yaxis) or 'y'}": []}
+        for t in traces:
+            x, y = np.asarray(t.x, float), np.asarray(t.y, float)
+            for c, v in zip(cols.values(), (t.name, len(x), _num(float(np.median(x))) if len(x)
+                                            else "", _num(float(np.median(y))) if len(y) else "")):
+                c.append(v)
+        return cols
+    if traces[0].type == "histogram":
+        vals = [np.asarray(t.x if t.x is not None else t.y, float) for t in traces]
+        vals = [v[np.isfinite(v)] for v in vals]
+        edges = np.histogram_bin_edges(np.concatenate(vals), bins=20)  # shared by every trace
+        cols = {"bin": [f"{_num(a)} to {_num(b)}" for a, b in zip(edges, edges[1:])]}
+        for t, v in zip(traces, vals):
+            cols[t.name or f"count ({len(cols)})"] = np.histogram(v, bins=edges)[0].tolist()
+        return cols
+    if traces[0].type == "heatmap":
+        z = np.asarray(traces[0].z, float)
+        return {"": [f"row {i}" for i in range(min(len(z), TABLE_ROWS))],
+                **{f"col {j}": [_num(v) for v in z[:TABLE_ROWS, j]] for j in range(min(z.shape[1], 12))}}
+    rows: dict[str, dict[str, str]] = {}  # x -> {trace name: y}, over the union of the traces' x
+    names = []
+    for t in traces:
+        name = t.name or _title(fig.layout.yaxis) or "y"
+        name = name if name not in names and name != xlabel else f"{name} ({len(names) + 1})"
+        names.append(name)
+        xs = list(t.x) if t.x is not None else list(range(len(t.y)))
+        for x, y in zip(xs, t.y):
+            rows.setdefault(_num(x), {})[name] = _num(y) if y is not None else ""
+    keys = list(rows)
+    try:
+        keys.sort(key=float)
+    except ValueError:
+        pass  # categories: in the order the traces give them
+    keys = keys[::max(1, math.ceil(len(keys) / TABLE_ROWS))]  # every n-th point of a long series
+    return {xlabel: keys, **{n: [rows[k].get(n, "") for k in keys] for n in names}}
+
+
+def show(fig: go.Figure, key: str, *, where=None, summary_text: str | None = None,
+         **kwargs) -> None:
+    """Draw a Plotly chart the accessible way, in ``where`` (a column; default the page): the
+    chart, its one-line summary (``summary_text`` or :func:`summary`) as a caption, and its data
+    as a table in an expander, one click away. ``kwargs`` go to ``st.plotly_chart``."""
+    import streamlit as st  # here: the figure builders above stay usable without Streamlit
+
+    where = where or st
+    where.plotly_chart(fig, key=key, **kwargs)
+    where.caption(summary_text or summary(fig))
+    with where.expander("Data table of this chart"):
+        st.table(table(fig))

@@ -14,7 +14,7 @@ import torch
 
 from aecore.anomaly import SeriesScores, flagged_spans
 from aecore.metrics import auroc, roc_curve, threshold_stats
-from ui import downloads, query
+from ui import charts, downloads, query
 
 NORMAL_C, ANOM_C, THR_C = "#0072B2", "#D55E00", "#000000"
 N_CANDIDATES = 201  # threshold positions on the slider: quantiles of all scores
@@ -80,9 +80,9 @@ def threshold_panel(key: str, scores: np.ndarray, is_anom: np.ndarray, default: 
                    " scores above a random normal one.")
     left, right = st.columns(2)
     hist, roc = score_histogram(scores, is_anom, thr), roc_figure(scores, is_anom, thr)
-    left.plotly_chart(hist, key=f"{key}_hist")
+    charts.show(hist, key=f"{key}_hist", where=left)
     downloads.download_buttons(hist, f"{key}-score-histogram", f"{key}_hist_dl", where=left)
-    right.plotly_chart(roc, key=f"{key}_roc")
+    charts.show(roc, key=f"{key}_roc", where=right)
     downloads.download_buttons(roc, f"{key}-roc-curve", f"{key}_roc_dl", where=right)
     st.markdown("**Confusion matrix** at this threshold")
     st.table({"": ["truly normal", "truly anomalous"],
@@ -173,13 +173,13 @@ def sensor_demo(key: str, link: bool = False) -> None:
         st.info("Add at least one fault to score detections against the ground truth." if not mask.any()
                 else "Every step is faulty: there is nothing normal to compare with.")
         fig = series_figure(s.x, sc, s.channel_names, default, s.fault_mask)
-        st.plotly_chart(fig, key=f"{key}_series0")  # its modebar offers "Download plot as png"
+        charts.show(fig, key=f"{key}_series0")  # its modebar offers "Download plot as png"
         downloads.download_buttons(fig, f"{key}-sensor-series", f"{key}_series0_dl")
         return
     thr = threshold_panel(f"{key}_thr", err, mask, default, unit="time step",
                           param=SENSOR_PARAMS[3] if link else None)
     fig = series_figure(s.x, sc, s.channel_names, thr, s.fault_mask)
-    st.plotly_chart(fig, key=f"{key}_series")  # its modebar offers "Download plot as png"
+    charts.show(fig, key=f"{key}_series")  # its modebar offers "Download plot as png"
     downloads.download_buttons(fig, f"{key}-sensor-series", f"{key}_series_dl")
     st.caption("Black: the signal; blue: its reconstruction; orange bands: steps flagged above the "
                "threshold; dotted boxes: where faults were really injected ("
@@ -237,6 +237,6 @@ def sensor_code_map(key: str, n: int = 1500) -> None:
                       title="The sequence AE's codes of 64-step windows (2-D PCA of the code)",
                       xaxis_title="component 1", yaxis_title="component 2",
                       legend=dict(orientation="h", y=-0.25, yanchor="top"))
-    st.plotly_chart(fig, key=f"{key}_codes")
+    charts.show(fig, key=f"{key}_codes")
     st.caption("Each point is one window's code: a time-series embedding. Normal windows share a "
                "region; faults the model never saw push codes elsewhere.")

@@ -17,7 +17,7 @@ import torch
 from aecore.errors import AecoreError
 from aecore.preprocess import Preprocessed, preprocess_image
 
-from . import loaders, query
+from . import loaders, query, widgets
 
 SOURCES = {"test": "Test digit", "upload": "Upload an image", "draw": "Draw one"}
 HOWS = {"index": "By index", "class": "Random digit of a class"}  # URL text: radio option
@@ -80,8 +80,9 @@ def show_steps(prep: Preprocessed) -> None:
     for note in prep.notes:
         st.caption(f":material/info: {note}")
     with st.expander("How your image became a 28x28 MNIST-style digit"):
-        st.image([_crisp(a) for _, a in prep.steps], caption=[c for c, _ in prep.steps],
-                 width=110)
+        widgets.picture([_crisp(a) for _, a in prep.steps], [f"your image, step {i + 1}: {c}"
+                        for i, (c, _) in enumerate(prep.steps)],
+                        caption=[c for c, _ in prep.steps], width=110)
         st.caption("Like MNIST: bright ink on black, cropped to the ink, the longest side scaled "
                    "to 20 px, then centred by its centre of mass in a 28x28 field.")
 

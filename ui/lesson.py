@@ -79,13 +79,17 @@ def demo_compress() -> None:
 
     from aecore.metrics import mse
     x = _test()
-    widgets.image_row(x, [f"#{i}" for i in range(len(x))], scale=3)
+    n = len(x)
+    widgets.image_row(x, [f"#{i}" for i in range(n)], scale=3,
+                      alts=[f"test digit #{i}" for i in range(n)])
     for name, k in (("ae_k2", 2), ("ae_k32", 32)):
         with torch.inference_mode():
             rec = _model(name).reconstruct(x).clamp(0, 1)
         err = mse(rec, x).mean().item()
         st.markdown(f"**Code of {k} numbers** (mean MSE {err:.4f})")
-        widgets.image_row(rec, None, scale=3)
+        widgets.image_row(rec, None, scale=3,
+                          alts=[f"reconstruction of test digit #{i} by {name}, k = {k}"
+                                for i in range(n)])
 
 
 def demo_bottleneck() -> None:
@@ -94,7 +98,7 @@ def demo_bottleneck() -> None:
     errs = [float(cards[f"ae_k{k}"].get("metrics", {}).get("mse", float("nan"))) for k in ks]
     fig = charts.lines(ks, {"test MSE": errs}, xlabel="code size k", ylabel="test MSE",
                        log_x=True)
-    st.plotly_chart(fig, key="les_bottleneck_chart")  # its modebar offers "Download plot as png"
+    charts.show(fig, key="les_bottleneck_chart")  # its modebar offers "Download plot as png"
     downloads.download_buttons(fig, "lesson-test-mse-vs-k", "les_bottleneck_dl")
 
 
@@ -111,7 +115,8 @@ def demo_denoise() -> None:
             rows[label] = _model(name).reconstruct(noisy).clamp(0, 1)
     for label, imgs in rows.items():
         st.markdown(f"**{label}**: mean PSNR {psnr(imgs, x).mean().item():.1f} dB")
-        widgets.image_row(imgs, None, scale=3)
+        widgets.image_row(imgs, None, scale=3,
+                          alts=[f"test digit #{i}, {label}" for i in range(len(imgs))])
 
 
 def gap_of(name: str) -> tuple[tuple[float, float], float]:
@@ -135,7 +140,9 @@ def demo_holes() -> None:
             st.markdown(f"**{name}**: emptiest point z = ({z[0]:.2f}, {z[1]:.2f}), "
                         f"{dist:.2f} from the nearest test digit ({dist / width:.0%} of the "
                         "map's diagonal)")
-            st.image(widgets.to_uint8(img[0], 5), caption=f"{name} decodes the hole as this")
+            widgets.picture(widgets.to_uint8(img[0], 5), f"what {name} decodes at the emptiest "
+                            f"point z = ({z[0]:.2f}, {z[1]:.2f})",
+                            caption=f"{name} decodes the hole as this")
 
 
 def demo_sampling() -> None:
@@ -145,7 +152,8 @@ def demo_sampling() -> None:
             m = _model(name)
             z = torch.randn(8, m.latent_dim, generator=torch.Generator().manual_seed(0))  # N(0, I)
             st.markdown(f"**{name}** decodes 8 random codes of {m.latent_dim} numbers")
-            widgets.image_row(m.decode(z).clamp(0, 1), None, scale=3)
+            widgets.image_row(m.decode(z).clamp(0, 1), None, scale=3,
+                              alts=[f"{name} decodes random code {i + 1}" for i in range(8)])
 
 
 def demo_anomaly() -> None:
@@ -158,7 +166,10 @@ def demo_anomaly() -> None:
     with torch.inference_mode():
         for label, imgs in (("test digits", x), ("random noise", noise)):
             err = mse(m.reconstruct(imgs).clamp(0, 1), imgs)
-            widgets.image_row(imgs, [f"{label}: error {e:.4f}" for e in err.tolist()], scale=3)
+            caps = [f"{label}: error {e:.4f}" for e in err.tolist()]
+            widgets.image_row(imgs, caps, scale=3, alts=[f"{label}, image {i + 1}: reconstruction "
+                                                          f"error {e:.4f}" for i, e in
+                                                          enumerate(err.tolist())])
 
 
 DEMOS = {"compress": demo_compress, "bottleneck": demo_bottleneck, "denoise": demo_denoise,

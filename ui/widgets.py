@@ -8,7 +8,7 @@ import streamlit as st
 
 from aecore.errors import AecoreError
 
-from . import catalog, query
+from . import catalog, jsmodules, query
 
 if TYPE_CHECKING:
     import torch
@@ -31,11 +31,53 @@ def to_uint8(img, scale: int = 4) -> np.ndarray:
     return a.repeat(scale, 0).repeat(scale, 1) if scale > 1 else a
 
 
-def image_row(images: Sequence, captions: Sequence[str] | None = None, scale: int = 4) -> None:
-    """Show images side by side, each with an optional caption."""
+def picture(images, alt: str | Sequence[str], *, caption: str | Sequence[str] | None = None,
+            width: int | str = "content", where=None, **kwargs) -> None:
+    """Every image a page shows goes through here: ``st.image`` with a text alternative that says
+    what it shows (``alt``: one per image, e.g. "test digit 7, #0"), which a screen reader reads
+    in place of the pixels. ``images`` as ``st.image`` takes them (one, or a list); ``kwargs`` go to
+    ``st.image`` (``output_format``, ``clamp``)."""
+    one = not isinstance(images, (list, tuple))
+    alts = [alt] if isinstance(alt, str) else list(alt)
+    if len(alts) != (1 if one else len(images)) or not all(a and a.strip() for a in alts):
+        raise ValueError("every image needs a non-empty alt text")
+    (where or st).image(images, caption=caption, width=width, alt=alts[0] if one else alts,
+                        **kwargs)
+
+
+def image_row(images: Sequence, captions: Sequence[str] | None = None, scale: int = 4, *,
+              alts: Sequence[str]) -> None:
+    """Show images side by side, each with an optional caption and its alt text (see
+    :func:`picture`)."""
     imgs = [to_uint8(im, scale) for im in images]
     width = imgs[0].shape[1] if imgs else 28 * scale
-    st.image(imgs, caption=list(captions) if captions else None, width=width)
+    picture(imgs, list(alts), caption=list(captions) if captions else None, width=width)
+
+
+# the one CSS place: contrast and motion for every page (injected by the frame, app.py); theme
+# colours are in .streamlit/config.toml. Constant text: no user input ever reaches it.
+A11Y_CSS = f"<style>{jsmodules.css('a11y.css')}</style>"
+
+
+# a polite live region that stays in the page from run to run (ui/static/announce.js)
+_announcer = st.components.v2.component(
+    "ae_announce", html='<p class="ae-announce" role="status" aria-live="polite" '
+                        'aria-atomic="true"></p>', js=jsmodules.component_js("announce.js"),
+    css=jsmodules.css("announce.css"))
+
+
+def announce(text: str, key: str) -> None:
+    """Say ``text`` to a screen reader, politely (``aria-live="polite"``), when it changes: a
+    visually hidden region kept in the page under ``key`` whose text the page sets itself, at
+    most once per 2 s. The server should change ``text`` only when there is news (an epoch
+    ended), not on every poll."""
+    _announcer(key=key, data={"text": text}, height=0)
+
+
+def page_style() -> None:
+    """The app's accessibility CSS (:data:`A11Y_CSS`), once per run: style-only HTML goes to
+    Streamlit's event container and takes no room on the page."""
+    st.html(A11Y_CSS)
 
 
 def strip(images: Sequence, scale: int = 3, gap: int = 2) -> np.ndarray:

@@ -133,7 +133,7 @@ over = cards.get(OVERCOMPLETE, {}).get("metrics", {}).get("mse")
 extra = None if over is None else (f"overcomplete AE (k = {sweep[-1][1]})", sweep[-1][1], over)
 if ks:
     fig = mse_vs_k(ks, ae_mse, loaders.pca_test_mse(tuple(ks)), extra)
-    st.plotly_chart(fig, key="bot_mse_chart")  # its modebar offers "Download plot as png"
+    charts.show(fig, key="bot_mse_chart")  # its modebar offers "Download plot as png"
     downloads.download_buttons(fig, "bottleneck-mse-vs-k", "bot_mse_dl")
     st.caption("Mean squared error per pixel over the 10,000 test digits. Autoencoder figures come "
                "from each model's card; PCA is measured here with the same number of components.")
@@ -189,6 +189,7 @@ if any(n == OVERCOMPLETE for n, _ in sweep):
             out = recon.model_recon(loaded[0], noisy, test.labels[:1], target=clean)
             imgs.append(out.images[0])
             caps.append(f"k = {kk} output · MSE {out.mse[0]:.4f}")
-    widgets.image_row(imgs, caps)
+    widgets.image_row(imgs, caps, alts=[f"test digit 7, {c}" for c in caps[:2]]
+                      + [f"denoised by the autoencoder with {c}" for c in caps[2:]])
     st.caption("Gaussian noise with a fixed seed. Each MSE is against the clean digit: the lower, "
                "the more noise the model removed.")

@@ -70,7 +70,7 @@ def _curves(names: list[str], cards: list[dict]) -> None:
                           yaxis_title="loss")
         for i, tr in enumerate(fig.data):
             tr.line.color = charts.DIGIT_COLORS[i % 10]
-        st.plotly_chart(fig, key="cmp_curves")
+        charts.show(fig, key="cmp_curves")
     if missing:
         st.caption("No loss curve recorded for: " + ", ".join(missing) + " (models trained "
                    "before the app kept curves in the card). Models trained now keep theirs.")

@@ -121,7 +121,7 @@ def results(digit, kind: str, seed: int, fns: dict, curve: dict[str, list[float]
     fig.add_vline(x=level, line_dash="dot", line_color="#999999", annotation_text="your level")
     fig.update_layout(height=360, margin=dict(t=60),  # legend above the plot, clear of the x title
                       legend=dict(orientation="h", x=0, y=1.02, xanchor="left", yanchor="bottom"))
-    st.plotly_chart(presenter.chart(fig), key=f"den_curve_{kind}")
+    charts.show(presenter.chart(fig), key=f"den_curve_{kind}")
     downloads.download_buttons(fig, "denoise-psnr-curve", "den_curve_dl")  # interactive, offline
 
 

@@ -112,7 +112,7 @@ for name, dash in (("knn", "dot"), ("logistic", "dash")):
                              line=dict(color="#999999", dash=dash),
                              name=f"raw pixels (784), {'5-NN' if name == 'knn' else 'logistic'}"))
 fig.update_xaxes(tickvals=ks)
-st.plotly_chart(fig, key="fea_chart")
+charts.show(fig, key="fea_chart")
 downloads.download_buttons(fig, "features-accuracy-vs-k", "fea_chart_dl")
 
 table = [{"features": f"AE code (ae_k{k})", "size": k, "5-NN %": round(100 * ae[k]["knn"], 1),

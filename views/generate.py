@@ -40,8 +40,10 @@ def _sample(model, n: int, seed: int, temperature: float, y: torch.Tensor | None
         return model.sample(n, torch.Generator().manual_seed(seed), temperature, y)
 
 
-def _show(images: torch.Tensor, scale: int = 3) -> None:
-    st.image([widgets.to_uint8(im, scale) for im in images], width=images.shape[-1] * scale)
+def _show(images: torch.Tensor, what: str, scale: int = 3) -> None:
+    widgets.picture([widgets.to_uint8(im, scale) for im in images],
+                    [f"{what}, sample {i + 1}" for i in range(len(images))],
+                    width=images.shape[-1] * scale)
 
 
 def _zoo_key(name: str) -> str | None:
@@ -68,7 +70,9 @@ def _beta_variants(seed: int, temp: float) -> None:
                 st.warning(f"{preset.name} could not be loaded: {exc}")
                 continue
             mosaic = tile(_sample(bmodel, 16, seed, temp), cols=4, gap=2)  # white lines between
-            st.image(widgets.to_uint8(mosaic, 2), width=2 * mosaic.shape[1])
+            widgets.picture(widgets.to_uint8(mosaic, 2), f"16 VAE samples at temperature {temp:.1f} "
+                            f"from the beta = {preset.model.beta:g} model, seed {seed}",
+                            width=2 * mosaic.shape[1])
             kl = float(loaders.test_kl(bkey, bmodel, bcard).sum())
             mse = bcard.get("metrics", {}).get("mse", float("nan"))
             st.caption(f"test MSE {mse:.4f} · KL {kl:.1f} nats per digit")
@@ -92,7 +96,8 @@ def _conditional(count: int, seed: int, temp: float) -> None:
         st.info("Pick a digit to draw.")
         return
     y = torch.full((count,), int(digit), dtype=torch.long)
-    _show(_sample(cmodel, count, seed, temp, y))
+    _show(_sample(cmodel, count, seed, temp, y), f"conditional VAE digit {digit} at temperature "
+                                                 f"{temp:.1f}")
     st.caption(f"{count} styles of the digit {digit}: the label goes into the decoder, the random "
                "code decides the style (slant, thickness, width). Same seed, other digit: often "
                "the same style.")
@@ -147,7 +152,7 @@ if model_id is not None:
                  aria=f"{{count}} samples of {title} at temperature {{temperature}}",
                  scale=4 if presenter.active() else 3)
 else:  # a decoder the page cannot run: the server draws the same samples
-    _show(prior_samples(model, eps, count, temp))
+    _show(prior_samples(model, eps, count, temp), f"VAE sample at temperature {temp:.1f}")
     st.caption(f"{count} samples of {title}, z ~ N(0, {temp:.1f}² I), seed {seed}.")
 
 if DATA.name == "mnist":  # the beta family and the conditional VAE are MNIST's zoo
@@ -176,14 +181,16 @@ if base == BASES["digit"]:
     x = test.float_images([idx])
     with torch.inference_mode():
         z0 = model.encode(x)[0]
-    widgets.image_row([x[0]], [f"test {ITEM} #{idx} ({DATA.class_name(int(test.labels[idx]))})"],
-                      scale=3)
+    name = DATA.class_name(int(test.labels[idx]))
+    widgets.image_row([x[0]], [f"test {ITEM} #{idx} ({name})"], scale=3,
+                      alts=[f"test {ITEM} {name}, #{idx}"])
 values = np.linspace(-3.0, 3.0, steps)
 try:
     strip = traverse(model, z0, dim, values)
 except AecoreError as exc:
     st.error(str(exc))
     st.stop()
-widgets.image_row(strip, [f"z{dim} = {v:+.1f}" for v in values], scale=3)
+widgets.image_row(strip, [f"z{dim} = {v:+.1f}" for v in values], scale=3,
+                  alts=[f"decoded digit with z{dim} = {v:+.1f}" for v in values])
 st.caption(f"Dimension {dim} goes from -3 to +3, the other {k - 1} stay fixed. A dimension the "
            "model does not use leaves the digit unchanged; a used one changes one trait.")

@@ -40,14 +40,20 @@ else:  # another model: loaded and run (torch imported first, by the warm-up if 
     title = card.get("title", "")
 
 arch = charts.architecture(view.rows, title)  # an SVG drawing
-st.image(arch)
+widgets.picture(arch, f"Architecture diagram of {title or 'the model'}: "
+                + ", ".join(f"{stage} {shape}" for stage, shape in view.rows)
+                + "; the encoder narrows to the code, the decoder widens back to the output")
 st.download_button("Download the diagram (SVG)", arch.encode(), f"architecture-{name}.svg",
                    "image/svg+xml", key="home_arch_dl", on_click="ignore")
 
 st.subheader("Test digits and their reconstructions")
-widgets.image_row(view.digits, [f"#{i}" for i in range(len(view.digits))])
-widgets.image_row(view.recon, [f"MSE {e:.4f}" for e in view.mse.tolist()])
 k = view.latent_dim
+widgets.image_row(view.digits, [f"#{i}" for i in range(len(view.digits))],
+                  alts=[f"test digit #{i}" for i in range(len(view.digits))])
+who = title if "k =" in title else f"{title or 'the model'}, k = {k}"  # "Dense AE, k = 32"
+widgets.image_row(view.recon, [f"MSE {e:.4f}" for e in view.mse.tolist()],
+                  alts=[f"reconstruction of test digit #{i} by {who}, MSE {e:.4f}"
+                        for i, e in enumerate(view.mse.tolist())])
 st.caption(f"Each digit is 784 numbers; this model's code has {k}: {784 / k:.1f}x smaller.")
 
 st.subheader("What it learns to minimise")

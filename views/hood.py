@@ -14,7 +14,7 @@ from aecore.datasets import card_dataset
 from aecore.pca import dataset_pca
 from aecore.optim import OPTIMIZERS
 from aecore.weights import to_bytes
-from ui import loaders, optim_view, query, widgets
+from ui import charts, loaders, optim_view, query, widgets
 from views import specs
 
 DEFAULTS = specs.HOOD.defaults
@@ -72,7 +72,9 @@ def _pictures(label: str, pics, order=None, scale: int = 2) -> None:
         arr = arr[order]
     big = arr.shape[-1] <= 5  # 3x3 filters: enlarge them so a pixel can be seen
     img = weight_pictures.tile(arr, limit=TILES, scale=12 if big else scale)
-    st.image(img, caption=f"{label}: {what} (blue negative, white zero, red positive)")
+    widgets.picture(img, f"{label}: {what}, as tiles of colour (blue negative, white zero, red "
+                         "positive)",
+                    caption=f"{label}: {what} (blue negative, white zero, red positive)")
 
 
 def _weights_tab(key: str, model, card: dict) -> None:
@@ -101,10 +103,12 @@ def _weights_tab(key: str, model, card: dict) -> None:
             test = _test_split(card)
             i = query.number("digit", "Test image", 0, len(test) - 1, 0, key="hood_digit", step=1)
             x = test.float_images(slice(int(i), int(i) + 1))
-            widgets.image_row([x[0]], [f"test image #{int(i)}"])
+            widgets.image_row([x[0]], [f"test image #{int(i)}"], alts=[f"test image #{int(i)}"])
             for name, maps in weight_pictures.feature_maps(model, x):
-                st.image(weight_pictures.tile(maps[:, None], limit=TILES, scale=3, signed=False),
-                         caption=f"Feature maps, {name}: bright where the filter fired")
+                widgets.picture(
+                    weight_pictures.tile(maps[:, None], limit=TILES, scale=3, signed=False),
+                    f"feature maps of {name} for test image #{int(i)}, one grey tile per filter",
+                    caption=f"Feature maps, {name}: bright where the filter fired")
     st.markdown("**What the decoder's last layer paints.**")
     _pictures("Last layer", weight_pictures.last_layer(model))
 
@@ -118,7 +122,7 @@ def _optim_tab(card: dict) -> None:
     for name in OPTIMIZERS:
         optim_view.update_rule(name)
     steps = max(1, tcfg.epochs * 100)
-    st.plotly_chart(optim_view.schedule_figure(tcfg, steps, compare=True), key="hood_sched")
+    charts.show(optim_view.schedule_figure(tcfg, steps, compare=True), key="hood_sched")
     st.caption("The schedules this app offers, over a run of that length; the model's own is "
                "drawn thicker.")
 
@@ -128,8 +132,10 @@ def _live(job) -> None:
     if not snaps or snaps[-1].filters is None:
         return
     st.subheader("Your training in progress")
-    st.image(snaps[-1].filters, caption=f"First-layer weights after epoch {snaps[-1].epoch} "
-                                        f"of {job.total_epochs} (blue negative, red positive)")
+    widgets.picture(snaps[-1].filters, f"first-layer weights after epoch {snaps[-1].epoch}, one "
+                                       "tile per unit (blue negative, red positive)",
+                    caption=f"First-layer weights after epoch {snaps[-1].epoch} "
+                            f"of {job.total_epochs} (blue negative, red positive)")
 
 
 st.title("Under the hood")

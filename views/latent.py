@@ -63,10 +63,13 @@ def decoder(key: str, codes: np.ndarray, labels: np.ndarray, lo: list[float], hi
                                  format="%.2f", key=f"lat_z{i + 1}_{key}")) for i in range(2))
     img = decode_codes(model, z)  # (1, C, H, W)
     images, captions = [widgets.to_uint8(img[0], 6)], [f"decoded at z = ({z[0]:.2f}, {z[1]:.2f})"]
+    alts = [f"decoded {DATA.item} at z = ({z[0]:.2f}, {z[1]:.2f})"]
     if map_key is None:
         images.append(charts.locator(codes, labels, np.array(lo), np.array(hi), z))
         captions.append("where z lies on the map")
-    st.image(images, width=168, caption=captions)
+        alts.append(f"small map of the test set's codes, a ring at z = ({z[0]:.2f}, "
+                    f"{z[1]:.2f})")
+    widgets.picture(images, alts, width=168, caption=captions)
     if map_key is not None:
         live.map_pin(map_key, z)
         st.caption("Point at the map to decode live; click (or Enter) pins the code here. The "
@@ -92,7 +95,9 @@ def manifold(model_key: str, lo: np.ndarray, hi: np.ndarray) -> None:
     grid = manifold_grid(m, n, (r1[0], r2[0]), (r1[1], r2[1]))  # (n * 28, n * 28)
     side = 640  # pixels on the page, whatever n is: a bigger n means smaller digits
     big = widgets.to_uint8(grid, math.ceil(side / grid.shape[0]))
-    st.image(big, width=side)
+    widgets.picture(big, f"{n} x {n} grid of digits decoded on an even grid over the plane: z1 "
+                         f"from {r1[0]:.2f} to {r1[1]:.2f} left to right, z2 from {r2[1]:.2f} to "
+                         f"{r2[0]:.2f} top to bottom", width=side)
     d1, d2, _ = st.columns([1, 1, 2])
     d1.download_button("Download the manifold (PNG)", lambda: downloads.png_bytes(big), "manifold.png",
                        "image/png", key="lat_grid_png", on_click="ignore")
@@ -134,7 +139,10 @@ def map_tab(key: str, model, card: dict, codes: np.ndarray, labels: np.ndarray,
         yours = (float(code[0]), float(code[1]))
         with c_out:
             widgets.image_row([digit.image[0], rec[0]],
-                              [digit.label, f"decoded from z = ({yours[0]:.2f}, {yours[1]:.2f})"])
+                              [digit.label, f"decoded from z = ({yours[0]:.2f}, {yours[1]:.2f})"],
+                              alts=["your digit, as the model sees it (28 x 28)",
+                                    f"your digit decoded from its code z = ({yours[0]:.2f}, "
+                                    f"{yours[1]:.2f})"])
             st.caption("Your digit is the white star on the map.")
             st.button("Decode at my digit's code", key="lat_goto", on_click=_move_to,
                       args=(zkeys, yours, lo_r, hi_r), help="Move the z sliders to the star")
@@ -152,9 +160,11 @@ def map_tab(key: str, model, card: dict, codes: np.ndarray, labels: np.ndarray,
                                 yours=yours, size=600 if presenter.active() else 520,
                                 names=NAMES, item=DATA.item)
             else:  # a decoder the page cannot run: the map without live decoding
-                st.image(charts.locator(codes, labels, np.array(lo_r), np.array(hi_r),
-                                        (st.session_state[zkeys[0]], st.session_state[zkeys[1]]),
-                                        520))
+                zs = (st.session_state[zkeys[0]], st.session_state[zkeys[1]])
+                widgets.picture(charts.locator(codes, labels, np.array(lo_r), np.array(hi_r), zs,
+                                               520),
+                                "map of the 10,000 test digits' codes, coloured by digit, a ring "
+                                f"at z = ({zs[0]:.2f}, {zs[1]:.2f})")
             # the 10,000-point figure is built only when the button is clicked
             downloads.download_buttons(
                 lambda: charts.latent_map(codes, labels, np.array(lo_r), np.array(hi_r), yours,
@@ -181,10 +191,15 @@ def morph(model, test) -> None:
                 f"{NAMES[int(test.labels[i1]) % len(NAMES)]}: encode both, walk the straight "
                 "line between the codes, "
                 "decode each step)")
-    st.image(widgets.strip(path_z, 3), caption=f"Decoded along the code path: {steps_text}")
+    a, b = int(test.labels[i0]), int(test.labels[i1])
+    widgets.picture(widgets.strip(path_z, 3), f"{steps} digits decoded along the code path from "
+                    f"test digit #{i0} (a {a}) to #{i1} (a {b})",
+                    caption=f"Decoded along the code path: {steps_text}")
     st.markdown("**Through the pixels** (a plain cross-fade: two half-transparent digits on top "
                 "of each other, never a digit in between)")
-    st.image(widgets.strip(path_x, 3), caption=f"Cross-faded pixels: {steps_text}")
+    widgets.picture(widgets.strip(path_x, 3), f"{steps} cross-fades of the pixels from test digit "
+                    f"#{i0} (a {a}) to #{i1} (a {b})",
+                    caption=f"Cross-faded pixels: {steps_text}")
     def frames(path):  # each (168, 168)
         return [widgets.to_uint8(f, 6) for f in path]
     d1, d2, d3, _ = st.columns([1, 1, 1, 1])

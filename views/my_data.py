@@ -11,7 +11,7 @@ from aecore import imageset
 from aecore.data import load_split
 from aecore.errors import AecoreError
 from aecore.store import StoreError
-from ui import datasets, library, share
+from ui import datasets, library, share, widgets
 
 FLASH = "mds_flash"
 
@@ -87,8 +87,10 @@ first = [int(np.flatnonzero(train.labels.numpy() == c)[0]) for c in range(len(d.
          if (train.labels == c).any()][:8] or list(range(min(8, len(train))))
 cols = st.columns(len(first))
 for col, i in zip(cols, first):
-    col.image(train.float_images([i])[0].permute(1, 2, 0).numpy() if d.colour
-              else train.float_images([i])[0, 0].numpy(), width=96, clamp=True)
+    widgets.picture(train.float_images([i])[0].permute(1, 2, 0).numpy() if d.colour
+                    else train.float_images([i])[0, 0].numpy(),
+                    f"an image of class {d.class_name(int(train.labels[i]))}", width=96,
+                    where=col, clamp=True)
     col.text(d.class_name(int(train.labels[i])))  # a folder name: shown as text
 st.caption("Train on it: open **Train** and pick it as the data set.")
 store = library.store()

@@ -14,7 +14,7 @@ import segno
 import streamlit as st
 
 from aecore.store import MISSING, StoreError
-from ui import catalog, library, share
+from ui import catalog, library, share, widgets
 
 STATUS_TEXT = {"done": "finished", "interrupted": "interrupted (best epoch kept)",
                "uploaded": "uploaded", MISSING: "file missing"}
@@ -121,7 +121,8 @@ if rec.share_id:
                 "they cannot change or delete it. Stop sharing to revoke the link.")
     q1, q2 = st.columns([1, 2])
     with q1:
-        st.image(qr_png(link), caption="Scan to open", width=260)
+        widgets.picture(qr_png(link), "QR code of the model's share link", caption="Scan to open",
+                        width=260)
     with q2:
         share.copy_box(link, "Copy the model's link")
         st.download_button("Download the QR code (PNG)", qr_png(link), "model-link-qr.png",

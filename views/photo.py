@@ -13,7 +13,7 @@ from PIL import Image
 from aecore import photo
 from aecore.documents import UNSEEN_SEED, median_otsu, page_pairs
 from aecore.errors import AecoreError
-from ui import image_input, loaders
+from ui import image_input, loaders, widgets
 from views import specs
 
 TASKS = {"denoise": "Denoise and inpaint", "colourise": "Colourise", "document": "Clean a scanned document"}
@@ -223,15 +223,17 @@ h, w = img.shape[-2:]
 st.caption(f"{label}: {w}x{h} px. PSNR and SSIM are measured against the original: higher is "
            "closer.")
 cols = st.columns(len(results))
-for col, (arr, caption) in zip(cols, results.values()):
-    col.image(arr, caption=caption, width="stretch", output_format="PNG")  # no JPEG artefacts
+for col, (title, (arr, caption)) in zip(cols, results.items()):
+    widgets.picture(arr, f"{title}: the whole {label}", caption=caption,
+                    width="stretch", where=col, output_format="PNG")  # no JPEG artefacts
 st.subheader("A detail")
 z1, z2 = st.columns(2)
 fy = z1.slider("Detail: from top to bottom", 0.0, 1.0, 0.5, 0.05, key=f"{KEY}_zy")
 fx = z2.slider("Detail: from left to right", 0.0, 1.0, 0.5, 0.05, key=f"{KEY}_zx")
 cols = st.columns(len(results))
 for col, (title, (arr, _)) in zip(cols, results.items()):
-    col.image(zoomed(arr, fy, fx), caption=title, width="stretch", output_format="PNG")
+    widgets.picture(zoomed(arr, fy, fx), f"{title}: a detail enlarged", caption=title,
+                    width="stretch", where=col, output_format="PNG")
 ours = results["Ours (autoencoder)"][0]
 st.download_button(f"Download the result ({ours.shape[1]}x{ours.shape[0]} PNG)", png(ours),
                    file_name=f"{task}d.png" if task != "document" else "cleaned.png",

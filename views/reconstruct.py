@@ -104,11 +104,14 @@ with c_pick:
     pick = query.select("code", item.capitalize(), idx, idx[0], key="rec_code_digit",
                         format_func=label.get)
     pos = idx.index(pick)
-    widgets.image_row([x[pos], ae.images[pos]], ["original", "rebuilt"])
+    widgets.image_row([x[pos], ae.images[pos]], ["original", "rebuilt"],
+                      alts=[f"test digit {int(y[pos])}, #{pick}",
+                            f"reconstruction by {card.get('title', key)}, k = {k}, "
+                            f"MSE {ae.mse[pos]:.4f}"])
 code = model_code(model, x[pos:pos + 1], y[pos:pos + 1])
 fig = charts.bars(code, f"The {k} numbers the encoder keeps for test {item} #{pick}",
                   xlabel="code unit", ylabel="value")
 fig.update_xaxes(tickmode="linear", dtick=max(1, k // 16))  # whole-number ticks for any k
-c_bar.plotly_chart(fig, key="rec_code_chart")  # its modebar offers "Download plot as png"
+charts.show(fig, key="rec_code_chart", where=c_bar)  # its modebar: "Download plot as png"
 downloads.download_buttons(fig, f"code-of-test-{item.replace(' ', '-')}-{pick}", "rec_code_dl",
-                       where=c_bar)
+                           where=c_bar)

@@ -8,6 +8,7 @@ from plotly.subplots import make_subplots
 
 from aecore import sound as sd
 from aecore.errors import AecoreError
+from ui import charts
 
 NOISE_LABELS = {"white": "white noise", "babble": "babble (other voices)", "hum": "mains hum (50 Hz)"}
 
@@ -68,6 +69,6 @@ for col, (label, x) in zip(cols, tracks.items()):
     col.audio(sd.to_wav(x), format="audio/wav")
     if label != "clean":
         col.metric("SNR", f"{sd.snr_db(clean, x):.1f} dB")
-st.plotly_chart(spectrograms(tracks), key="snd_spec")
+charts.show(spectrograms(tracks), key="snd_spec")
 st.info("The denoising autoencoder for speech is not built yet: its player joins these when it "
         "is (docs/BEYOND-IMAGES.md).")

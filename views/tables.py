@@ -10,7 +10,7 @@ import torch
 from aecore import tabular as tb
 from aecore.errors import AecoreError
 from aecore.jobs import get_manager
-from ui import detection, library, loaders, widgets
+from ui import charts, detection, library, loaders, widgets
 from views import specs
 
 DEFAULTS = specs.TABLES.defaults
@@ -110,7 +110,7 @@ def top_rows_panel(model, test: tb.Table) -> None:
     fig.update_layout(height=60 + 28 * len(rows), margin=dict(l=10, r=10, t=40, b=10),
                       yaxis_autorange="reversed",
                       title="Which columns carry each top row's error (share of its error)")
-    st.plotly_chart(fig, key="tab_top")
+    charts.show(fig, key="tab_top")
 
 
 st.title("Tables: fraud and anomalies")
@@ -137,5 +137,5 @@ else:
     ae = scores["ae"]
     default = float(np.quantile(ae[~is_anom], 0.99))
     detection.threshold_panel("tab_thr", ae, is_anom, default, unit="row")
-    st.plotly_chart(detection.pr_figure(scores, is_anom), key="tab_pr")
+    charts.show(detection.pr_figure(scores, is_anom), key="tab_pr")
 top_rows_panel(model, test)

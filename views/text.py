@@ -9,7 +9,7 @@ from aecore import text as tx
 from aecore.pca import PCA
 from aecore.errors import AecoreError
 from aecore.jobs import get_manager
-from ui import catalog, library, loaders, query, text_charts, widgets
+from ui import catalog, charts, library, loaders, query, text_charts, widgets
 from views import specs
 
 JOBS_KEY = "txt_jobs"  # this session's word-AE trainings
@@ -43,11 +43,11 @@ def rebuild_section(model) -> str | None:
                                  key="txt_word"), model)
     if word:
         got = tx.rebuild(model, [word])[0]
-        st.plotly_chart(text_charts.char_figure(word, tx.char_marks(word, got)), key="txt_chars")
+        charts.show(text_charts.char_figure(word, tx.char_marks(word, got)), key="txt_chars")
         (st.success if got == word else st.warning)(
             "Rebuilt exactly." if got == word else "Orange letters came back wrong.")
         state, code = tx.state_and_code(model, word)
-        st.plotly_chart(text_charts.state_to_code_figure(state, code, model.cfg.cell), key="txt_state")
+        charts.show(text_charts.state_to_code_figure(state, code, model.cfg.cell), key="txt_state")
     return word
 
 
@@ -101,7 +101,7 @@ def map_section(model, tag: str) -> None:
     w = [words[i] for i in idx]
     color = {"length": [len(s) for s in w], "first": [s[0] for s in w],
              "vowels": [sum(c in "aeiou" for c in s) / len(s) for s in w]}[prop]
-    st.plotly_chart(text_charts.word_map(xy, w, color, PROPS[prop]), key="txt_map")
+    charts.show(text_charts.word_map(xy, w, color, PROPS[prop]), key="txt_map")
 
 
 def train_section() -> None:

@@ -152,7 +152,7 @@ def how_it_learns(type_name: str, settings: dict[str, Any]) -> None:
         optim_view.update_rule(train_cfg.optimizer)
         n = train_cfg.subset or mt.N_TRAIN
         steps = train_cfg.epochs * math.ceil(n / train_cfg.batch_size)
-        st.plotly_chart(optim_view.schedule_figure(train_cfg, steps), key="trn_lr_curve")
+        charts.show(optim_view.schedule_figure(train_cfg, steps), key="trn_lr_curve")
 
 
 # the live panel
@@ -181,6 +181,18 @@ def _progress(job: Job, manager: JobManager) -> None:
     st.progress(min(p.fraction, 1.0),
                 text=f"Epoch {p.epoch}/{p.total_epochs}{phase} · step {p.step}/{p.steps_per_epoch}"
                      f" · batch loss {p.loss:.4f} · ETA {_fmt_s(p.eta_s)}")
+    widgets.announce(epoch_news(job), key="trn_announce")
+
+
+def epoch_news(job: Job) -> str:
+    """What a screen reader hears during a training: the last finished epoch and its losses. It
+    changes once per epoch, not on every poll or batch (the page's progress bar has those)."""
+    if not job.history:
+        return f"Training {job.title}: epoch 1 of {job.total_epochs} running."
+    h = job.history[-1]
+    val = "" if math.isnan(h["val_loss"]) else f", validation loss {h['val_loss']:.4f}"
+    return (f"Epoch {h['epoch']} of {job.total_epochs} done: train loss "
+            f"{h['train_loss']:.4f}{val}.")
 
 
 def class_names(job: Job) -> tuple[tuple[str, ...], str]:
@@ -195,7 +207,7 @@ def _learning(job: Job) -> None:
     history, snaps = job.history, job.snapshots
     if history:
         curve = charts.loss_figure(history, job.total_epochs)
-        st.plotly_chart(curve, key="trn_curve")  # its modebar offers "Download plot as png"
+        charts.show(curve, key="trn_curve")  # its modebar offers "Download plot as png"
         if job.finished:  # a download of the whole run, not of a curve still growing
             downloads.download_buttons(curve, "training-loss-curves", "trn_curve_dl")
     note = ""
@@ -210,13 +222,16 @@ def _learning(job: Job) -> None:
     if snaps and job.digits is not None:
         st.markdown(f"**Fixed test {item}s and their reconstructions after epoch {snaps[-1].epoch}**"
                     + (" (untrained)" if snaps[-1].epoch == 0 else ""))
-        widgets.image_row(list(job.digits / 255.0), [f"{item} {i}" for i in range(len(job.digits))],
-                          scale=2)
-        widgets.image_row(list(snaps[-1].recon / 255.0), None, scale=2)
+        n, ep = len(job.digits), snaps[-1].epoch
+        widgets.image_row(list(job.digits / 255.0), [f"{item} {i}" for i in range(n)], scale=2,
+                          alts=[f"fixed test {item} {i}" for i in range(n)])
+        widgets.image_row(list(snaps[-1].recon / 255.0), None, scale=2,
+                          alts=[f"reconstruction of fixed test {item} {i} after epoch {ep}"
+                                for i in range(n)])
         if snaps[-1].codes is not None and job.sample_labels is not None and not job.finished:
-            st.plotly_chart(charts.latent_now(snaps[-1], job.sample_labels, names, item),
-                            key="trn_latent_now",
-                            config={"displayModeBar": False})
+            charts.show(charts.latent_now(snaps[-1], job.sample_labels, names, item),
+                        key="trn_latent_now",
+                        config={"displayModeBar": False})
 
 
 def _result(job: Job) -> None:
@@ -265,7 +280,7 @@ def _result(job: Job) -> None:
             memo = (job.id, charts.latent_animation(job.snapshots, job.sample_labels,
                                                      *class_names(job)))
             st.session_state[ANIM_KEY] = memo
-        st.plotly_chart(memo[1], key="trn_latent_anim")  # its modebar: the frame shown, as PNG
+        charts.show(memo[1], key="trn_latent_anim")  # its modebar: the frame shown, as PNG
         downloads.download_buttons(memo[1], "latent-map-animation", "trn_latent_anim_dl")
         st.caption(f"2,000 fixed test {class_names(job)[1]}s, coloured by label, encoded after every epoch "
                    "(epoch 0: the untrained network). Press play or drag the slider; the HTML "

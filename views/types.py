@@ -69,7 +69,7 @@ def overcomplete() -> None:
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10),
                       title="W_dec W_enc, pixels 300-399: a bright diagonal = copying")
     fig.update_yaxes(autorange="reversed")
-    c2.plotly_chart(fig, key="typ_oc_w")  # its modebar offers "Download plot as png"
+    charts.show(fig, key="typ_oc_w", where=c2)  # its modebar offers "Download plot as png"
     downloads.download_buttons(fig, "overcomplete-linear-map", "typ_oc_w_dl", where=c2)
     level = query.slider("level", "Gaussian noise on the inputs (sd)", 0.1, 0.8, 0.4, step=0.1,
                          key="typ_oc_level")
@@ -111,7 +111,7 @@ def sparse() -> None:
                       title="Code activations (scaled by each model's largest)",
                       xaxis_title="activation / max |activation|", yaxis_title="fraction",
                       legend=dict(orientation="h"))
-    st.plotly_chart(fig, key="typ_sp_hist")  # its modebar offers "Download plot as png"
+    charts.show(fig, key="typ_sp_hist")  # its modebar offers "Download plot as png"
     downloads.download_buttons(fig, "sparse-code-activations", "typ_sp_hist_dl")
 
 
@@ -144,7 +144,7 @@ def contractive() -> None:
         "Jacobian / spread": [r["Jacobian norm / code spread"] for r in rows],
         "shift / spread": [r["code shift / code spread"] for r in rows]},
         title="Lower = more contractive", ylabel="relative sensitivity")
-    st.plotly_chart(fig, key="typ_ct_chart")  # its modebar offers "Download plot as png"
+    charts.show(fig, key="typ_ct_chart")  # its modebar offers "Download plot as png"
     downloads.download_buttons(fig, "contractive-sensitivity", "typ_ct_chart_dl")
 
 
@@ -193,7 +193,7 @@ def stacked() -> None:
                       yaxis_title="training loss of the stage", yaxis_type="log",
                       title="Layer-wise pretraining, then fine-tuning",
                       legend=dict(orientation="h"))
-    st.plotly_chart(fig, key="typ_st_chart")  # its modebar offers "Download plot as png"
+    charts.show(fig, key="typ_st_chart")  # its modebar offers "Download plot as png"
     downloads.download_buttons(fig, "stacked-training-loss", "typ_st_chart_dl")
     st.caption("Stage 1 rebuilds pixels (BCE); deeper stages rebuild the hidden activations "
                "below them (MSE), so their losses are on their own scales.")
@@ -217,11 +217,7 @@ def vae() -> None:
         samples = model.decode(z)
     codes = loaders.zoo_test_codes("vae_k2")[:3000]
     labels = test.labels[:3000].numpy()
-    fig = go.Figure()
-    for d in range(10):
-        m = labels == d
-        fig.add_trace(go.Scattergl(x=codes[m, 0], y=codes[m, 1], mode="markers", name=str(d),
-                                   marker=dict(size=3, color=charts.DIGIT_COLORS[d], opacity=0.35)))
+    fig = go.Figure(charts.digit_traces(codes, labels, size=3, opacity=0.35, gl=True))
     t = np.linspace(0, 2 * np.pi, 100)
     m0, s0 = mu[0].numpy(), sd[0].numpy()
     for r, dash in ((1, "solid"), (2, "dash")):
@@ -234,17 +230,19 @@ def vae() -> None:
                       yaxis_title="z2", title=f"q(z|x) of test digit #{i}: mu = "
                       f"({m0[0]:.2f}, {m0[1]:.2f}), sigma = ({s0[0]:.2f}, {s0[1]:.2f})")
     c1, c2 = st.columns([1.6, 1])
-    c1.plotly_chart(fig, key="typ_vae_plane")  # its modebar offers "Download plot as png"
+    charts.show(fig, key="typ_vae_plane", where=c1)  # its modebar offers "Download plot as png"
     downloads.download_buttons(fig, f"vae-posterior-of-test-digit-{i}", "typ_vae_plane_dl", where=c1)
     with c2:
-        widgets.image_row([x[0]], [f"input #{i}"], scale=4)
+        widgets.image_row([x[0]], [f"input #{i}"], scale=4, alts=[f"test digit #{i}"])
         st.caption("Decodes of the 12 samples z = mu + sigma * eps (crosses):")
-        widgets.image_row(list(samples), scale=2)
+        widgets.image_row(list(samples), scale=2,
+                          alts=[f"decode of sample {j + 1} of q(z|x) for test digit #{i}"
+                                for j in range(len(samples))])
     kl = loaders.zoo_test_kl("vae_k20")
     kl_fig = charts.bars(kl, title=f"vae_k20: mean KL per latent dimension over the test set "
                                    f"({int((kl > 0.01).sum())} of {len(kl)} active, KL > 0.01 nats)",
                          xlabel="latent dimension", ylabel="KL (nats)")
-    st.plotly_chart(kl_fig, key="typ_vae_kl")  # its modebar offers "Download plot as png"
+    charts.show(kl_fig, key="typ_vae_kl")  # its modebar offers "Download plot as png"
     downloads.download_buttons(kl_fig, "vae-k20-kl-per-dimension", "typ_vae_kl_dl")
 
 
@@ -262,8 +260,10 @@ def cvae() -> None:
     with torch.inference_mode():
         z = model.encode(x, y)
         out = model.decode(z.expand(10, -1), torch.arange(10))
-    widgets.image_row([x[0]], [f"input #{i} (a {int(y)})"], scale=4)
-    widgets.image_row(list(out), [f"as {d}" for d in range(10)], scale=3)
+    widgets.image_row([x[0]], [f"input #{i} (a {int(y)})"], scale=4,
+                      alts=[f"test digit {int(y)}, #{i}"])
+    widgets.image_row(list(out), [f"as {d}" for d in range(10)], scale=3,
+                      alts=[f"the style of test digit #{i} decoded as a {d}" for d in range(10)])
 
 
 # sequence AE
@@ -294,9 +294,12 @@ def pca() -> None:
     c1.metric(f"PCA, k = {k}: test MSE", f"{mse(p.reconstruct(xa, k).clamp(0, 1), xa).mean():.4f}")
     c2.metric(f"ae_k{k}: test MSE", f"{mse(reconstruct_all(model, xa), xa).mean():.4f}")
     st.caption("Originals, PCA, and the autoencoder (500 test digits behind the MSE):")
-    widgets.image_row(list(x), scale=3)
-    widgets.image_row(list(rec_pca), scale=3)
-    widgets.image_row(list(rec_ae), scale=3)
+    nums = range(len(x))
+    widgets.image_row(list(x), scale=3, alts=[f"test digit, original {j + 1}" for j in nums])
+    widgets.image_row(list(rec_pca), scale=3,
+                      alts=[f"reconstruction by PCA, k = {k}, of original {j + 1}" for j in nums])
+    widgets.image_row(list(rec_ae), scale=3,
+                      alts=[f"reconstruction by ae_k{k}, k = {k}, of original {j + 1}" for j in nums])
 
 
 VIEWS = {  # URL text (?type=...): (the radio's label, the view)
