@@ -63,7 +63,7 @@ def _code_tab(model, card: dict, title: str) -> None:
                        key="hood_dl_st", on_click="ignore")
     st.caption(f"{len(text.splitlines())} lines. Run: `python model.py model.safetensors`; "
                "train a fresh copy: `--train 1`.")
-    st.code(text, language="python", line_numbers=True)
+    st.code(text, language="python", line_numbers=True, wrap_lines=True)  # a keyboard cannot scroll a box
 
 
 def _pictures(label: str, pics, order=None, scale: int = 2) -> None:
