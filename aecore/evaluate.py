@@ -131,7 +131,7 @@ def evaluate(model: Autoencoder, n: int | None = None, denoise: bool = False,
     return out
 
 
-Denoiser = Callable[[torch.Tensor], torch.Tensor]  # (B, 1, 28, 28) noisy -> (B, 1, 28, 28) output
+Denoiser = Callable[[torch.Tensor], torch.Tensor]  # (B, C, H, W) noisy -> (B, C, H, W) output
 
 
 @torch.inference_mode()
@@ -142,7 +142,7 @@ def denoise_curve(denoisers: Mapping[str, Denoiser], x: torch.Tensor, kind: str,
 
     ``denoisers`` maps a name to any callable from a noisy batch to its cleaned version (a model's
     ``reconstruct``, a PCA projection, ...); outputs are clipped to [0, 1] before scoring. ``x`` is
-    a clean batch (B, 1, 28, 28) in [0, 1]. At every level the corruption is drawn from a generator
+    a clean batch (B, C, H, W) in [0, 1] (grey digits or colour patches). At every level the corruption is drawn from a generator
     seeded with ``seed``, so the curves differ only by the level. The result also holds the PSNR
     of the noisy input itself under ``noisy_label`` (infinite PSNR at level 0 is capped at 100 dB
     by :func:`psnr`). Raises ConfigError for an unknown noise kind or a level out of range.

@@ -109,34 +109,36 @@ def curve_levels(kind: str, steps: int) -> list[float]:
     return [MAX_LEVEL[kind] * i / steps for i in range(1, steps + 1)]
 
 
-def curve_series(plain: torch.nn.Module) -> tuple[str, str, str, str]:
-    """The names of :func:`denoise_curve_of`'s series, in order (PCA's k is the plain AE's)."""
-    k = min(plain.latent_dim, 784)  # PCA cannot have more components than pixels
+def curve_series(plain: torch.nn.Module, dim: int = 784) -> tuple[str, str, str, str]:
+    """The names of :func:`denoise_curve_of`'s series, in order (PCA's k is the plain AE's, at
+    most ``dim``: the PCA's numbers per image, 784 for MNIST, 3072 for a 3x32x32 photo patch)."""
+    k = min(plain.latent_dim, dim)  # PCA cannot have more components than pixels
     return ("noisy input", "plain AE", "denoising AE", f"PCA, k = {k}")
 
 
 def curve_denoisers(plain: torch.nn.Module, dae: torch.nn.Module, pca: PCA) -> dict[str, Any]:
     """The three denoisers of :func:`denoise_curve_of` by their series names (:func:`curve_series`): the
-    plain AE's and the DAE's ``reconstruct``, and PCA at the plain AE's k (clipped to [0, 1])."""
+    plain AE's and the DAE's ``reconstruct``, and PCA at the plain AE's k (clipped to [0, 1]).
+    Each maps a batch (B, C, H, W) of the PCA's data set to the same shape."""
     import functools
 
-    _, p, d, lin = curve_series(plain)
-    k = min(plain.latent_dim, 784)
+    _, p, d, lin = curve_series(plain, pca.dim)
+    k = min(plain.latent_dim, pca.dim)
     return {p: plain.reconstruct, d: dae.reconstruct,
             lin: functools.partial(pca.reconstruct, k=k, clip=True)}
 
 
 def denoise_curve_of(plain: torch.nn.Module, dae: torch.nn.Module, pca: PCA, kind: str, n: int,
-                     steps: int, seed: int) -> dict[str, list[float]]:
-    """Denoising curves: mean PSNR over the first ``n`` test digits of the noisy input
-    and of :func:`curve_denoisers`, at :func:`curve_levels` (``aecore.evaluate.denoise_curve``;
-    series :func:`curve_series`)."""
+                     steps: int, seed: int, dataset: str = "mnist") -> dict[str, list[float]]:
+    """Denoising curves: mean PSNR over the first ``n`` test items of ``dataset`` (the one the
+    models and ``pca`` were fitted on) of the noisy input and of :func:`curve_denoisers`, at
+    :func:`curve_levels` (``aecore.evaluate.denoise_curve``; series :func:`curve_series`)."""
     from .data import load_split
     from .evaluate import denoise_curve
 
-    x = load_split("test").float_images(slice(0, n))  # (n, 1, 28, 28)
+    x = load_split("test", dataset).float_images(slice(0, n))  # (n, C, H, W)
     return denoise_curve(curve_denoisers(plain, dae, pca), x, kind, curve_levels(kind, steps),
-                         seed=seed, noisy_label=curve_series(plain)[0])
+                         seed=seed, noisy_label=curve_series(plain, pca.dim)[0])
 
 
 def overcomplete_rows(models: dict[str, torch.nn.Module], level: float, n: int,

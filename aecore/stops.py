@@ -15,15 +15,16 @@ from .metrics import psnr, ssim
 from .models import Autoencoder
 from .noise import add_noise
 
-Denoiser = Callable[[torch.Tensor], torch.Tensor]  # (B, 1, 28, 28) -> (B, 1, 28, 28)
+Denoiser = Callable[[torch.Tensor], torch.Tensor]  # (B, C, H, W) -> (B, C, H, W)
 
 
 # denoise: the noisy input and every method's output at each noise level
 
 def denoise_at(clean: torch.Tensor, kind: str, level: float, seed: int,
                fns: Mapping[str, Denoiser]) -> dict[str, tuple[torch.Tensor, float, float]]:
-    """One level: ``{panel: (image (1, 1, 28, 28), PSNR dB, SSIM)}`` for the noisy input and each
-    method in ``fns``, clipped to [0, 1], scored against ``clean`` (1, 1, 28, 28)."""
+    """One level: ``{panel: (image (1, C, H, W), PSNR dB, SSIM)}`` for the noisy input and each
+    method in ``fns``, clipped to [0, 1], scored against ``clean`` (1, C, H, W): a grey digit
+    (1, 1, 28, 28) or a colour patch (1, 3, 32, 32), noised per channel."""
     noisy = add_noise(clean, kind, level, torch.Generator().manual_seed(seed))
     with torch.inference_mode():
         panels = {"noisy input": noisy, **{n: fn(noisy).clamp(0.0, 1.0) for n, fn in fns.items()}}
@@ -33,13 +34,14 @@ def denoise_at(clean: torch.Tensor, kind: str, level: float, seed: int,
 
 def denoise_stops(clean: torch.Tensor, kind: str, levels: Sequence[float], seed: int,
                   fns: Mapping[str, Denoiser]) -> dict[str, tuple[torch.Tensor, list, list]]:
-    """Every level at once: ``{panel: (images (L, 1, 28, 28), PSNRs (L,), SSIMs (L,))}``.
+    """Every level at once: ``{panel: (images (L, C, H, W), PSNRs (L,), SSIMs (L,))}`` for
+    ``clean`` (1, C, H, W).
 
     Each level's noise is drawn from its own generator seeded with ``seed``, exactly as
     :func:`denoise_at` draws it; the methods then run on all L noisy digits in one batch.
     """
     noisy = torch.cat([add_noise(clean, kind, float(lv), torch.Generator().manual_seed(seed))
-                       for lv in levels])  # (L, 1, 28, 28)
+                       for lv in levels])  # (L, C, H, W)
     ref = clean.expand_as(noisy)
     with torch.inference_mode():
         panels = {"noisy input": noisy, **{n: fn(noisy).clamp(0.0, 1.0) for n, fn in fns.items()}}

@@ -326,3 +326,106 @@ def test_denoiser_picker_offers_noise_trained_models_unless_asked_for_all(app):
     assert not at.exception
     assert len(at.selectbox(key="den_dae").options) > len(offered)
     assert cards()["ae_k32"]["title"] in at.selectbox(key="den_dae").options  # a plain AE
+
+
+# the page on every data set (its picker, linked to the URL: ?data=fashion-mnist)
+
+def cells_at_stop(at) -> list[dict]:
+    """The panels' cells (clean, noisy input, plain AE, denoising AE, PCA) at the slider's stop."""
+    (panels,) = [p for p in live_parts(at, "stops") if p["stops"][0]["rows"]]
+    return panels["stops"][panels["index"]]["rows"][0]["cells"]
+
+
+def page_words(at) -> list[str]:
+    """Every text a user reads in the page's body (not the app's sidebar): markdown, captions,
+    headings, widget labels and the live panels' texts."""
+    body = at.main
+    labels = [w.label for kind in ("selectbox", "number_input", "radio", "slider", "checkbox")
+              for w in body.get(kind)]
+    live = [c for part in live_parts(at, "stops") for c in stop_captions(part)]
+    return ([m.value for m in body.markdown] + [c.value for c in body.caption]
+            + [s.value for s in body.subheader] + labels + live)
+
+
+def test_fashion_names_garments_and_its_dae_beats_the_noisy_input(app):
+    from aecore.data import load_split
+    from aecore.datasets import get_dataset
+    fashion, labels = get_dataset("fashion-mnist"), load_split("test", "fashion-mnist").labels
+    at = open_page(app, "denoise")
+    at.selectbox(key="den_data").set_value("fashion-mnist").run()
+    assert not at.exception, [e.value for e in at.exception]
+    # the set's own zoo models, picked by default; no MNIST model offered
+    assert at.selectbox(key="den_plain").value == "zoo:fashion_ae_k32"
+    assert at.selectbox(key="den_dae").value == "zoo:fashion_dae_conv"
+    assert all(o.startswith("Fashion-MNIST:") for o in at.selectbox(key="den_plain").options)
+    # a test garment by index, captioned with its class name
+    at.number_input(key="den_in_idx_fashion-mnist").set_value(5).run()
+    name = fashion.class_name(int(labels[5]))  # e.g. "Trouser": read from the set, not typed here
+    assert cells_at_stop(at)[0]["caption"] == f"test garment #5 ({name})"
+    words = " ".join(page_words(at))
+    assert "garment" in words and "digit" not in words.lower()
+    # the curve: the denoising AE above the noisy input at a medium level (the middle one)
+    traces = curve_traces(at)
+    assert set(traces) == {"noisy input", "plain AE", "denoising AE", "PCA, k = 32"}
+    mid = len(traces["noisy input"]) // 2
+    assert traces["denoising AE"][mid] > traces["noisy input"][mid]
+    noisy, plain, dae, pca = psnr_captions(at)  # the panels at the default level, 0.5
+    assert dae > noisy
+
+
+def test_photo_patches_are_denoised_in_colour(app):
+    from live_util import u8
+    at = open_page(app, "denoise")
+    # the first visit fits the photo patches' PCA (3,072-D): slow on a busy machine
+    at.selectbox(key="den_data").set_value("photos").run(timeout=600)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="den_dae").value == "zoo:photos_dae_conv"
+    (panels,) = [p for p in live_parts(at, "stops") if p["stops"][0]["rows"]]
+    assert (panels["h"], panels["w"]) == (32, 32)
+    cells = cells_at_stop(at)
+    assert [c["title"] for c in cells] == [
+        "clean", "noisy input", "plain AE", "denoising AE", "PCA, k = 32"]
+    assert cells[0]["caption"] == "test photo patch #0"  # the set has no classes
+    rgb = [u8(panels["images"][c["img"]]).reshape(32, 32, 3) for c in cells]  # 3 channels each
+    assert (rgb[0][..., 0] != rgb[0][..., 1]).any()  # a colour photo, not grey
+    assert len(psnr_captions(at)) == 4
+    assert set(curve_traces(at)) == {"noisy input", "plain AE", "denoising AE", "PCA, k = 32"}
+
+
+def test_a_link_opens_denoise_on_fashion_at_a_test_garment():
+    from conftest import open_with
+    at = open_with("denoise", data="fashion-mnist", idx="3")
+    assert at.selectbox(key="den_data").value == "fashion-mnist"
+    assert cells_at_stop(at)[0]["caption"].startswith("test garment #3 (")
+
+
+def test_a_users_image_set_without_then_with_a_model(app):
+    """My image sets: a set with no model yet says so (its name as text); a model trained on
+    it is offered and denoises its images, captioned with the user's class names."""
+    from aecore.config import AEConfig, TrainConfig, config_to_dict
+    from aecore.datasets import DATASETS
+    from test_page_datasets import _zip
+    at = open_page(app, "my_data")
+    at.file_uploader(key="mds_zip").upload("garden.zip", _zip(), "application/zip").run()
+    at.text_input(key="mds_name").set_value("Garden *class*")
+    at.selectbox(key="mds_side").set_value(32)
+    at.button(key="mds_import").click().run()
+    (mine,) = [n for n in DATASETS if n.startswith("user-")]
+    at.switch_page("views/denoise.py").run()
+    at.selectbox(key="den_data").set_value(mine).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("No model trained on `Garden *class*` yet" in i.value for i in at.info)
+    assert not live_parts(at, "stops")
+    model = AEConfig(latent_dim=8, hidden=(32,), shape=(3, 32, 32))
+    from aecore.models import build_model
+    from aecore.weights import make_card
+    ae = build_model(model, seed=0).eval()
+    card = make_card(ae, title="My garden AE", data=mine,
+                     train=config_to_dict(TrainConfig(dataset=mine)))
+    at.session_state["user_models"] = {"garden": (ae, card)}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="den_plain").value == "user:garden"
+    assert at.selectbox(key="den_dae").value == "user:garden"  # no noise-trained model: any
+    assert re.fullmatch(r"test image #0 \((tulips|ferns)\)", cells_at_stop(at)[0]["caption"])
+    assert len(psnr_captions(at)) == 4

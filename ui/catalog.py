@@ -209,9 +209,15 @@ def is_image(card: dict) -> bool:
     return any_image(card) and card.get("model") != "photo" and card_dataset(card) == "mnist"
 
 
+def rebuilds(card: dict) -> bool:
+    """Image models that rebuild an item of their data set without its class label (a CVAE
+    needs one; a photo restorer is for whole photos): pass it to ``ui.datasets.on``."""
+    return any_image(card) and card.get("model") not in ("photo", "cvae")
+
+
 def takes_images(card: dict) -> bool:
-    """Image models that rebuild a digit without its class label (a CVAE needs one)."""
-    return is_image(card) and card.get("model") != "cvae"
+    """Image models that rebuild a digit without its class label (:func:`rebuilds`, MNIST)."""
+    return rebuilds(card) and card_dataset(card) == "mnist"
 
 
 def latent_dim(card: dict) -> int:

@@ -14,6 +14,8 @@ import numpy as np
 import streamlit as st
 import torch
 
+from aecore.data import Split
+from aecore.datasets import DataSet
 from aecore.errors import AecoreError
 from aecore.preprocess import Preprocessed, preprocess_image
 
@@ -35,6 +37,7 @@ class InputDigit:
     """The digit a user chose, ready for a model."""
 
     image: torch.Tensor  # (1, 1, 28, 28) float32 in [0, 1], bright ink on black like MNIST
+    # (another data set's test item, see test_item: (1, C, H, W))
     source: str  # "test", "upload" or "draw"
     label: str  # for captions: "test digit #42 (a 7)", the file name, "your drawing"
     prep: Preprocessed | None = None  # uploads and drawings: the steps that made the digit
@@ -105,6 +108,19 @@ def _test_digit(key: str, link: bool = False) -> InputDigit:
         i = pick_of_class(test.labels, int(digit), int(seed))
     c = int(test.labels[i])
     return InputDigit(test.float_images([i]), "test", f"test digit #{i} (a {c})", true_class=c)
+
+
+def test_item(key: str, data: DataSet, test: Split, link: bool = False) -> InputDigit:
+    """One test item of a data set other than MNIST, by index (``idx=42`` in the URL with
+    ``link``), labelled with its class name where the set has classes: "test garment #42
+    (Sneaker)". Its image is (1, C, H, W) in [0, 1]. The widget's key is per data set: each
+    set has its own number of test items."""
+    i = int(query.number("idx" if link else None, f"Test {data.item} index", 0, len(test) - 1, 0,
+                         step=1, key=f"{key}_idx_{data.name}"))
+    c = int(test.labels[i])
+    named = f" ({data.class_name(c)})" if data.classes else ""
+    return InputDigit(test.float_images([i]), "test", f"test {data.item} #{i}{named}",
+                      true_class=c if data.classes else None)
 
 
 def _uploaded_digit(key: str) -> InputDigit | None:

@@ -44,7 +44,8 @@ def b64(a: np.ndarray, dtype: str) -> str:
 
 
 def gray_b64(img: Any) -> str:
-    """A (…, H, W) image in [0, 1] as base64 of uint8 grey pixels (``widgets.to_uint8``)."""
+    """A (…, H, W) image in [0, 1] as base64 of uint8 grey pixels (``widgets.to_uint8``); a
+    colour image (3, H, W) goes as (H, W, 3) RGB bytes, which ``paint.js`` tells by their length."""
     return b64(widgets.to_uint8(img, 1), "u1")
 
 
@@ -136,10 +137,10 @@ def stops(key: str, slider_key: str, values: Sequence[float], pages: list[dict],
 
     ``values`` (N,) are the slider's stops (``by_index``: a select slider, whose thumb holds the
     stop's index); ``pages`` (N,) each ``{"heading", "note", "say", "rows": [{"label", "cells":
-    [{"title", "img", "caption"}]}]}``, where ``img`` indexes ``images`` (base64 grey uint8 of
-    ``shape``, see :func:`gray_b64`: an image shared by several stops is sent once) and ``say``
-    (optional) is what a screen reader hears, politely, once a drag settles on the stop (its
-    numbers, e.g. PSNR and SSIM). ``index`` is shown until the slider is found.
+    [{"title", "img", "caption"}]}]}``, where ``img`` indexes ``images`` (base64 grey or RGB
+    uint8 of ``shape``, see :func:`gray_b64`: an image shared by several stops is sent once) and
+    ``say`` (optional) is what a screen reader hears, politely, once a drag settles on the stop
+    (its numbers, e.g. PSNR and SSIM). ``index`` is shown until the slider is found.
     """
     return _component(key=key, data=_panels("stops", slider_key, values, pages, images, shape,
                                             scale, index, by_index))

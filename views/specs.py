@@ -43,7 +43,12 @@ LESSON = Page("lesson", {"maps": ("ae_k2", "vae_k2")},  # the latent-map step's 
 RECONSTRUCT = Page("reconstruct", {"model": "ae_k32", "digits": 8}, Needs(precomputed=("pca",)))
 BOTTLENECK = Page("bottleneck", {"noise_level": 0.5},  # Gaussian sigma: visible, digit readable
                   Needs(warm=("zoo_models", "pca_sweep"), precomputed=("pca",), live=("bot_live",)))
-DENOISE = Page("denoise", {"plain": "ae_k32", "dae": "dae_conv",
+DENOISE = Page("denoise", {"plain": "ae_k32", "dae": "dae_conv",  # MNIST's pair (shipped curve)
+                           # the other data sets' pairs (their curves are computed on first use)
+                           "by_data": {"fashion-mnist": {"plain": "fashion_ae_k32",
+                                                         "dae": "fashion_dae_conv"},
+                                       "photos": {"plain": "photos_ae_k32",
+                                                  "dae": "photos_dae_conv"}},
                            # the PSNR curve: the first n test digits (a steady mean), levels
                            # MAX/steps .. MAX, one noise seed
                            "curve_n": 200, "curve_steps": 7, "curve_seed": 0},
