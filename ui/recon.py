@@ -1,4 +1,5 @@
-"""Reconstructions with their errors, for the Reconstruct and Bottleneck pages.
+"""Reconstructions with their errors, for the Reconstruct and Bottleneck pages, on any image
+data set.
 
 Everything here is a thin call into ``aecore`` (model, PCA, metrics) plus the rendering both pages
 share; no model maths lives here.
@@ -26,8 +27,8 @@ PIXELS = 28 * 28  # an MNIST digit: 784 numbers, one uint8 byte each on disk
 class Recon:
     """Reconstructions of a batch and the error of each against the original."""
 
-    images: torch.Tensor  # (B, 1, 28, 28) in [0, 1], ready to show
-    mse: list[float]      # per image, mean over the 784 pixels
+    images: torch.Tensor  # (B, C, H, W) in [0, 1], ready to show
+    mse: list[float]      # per image, mean over its C * H * W numbers (784 for a digit)
     psnr: list[float]     # per image, dB
 
     @property
@@ -47,7 +48,7 @@ class Recon:
 
 def model_recon(model: Autoencoder, x: torch.Tensor, y: torch.Tensor | None = None,
                 target: torch.Tensor | None = None) -> Recon:
-    """A model's reconstructions of ``x`` (B, 1, 28, 28), errors against ``target`` (default: x,
+    """A model's reconstructions of ``x`` (B, C, H, W), errors against ``target`` (default: x,
     or e.g. the clean digit when x is noisy); labels ``y`` go only to conditional models."""
     target = x if target is None else target
     with torch.inference_mode():

@@ -33,16 +33,25 @@ def offered(d: DataSet) -> bool:
     return d.name == "mnist" or d.name in DEFAULTS["data"]
 
 
+def has_train(dataset: str) -> bool:
+    """Whether the set's training split is on this machine (Fashion-MNIST's is not bundled)."""
+    try:
+        load_split("train", dataset)
+    except DatasetError:
+        return False
+    return True
+
+
 def _subsets(dataset: str, n_ref: int, n_test: int
              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """(x_ref (n_ref, C, H, W), y_ref, x_test (n_test, C, H, W), y_test): the first training
     items the classifiers learn from and the first test items they are scored on. A set whose
-    training split is missing (Fashion-MNIST's is not bundled) learns from the test split's first
-    half and is scored on its second half, so no item is in both."""
+    training split is missing learns from the test split's first half and is scored on its
+    second half, so no item is in both."""
     test = load_split("test", dataset)
-    try:
+    if has_train(dataset):
         train, start = load_split("train", dataset), 0
-    except DatasetError:
+    else:
         train, start = test, len(test) // 2
         n_ref = min(n_ref, start)
     test_idx = slice(start, min(start + n_test, len(test)))
@@ -149,9 +158,12 @@ st.caption(f"The {len(data.classes)} classes of {data.label}: "
            + ", ".join(data.class_name(c) for c in range(len(data.classes))) + ".")
 SET = settings(data.name)
 SWEEP, N_REF, N_TEST = SET["sweep"], SET["n_ref"], SET["n_test"]
-st.caption(f"For interactivity the classifiers learn from the codes of the first {N_REF:,} "
-           f"training {items} and are scored on the first {N_TEST:,} test {items} (results are "
-           "cached, so only the first visit waits)."
+learn_from = (f"the first {N_REF:,} training {items}" if has_train(data.name) else
+              f"the first {N_REF:,} test {items} (the training split is not on this server; "
+              "see docs/DATASETS.md) and are scored on the second half of the test split")
+st.caption(f"For interactivity the classifiers learn from the codes of {learn_from}"
+           + ("" if not has_train(data.name) else f" and are scored on the first {N_TEST:,} "
+              f"test {items}") + " (results are cached, so only the first visit waits)."
            + (" Measured here on the full sets: raw pixels with a linear classifier 92.6%; PCA "
               "codes with 5-NN 42% (k = 2), 93% (k = 10), 98% (k = 32)." if is_mnist else ""))
 
