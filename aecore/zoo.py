@@ -49,15 +49,18 @@ def load_zoo_model(name: str, folder: Path | None = None) -> tuple[Autoencoder, 
     return load_model(zoo_path(name, folder))
 
 
-_SWEEP = re.compile(r"^ae_k(\d+)$")
+_SWEEP = re.compile(r"^(?:[a-z0-9]+_)?ae_k(\d+)$")  # ae_k8 (MNIST), fashion_ae_k8, photos_ae_k32
 OVERCOMPLETE = "ae_overcomplete"  # the sweep's model with a code bigger than the image
 
 
-def zoo_sweep(cards: dict[str, dict]) -> list[tuple[str, int]]:
-    """The bottleneck sweep in the zoo (the Bottleneck page): (name, k) of every ``ae_kN`` card
-    by k, then the overcomplete model if shipped."""
+def zoo_sweep(cards: dict[str, dict], dataset: str = "mnist") -> list[tuple[str, int]]:
+    """The bottleneck sweep in the zoo (the Bottleneck page) for data set ``dataset``: (name, k)
+    of every ``ae_kN`` / ``<set>_ae_kN`` card trained on that set, by k, then the overcomplete
+    model if shipped for it (MNIST's ``ae_overcomplete``)."""
+    from .datasets import card_dataset  # here: the data sets' modules are not needed to list cards
     out = sorted(((n, int(c.get("config", {}).get("latent_dim") or m.group(1)))
-                  for n, c in cards.items() if (m := _SWEEP.match(n))), key=lambda t: t[1])
-    if OVERCOMPLETE in cards:
+                  for n, c in cards.items()
+                  if (m := _SWEEP.match(n)) and card_dataset(c) == dataset), key=lambda t: t[1])
+    if OVERCOMPLETE in cards and card_dataset(cards[OVERCOMPLETE]) == dataset:
         out.append((OVERCOMPLETE, int(cards[OVERCOMPLETE].get("config", {}).get("latent_dim", 0))))
     return out

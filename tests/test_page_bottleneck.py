@@ -1,6 +1,7 @@
 """The Bottleneck sizes page through the real app (AppTest), and the PCA baseline it plots."""
 from __future__ import annotations
 
+import base64
 import json
 import re
 
@@ -144,3 +145,87 @@ def test_broken_model_file_shows_an_error_and_the_rest(app, tmp_path, monkeypatc
     at.select_slider(key="bot_k").set_value(k).run()
     assert not at.exception
     assert any(name in e.value for e in at.error)
+
+
+def _set_sweep(dataset: str) -> list[tuple[str, int]]:
+    """(name, k) of the zoo's AE sweep trained on ``dataset`` (its cards' data and latent size)."""
+    from aecore.datasets import card_dataset
+    return sorted(((n, int(c["config"]["latent_dim"])) for n, c in zoo_cards().items()
+                   if re.fullmatch(r"\w+_ae_k\d+", n) and card_dataset(c) == dataset),
+                  key=lambda t: t[1])
+
+
+def _page_text(at) -> str:
+    """The page's own words: its markdown, subheaders and captions (not the sidebar's)."""
+    return " ".join(e.value for e in (*at.main.markdown, *at.main.subheader, *at.main.caption))
+
+
+def test_a_link_opens_fashion_mnist_with_its_sweep_and_words():
+    from conftest import open_with
+    from aecore.datasets.fashion import CLASSES
+    sweep = _set_sweep("fashion-mnist")
+    if len(sweep) < 2:
+        pytest.skip("the Fashion-MNIST sweep is not in pretrained/")
+    at = open_with("bottleneck", data="fashion-mnist")
+    assert not at.error
+    assert at.selectbox(key="bot_data").value == "fashion-mnist"
+    rows = grid_rows(at)
+    labels = [label for label, _ in rows]
+    assert labels == ["Original\n784 pixels"] + [f"k = {k}\n{round(784 / k, 2):g}x smaller"
+                                                for _, k in sweep]
+    # the originals are captioned by their garment class, never as digits
+    assert all(c.split(" · ")[1] in CLASSES for c in rows[0][1])
+    text = _page_text(at)
+    assert "garments" in text and "digit" not in text
+    # the closer look flips between the set's own k, on one garment of each class
+    part = live_part(at, "stops")
+    assert part["values"] == [k for _, k in sweep]
+    assert [r["label"] for r in part["stops"][0]["rows"]][0] == "Original"
+    assert len(part["stops"][0]["rows"][0]["cells"]) == len(CLASSES)
+
+
+def test_fashion_mse_chart_has_an_ae_point_per_k_and_both_curves_fall():
+    from conftest import open_with
+    from live_util import plotly_figures
+    sweep = _set_sweep("fashion-mnist")
+    if len(sweep) < 2:
+        pytest.skip("the Fashion-MNIST sweep is not in pretrained/")
+    at = open_with("bottleneck", data="fashion-mnist")
+    traces = {t["name"]: t for t in plotly_figures(at)[0]["data"]}
+    ae, lin = traces["Autoencoder"], traces["PCA (same k)"]
+    ks = [k for _, k in sweep]
+    assert ae["x"] == ks and lin["x"] == ks and "overcomplete" not in " ".join(traces)
+    assert all(a > b for a, b in zip(ae["y"], ae["y"][1:]))  # a bigger code, a smaller error
+    assert all(a > b for a, b in zip(lin["y"], lin["y"][1:]))
+    assert ae["y"][0] < lin["y"][0]  # at k = 2 the nonlinear code beats the best linear one
+    # measured on a few hundred test garments: near each card's figure over all 10,000
+    cards = zoo_cards()
+    assert ae["y"] == pytest.approx([cards[n]["metrics"]["mse"] for n, _ in sweep], rel=0.15)
+
+
+def test_photos_show_colour_patches_through_their_sweep():
+    from conftest import open_with
+    sweep = _set_sweep("photos")
+    if not sweep:
+        pytest.skip("no photos_ae_kN model in pretrained/")
+    at = open_with("bottleneck", data="photos")
+    assert not at.error
+    grid = live_part(at, "rows")
+    assert (grid["h"], grid["w"]) == (32, 32)
+    rows = grid["stops"][0]["rows"]
+    assert [r["label"] for r in rows] == ["Original\n3,072 numbers"] + [
+        f"k = {k}\n{round(3072 / k, 2):g}x smaller" for _, k in sweep]
+    assert all(len(base64.b64decode(grid["images"][c["img"]])) == 3 * 32 * 32  # RGB bytes
+               for r in rows for c in r["cells"])
+    assert "photo patches" in _page_text(at) and "digit" not in _page_text(at)
+    assert live_part(at, "stops")["values"] == [k for _, k in sweep]
+
+
+def test_the_picker_offers_only_sets_with_a_sweep(app):
+    from aecore.datasets import DATASETS
+    from aecore.zoo import zoo_sweep
+    at = open_page(app, "bottleneck")
+    offered = at.selectbox(key="bot_data").options
+    assert offered[0] == DATASETS["mnist"].label  # the default, as before the picker
+    for name, d in DATASETS.items():
+        assert (d.label in offered) == bool(zoo_sweep(zoo_cards(), name)), name

@@ -1,4 +1,5 @@
-"""Reconstructions with their errors, for the Reconstruct and Bottleneck pages.
+"""Reconstructions with their errors, for the Reconstruct and Bottleneck pages, on any image
+data set.
 
 Everything here is a thin call into ``aecore`` (model, PCA, metrics) plus the rendering both pages
 share; no model maths lives here.
@@ -26,8 +27,8 @@ PIXELS = 28 * 28  # an MNIST digit: 784 numbers, one uint8 byte each on disk
 class Recon:
     """Reconstructions of a batch and the error of each against the original."""
 
-    images: torch.Tensor  # (B, 1, 28, 28) in [0, 1], ready to show
-    mse: list[float]      # per image, mean over the 784 pixels
+    images: torch.Tensor  # (B, C, H, W) in [0, 1], ready to show
+    mse: list[float]      # per image, mean over its C * H * W numbers (784 for a digit)
     psnr: list[float]     # per image, dB
 
     @property
@@ -47,7 +48,7 @@ class Recon:
 
 def model_recon(model: Autoencoder, x: torch.Tensor, y: torch.Tensor | None = None,
                 target: torch.Tensor | None = None) -> Recon:
-    """A model's reconstructions of ``x`` (B, 1, 28, 28), errors against ``target`` (default: x,
+    """A model's reconstructions of ``x`` (B, C, H, W), errors against ``target`` (default: x,
     or e.g. the clean digit when x is noisy); labels ``y`` go only to conditional models."""
     target = x if target is None else target
     with torch.inference_mode():
@@ -67,9 +68,9 @@ def pca_recon(pca: PCA, x: torch.Tensor, k: int) -> Recon:
     return Recon(raw.clamp(0.0, 1.0), mse(raw, x).tolist(), psnr(raw, x).tolist())
 
 
-def ratio_text(k: int) -> str:
-    """784 / k as a short figure: 392x, 24.5x, 0.77x."""
-    return f"{round(PIXELS / k, 2):g}x"
+def ratio_text(k: int, pixels: int = PIXELS) -> str:
+    """``pixels`` / k as a short figure (an MNIST digit's 784 by default): 392x, 24.5x, 0.77x."""
+    return f"{round(pixels / k, 2):g}x"
 
 
 def data_or_stop(dataset: str = "mnist") -> tuple[Split, PCA]:
@@ -85,6 +86,24 @@ def data_or_stop(dataset: str = "mnist") -> tuple[Split, PCA]:
     except AecoreError as exc:
         st.error(f"The data could not be read: {exc}")
     st.stop()
+
+
+def one_per_class(labels: torch.Tensor, classes: Sequence[str] | None, n: int = 10) -> list[int]:
+    """Test indices to look at closely: the first item of each class (a 0, a 1, ... a 9), or,
+    for a set without classes (its labels say only which photo a patch came from), ``n`` items
+    evenly spread over the split."""
+    if classes:
+        return [int(torch.nonzero(labels == c)[0]) for c in range(len(classes))
+                if bool((labels == c).any())]
+    return torch.linspace(0, len(labels) - 1, n).long().tolist()
+
+
+def held_out(n_items: int, n: int) -> list[int]:
+    """``n`` test indices evenly spread over the second half of a split of ``n_items``: never
+    in the half :func:`aecore.pca.dataset_pca` fits on when a set's training split is missing,
+    so PCA is not scored on the items it was fitted to."""
+    lo = n_items // 2
+    return torch.linspace(lo, n_items - 1, min(n, n_items - lo)).long().unique().tolist()
 
 
 # rendering
@@ -104,6 +123,15 @@ def grid(key: str, rows: Sequence[tuple[str, torch.Tensor, Sequence[str]]]) -> N
     images: list[str] = []
     live.rows(key, [live.panel_row(label, imgs, caps, images) for label, imgs, caps in rows],
               images, shape=(h, w), scale=scale)
+
+
+def item_captions(idx: list[int], labels: torch.Tensor, dataset: str,
+                  names: Sequence[str] | None) -> list[str]:
+    """Captions under test items of any set: MNIST's "#7 · a 3", a named class ("#7 · Dress"),
+    or only the index where the set has no classes (a photo patch's label is its photo)."""
+    if dataset == "mnist":
+        return digit_captions(idx, labels)
+    return digit_captions(idx, labels, names) if names else [f"#{i}" for i in idx]
 
 
 def digit_captions(idx: list[int], labels: torch.Tensor, names: Sequence[str] | None = None

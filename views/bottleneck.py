@@ -1,20 +1,25 @@
-"""Bottleneck sizes: the same digits through codes from 2 numbers to more than the image, against
-PCA at the same size."""
+"""Bottleneck sizes: the same items of a data set (digits, garments, photo patches) through codes
+from 2 numbers to more than the image, against PCA at the same size."""
 from __future__ import annotations
+
+import math
 
 import plotly.graph_objects as go
 import streamlit as st
 import torch
 
+from aecore.datasets import DATASETS, DataSet
 from aecore.errors import AecoreError
 from aecore.metrics import mse
 from aecore.models import Autoencoder
 from aecore.noise import add_noise
+from aecore.pca import pca_test_mse
 from aecore.zoo import OVERCOMPLETE, zoo_sweep
-from ui import catalog, charts, downloads, live, loaders, query, recon, widgets
+from ui import catalog, charts, datasets, downloads, live, loaders, query, recon, widgets
 from views import specs
 
-NOISE_LEVEL = specs.BOTTLENECK.defaults["noise_level"]  # Gaussian sigma of the noisy-digit demo
+DEFAULTS = specs.BOTTLENECK.defaults
+NOISE_LEVEL = DEFAULTS["noise_level"]  # Gaussian sigma of the noisy-digit demo
 
 
 def zoo_or_error(name: str) -> tuple[Autoencoder, dict] | None:
@@ -26,19 +31,34 @@ def zoo_or_error(name: str) -> tuple[Autoencoder, dict] | None:
         return None
 
 
+def offered(d: DataSet) -> bool:
+    """Whether the picker offers a set: MNIST, or a declared set with a zoo sweep."""
+    return (d.name == "mnist" or d.name in DEFAULTS["data"]) and bool(
+        zoo_sweep(loaders.cards(), d.name))
+
+
+def closer_items(test, data: DataSet) -> list[int]:
+    """The test items of the closer look: one of each class (a 0, a 1, ... a 9), or 10 spread
+    over a set without classes."""
+    return recon.one_per_class(test.labels, data.classes)
+
+
 @st.cache_data(max_entries=4, show_spinner=False)
-def closer_stops(tags: tuple[str, ...], sweep: list[tuple[str, int]], _test,
+def closer_stops(tags: tuple[str, ...], sweep: list[tuple[str, int]], dataset: str, _test,
                  _pca) -> tuple[list[dict], list[str]]:
     """The closer look at every stop of the k slider, for the page to flip between while the
-    slider is dragged (ui/live.py): the first test digit of each class, then its reconstruction
-    by the autoencoder and by PCA at that k with their errors (ui/recon, the path the server
-    took for one k). Returns (pages, images). Computed once per set of models (``tags``: the
-    sweep's loaders.model_tag, card hashes included), not on every move of the slider."""
+    slider is dragged (ui/live.py): the first test item of each class of ``dataset``, then its
+    reconstruction by the autoencoder and by PCA at that k with their errors (ui/recon, the
+    path the server took for one k). Returns (pages, images). Computed once per set of models
+    (``tags``: the sweep's loaders.model_tag, card hashes included), not on every move of the
+    slider."""
     test, pca = _test, _pca
-    more = [int(torch.nonzero(test.labels == d)[0]) for d in range(10)]  # a 0, a 1, ... a 9
-    xm = test.float_images(more)  # (10, 1, 28, 28)
+    data = DATASETS[dataset]
+    more = closer_items(test, data)
+    xm = test.float_images(more)  # (10, C, H, W)
     images: list[str] = []
-    original = live.panel_row("Original", xm, recon.digit_captions(more, test.labels), images)
+    original = live.panel_row("Original", xm, recon.item_captions(more, test.labels, dataset,
+                                                                  data.classes), images)
     pages = []
     for name, k in sweep:
         try:
@@ -55,11 +75,30 @@ def closer_stops(tags: tuple[str, ...], sweep: list[tuple[str, int]], _test,
         pages.append({
             "heading": f"{card.get('title', name)}",
             "note": f"Under each reconstruction: its mean squared error per pixel against the "
-                    f"original. On these 10 digits: autoencoder MSE {ae.mean_mse:.4f} "
+                    f"original. On these {len(more)} {data.items}: autoencoder MSE {ae.mean_mse:.4f} "
                     f"({ae.mean_mse - lin.mean_mse:+.4f} vs PCA), PCA MSE {lin.mean_mse:.4f}. "
                     f"{card.get('description', '')}",
             "rows": rows})
     return pages, images
+
+
+@st.cache_data(max_entries=8, show_spinner="Measuring the test error at every k...")
+def server_mse(tags: tuple[str, ...], sweep: list[tuple[str, int]], dataset: str, n: int,
+               _test, _pca) -> tuple[list[float | None], list[float]]:
+    """Test MSE per pixel of each sweep model and of PCA at its k, both on the same ``n`` held-out
+    test items of ``dataset`` (ui.recon.held_out): for sets whose figures are not shipped. A
+    model that cannot be loaded gives None (the grid above says why). Keyed by the models'
+    tags (card hashes included), as :func:`closer_stops`."""
+    x = _test.float_images(recon.held_out(len(_test), n))  # (n, C, H, W)
+    ae: list[float | None] = []
+    for name, _ in sweep:
+        try:
+            model, _card = catalog.get(f"zoo:{name}")
+        except AecoreError:
+            ae.append(None)
+            continue
+        ae.append(recon.model_recon(model, x).mean_mse)
+    return ae, pca_test_mse([k for _, k in sweep], _pca, x)
 
 
 def card_figures(card: dict) -> list[tuple[str, str]]:
@@ -92,78 +131,94 @@ def mse_vs_k(ks: list[int], ae: list[float | None], pca: list[float],
 
 
 st.title("Bottleneck sizes")
+data = datasets.picker("bot_data", fits=offered)  # a link: ?data=fashion-mnist
+item, items, is_mnist = data.item, data.items, data.name == "mnist"
+PIXELS = math.prod(data.shape)  # numbers in one item: 784 for a digit, 3,072 for a colour patch
 st.markdown(
     "The same network trained with codes of different sizes k: a tiny code keeps only the rough "
-    "shape, a bigger one keeps more detail, and a code **bigger than the image** (overcomplete) "
-    "can simply copy it.")
+    f"shape of a {item}, a bigger one keeps more detail, and a code **bigger than the image** "
+    "(overcomplete) can simply copy it.")
 
-sweep = zoo_sweep(loaders.cards())  # (name, k) by k, the overcomplete model last
+sweep = zoo_sweep(loaders.cards(), data.name)  # (name, k) by k, the overcomplete model last
 if not sweep:
-    st.warning("The bottleneck sweep (ae_k2 ... ae_k64) is not in pretrained/. Restore it with "
-               "make pretrained, or train such models on the Train page.")
+    st.warning(f"The bottleneck sweep of {data.label} (ae_k2 ... ae_k64) is not in pretrained/. "
+               "Restore it with make pretrained, or train such models on the Train page.")
     st.stop()
-test, pca = recon.data_or_stop()
+test, pca = recon.data_or_stop(data.name)
+names = None if is_mnist else data.classes  # a digit's class is its number
 
 
-# the whole sweep on the same few digits
-st.subheader("The same digits through every bottleneck")
-with st.expander("Choose the digits"):
-    idx = widgets.digit_indices("bot_digits", 6, test.labels,
-                                mode_default="By index")  # varied digits on first view
+# the whole sweep on the same few items
+st.subheader(f"The same {items} through every bottleneck")
+with st.expander(f"Choose the {items}"):
+    idx = widgets.digit_indices("bot_digits", 6, test.labels, mode_default="By index",
+                                names=names, item=item, n_total=len(test))  # varied on first view
 if not idx:
-    st.warning("No digits to show: pick another class or index.")
+    st.warning(f"No {items} to show: pick another class or index.")
     st.stop()
-x, y = test.float_images(idx), test.labels[idx]  # (B, 1, 28, 28), (B,)
-rows = [("Original\n784 pixels", x, recon.digit_captions(idx, test.labels))]
+x, y = test.float_images(idx), test.labels[idx]  # (B, C, H, W), (B,)
+size = f"{PIXELS:,} numbers" if data.colour else f"{PIXELS:,} pixels"
+rows = [(f"Original\n{size}", x, recon.item_captions(idx, test.labels, data.name, names))]
 for name, k in sweep:
     loaded = zoo_or_error(name)
     if loaded is not None:
         r = recon.model_recon(loaded[0], x, y)
-        rows.append((f"k = {k}\n" + (f"{recon.ratio_text(k)} smaller" if k < recon.PIXELS
+        rows.append((f"k = {k}\n" + (f"{recon.ratio_text(k, PIXELS)} smaller" if k < PIXELS
                                      else "bigger than the image"), r.images, r.captions()))
 recon.grid("bot_grid", rows)
 
 # test error against k
 st.subheader("Test error against code size")
 cards = loaders.cards()
-ks = [k for name, k in sweep if name != OVERCOMPLETE]
-ae_mse = [cards[name].get("metrics", {}).get("mse") for name, k in sweep
-          if name != OVERCOMPLETE]
-over = cards.get(OVERCOMPLETE, {}).get("metrics", {}).get("mse")
+sweep_tags = tuple(loaders.model_tag(f"zoo:{n}", cards.get(n, {})) for n, _ in sweep)
+under = [(n, k) for n, k in sweep if n != OVERCOMPLETE]
+ks = [k for _, k in under]
+over = cards.get(OVERCOMPLETE, {}).get("metrics", {}).get("mse") if is_mnist else None
 extra = None if over is None else (f"overcomplete AE (k = {sweep[-1][1]})", sweep[-1][1], over)
+if ks and is_mnist:  # the cards' figures over the whole test split, PCA's shipped with it
+    ae_mse, pca_mse = ([cards[n].get("metrics", {}).get("mse") for n, _ in under],
+                       loaders.pca_test_mse(tuple(ks)))
+    measured = (f"over the {len(test):,} test {items}. Autoencoder figures come from each "
+                "model's card; PCA is measured here with the same number of components.")
+elif ks:  # nothing shipped for this set: both measured here, on the same few test items
+    n_test = DEFAULTS["data"][data.name]["n_test"]
+    ae_mse, pca_mse = server_mse(sweep_tags[:len(under)], under, data.name, n_test, test, pca)
+    measured = (f"over {min(n_test, len(test) - len(test) // 2):,} test {items} (spread over the "
+                "second half of the test split), for the autoencoders and for PCA with the same "
+                "number of components alike, measured here.")
 if ks:
-    fig = mse_vs_k(ks, ae_mse, loaders.pca_test_mse(tuple(ks)), extra)
+    fig = mse_vs_k(ks, ae_mse, pca_mse, extra)
     charts.show(fig, key="bot_mse_chart")  # its modebar offers "Download plot as png"
-    downloads.download_buttons(fig, "bottleneck-mse-vs-k", "bot_mse_dl")
-    st.caption("Mean squared error per pixel over the 10,000 test digits. Autoencoder figures come "
-               "from each model's card; PCA is measured here with the same number of components.")
+    downloads.download_buttons(fig, f"bottleneck-mse-vs-k{'' if is_mnist else '-' + data.name}",
+                               "bot_mse_dl")
+    st.caption(f"Mean squared error per pixel {measured}")
 
 # one k, closer
 st.subheader("A closer look")
 options = [k for _, k in sweep]
-k_default = 32 if 32 in options else options[len(options) // 2]
+k_default = DEFAULTS["k"] if DEFAULTS["k"] in options else options[len(options) // 2]
 k = query.select_slider("k", "Code size k", options, k_default, key="bot_k")  # a link: ?k=8
 name = next(n for n, kk in sweep if kk == k)
 loaded = zoo_or_error(name)
 # every k's rows go to the page at once: they follow the slider's thumb while it is dragged
-sweep_tags = tuple(loaders.model_tag(f"zoo:{n}", cards.get(n, {})) for n, _ in sweep)
-pages, images = closer_stops(sweep_tags, sweep, test, pca)
-live.stops("bot_live", "bot_k", options, pages, images, scale=3, index=options.index(k),
-           by_index=True)
+pages, images = closer_stops(sweep_tags, sweep, data.name, test, pca)
+live.stops("bot_live", "bot_k", options, pages, images, shape=data.shape[1:], scale=3,
+           index=options.index(k), by_index=True)
 if loaded is not None:
     model, card = loaded
-    more = [int(torch.nonzero(test.labels == d)[0]) for d in range(10)]  # as in closer_stops
+    more = closer_items(test, data)  # as in closer_stops
     xm = test.float_images(more)
     ae = recon.model_recon(model, xm, test.labels[more])
     lin = recon.pca_recon(pca, xm, recon.pca_k(k, pca))
     st.markdown(f"**{card.get('title', name)}**: {card.get('description', '')}")
     here, whole = st.columns([2, 4])
-    here.caption("On these 10 digits")
+    here.caption(f"On these {len(more)} {items}")
     h1, h2 = here.columns(2)
     h1.metric("Autoencoder MSE", f"{ae.mean_mse:.4f}",
               delta=f"{ae.mean_mse - lin.mean_mse:+.4f} vs PCA", delta_color="inverse")
     h2.metric("PCA MSE", f"{lin.mean_mse:.4f}")
-    whole.caption("From the model's card: its training, and its error on all 10,000 test digits")
+    whole.caption(f"From the model's card: its training, and its error on all {len(test):,} "
+                  f"test {items}")
     for col, (label, value) in zip(whole.columns(4), card_figures(card)):
         col.metric(label, value)
 
