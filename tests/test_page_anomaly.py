@@ -137,3 +137,87 @@ def test_one_class_mode_trains_in_background_then_scores(app):
     assert not at.exception
     m = _digit_tab_metrics(at)
     assert m["AUROC"] > 80  # one epoch on the 1s already separates them from other digits
+
+
+# the image tab on every declared data set (its picker, linked to the URL: ?data=fashion-mnist)
+
+def _page_words(at) -> str:
+    """Every text a user reads in the page's body: markdown, captions, headings, widget labels,
+    the metrics' help and the galleries' headings and captions."""
+    body = at.main
+    labels = [w.label for kind in ("selectbox", "number_input", "radio", "select_slider")
+              for w in body.get(kind)]
+    gallery = [c["caption"] for p in live_parts(at, "rows") for r in p["stops"][0]["rows"]
+               for c in r["cells"]] + [p["stops"][0]["heading"] for p in live_parts(at, "rows")]
+    return " ".join([m.value for m in body.markdown] + [c.value for c in body.caption]
+                    + [s.value for s in body.subheader] + [m.help or "" for m in body.metric]
+                    + labels + gallery)
+
+
+def _groups(part: dict) -> list[str]:
+    """The group named under each error map of a gallery ("Bag: 0.0412 ⚑" -> "Bag")."""
+    return [c["caption"].rsplit(": ", 1)[0] for c in part["stops"][0]["rows"][2]["cells"]]
+
+
+def test_a_fashion_link_flags_its_declared_class_in_garment_words():
+    from aecore.data import load_split
+    from aecore.datasets import get_dataset
+    from conftest import open_with
+    from views import specs
+    fashion = get_dataset("fashion-mnist")
+    spec = specs.ANOMALY.defaults["by_data"]["fashion-mnist"]
+    at = open_with("anomaly", data="fashion-mnist")
+    assert at.selectbox(key="ano_data").value == "fashion-mnist"
+    # the set's own models only, its declared one first; its classes by name
+    model = at.selectbox(key="ano_model_fashion-mnist")
+    assert model.value == "zoo:" + spec["model"]
+    assert all(o.startswith("Fashion-MNIST:") for o in model.options)
+    cls = at.selectbox(key="ano_cls_fashion-mnist")
+    assert cls.options == [fashion.class_name(c) for c in range(len(fashion.classes))]
+    assert cls.value == spec["class"]
+    words = _page_words(at)
+    assert "garment" in words and "digit" not in words.lower()
+    # the galleries name each garment's class; the flagged class scores above the rest
+    (most, least) = _galleries(at)
+    assert set(_groups(most) + _groups(least)) <= set(fashion.classes)
+    assert _digit_tab_metrics(at)["AUROC"] > 50
+    # another class: the caption counts that class among the scored items
+    labels = load_split("test", "fashion-mnist").labels[:spec["n"]]
+    other = (spec["class"] + 1) % len(fashion.classes)
+    at.selectbox(key="ano_cls_fashion-mnist").set_value(other).run()
+    assert not at.exception
+    assert at.query_params["odd_class"] == str(other)
+    n_other = int((labels == other).sum())
+    assert any(f"the {n_other} of class {fashion.class_name(other)} count as anomalous" in c.value
+               for c in at.caption)
+    # the confusion matrix follows the new flags: its anomalous row holds that class
+    (table,) = [t.value for t in at.main.table if "flagged normal" in t.value.columns]
+    assert int(table["flagged normal"].iloc[1] + table["flagged anomalous"].iloc[1]) == n_other
+
+
+def test_digits_shown_to_the_fashion_model_score_above_its_garments(app):
+    at = open_page(app, "anomaly")
+    at.selectbox(key="ano_data").set_value("fashion-mnist").run()
+    at.radio(key="ano_what_fashion-mnist").set_value("Items of another data set").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _digit_tab_metrics(at)["AUROC"] > 50
+    most, least = _galleries(at)
+    assert _groups(most).count("digit") > _groups(least).count("digit")
+    # a test garment scored against the threshold, by index
+    at.number_input(key="ano_in_idx_fashion-mnist").set_value(4).run()
+    assert not at.exception
+    assert any(m.value.startswith(("Flagged", "Looks")) for m in [*at.success, *at.warning])
+
+
+def test_photo_patches_are_scored_in_colour(app):
+    at = open_page(app, "anomaly")
+    at.selectbox(key="ano_data").set_value("photos").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="ano_model_photos").value.startswith("zoo:photos_")
+    assert at.radio(key="ano_what_photos").options == ["Items of another data set"]  # no classes
+    assert _digit_tab_metrics(at)["AUROC"] > 50
+    most, _ = _galleries(at)
+    sizes = {u8(most["images"][c["img"]]).size for r in most["stops"][0]["rows"]
+             for c in r["cells"]}
+    assert sizes == {3 * 32 * 32}  # colour inputs, reconstructions and RGB error maps
+    assert "digit" in _groups(most)  # grey digits, brought to 3 x 32 x 32, rebuilt worst
