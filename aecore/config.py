@@ -312,9 +312,36 @@ class TextAEConfig:
             raise ConfigError("the Transformer's width must be a multiple of its 4 heads")
 
 
+@dataclass(frozen=True)
+class SoundAEConfig:
+    """Denoising AE for speech over STFT frames (8 kHz, ``n_fft``-sample Hann frames, half
+    overlap): the standardised log magnitudes of a frame and ``context`` frames each side,
+    (2c+1) * F numbers with F = n_fft / 2 + 1, go through hidden... -> k -> ...hidden to F mask
+    logits; the frame's sigmoid mask times the noisy magnitude, with the noisy phase, is
+    resynthesised (aecore.sound_ae)."""
+
+    kind: ClassVar[str] = "sound"
+    latent_dim: int = 64
+    hidden: tuple[int, ...] = (256,)  # mirrored in the decoder
+    context: int = 3  # frames each side of the one masked (16 ms hop: +-48 ms)
+    n_fft: int = 256  # 32 ms frames at 8 kHz: F = 129 frequencies
+    activation: str = "relu"
+
+    def __post_init__(self) -> None:
+        _as_tuples(self, "hidden")
+        self.validate()
+
+    def validate(self) -> None:
+        _check_range("latent size k", self.latent_dim, 1, 1024)
+        _check_widths("hidden widths", self.hidden, 8, 2048, 3)
+        _check_range("context frames", self.context, 0, 10)
+        _check_choice("frame length", self.n_fft, (128, 256, 512))
+        _check_choice("activation", self.activation, ACTIVATIONS)
+
+
 MODEL_CONFIGS: dict[str, type] = {c.kind: c for c in (
     AEConfig, ConvAEConfig, SparseAEConfig, ContractiveAEConfig, VAEConfig, CVAEConfig,
-    StackedAEConfig, SeqAEConfig, PhotoConfig, TabularAEConfig, TextAEConfig)}
+    StackedAEConfig, SeqAEConfig, PhotoConfig, TabularAEConfig, TextAEConfig, SoundAEConfig)}
 
 
 # training config

@@ -35,7 +35,8 @@ SENSOR_WINDOWS = 6000  # normal-behaviour windows generated for a sequence AE (s
 # data sets beyond images and sensors: name -> module with prepare(model, cfg) -> TrainData and
 # evaluate(model, dataset, n) -> card metrics (imported when used)
 DATA_SOURCES = {"transactions": "aecore.tabular", "breast_cancer": "aecore.tabular",
-                "csv": "aecore.tabular", "words": "aecore.text", "sentences": "aecore.text"}
+                "csv": "aecore.tabular", "words": "aecore.text", "sentences": "aecore.text",
+                "speech": "aecore.sound_ae"}
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,12 @@ from .conv import ConvAE
 from .photo import PhotoAE
 from .dense import ContractiveAE, DenseAE, SparseAE, jacobian_norm
 from .sequence import SeqAE
+from .sound import SoundAE
 from .stacked import StackedAE
 from .tabular import TabularAE
 from .text import TextAE
 from .vae import CVAE, VAE
 
 __all__ = ["REGISTRY", "Autoencoder", "build_model", "register", "ConvAE", "ContractiveAE",
-           "DenseAE", "PhotoAE", "SparseAE", "SeqAE", "StackedAE", "TabularAE", "TextAE", "CVAE",
+           "DenseAE", "PhotoAE", "SparseAE", "SeqAE", "SoundAE", "StackedAE", "TabularAE", "TextAE", "CVAE",
            "VAE", "jacobian_norm"]
