@@ -335,7 +335,8 @@ class SoundAEConfig:
         _check_range("latent size k", self.latent_dim, 1, 1024)
         _check_widths("hidden widths", self.hidden, 8, 2048, 3)
         _check_range("context frames", self.context, 0, 10)
-        _check_choice("frame length", self.n_fft, (128, 256, 512))
+        if self.n_fft not in (128, 256, 512):
+            raise ConfigError(f"frame length must be 128, 256 or 512 samples; got {self.n_fft!r}")
         _check_choice("activation", self.activation, ACTIVATIONS)
 
 

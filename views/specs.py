@@ -110,7 +110,7 @@ COMPARE = Page("compare", {"models": ("ae_k2", "ae_k32", "vae_k20")})
 TABLES = Page("tables", {"model": "tab_fraud"},
               Needs(libraries=("pandas", "sklearn.ensemble", "sklearn.metrics")))
 TEXT = Page("text", {"model": "words_gru"})
-SOUND = Page("sound", needs=Needs(torch=False, libraries=("scipy.signal",)))
+SOUND = Page("sound", {"model": "sound_dae"}, Needs(libraries=("scipy.signal",)))
 MY_MODELS = Page("my_models")
 MY_DATA = Page("my_data")  # a user's own image sets (ui.datasets, aecore.imageset)
 
