@@ -54,3 +54,18 @@ def test_a_non_sound_model_in_its_place_is_refused(tmp_path):
         sa.load_shipped(tmp_path)
     with pytest.raises(WeightsError):
         sa.load_shipped(tmp_path / "missing")
+
+
+def test_the_sound_benchmark_runs_and_prints_its_json_line(capsys):
+    import json
+
+    from benchmarks import sound
+    sound.main(["--quick"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    out = json.loads(lines[-1])
+    assert set(out) == {"sound", "train_s", "cpu"}
+    gains = out["sound"]["snr_gain_db"]
+    assert set(gains) == {"ae", "wiener", "spectral_subtraction"}
+    assert all(isinstance(v, float) for v in gains.values())
+    assert set(out["train_s"]) == {"sound_dae"} and out["train_s"]["sound_dae"] > 0
+    assert any(line.startswith("wiener") for line in lines)  # the per-noise table
