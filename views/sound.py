@@ -72,8 +72,9 @@ st.markdown("Add noise to speech at a chosen signal-to-noise ratio (SNR) and cle
             "the signal varies) and **spectral subtraction** (remove the noise's typical "
             "loudness from every frequency). A denoising autoencoder learns the job from pairs "
             "of noisy and clean speech: from a few frames of the noisy spectrogram, through a "
-            "code of 64 numbers, it predicts how much of each frequency to keep. It was trained "
-            "on 17 of the 21 numbers; 3, 8, 13 and 17 are held out.")
+            "short code, it predicts how much of each frequency to keep. It was trained on "
+            f"{len(sd.train_words())} of the {len(sd.WORDS)} numbers; "
+            f"{', '.join(sd.HELD_OUT)} are held out.")
 picked = clean_sound()
 if picked is None:
     st.stop()
