@@ -260,6 +260,15 @@ def set_value(page, label: str, value: object) -> None:
         box.press("Enter")
 
 
+def wait_preloaded(page, timeout_ms: int = WAIT_MS) -> None:
+    """Until the preloader (startup/preload.py) has drawn and removed its hidden elements, a
+    couple of seconds after a page load: its two fragment runs redraw the page, which can take
+    the keyboard's focus or an open list away from a test that acts before them."""
+    page.wait_for_function("() => globalThis.__aePreload && globalThis.__aePreload.__mount",
+                           timeout=timeout_ms)
+    wait_idle(page)
+
+
 def choose(page, key: str, option: str, tries: int = 5) -> None:
     """Pick ``option`` in the selectbox with widget key ``key``. A list opened while a rerun
     redraws the page (a Start button's) closes again; like a person, open it again."""
