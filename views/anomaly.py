@@ -137,7 +137,7 @@ def other_set(data: DataSet) -> tuple[dict | None, object]:
         res = {**res, "is_anom": res["labels"] < 0, "unit": "item"}
         n = int((~res["is_anom"]).sum())
         st.caption(f"Normal: the first {n:,} test {data.items}; anomalies: "
-                   f"{int(res['is_anom'].sum()):,} test items of {ood.label}, brought to "
+                   f"{int(res['is_anom'].sum()):,} test {ood.items} of {ood.label}, brought to "
                    f"{data.shape[0]}x{data.shape[1]}x{data.shape[2]}.")
     return res, model
 

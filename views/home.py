@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from aecore.data import read_labels
 from aecore.shipped import shipped_preview
 from startup import warmup
 from ui import catalog, charts, loaders, query, widgets
@@ -48,12 +49,13 @@ st.download_button("Download the diagram (SVG)", arch.encode(), f"architecture-{
 
 st.subheader("Test digits and their reconstructions")
 k = view.latent_dim
+labels = read_labels("test")[:len(view.digits)]  # (n,): the alt texts name each digit
 widgets.image_row(view.digits, [f"#{i}" for i in range(len(view.digits))],
-                  alts=[f"test digit #{i}" for i in range(len(view.digits))])
+                  alts=[f"test digit {d}, #{i}" for i, d in enumerate(labels)])
 who = title if "k =" in title else f"{title or 'the model'}, k = {k}"  # "Dense AE, k = 32"
 widgets.image_row(view.recon, [f"MSE {e:.4f}" for e in view.mse.tolist()],
-                  alts=[f"reconstruction of test digit #{i} by {who}, MSE {e:.4f}"
-                        for i, e in enumerate(view.mse.tolist())])
+                  alts=[f"reconstruction of test digit {d} (#{i}) by {who}, MSE {e:.4f}"
+                        for i, (d, e) in enumerate(zip(labels, view.mse.tolist()))])
 st.caption(f"Each digit is 784 numbers; this model's code has {k}: {784 / k:.1f}x smaller.")
 
 st.subheader("What it learns to minimise")
