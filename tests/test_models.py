@@ -25,6 +25,7 @@ SMALL = {
     "photo": dict(task="denoise", width=8, latent_dim=8),
     "tabular": dict(latent_dim=3, hidden=(16,), n_features=9),
     "text": dict(latent_dim=8, hidden=(32,), max_len=12),
+    "sound": dict(latent_dim=4, hidden=(16,), context=1, n_fft=128),
 }
 DATASET = {"tabular": "transactions", "text": "words"}  # kinds that train on a data set beyond images
 
@@ -56,6 +57,10 @@ def test_shapes(kind):
     if m.data_kind == "photo":  # a feature map at a quarter of the size, and the skip
         assert z[0].shape == (5, m.latent_dim, 9, 11)
         assert m.reconstruct(x).shape == (5, 3, 36, 44)
+    elif m.data_kind == "sound":  # frames with context in, a mask of the middle frame out
+        assert z.shape == (5, m.latent_dim)
+        mask = m.mask(x)
+        assert mask.shape == (5, m.n_freq) and 0 <= float(mask.min()) <= float(mask.max()) <= 1
     else:
         assert z.shape == (5, m.latent_dim)
         assert m.reconstruct(x, y).shape == x.shape
@@ -68,8 +73,9 @@ def test_shapes(kind):
     assert any(stage in ("code", "sample z") for stage, _ in rows)
 
 
-# the photo AE trains on photo patches, not MNIST: tests/test_photo_core.py trains it
-DIGIT_KINDS = sorted(k for k in SMALL if k != "photo")
+# the photo AE trains on photo patches, not MNIST: tests/test_photo_core.py trains it; the
+# sound AE on rows of speech frames: tests/test_sound_ae.py trains it
+DIGIT_KINDS = sorted(k for k in SMALL if k not in ("photo", "sound"))
 
 
 @pytest.mark.parametrize("kind", DIGIT_KINDS)
