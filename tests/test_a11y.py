@@ -98,3 +98,12 @@ def test_table_puts_each_trace_at_its_own_x():
     assert charts.table(fig) == {"k": ["2", "4", "8", "800"], "AE": ["0.3", "0.2", "0.1", ""],
                                  "overcomplete": ["", "", "", "0.0017"]}
     assert charts.summary(fig).endswith("overcomplete: 1 point.")
+
+
+def test_lines_over_one_range_name_the_range_once():
+    # Denoise's curve: four lines over the same noise levels; the axis title is said once
+    fig = charts.lines([0.1, 0.5, 1.0], {"noisy input": [18.7, 10.0, 6.3], "denoising AE": [13.9, 13.5, 12.7]},
+                       xlabel="noise level")
+    said = charts.summary(fig)
+    assert said.count("noise level") == 1, said
+    assert "noisy input falls from 18.7 to 6.3" in said and "denoising AE falls from 13.9 to 12.7" in said

@@ -286,16 +286,26 @@ def _title(layout_part) -> str:
     return (getattr(t, "text", None) or "") if t is not None else ""
 
 
-def _line_summary(tr, xlabel: str) -> str:
+def _line_summary(tr, xlabel: str) -> tuple[str, str]:
+    """(what the line ``tr`` does, over what: "as epoch goes from 1 to 5"), for :func:`summary`."""
     ys = [float(v) for v in tr.y if v is not None and np.isfinite(float(v))]
     xs = list(tr.x) if tr.x is not None else list(range(len(ys)))
     name = tr.name or "the value"
     if len(ys) < 2:
-        return f"{name} is {_num(ys[0])}" if ys else f"{name} has no values yet"
+        return (f"{name} is {_num(ys[0])}" if ys else f"{name} has no values yet"), ""
     verb = "rises" if ys[-1] > ys[0] else "falls" if ys[-1] < ys[0] else "stays"
-    over = f" as {xlabel} goes from {_num(xs[0])} to {_num(xs[-1])}" if xlabel \
-        else f" over {len(ys)} points"
-    return f"{name} {verb} from {_num(ys[0])} to {_num(ys[-1])}{over}"
+    over = f"as {xlabel} goes from {_num(xs[0])} to {_num(xs[-1])}" if xlabel \
+        else f"over {len(ys)} points"
+    return f"{name} {verb} from {_num(ys[0])} to {_num(ys[-1])}", over
+
+
+def _lines_summary(lines: list[tuple[str, str]]) -> list[str]:
+    # lines over the same x range say that range once, first: a reader hears each curve's start
+    # and end without the axis title repeated for every one
+    overs = {o for _, o in lines}
+    if len(overs) == 1 and len(lines) > 1 and "" not in overs:
+        return [f"{overs.pop()}, {lines[0][0]}"] + [w for w, _ in lines[1:]]
+    return [f"{w} {o}".strip() for w, o in lines]
 
 
 def summary(fig: go.Figure) -> str:
@@ -303,13 +313,13 @@ def summary(fig: go.Figure) -> str:
     each line's first and last value ("test loss falls from 0.21 to 0.09 as epoch goes from 1 to
     5"), a histogram's or bar chart's range, a scatter's classes, a heat map's size."""
     xlabel = _title(fig.layout.xaxis)
-    parts = []
+    parts, lines = [], []
     for tr in fig.data:
         kind, mode = tr.type, getattr(tr, "mode", "") or ""
         if kind in ("scatter", "scattergl") and "text" in mode and "markers" not in mode:
             continue  # labels of another trace
         if kind in ("scatter", "scattergl") and "lines" in mode:
-            parts.append(_line_summary(tr, xlabel))
+            lines.append(_line_summary(tr, xlabel))
         elif kind in ("scatter", "scattergl"):
             n = len(tr.x if tr.x is not None else [])
             parts.append(f"{tr.name or 'points'}: {n} point{'' if n == 1 else 's'}")
@@ -328,6 +338,7 @@ def summary(fig: go.Figure) -> str:
             z = np.asarray(tr.z, float)
             parts.append(f"a {z.shape[0]} x {z.shape[1]} heat map of values from "
                          f"{_num(np.nanmin(z))} to {_num(np.nanmax(z))}")
+    parts = _lines_summary(lines) + parts
     title = _title(fig.layout)
     head = f"{title}: " if title else ""
     classes = sum(tr.type in ("scatter", "scattergl") and "markers" in (tr.mode or "")
