@@ -336,8 +336,8 @@ def summary(fig: go.Figure) -> str:
                              f"in size is at {_num(list(tr.x)[i] if tr.x is not None else i)}")
         elif kind == "heatmap":
             z = np.asarray(tr.z, float)
-            parts.append(f"a {z.shape[0]} x {z.shape[1]} heat map of values from "
-                         f"{_num(np.nanmin(z))} to {_num(np.nanmax(z))}")
+            parts.append(f"{tr.name + ': ' if tr.name else ''}a {z.shape[0]} x {z.shape[1]} heat "
+                         f"map of values from {_num(np.nanmin(z))} to {_num(np.nanmax(z))}")
     parts = _lines_summary(lines) + parts
     title = _title(fig.layout)
     head = f"{title}: " if title else ""

@@ -21,9 +21,9 @@ NOISE_LABELS = {"white": "white noise", "babble": "babble (other voices)", "hum"
 def spectrograms(tracks: dict[str, np.ndarray]) -> go.Figure:
     """One spectrogram per track, side by side, on one colour scale."""
     fig = make_subplots(rows=1, cols=len(tracks), shared_yaxes=True, subplot_titles=list(tracks))
-    for i, x in enumerate(tracks.values(), 1):
+    for i, (name, x) in enumerate(tracks.items(), 1):
         f, t, db = sd.spectrogram(x)
-        fig.add_trace(go.Heatmap(x=t, y=f, z=db, zmin=-80, zmax=0, colorscale="Magma",
+        fig.add_trace(go.Heatmap(x=t, y=f, z=db, zmin=-80, zmax=0, colorscale="Magma", name=name,
                                  showscale=i == len(tracks)), row=1, col=i)
     fig.update_yaxes(title_text="Hz", row=1, col=1)
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10))
