@@ -103,7 +103,7 @@ def test_bad_upload_shows_an_error(app):
 
 def test_only_the_open_tab_is_drawn_and_opening_the_other_draws_it(app):
     at = open_page(app, "anomaly")
-    assert at.session_state["ano_tab"] == "Digits" and at.query_params["tab"] == "digits"
+    assert at.session_state["ano_tab"] == "Images" and at.query_params["tab"] == "digits"
     assert at.select_slider(key="ano_thr") and not [w for w in at.multiselect
                                                      if w.key == "ano_seq_faults"]
     at.session_state["ano_tab"] = "Sensor signals (sequence AE)"  # a click on the tab

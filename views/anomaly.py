@@ -25,7 +25,7 @@ DEFAULTS = specs.ANOMALY.defaults
 N_NORMAL, N_PER_KIND, SEED = DEFAULTS["n_normal"], DEFAULTS["n_per_kind"], DEFAULTS["seed"]
 N_ONE_CLASS = 3000  # first test digits scored in the one-class mode (~300 normal, ~2,700 not)
 N_GALLERY = 8
-TABS = {"digits": "Digits", "sensors": "Sensor signals (sequence AE)"}  # URL text: tab label
+TABS = {"digits": "Images", "sensors": "Sensor signals (sequence AE)"}  # URL text: tab label
 JOBS_KEY = "ano_jobs"  # {digit: Job} of this session's one-class trainings
 MODES = {"all": "All digits (vs. out-of-distribution inputs)",  # URL text: radio option
          "one": "One digit (one-class MNIST)"}
