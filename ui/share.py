@@ -49,7 +49,7 @@ def share_link(url_path: str, where=None) -> None:
     with box.container():
         st.markdown("**Copy link** to this view")
         copy_box(page_url(url_path), "Copy the link to this view")
-        st.caption("Opens this page with the same model, digit, sliders, noise and seed.")
+        st.caption("Opens this page as you see it: the same data, model, sliders and settings.")
 
 
 def link_slot(url_path: str):
