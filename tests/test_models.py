@@ -59,7 +59,7 @@ def test_shapes(kind):
         assert m.reconstruct(x).shape == (5, 3, 36, 44)
     elif m.data_kind == "sound":  # frames with context in, a mask of the middle frame out
         assert z.shape == (5, m.latent_dim)
-        mask = m.mask(x)
+        mask = m.mask(x).detach()
         assert mask.shape == (5, m.n_freq) and 0 <= float(mask.min()) <= float(mask.max()) <= 1
     else:
         assert z.shape == (5, m.latent_dim)
