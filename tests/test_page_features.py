@@ -32,7 +32,7 @@ def test_features_needs_a_code_size(app):
 def test_a_link_opens_fashion_mnist_with_its_classes_and_codes():
     from aecore.datasets.fashion import CLASSES
     from views import specs
-    sweep = specs.FEATURES.defaults["data"]["fashion-mnist"]["sweep"]
+    sweep = specs.FEATURES.defaults["by_data"]["fashion-mnist"]["sweep"]
     at = open_with("features", data="fashion-mnist")
     assert not at.error
     assert at.selectbox(key="fea_data").value == "fashion-mnist"

@@ -33,7 +33,7 @@ def zoo_or_error(name: str) -> tuple[Autoencoder, dict] | None:
 
 def offered(d: DataSet) -> bool:
     """Whether the picker offers a set: MNIST, or a declared set with a zoo sweep."""
-    return (d.name == "mnist" or d.name in DEFAULTS["data"]) and bool(
+    return (d.name == "mnist" or d.name in DEFAULTS["by_data"]) and bool(
         zoo_sweep(loaders.cards(), d.name))
 
 
@@ -181,7 +181,7 @@ if ks and is_mnist:  # the cards' figures over the whole test split, PCA's shipp
     measured = (f"over the {len(test):,} test {items}. Autoencoder figures come from each "
                 "model's card; PCA is measured here with the same number of components.")
 elif ks:  # nothing shipped for this set: both measured here, on the same few test items
-    n_test = DEFAULTS["data"][data.name]["n_test"]
+    n_test = DEFAULTS["by_data"][data.name]["n_test"]
     ae_mse, pca_mse = server_mse(sweep_tags[:len(under)], under, data.name, n_test, test, pca)
     measured = (f"over {min(n_test, len(test) - len(test) // 2):,} test {items} (spread over the "
                 "second half of the test split), for the autoencoders and for PCA with the same "

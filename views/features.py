@@ -25,12 +25,12 @@ EXTRA = ("vae_k2", "vae_k20", "dae_conv", "contractive", "stacked", "sparse_l1",
 def settings(dataset: str) -> dict:
     """A set's declared sweep {k: zoo model}, n_ref and n_test (views/specs.py): MNIST's at the
     top level (their probes are shipped), the others' under ``data``."""
-    return DEFAULTS if dataset == "mnist" else DEFAULTS["data"][dataset]
+    return DEFAULTS if dataset == "mnist" else DEFAULTS["by_data"][dataset]
 
 
 def offered(d: DataSet) -> bool:
     """Whether the picker offers a set: those declared in views/specs.py."""
-    return d.name == "mnist" or d.name in DEFAULTS["data"]
+    return d.name == "mnist" or d.name in DEFAULTS["by_data"]
 
 
 def has_train(dataset: str) -> bool:

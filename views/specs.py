@@ -45,8 +45,8 @@ BOTTLENECK = Page("bottleneck", {"noise_level": 0.5,  # Gaussian sigma: visible,
                                  "k": 32,  # the closer look's first k (else the sweep's middle)
                                  # sets besides MNIST (nothing shipped): the test items their
                                  # error against k is measured on, on the server at first visit
-                                 "data": {"fashion-mnist": {"n_test": 300},
-                                          "photos": {"n_test": 200}}},
+                                 "by_data": {"fashion-mnist": {"n_test": 300},
+                                             "photos": {"n_test": 200}}},
                   Needs(warm=("zoo_models", "pca_sweep"), precomputed=("pca",), live=("bot_live",)))
 DENOISE = Page("denoise", {"plain": "ae_k32", "dae": "dae_conv",  # MNIST's pair (shipped curve)
                            # the other data sets' pairs (their curves are computed on first use)
@@ -90,11 +90,11 @@ FEATURES = Page("features", {"sweep": {2: "ae_k2", 4: "ae_k4", 8: "ae_k8", 16: "
                              # (nothing shipped), so on fewer items (the raw-pixel probe
                              # takes most of it: about 3 s on 2 cores); photos are listed
                              # only for the page to say they have no classes
-                             "data": {"fashion-mnist": {"sweep": {2: "fashion_ae_k2",
-                                                                  8: "fashion_ae_k8",
-                                                                  32: "fashion_ae_k32"},
-                                                        "n_ref": 2_000, "n_test": 500},
-                                      "photos": {}}},
+                             "by_data": {"fashion-mnist": {"sweep": {2: "fashion_ae_k2",
+                                                                     8: "fashion_ae_k8",
+                                                                     32: "fashion_ae_k32"},
+                                                           "n_ref": 2_000, "n_test": 500},
+                                         "photos": {}}},
                 Needs(libraries=("sklearn.neighbors", "sklearn.linear_model"),
                       precomputed=("probe",)))
 TYPES = Page("types", {"overcomplete": ("ae_k32", "ae_overcomplete", "sparse_l1", "dae_conv"),
