@@ -206,8 +206,17 @@ class StackedAEConfig(AEConfig):
         _check_range("pretraining epochs per layer", self.pretrain_epochs, 0, 50)
 
 
+class _HiddenChecked:
+    """A config whose ``hidden`` widths are kept as a tuple and which checks itself when made
+    (its ``validate``); shared by the configs that are not :class:`AEConfig`'s."""
+
+    def __post_init__(self) -> None:
+        _as_tuples(self, "hidden")
+        self.validate()  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
-class SeqAEConfig:
+class SeqAEConfig(_HiddenChecked):
     """Sequence AE for (T, C) multichannel time series: an LSTM/GRU encoder's last state is
     projected to k, and a recurrent decoder unrolls it back to T steps."""
 
@@ -217,10 +226,6 @@ class SeqAEConfig:
     cell: str = "lstm"  # "lstm" | "gru"
     channels: int = 4
     seq_len: int = 64
-
-    def __post_init__(self) -> None:
-        _as_tuples(self, "hidden")
-        self.validate()
 
     def validate(self) -> None:
         _check_range("latent size k", self.latent_dim, 1, 512)
@@ -280,7 +285,7 @@ TEXT_CELLS = ("lstm", "gru", "transformer")
 
 
 @dataclass(frozen=True)
-class TextAEConfig:
+class TextAEConfig(_HiddenChecked):
     """Character-level sequence AE for words or short sentences: an LSTM, GRU or small
     Transformer encoder reads the characters, its final state becomes a code of k numbers, and
     a decoder of the same kind spells the text back one character at a time."""
@@ -293,10 +298,6 @@ class TextAEConfig:
     max_len: int = 12
     embed: int = 32  # character embedding size (recurrent cells)
     typo_rate: float = 0.0  # share of training inputs given one random typo: a denoising text AE
-
-    def __post_init__(self) -> None:
-        _as_tuples(self, "hidden")
-        self.validate()
 
     def validate(self) -> None:
         _check_range("latent size k", self.latent_dim, 1, 512)
@@ -313,7 +314,7 @@ class TextAEConfig:
 
 
 @dataclass(frozen=True)
-class SoundAEConfig:
+class SoundAEConfig(_HiddenChecked):
     """Denoising AE for speech over STFT frames (8 kHz, ``n_fft``-sample Hann frames, half
     overlap): the standardised log magnitudes of a frame and ``context`` frames each side,
     (2c+1) * F numbers with F = n_fft / 2 + 1, go through hidden... -> k -> ...hidden to F mask
@@ -326,10 +327,6 @@ class SoundAEConfig:
     context: int = 3  # frames each side of the one masked (16 ms hop: +-48 ms)
     n_fft: int = 256  # 32 ms frames at 8 kHz: F = 129 frequencies
     activation: str = "relu"
-
-    def __post_init__(self) -> None:
-        _as_tuples(self, "hidden")
-        self.validate()
 
     def validate(self) -> None:
         _check_range("latent size k", self.latent_dim, 1, 1024)
