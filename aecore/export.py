@@ -182,12 +182,11 @@ def decoder_payload(model: Autoencoder) -> dict:
     in the page), ``latent_dim`` (k), ``n_classes`` (one-hot label inputs appended to the code,
     0 unless the model is conditional), ``out_shape`` ((C, H, W): [1, 28, 28] for MNIST),
     ``layers`` (records as
-    documented in the module docstring) and ``nbytes`` (weight bytes before base64). The page
-    applies a sigmoid after the last layer, as :meth:`Autoencoder.decode` does.
+    documented in the module docstring), ``output`` (the decoder's last activation, which the
+    page applies after the last layer to get pixels in [0, 1], as
+    :func:`aecore.losses.output_image` does: "sigmoid", "tanh" or "linear") and ``nbytes``
+    (weight bytes before base64).
     """
-    if model.output != "sigmoid":  # the page applies a sigmoid after the last layer
-        raise ExportError(f"this model's output activation is {model.output}: the page decodes "
-                          "sigmoid outputs only, so the server decodes it")
     mods = decoder_modules(model)
     n_cond = int(model.cfg.n_classes) if getattr(model, "conditional", False) else 0
     shape = [int(model.latent_dim) + n_cond]
@@ -198,11 +197,14 @@ def decoder_payload(model: Autoencoder) -> dict:
     out = [int(v) for v in model.in_shape]
     if int(np.prod(shape)) != int(np.prod(out)):
         raise ExportError(f"the decoder ends in shape {shape}, not the {out} of its images")
-    digest = hashlib.sha256(repr(layers).encode())  # layer kinds, sizes and every weight
+    # layer kinds, sizes, every weight and the output: two decoders differing only in their
+    # last activation draw different pixels, so they are different models to the page
+    digest = hashlib.sha256(repr((layers, model.output)).encode())
     nbytes = sum(len(r[f]) * 3 // 4 - r[f][-2:].count("=")  # base64 -> bytes, less padding
                  for r in layers for f in ("w", "wq", "ws", "b") if f in r)
     return {"format": FORMAT, "id": digest.hexdigest()[:16], "latent_dim": int(model.latent_dim),
-            "n_classes": n_cond, "out_shape": out, "layers": layers, "nbytes": nbytes}
+            "n_classes": n_cond, "out_shape": out, "layers": layers, "output": model.output,
+            "nbytes": nbytes}
 
 
 def decode_reference(model: Autoencoder, z: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:

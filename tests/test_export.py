@@ -23,6 +23,10 @@ KINDS = {
     "dense_elu": dict(latent_dim=3, hidden=(24,), activation="elu"),
     "dense_leaky": dict(latent_dim=2, hidden=(24,), activation="leaky_relu"),
     "dense_tanh": dict(latent_dim=2, hidden=(24,), activation="tanh"),
+    # the decoder's last activation: tanh (pixels scaled to [-1, 1]) and linear (clipped)
+    "dense_outtanh": dict(latent_dim=2, hidden=(24,), output="tanh"),
+    "dense_outlinear": dict(latent_dim=2, hidden=(24,), output="linear"),
+    "conv_outtanh": dict(latent_dim=2, hidden=(4, 8), output="tanh", upsample="transpose"),
     "conv": dict(latent_dim=2, hidden=(4, 8)),
     "conv_sigmoid": dict(latent_dim=2, hidden=(4, 8), activation="sigmoid"),
     "sparse": dict(latent_dim=8, hidden=(32,), penalty="kl", weight=0.01),
@@ -107,7 +111,10 @@ def run_payload(p: dict, z: np.ndarray, y: int | None = None) -> np.ndarray:
         else:
             raise AssertionError(f"unknown op {op}")
         h = h.astype(np.float32)
-    return (1 / (1 + np.exp(-h.reshape(-1).astype(np.float64)))).astype(np.float32)
+    h = h.reshape(-1).astype(np.float64)
+    pixels = {"sigmoid": lambda: 1 / (1 + np.exp(-h)), "tanh": lambda: (np.tanh(h) + 1) / 2,
+              "linear": lambda: np.clip(h, 0, 1)}[p["output"]]()
+    return pixels.astype(np.float32)
 
 
 def test_every_image_kind_of_the_registry_is_covered():
@@ -187,3 +194,45 @@ def test_the_zoo_two_d_models_export_with_their_int8_weights_exactly():
             assert np.array_equal(_w(r), lin.weight.detach().numpy().reshape(-1))  # bit for bit
         z = np.array([[0.5, -0.5]], np.float32)
         assert np.abs(run_payload(p, z[0]) - decode_reference(model, z)[0]).max() <= 1e-5
+
+
+NODE_DECODE = """
+import { makeDecoder } from "%s";
+import { readFileSync } from "node:fs";
+const { payload, codes } = JSON.parse(readFileSync(0, "utf8"));
+const dec = makeDecoder(payload);
+console.log(JSON.stringify(codes.map((z) => Array.from(dec.decode(z)))));
+"""
+
+
+@pytest.mark.parametrize("name", ["dense", "dense_outtanh", "dense_outlinear", "conv_outtanh"])
+def test_the_pages_own_decoder_script_reproduces_torch_for_every_output(name):
+    """ui/static/decoder.js itself (run by Node, the engine Chromium shares) draws what PyTorch
+    draws, for each last activation: sigmoid, tanh and linear."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed (the browser tests run decoder.js in Chromium)")
+    script = Path(__file__).resolve().parents[1] / "ui" / "static" / "decoder.js"
+    model = _model(name)
+    z = np.random.default_rng(1).normal(0, 2, (4, model.latent_dim)).astype(np.float32)
+    want = decode_reference(model, z)
+    if model.output == "linear":  # pixels clipped at both ends: the clip is exercised
+        assert (want == 0).any() and (want == 1).any()
+    run = subprocess.run([node, "--input-type=module", "-e", NODE_DECODE % script.as_uri()],
+                         input=json.dumps({"payload": decoder_payload(model),
+                                           "codes": z.tolist()}),
+                         capture_output=True, text=True, timeout=60, check=True)
+    got = np.array(json.loads(run.stdout), np.float32)
+    assert got.shape == want.shape and np.abs(got - want).max() <= 1e-5, name
+
+
+def test_decoders_differing_only_in_their_output_are_different_models_to_the_page():
+    a = _model("dense_outtanh")
+    b = build_model(MODEL_CONFIGS["dense"](latent_dim=2, hidden=(24,), output="sigmoid"), seed=0)
+    b.load_state_dict(a.state_dict())
+    pa, pb = decoder_payload(a), decoder_payload(b)
+    assert pa["layers"] == pb["layers"] and pa["output"] == "tanh" and pb["output"] == "sigmoid"
+    assert pa["id"] != pb["id"]

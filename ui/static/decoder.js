@@ -5,7 +5,7 @@
 //
 // Layouts are PyTorch's: Linear weight (out, in); Conv2d weight (cout, cin, kh, kw);
 // ConvTranspose2d weight (cin, cout, kh, kw); activations (C, H, W) row-major. A decode ends in
-// the sigmoid, as Autoencoder.decode does.
+// the payload's output activation as pixels in [0, 1], as aecore.losses.output_image does.
 
 import { floats, int8s } from "./bytes.js";
 
@@ -147,7 +147,15 @@ function elementwise(shape, f) {
   return { shape, run(x) { for (let i = 0; i < n; i++) out[i] = f(x[i]); return out; } };
 }
 
-// Build a decoder from a payload: {decode(code[, label]) -> Float32Array(784) in [0, 1]}.
+// the decoder's last activation -> pixels in [0, 1] (aecore.losses.output_image): a tanh output
+// was trained against pixels scaled to [-1, 1], a linear one is clipped
+const OUTPUTS = {
+  sigmoid: (v) => 1 / (1 + Math.exp(-v)),
+  tanh: (v) => (Math.tanh(v) + 1) / 2,
+  linear: (v) => Math.min(1, Math.max(0, v)),
+};
+
+// Build a decoder from a payload: {decode(code[, label]) -> Float32Array(C * H * W) in [0, 1]}.
 // The returned array is reused by the next call: copy it to keep it.
 export function makeDecoder(payload) {
   if (payload.format !== FORMAT) {
@@ -162,7 +170,10 @@ export function makeDecoder(payload) {
     shape = step.shape;
     return step;
   });
-  const input = new Float32Array(k + nc), pixels = new Float32Array(784);
+  const out = OUTPUTS[payload.output || "sigmoid"];
+  if (!out) throw new Error(`the page cannot apply a ${payload.output} output`);
+  const n = (payload.out_shape || [1, 28, 28]).reduce((a, b) => a * b, 1);
+  const input = new Float32Array(k + nc), pixels = new Float32Array(n);
   return {
     id: payload.id, latentDim: k, nClasses: nc,
     decode(code, label) {
@@ -170,7 +181,7 @@ export function makeDecoder(payload) {
       if (nc) { input.fill(0, k); input[k + label] = 1; }
       let h = input;
       for (const s of steps) h = s.run(h);
-      for (let i = 0; i < 784; i++) pixels[i] = 1 / (1 + Math.exp(-h[i]));
+      for (let i = 0; i < n; i++) pixels[i] = out(h[i]);
       return pixels;
     },
   };
