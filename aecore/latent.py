@@ -19,12 +19,14 @@ MAX_STEPS = 64   # interpolation / traversal strips longer than this stop being 
 
 
 # helpers
-def _as_batch(x: torch.Tensor) -> torch.Tensor:
-    """One image as (1, 1, 28, 28) from (28, 28), (1, 28, 28) or (1, 1, 28, 28)."""
+def _as_batch(x: torch.Tensor, shape: Sequence[int] = (1, 28, 28)) -> torch.Tensor:
+    """One image of ``shape`` (C, H, W) as (1, C, H, W), from any layout with its numbers: a grey
+    (28, 28), (1, 28, 28) or (1, 1, 28, 28), a colour (3, 32, 32) or (1, 3, 32, 32)."""
     x = torch.as_tensor(x, dtype=torch.float32)
-    if x.numel() != 784:
-        raise ConfigError(f"expected one 28x28 image, got a tensor of shape {tuple(x.shape)}")
-    return x.reshape(1, 1, 28, 28)
+    if x.numel() != math.prod(shape):
+        raise ConfigError(f"expected one {'x'.join(map(str, shape))} image, got a tensor of "
+                          f"shape {tuple(x.shape)}")
+    return x.reshape(1, *shape)
 
 
 def _pair(v: float | Sequence[float]) -> tuple[float, float]:
@@ -148,7 +150,7 @@ def interpolate_latent(model: Autoencoder, x0: torch.Tensor, x1: torch.Tensor, s
     between the codes, decode every step. Returns (steps, 1, 28, 28); the ends are the two
     reconstructions. A conditional model needs the labels ``y0``, ``y1`` (the first half of the
     walk is decoded with ``y0``, the second with ``y1``)."""
-    a, b = _as_batch(x0), _as_batch(x1)
+    a, b = _as_batch(x0, model.in_shape), _as_batch(x1, model.in_shape)
     za = model.encode(a, None if y0 is None else y0.reshape(1))
     zb = model.encode(b, None if y1 is None else y1.reshape(1))
     z = interpolate_codes(za, zb, steps)
@@ -161,8 +163,11 @@ def interpolate_latent(model: Autoencoder, x0: torch.Tensor, x1: torch.Tensor, s
 
 def interpolate_pixels(x0: torch.Tensor, x1: torch.Tensor, steps: int) -> torch.Tensor:
     """The naive morph for comparison: a cross-fade of the pixels, (1 - t) x0 + t x1, for
-    ``steps`` values of t from 0 to 1. Returns (steps, 1, 28, 28); the ends are the inputs."""
-    a, b = _as_batch(x0), _as_batch(x1)
+    ``steps`` values of t from 0 to 1. Returns (steps, C, H, W); the ends are the inputs (two
+    images of one shape, (C, H, W) or (1, C, H, W))."""
+    x0 = torch.as_tensor(x0, dtype=torch.float32)
+    shape = tuple(x0.shape[-3:]) if x0.dim() >= 3 else (1, *x0.shape)  # (C, H, W)
+    a, b = _as_batch(x0, shape), _as_batch(x1, shape)
     t = torch.linspace(0.0, 1.0, _check_steps(steps)).reshape(-1, 1, 1, 1)
     return (1 - t) * a + t * b  # t = 0 and 1 are exact, so the ends equal the inputs
 

@@ -86,8 +86,9 @@ DECODE_MANY = """([id, b64, k]) => {
   const dec = globalThis.__aeLive.decoders.get(id);
   const bin = atob(b64), bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  const z = new Float32Array(bytes.buffer), n = z.length / k, out = new Float32Array(n * 784);
-  for (let i = 0; i < n; i++) out.set(dec.decode(z.subarray(i * k, (i + 1) * k)), i * 784);
+  const size = dec.channels * dec.height * dec.width;  // 784 for a digit, 3072 for a 32x32 colour patch
+  const z = new Float32Array(bytes.buffer), n = z.length / k, out = new Float32Array(n * size);
+  for (let i = 0; i < n; i++) out.set(dec.decode(z.subarray(i * k, (i + 1) * k)), i * size);
   const u8 = new Uint8Array(out.buffer); let s = "";
   for (let i = 0; i < u8.length; i += 8192) s += String.fromCharCode.apply(null, u8.subarray(i, i + 8192));
   return btoa(s);

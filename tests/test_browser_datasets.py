@@ -58,6 +58,37 @@ def test_the_live_map_on_fashion_decodes_garments_like_pytorch(chrome, server):
         page.context.close()
 
 
+def test_the_live_map_on_colour_photos_decodes_colour_patches_like_pytorch(chrome, server):
+    from aecore.export import decode_reference
+    from aecore.zoo import load_zoo_model
+    page = _browser.new_page(chrome)
+    try:
+        page.goto(f"{server}/latent?data=photos&model=photos_ae_k2")
+        _browser.wait_idle(page, timeout_ms=300_000)  # a first visit codes the photo patches
+        live_map = page.get_by_test_id("aeLiveMap")
+        live_map.wait_for()
+        assert _browser.exceptions(page) == 0
+        box = live_map.bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+        page.wait_for_function("() => globalThis.__aeLive.stats.decodes > 0")
+        # the decoded patch under the pointer: 32 x 32, in colour (its channels differ), named
+        # as a photo patch
+        canvas = page.get_by_test_id("aeLiveDigit")
+        rgba = page.evaluate("""c => Array.from(c.getContext("2d")
+            .getImageData(0, 0, c.width, c.height).data)""", canvas.element_handle())
+        px = np.array(rgba, np.int32).reshape(32, 32, 4)
+        assert np.abs(px[..., 0] - px[..., 2]).max() > 8, "a grey picture, not a colour one"
+        assert canvas.get_attribute("aria-label").startswith("decoded photo patch at z = (")
+        model, card = load_zoo_model("photos_ae_k2")
+        ids = list(page.evaluate("() => [...globalThis.__aeLive.decoders.keys()]"))
+        z = np.random.default_rng(0).normal(0, 2, (8, 2)).astype(np.float32)
+        got = page.evaluate(DECODE_MANY, [ids[-1], base64.b64encode(z.tobytes()).decode(), 2])
+        pixels = np.frombuffer(base64.b64decode(got), np.float32).reshape(8, 3 * 32 * 32)
+        assert np.abs(pixels - decode_reference(model, z)).max() < 1e-4
+    finally:
+        page.context.close()
+
+
 def _garden_zip() -> bytes:
     b = io.BytesIO()
     with zipfile.ZipFile(b, "w") as z:

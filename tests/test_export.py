@@ -27,6 +27,9 @@ KINDS = {
     "dense_outtanh": dict(latent_dim=2, hidden=(24,), output="tanh"),
     "dense_outlinear": dict(latent_dim=2, hidden=(24,), output="linear"),
     "conv_outtanh": dict(latent_dim=2, hidden=(4, 8), output="tanh", upsample="transpose"),
+    # colour: 3 x 32 x 32 planes, as the photo patches' models decode them
+    "conv_rgb": dict(latent_dim=2, hidden=(4, 8), shape=(3, 32, 32)),
+    "vae_rgb": dict(latent_dim=4, hidden=(16,), shape=(3, 32, 32)),
     "conv": dict(latent_dim=2, hidden=(4, 8)),
     "conv_sigmoid": dict(latent_dim=2, hidden=(4, 8), activation="sigmoid"),
     "sparse": dict(latent_dim=8, hidden=(32,), penalty="kl", weight=0.01),
@@ -56,7 +59,7 @@ def _w(r: dict) -> np.ndarray:
 
 
 def run_payload(p: dict, z: np.ndarray, y: int | None = None) -> np.ndarray:
-    """The payload's forward pass in numpy, float32, one code: pixels (784,)."""
+    """The payload's forward pass in numpy, float32, one code: pixels (C * H * W,)."""
     k, nc = p["latent_dim"], p["n_classes"]
     h = np.zeros(k + nc, np.float32)
     h[:k] = z
@@ -127,7 +130,7 @@ def test_payload_reproduces_torch_decode(name):
     model = _model(name)
     p = decoder_payload(model)
     json.dumps(p)  # JSON-able as it is
-    assert p["latent_dim"] == model.latent_dim and p["out_shape"] == [1, 28, 28]
+    assert p["latent_dim"] == model.latent_dim and p["out_shape"] == list(model.in_shape)
     z = np.random.default_rng(0).normal(0, 2, (6, model.latent_dim)).astype(np.float32)
     y = np.arange(6) % 10 if model.conditional else None
     want = decode_reference(model, z, y)  # (6, 784)
@@ -205,7 +208,8 @@ console.log(JSON.stringify(codes.map((z) => Array.from(dec.decode(z)))));
 """
 
 
-@pytest.mark.parametrize("name", ["dense", "dense_outtanh", "dense_outlinear", "conv_outtanh"])
+@pytest.mark.parametrize("name", ["dense", "dense_outtanh", "dense_outlinear", "conv_outtanh",
+                                  "conv_rgb", "vae_rgb"])
 def test_the_pages_own_decoder_script_reproduces_torch_for_every_output(name):
     """ui/static/decoder.js itself (run by Node, the engine Chromium shares) draws what PyTorch
     draws, for each last activation: sigmoid, tanh and linear."""

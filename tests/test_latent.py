@@ -156,3 +156,24 @@ def test_kl_per_dim_matches_the_closed_form_and_sums_to_the_mean_kl(vae8):
 def test_mean_kl_needs_a_vae(ae2):
     with pytest.raises(ConfigError):
         mean_kl(ae2, _digits(2))
+
+
+def test_colour_images_morph_through_the_code_and_the_pixels():
+    # a photo patches' model: (1, 3, 32, 32) in, (steps, 3, 32, 32) out, ends exact in pixels
+    from aecore.config import ConvAEConfig
+    from ui.widgets import strip
+    model = build_model(ConvAEConfig(latent_dim=2, hidden=(4, 8), shape=(3, 32, 32)), seed=0).eval()
+    x0, x1 = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
+    path = interpolate_latent(model, x0, x1, 5)
+    assert path.shape == (5, 3, 32, 32)
+    with torch.inference_mode():
+        assert torch.allclose(path[0], model.decode(model.encode(x0))[0], atol=1e-5)
+    fade = interpolate_pixels(x0, x1, 4)
+    assert fade.shape == (4, 3, 32, 32) and torch.equal(fade[0], x0[0]) and torch.equal(fade[-1], x1[0])
+    with pytest.raises(ConfigError, match="3x32x32"):
+        interpolate_latent(model, torch.rand(1, 28, 28), x1, 5)  # a digit into a photo model
+    # the page's strip keeps the colour: (H * scale, n * (W * scale + gap) - gap, 3)
+    s = strip(fade, scale=2, gap=3)
+    assert s.shape == (64, 4 * 64 + 3 * 3, 3)
+    assert (s[:, 64:67] == 255).all()  # the white gap
+    assert np.array_equal(s[::2, :64:2], (fade[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8))

@@ -26,6 +26,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import streamlit as st
 
+from aecore.datasets import plural
 from aecore.export import ExportError, decoder_payload
 from aecore.models import Autoencoder
 
@@ -100,12 +101,12 @@ def latent_map(key: str, model_id: str, codes: np.ndarray, labels: np.ndarray,
         "labels": b64(labels, "u1"), "lo": [float(v) for v in lo], "hi": [float(v) for v in hi],
         "step": float(step),
         "yours": None if yours is None else [float(yours[0]), float(yours[1])], "size": int(size),
-        "aria": f"Latent map of the {len(codes):,} test {item}s. Move the pointer to decode the "
+        "aria": f"Latent map of the {len(codes):,} test {plural(item)}. Move the pointer to decode the "
                 "code under it; click or press Enter to pin it; arrow keys move the pinned point "
                 "(Shift: ten steps), released keys pin it.",
         "help": f"Move the pointer over the map: the {item} decodes live, in your browser. Click "
                 "(or Enter) pins the code; arrow keys step it.",
-        "names": None if names is None else [str(n) for n in names], "item": item,
+        "names": None if names is None else [str(n) for n in names], "item": item, "items": plural(item),
     }
     data["rev"] = _rev(model_id, data["codes"][:64], len(data["codes"]), data["lo"], data["hi"],
                        data["yours"], data["size"], data["names"])

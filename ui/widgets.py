@@ -81,12 +81,13 @@ def page_style() -> None:
 
 
 def strip(images: Sequence, scale: int = 3, gap: int = 2) -> np.ndarray:
-    """Images (each (1, H, W) or (H, W) in [0, 1]) side by side as one uint8 image, scaled
-    ``scale`` times, with ``gap`` white pixels between them: (H * scale, n * (W * scale + gap) -
-    gap)."""
+    """Images (each grey (1, H, W) / (H, W) or colour (3, H, W), in [0, 1]) side by side as one
+    uint8 image, scaled ``scale`` times, with ``gap`` white pixels between them: (H * scale,
+    n * (W * scale + gap) - gap), with a last axis of 3 for colour."""
     imgs = [to_uint8(im, scale) for im in images]
     h = imgs[0].shape[0]
-    out = np.full((h, sum(im.shape[1] for im in imgs) + gap * (len(imgs) - 1)), 255, np.uint8)
+    out = np.full((h, sum(im.shape[1] for im in imgs) + gap * (len(imgs) - 1), *imgs[0].shape[2:]),
+                  255, np.uint8)
     x = 0
     for im in imgs:
         out[:, x:x + im.shape[1]] = im

@@ -18,7 +18,6 @@ DEFAULTS = specs.GENERATE.defaults
 
 SEED_MAX = 1_000_000
 UNUSED_KL = 0.05  # nats: a dimension whose posterior barely leaves the prior carries no information
-BASES = {"zero": "Zero (the prior's centre)", "digit": "The code of a test digit"}  # URL: option
 WALK_STEPS = list(range(5, 16, 2))  # the traversal's step-count slider's stops
 
 
@@ -119,6 +118,8 @@ def _mnist_sections(seed: int, temp: float, count: int) -> None:
 
 DATA = datasets.picker("gen_data")
 ITEM = DATA.item
+# the walk's other dimensions, URL value: its label (the value stays "digit" on every data set)
+BASES = {"zero": "Zero (the prior's centre)", "digit": f"The code of a test {ITEM}"}
 st.title(f"Generate new {DATA.items}")
 st.markdown("A VAE is trained so that its codes look like draws from **N(0, I)**. So any code "
             f"drawn from that prior, one the model has never seen, decodes to a new {ITEM}.")
@@ -135,16 +136,17 @@ c1, c2, c3, c4 = st.columns([2, 2, 1.3, 0.9], vertical_alignment="bottom")
 count = query.slider("count", "How many samples", 4, 64, 24, step=4, key="gen_count", where=c1)
 temp = query.slider("temperature", "Temperature", 0.1, 2.0, 1.0, step=0.1, key="gen_temp",
                     where=c2, snap=True,  # a link's value lands on the 0.1 steps
-                    help="z ~ N(0, T² I): below 1 stays near the centre (typical, safe digits); "
-                         "above 1 reaches regions the model rarely saw (odd digits)")
+                    help=f"z ~ N(0, T² I): below 1 stays near the centre (typical, safe "
+                         f"{DATA.items}); above 1 reaches regions the model rarely saw (odd "
+                         f"{DATA.items})")
 seed = int(query.number("seed", "Seed", 0, SEED_MAX, 0, step=1, key="gen_seed", where=c3))
 c4.button("Resample", on_click=_bump_seed, key="gen_resample", help="Next seed: new samples")
 # the samples are decoded in the page (ui/live.py) from the seed's draws: they follow the count
 # and temperature sliders while these are dragged; the same draws on the server (aecore.stops)
 eps = prior_eps(64, model.latent_dim, seed)  # (64, k): the count slider's largest stop
 title = card.get("title", key).replace("{", "(").replace("}", ")")
-# the page's decoder draws 28x28 grey images only; colour samples are drawn by the server
-model_id = live.carry(key, model, card) if model.in_shape == (1, 28, 28) else None
+# decoded in the page, grey or colour (None for a layer the page cannot run: the server draws)
+model_id = live.carry(key, model, card)
 if model_id is not None:
     live.samples("gen_live", model_id, eps.numpy(), count_key="gen_count", temp_key="gen_temp",
                  count=count, temperature=temp,
@@ -167,7 +169,7 @@ order = np.argsort(-kl).tolist()
 dim = int(query.select(  # a link may set the walk
     "dim", "Dimension, most used first", order, order[0], key=f"gen_trav_dim_{key}", where=c1,
     format_func=lambda d: f"z{d}: KL {kl[d]:.2f}" + (" (unused)" if kl[d] < UNUSED_KL else ""),
-    help="KL of each dimension averaged over test digits: near 0, the model ignores that "
+    help=f"KL of each dimension averaged over test {DATA.items}: near 0, the model ignores that "
          "dimension and moving along it changes nothing"))
 base = query.radio("base", "The other dimensions", BASES, BASES["zero"], key="gen_trav_base",
                    where=c2, horizontal=True)
@@ -191,6 +193,6 @@ except AecoreError as exc:
     st.error(str(exc))
     st.stop()
 widgets.image_row(strip, [f"z{dim} = {v:+.1f}" for v in values], scale=3,
-                  alts=[f"decoded digit with z{dim} = {v:+.1f}" for v in values])
+                  alts=[f"decoded {ITEM} with z{dim} = {v:+.1f}" for v in values])
 st.caption(f"Dimension {dim} goes from -3 to +3, the other {k - 1} stay fixed. A dimension the "
-           "model does not use leaves the digit unchanged; a used one changes one trait.")
+           f"model does not use leaves the {ITEM} unchanged; a used one changes one trait.")

@@ -82,7 +82,8 @@ def manifold(model_key: str, lo: np.ndarray, hi: np.ndarray) -> None:
     m, _ = widgets.load_or_stop(model_key)
     st.subheader("The decoded manifold")
     c1, c2, c3 = st.columns(3)
-    n = query.slider("grid", "Grid size n (n x n digits)", 5, 25, 15, key="lat_grid_n", where=c1)
+    n = query.slider("grid", f"Grid size n (n x n {DATA.items})", 5, 25, 15, key="lat_grid_n",
+                     where=c1)
     wide = np.maximum(hi - lo, 1e-3)
     bounds = [(round(float(lo[i] - wide[i] / 2), 2), round(float(hi[i] + wide[i] / 2), 2))
               for i in range(2)]
@@ -92,21 +93,21 @@ def manifold(model_key: str, lo: np.ndarray, hi: np.ndarray) -> None:
     else:
         r1 = c2.slider("z1 range", *bounds[0], full[0], step=0.05, key=f"lat_grid_z1_{model_key}")
         r2 = c3.slider("z2 range", *bounds[1], full[1], step=0.05, key=f"lat_grid_z2_{model_key}")
-    grid = manifold_grid(m, n, (r1[0], r2[0]), (r1[1], r2[1]))  # (n * 28, n * 28)
-    side = 640  # pixels on the page, whatever n is: a bigger n means smaller digits
+    grid = manifold_grid(m, n, (r1[0], r2[0]), (r1[1], r2[1]))  # (n * H, n * W[, 3])
+    side = 640  # pixels on the page, whatever n is: a bigger n means smaller images
     big = widgets.to_uint8(grid, math.ceil(side / grid.shape[0]))
-    widgets.picture(big, f"{n} x {n} grid of digits decoded on an even grid over the plane: z1 "
+    widgets.picture(big, f"{n} x {n} grid of {DATA.items} decoded on an even grid over the plane: z1 "
                          f"from {r1[0]:.2f} to {r1[1]:.2f} left to right, z2 from {r2[1]:.2f} to "
                          f"{r2[0]:.2f} top to bottom", width=side)
     d1, d2, _ = st.columns([1, 1, 2])
     d1.download_button("Download the manifold (PNG)", lambda: downloads.png_bytes(big), "manifold.png",
                        "image/png", key="lat_grid_png", on_click="ignore")
-    # built on click only: n frames of the whole grid, one more row of digits each
+    # built on click only: n frames of the whole grid, one more row of images each
     d2.download_button("Download the manifold (animated GIF)",
                        lambda: downloads.gif_bytes(downloads.reveal_rows(big, n), ms=200),
                        "manifold.gif", "image/gif", key="lat_grid_gif", on_click="ignore",
                        help="The grid drawn row by row, from the top")
-    st.caption(f"{n} x {n} digits decoded on an even grid ({grid.shape[1]} x {grid.shape[0]} "
+    st.caption(f"{n} x {n} {DATA.items} decoded on an even grid ({grid.shape[1]} x {grid.shape[0]} "
                f"pixels): z1 from {r1[0]:.2f} (left) to {r1[1]:.2f} (right), z2 from {r2[1]:.2f} "
                f"(top) to {r2[0]:.2f} (bottom).")
 
@@ -114,9 +115,9 @@ def manifold(model_key: str, lo: np.ndarray, hi: np.ndarray) -> None:
 def map_tab(key: str, model, card: dict, codes: np.ndarray, labels: np.ndarray,
             lo: np.ndarray, hi: np.ndarray) -> None:
     """The live map, the z sliders and their decoded digit, and the user's own digit as a star."""
-    # the decoder goes to the page first, so that its bytes travel while the rest of the tab runs;
-    # the page's decoder draws 28x28 grey images only (others keep the server's path)
-    model_id = live.carry(key, model, card) if model.in_shape == (1, 28, 28) else None
+    # the decoder goes to the page first, so that its bytes travel while the rest of the tab runs
+    # (grey or colour; None for a layer the page cannot run: then the server's path)
+    model_id = live.carry(key, model, card)
     step, lo_r, hi_r = slider_grid(lo, hi)
     zkeys = (f"lat_z1_{key}", f"lat_z2_{key}")
     map_key, last_key = f"lat_live_{key}", f"lat_pin_{key}"
@@ -163,8 +164,8 @@ def map_tab(key: str, model, card: dict, codes: np.ndarray, labels: np.ndarray,
                 zs = (st.session_state[zkeys[0]], st.session_state[zkeys[1]])
                 widgets.picture(charts.locator(codes, labels, np.array(lo_r), np.array(hi_r), zs,
                                                520),
-                                "map of the 10,000 test digits' codes, coloured by digit, a ring "
-                                f"at z = ({zs[0]:.2f}, {zs[1]:.2f})")
+                                f"map of the {len(codes):,} test {DATA.items}' codes, coloured by "
+                                f"class, a ring at z = ({zs[0]:.2f}, {zs[1]:.2f})")
             # the 10,000-point figure is built only when the button is clicked
             downloads.download_buttons(
                 lambda: charts.latent_map(codes, labels, np.array(lo_r), np.array(hi_r), yours,
@@ -173,32 +174,32 @@ def map_tab(key: str, model, card: dict, codes: np.ndarray, labels: np.ndarray,
 
 
 def morph(model, test) -> None:
-    """One test digit into another: along the straight line between their codes, and as a plain
+    """One test item into another: along the straight line between their codes, and as a plain
     cross-fade of the pixels."""
-    st.subheader("Morph one test digit into another")
+    item = DATA.item
+    st.subheader(f"Morph one test {item} into another")
     c1, c2, c3 = st.columns(3)
-    i0 = int(query.number("from", "From test digit #", 0, len(test) - 1, 0, step=1,
+    i0 = int(query.number("from", f"From test {item} #", 0, len(test) - 1, 0, step=1,
                          key="lat_int_a", where=c1))  # a link may set the morph
-    i1 = int(query.number("to", "To test digit #", 0, len(test) - 1, 1, step=1, key="lat_int_b",
+    i1 = int(query.number("to", f"To test {item} #", 0, len(test) - 1, 1, step=1, key="lat_int_b",
                          where=c2))
     steps = query.slider("steps", "Steps", 5, 16, 10, key="lat_int_steps", where=c3)
     x0, x1 = test.float_images([i0]), test.float_images([i1])
     path_z = interpolate_latent(model, x0, x1, steps)
     path_x = interpolate_pixels(x0, x1, steps)
-    # each path as one strip image (steps digits side by side, t from 0 to 1)
+    # each path as one strip image (steps images side by side, t from 0 to 1)
     steps_text = f"{steps} steps, t = 0 (left) to t = 1 (right)"
-    st.markdown(f"**Through the code** (a {NAMES[int(test.labels[i0]) % len(NAMES)]} becomes a "
-                f"{NAMES[int(test.labels[i1]) % len(NAMES)]}: encode both, walk the straight "
-                "line between the codes, "
-                "decode each step)")
-    a, b = int(test.labels[i0]), int(test.labels[i1])
-    widgets.picture(widgets.strip(path_z, 3), f"{steps} digits decoded along the code path from "
-                    f"test digit #{i0} (a {a}) to #{i1} (a {b})",
-                    caption=f"Decoded along the code path: {steps_text}")
-    st.markdown("**Through the pixels** (a plain cross-fade: two half-transparent digits on top "
-                "of each other, never a digit in between)")
-    widgets.picture(widgets.strip(path_x, 3), f"{steps} cross-fades of the pixels from test digit "
-                    f"#{i0} (a {a}) to #{i1} (a {b})",
+    # what each end is: its class where the set has classes ("a 7", "a Sneaker"), else its number
+    a, b = ((f"a {NAMES[int(test.labels[i]) % len(NAMES)]}" if DATA.classes else f"#{i}")
+            for i in (i0, i1))
+    st.markdown(f"**Through the code** ({a} becomes {b}: encode both, walk the straight line "
+                "between the codes, decode each step)")
+    ends = f"test {item} #{i0} ({a}) to #{i1} ({b})" if DATA.classes else f"test {item} #{i0} to #{i1}"
+    widgets.picture(widgets.strip(path_z, 3), f"{steps} {DATA.items} decoded along the code path "
+                    f"from {ends}", caption=f"Decoded along the code path: {steps_text}")
+    st.markdown(f"**Through the pixels** (a plain cross-fade: two half-transparent {DATA.items} "
+                f"on top of each other, never a {item} in between)")
+    widgets.picture(widgets.strip(path_x, 3), f"{steps} cross-fades of the pixels from {ends}",
                     caption=f"Cross-faded pixels: {steps_text}")
     def frames(path):  # each (168, 168)
         return [widgets.to_uint8(f, 6) for f in path]
@@ -235,8 +236,8 @@ if key is None:
     st.stop()
 st.caption("Switch between the AE and the VAE and look between the clusters: the plain AE leaves "
            "gaps and long streaks, where points decode to smudges, while the VAE's pull towards "
-           "N(0, I) packs every digit into one continuous round cloud, so any point decodes to a "
-           "plausible digit.")
+           f"N(0, I) packs every {DATA.item} into one continuous round cloud, so any point decodes "
+           f"to a plausible {DATA.item}.")
 model, card = widgets.load_or_stop(key)
 try:
     codes = loaders.test_codes(key, model, card)

@@ -32,7 +32,7 @@ DEFAULT_MODEL = {"mnist": f"zoo:{DEFAULTS['model']}", "fashion-mnist": "zoo:fash
 
 st.title("Reconstruct & compress")
 data = datasets.picker("rec_data")
-item, names = data.item, data.classes
+item, items, names = data.item, data.items, data.classes
 c, h, w = data.shape
 PIXELS = c * h * w  # numbers in one image; one uint8 byte each on disk
 size = f"{h}x{w}" + (" colour" if data.colour else "")
@@ -55,7 +55,7 @@ if key is None:
     st.stop()
 model, card = widgets.load_or_stop(key)
 if not idx:
-    st.warning(f"No {item}s to show: pick another class or index.")
+    st.warning(f"No {items} to show: pick another class or index.")
     st.stop()
 
 k = model.latent_dim
@@ -63,7 +63,7 @@ x, y = test.float_images(idx), test.labels[idx]  # (B, C, H, W), (B,)
 try:
     ae = recon.model_recon(model, x, y)
 except (RuntimeError, ValueError) as exc:  # a user's model whose shapes do not fit the data
-    st.error(f"This model could not reconstruct these {item}s: {exc}")
+    st.error(f"This model could not reconstruct these {items}: {exc}")
     st.stop()
 pk = recon.pca_k(k, pca)
 lin = recon.pca_recon(pca, x, pk)
@@ -74,7 +74,7 @@ recon.grid("rec_grid", [(f"Original\n{PIXELS:,} numbers", x, captions),
                         (f"Autoencoder\nk = {k}", ae.images, ae.captions()),
                         (f"PCA\nk = {pk}", lin.images, lin.captions())])
 st.caption("Under each image: its mean squared error per pixel (lower is better) and, for up to 8 "
-           f"{item}s, its PSNR in dB (higher is better), against the original."
+           f"{items}, its PSNR in dB (higher is better), against the original."
            + ("" if pk == k else f" PCA cannot use more than {PIXELS} components: at {PIXELS} it "
                                  f"copies the {item} exactly."))
 
@@ -87,7 +87,7 @@ c3.metric(f"{item.capitalize()}, uint8 pixels", f"{PIXELS:,} bytes", help=f"{PIX
 c4.metric(f"{item.capitalize()}, float32 pixels", f"{FLOAT_BYTES * PIXELS:,} bytes",
           help=f"{PIXELS} values x 4 bytes")
 m1, m2, _ = st.columns([1, 1, 2])
-m1.metric(f"Mean MSE, autoencoder ({len(idx)} {item}s)", f"{ae.mean_mse:.4f}",
+m1.metric(f"Mean MSE, autoencoder ({len(idx)} {items})", f"{ae.mean_mse:.4f}",
           delta=f"{ae.mean_mse - lin.mean_mse:+.4f} vs PCA", delta_color="inverse")
 m2.metric(f"Mean MSE, PCA k = {pk}", f"{lin.mean_mse:.4f}")
 st.caption(f"In bytes the float32 code is {size_text(PIXELS, FLOAT_BYTES * k)} than the "

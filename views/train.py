@@ -27,7 +27,7 @@ from aecore.errors import AecoreError
 from aecore.jobs import BrowserLimits, Job, JobManager, get_manager
 from aecore.presets import TEACHING
 
-from aecore.datasets import DATASETS, retarget
+from aecore.datasets import DATASETS, plural, retarget
 from ui import catalog, charts, datasets, downloads, library, optim_view, query, widgets
 
 JOB_KEY = "trn_job"
@@ -220,7 +220,7 @@ def _learning(job: Job) -> None:
                    "smaller learning rate or penalty weight.")
     names, item = class_names(job)
     if snaps and job.digits is not None:
-        st.markdown(f"**Fixed test {item}s and their reconstructions after epoch {snaps[-1].epoch}**"
+        st.markdown(f"**Fixed test {plural(item)} and their reconstructions after epoch {snaps[-1].epoch}**"
                     + (" (untrained)" if snaps[-1].epoch == 0 else ""))
         n, ep = len(job.digits), snaps[-1].epoch
         widgets.image_row(list(job.digits / 255.0), [f"{item} {i}" for i in range(n)], scale=2,

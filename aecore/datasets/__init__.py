@@ -20,6 +20,12 @@ from ..errors import DatasetError
 if TYPE_CHECKING:
     from ..data import Split
 
+def plural(item: str) -> str:
+    """The plural of a data set's word for one item: "digit" -> "digits", "photo patch" ->
+    "photo patches"."""
+    return item + ("es" if item.endswith(("ch", "sh", "s", "x")) else "s")
+
+
 @dataclass(frozen=True)
 class DataSet:
     """One data set: its words, its shape, where it comes from, and how to read a split."""
@@ -40,7 +46,7 @@ class DataSet:
     @property
     def items(self) -> str:
         """The plural word: "digits", "photo patches"."""
-        return self.item + ("es" if self.item.endswith(("ch", "sh", "s", "x")) else "s")
+        return plural(self.item)
 
     @property
     def colour(self) -> bool:

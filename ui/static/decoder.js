@@ -172,10 +172,12 @@ export function makeDecoder(payload) {
   });
   const out = OUTPUTS[payload.output || "sigmoid"];
   if (!out) throw new Error(`the page cannot apply a ${payload.output} output`);
-  const n = (payload.out_shape || [1, 28, 28]).reduce((a, b) => a * b, 1);
+  const shapeOut = payload.out_shape || [1, 28, 28];  // (C, H, W)
+  const n = shapeOut.reduce((a, b) => a * b, 1);
   const input = new Float32Array(k + nc), pixels = new Float32Array(n);
   return {
     id: payload.id, latentDim: k, nClasses: nc,
+    channels: shapeOut[0], height: shapeOut[1], width: shapeOut[2],
     decode(code, label) {
       for (let i = 0; i < k; i++) input[i] = code[i];
       if (nc) { input.fill(0, k); input[k + label] = 1; }

@@ -118,10 +118,16 @@ export class LatentMap {
       this.help.textContent = data.help || "";
       this.box.setAttribute("aria-label", data.aria || "Latent map");
       const item = data.item || "digit";
-      this.base.setAttribute("aria-label", `${this.labels.length} test ${item}s as dots on the plane, ` +
+      this.digit.setAttribute("aria-label", `decoded ${item} (waiting for the decoder)`);
+      this.base.setAttribute("aria-label", `${this.labels.length} test ${data.items || "digits"} as dots on the plane, ` +
         `coloured by their class; ${data.yours ? `your ${item} as a white star` : `no ${item} of yours`}`);
       this.dec = null;
-      whenDecoder(data.model).then((dec) => { if (this.d.model === dec.id) { this.dec = dec; this.request(); } });
+      whenDecoder(data.model).then((dec) => {
+        if (this.d.model !== dec.id) return;
+        this.dec = dec;
+        this.digit.width = dec.width; this.digit.height = dec.height;  // 28x28 grey, 32x32 colour...
+        this.request();
+      });
     }
     if (pins.has(data.id)) this.setPin(pins.get(data.id));
     this.request();
@@ -157,13 +163,14 @@ export class LatentMap {
     const live = this.hover || this.cursor, z = live || this.pin;
     drawMarks(this.over.getContext("2d"), this.pin, live, this.d, this.dpr);
     if (!z || !this.dec) return;
-    paint(this.digit, timedDecode(this.dec, z), 28, 28);
+    paint(this.digit, timedDecode(this.dec, z), this.dec.width, this.dec.height);
     liveFrame();
     const where = this.hover ? "under the pointer" : this.cursor ? "arrow keys (release to pin)" : "pinned";
+    const said = `decoded ${this.d.item || "digit"} at z = ${fmt(z)}`;
     this.zText.textContent = `z = ${fmt(z)} · ${where}`;
-    this.digit.setAttribute("aria-label", `decoded digit at z = ${fmt(z)}`);
+    this.digit.setAttribute("aria-label", said);
     this.box.setAttribute("data-z", `${z[0].toFixed(4)},${z[1].toFixed(4)}`);
-    if (live) this.status.say(`decoded digit at z = ${fmt(z)}`);
+    if (live) this.status.say(said);
   }
 
   destroy() {

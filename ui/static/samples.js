@@ -50,9 +50,10 @@ export class Samples {
     if (key === this.shown) return;
     this.shown = key;
     const k = d.k, z = new Float32Array(k), t0 = performance.now();
+    const w = this.dec.width, h = this.dec.height;  // 28x28 grey, 32x32 colour...
     while (this.cells.length < n) {
-      const cv = el("canvas", { width: "28", height: "28", role: "img" }, this.grid);
-      cv.style.width = `${28 * d.scale}px`;
+      const cv = el("canvas", { width: String(w), height: String(h), role: "img" }, this.grid);
+      cv.style.width = `${w * d.scale}px`;
       this.cells.push(cv);
     }
     this.cells.forEach((cv, i) => { cv.style.display = i < n ? "" : "none"; });
@@ -60,7 +61,7 @@ export class Samples {
     for (let i = 0; i < n; i++) {
       // z = T * eps in float32, exactly as the server computes it (aecore.latent.prior_samples)
       for (let j = 0; j < k; j++) z[j] = Math.fround(tr) * this.eps[i * k + j];
-      paint(this.cells[i], timedDecode(this.dec, z), 28, 28);
+      paint(this.cells[i], timedDecode(this.dec, z), w, h);
       this.cells[i].setAttribute("aria-label", `sample ${i + 1} of ${n}, temperature ${tr.toFixed(1)}`);
     }
     flipped(this.wrap, performance.now() - t0);
