@@ -155,24 +155,31 @@ def one_class_labels(labels: Tensor, normal: int | Sequence[int]) -> Tensor:
     return ~torch.isin(labels.long(), torch.tensor(_digits(normal)))
 
 
-def submit_one_class(manager: Any, images: Tensor, labels: Tensor, digit: int, epochs: int,
-                     on_result: Any = None) -> Any:
-    """Queue the one-class detector of ``digit`` (preset ``one_class`` of
-    :data:`aecore.presets.DEMOS`, ``epochs`` epochs) on ``manager`` (an
-    :class:`aecore.jobs.JobManager`) with :func:`one_class_data` of the training split
-    ``images`` (N, 28, 28) uint8 / ``labels`` (N,); returns the :class:`~aecore.jobs.Job`."""
+def submit_one_class(manager: Any, images: Tensor, labels: Tensor, normal: int, epochs: int,
+                     on_result: Any = None, dataset: str = "mnist") -> Any:
+    """Queue the one-class detector of class ``normal`` of ``dataset`` (a name of
+    :mod:`aecore.datasets`; preset ``one_class`` of :data:`aecore.presets.DEMOS`, ``epochs``
+    epochs, its input shape and card set to that data set) on ``manager`` (an
+    :class:`aecore.jobs.JobManager`) with :func:`one_class_data` of the training split ``images``
+    (N, [C,] H, W) uint8 / ``labels`` (N,); returns the :class:`~aecore.jobs.Job`."""
     from .config import replace
+    from .datasets import get_dataset, retarget
     from .presets import DEMOS, submit_demo
 
     p = DEMOS["one_class"]
-    data = one_class_data(images, labels, digit, val_size=p.train.val_size, seed=p.train.seed)
-    return submit_demo(manager, replace(p, title=f"Anomaly detector for digit {digit}"), data,
-                       epochs, name=f"one_class_{digit}", on_result=on_result)
+    d = get_dataset(dataset)
+    model_cfg, train_cfg = retarget(p.model, p.train, dataset)
+    what = f"digit {normal}" if dataset == "mnist" else f"{d.label} class {d.class_name(normal)}"
+    data = one_class_data(images, labels, normal, val_size=p.train.val_size, seed=p.train.seed)
+    name = f"one_class_{normal}" if dataset == "mnist" else f"one_class_{dataset}_{normal}"
+    return submit_demo(manager, replace(p, model=model_cfg, train=train_cfg,
+                                        title=f"Anomaly detector for {what}"),
+                       data, epochs, name=name, on_result=on_result)
 
 
 def one_class_data(images: Tensor, labels: Tensor, normal: int | Sequence[int], *,
                    subset: int = 0, val_size: int = 500, seed: int = 0) -> TrainData:
-    """Training data of the normal class(es) only: images (N, 28, 28) uint8 of those digits,
+    """Training data of the normal class(es) only: images (N, [C,] H, W) uint8 of that class,
     shuffled by ``seed``, the first ``val_size`` held out for validation, the training part cut
     to ``subset`` images when given (0 = all)."""
     idx = torch.nonzero(~one_class_labels(labels, normal)).flatten()

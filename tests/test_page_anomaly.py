@@ -131,7 +131,7 @@ def test_one_class_mode_trains_in_background_then_scores(app):
     assert any("learns digit" in i.value for i in at.info)
     at.button(key="ano_train").click().run()
     assert not at.exception
-    job = at.session_state["ano_jobs"][1]
+    job = at.session_state["ano_jobs"][("mnist", 1)]
     assert job.wait(300) and job.status == "done", job.error
     at.run()
     assert not at.exception
@@ -193,6 +193,34 @@ def test_a_fashion_link_flags_its_declared_class_in_garment_words():
     # the confusion matrix follows the new flags: its anomalous row holds that class
     (table,) = [t.value for t in at.main.table if "flagged normal" in t.value.columns]
     assert int(table["flagged normal"].iloc[1] + table["flagged anomalous"].iloc[1]) == n_other
+
+
+@pytest.mark.slow
+def test_one_garment_class_as_normal_trains_a_detector_on_it_alone(app):
+    from aecore.datasets import get_dataset
+    fashion = get_dataset("fashion-mnist")
+    at = open_page(app, "anomaly")
+    at.selectbox(key="ano_data").set_value("fashion-mnist").run()
+    at.radio(key="ano_what_fashion-mnist").set_value(
+        "Only one class is normal (one-class Fashion-MNIST)").run()
+    at.selectbox(key="ano_normal_fashion-mnist").set_value(1).run()  # Trouser
+    at.slider(key="ano_epochs").set_value(1).run()
+    assert any("learns class Trouser only" in i.value for i in at.info)
+    assert "6,000 training garments of class Trouser" in at.button(key="ano_train").label
+    at.button(key="ano_train").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    job = at.session_state["ano_jobs"][("fashion-mnist", 1)]
+    assert job.wait(300) and job.status == "done", job.error
+    # the detector saw trousers only, and its card says it learnt garments
+    assert job.train_cfg.dataset == "fashion-mnist" and job.data.y.unique().tolist() == [1]
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _digit_tab_metrics(at)["AUROC"] > 80  # trousers apart from the nine other garments
+    most, least = _galleries(at)
+    assert set(_groups(most) + _groups(least)) <= set(fashion.classes)
+    assert "Trouser" in _groups(least) and "Trouser" not in _groups(most)
+    words = _page_words(at)
+    assert "digit" not in words.lower()
 
 
 def test_digits_shown_to_the_fashion_model_score_above_its_garments(app):

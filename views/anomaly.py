@@ -1,9 +1,10 @@
 """Anomaly detection: an autoencoder of normal data rebuilds anything else badly.
 
 Two image settings on MNIST (all digits against out-of-distribution inputs with a shipped AE; one
-digit against the nine others with a small AE trained live on that digit in the background), two
-on the other declared sets (a zoo AE of the set scores its test items: one class, or another
-set's items, are the anomalies), and the sequence AE on sensor signals with injected faults.
+digit against the nine others with a small AE trained live on that digit in the background),
+three on the other declared sets (a zoo AE of the set scores its test items: one class, or another
+set's items, are the anomalies; or, as on MNIST, one class is normal and a small AE trained live
+on it scores the rest), and the sequence AE on sensor signals with injected faults.
 """
 from __future__ import annotations
 
@@ -23,10 +24,10 @@ from views import specs
 
 DEFAULTS = specs.ANOMALY.defaults
 N_NORMAL, N_PER_KIND, SEED = DEFAULTS["n_normal"], DEFAULTS["n_per_kind"], DEFAULTS["seed"]
-N_ONE_CLASS = 3000  # first test digits scored in the one-class mode (~300 normal, ~2,700 not)
+N_ONE_CLASS = 3000  # first test items scored in the one-class mode (~300 normal, ~2,700 not)
 N_GALLERY = 8
 TABS = {"digits": "Images", "sensors": "Sensor signals (sequence AE)"}  # URL text: tab label
-JOBS_KEY = "ano_jobs"  # {digit: Job} of this session's one-class trainings
+JOBS_KEY = "ano_jobs"  # {(data set, normal class): Job} of this session's one-class trainings
 MODES = {"all": "All digits (vs. out-of-distribution inputs)",  # URL text: radio option
          "one": "One digit (one-class MNIST)"}
 BY_DATA = DEFAULTS["by_data"]  # the other sets' models, counts, default class and OOD set
@@ -75,14 +76,17 @@ def ood_scores(tag: str, kinds: tuple[str, ...], _model) -> dict:
             "group": ["MNIST digit"] * N_NORMAL + names}
 
 
-@st.cache_data(max_entries=10, scope="session", show_spinner="Scoring 3,000 test digits...")
-def one_class_scores(job_id: str, digit: int, _model) -> dict:
-    test = loaders.mnist_split("test")
-    images = test.float_images(slice(0, N_ONE_CLASS))
+@st.cache_data(max_entries=10, scope="session", show_spinner="Scoring 3,000 test items...")
+def one_class_scores(job_id: str, dataset: str, normal: int, _model) -> dict:
+    """The first N_ONE_CLASS test items of ``dataset`` scored by the one-class detector of class
+    ``normal`` (the job ``job_id``'s model): every other class is anomalous."""
+    data, test = DATASETS[dataset], load_split("test", dataset)
+    images = test.float_images(slice(0, N_ONE_CLASS))  # (N, C, H, W)
     labels = test.labels[:N_ONE_CLASS]
+    group = [f"digit {int(v)}" if dataset == "mnist" else data.class_name(int(v)) for v in labels]
     return {"images": images, "scores": an.recon_errors(_model, images).numpy().astype(np.float64),
-            "is_anom": an.one_class_labels(labels, digit).numpy(),
-            "group": [f"digit {int(v)}" for v in labels]}
+            "is_anom": an.one_class_labels(labels, normal).numpy(), "group": group,
+            "unit": data.item}
 
 
 @st.cache_data(max_entries=8, show_spinner="Scoring test items...")
@@ -108,18 +112,23 @@ def other_set(data: DataSet) -> tuple[dict | None, object]:
     set's items), the scores and their anomaly flags; (None, model) when there is nothing to
     score."""
     spec = BY_DATA[data.name]
+    ood = DATASETS[spec["ood"]]
+    whats = {"class": f"One class of {data.items}",
+             "one": f"Only one class is normal (one-class {data.label})",
+             "ood": "Items of another data set"}
+    if not data.classes:  # a photo patch's label is only its photo: no class to hold out
+        whats.pop("class")
+        whats.pop("one")
+    what = query.radio("unusual", "What is unusual?", whats, next(iter(whats.values())),
+                       key=f"ano_what_{data.name}", horizontal=True)
+    if what == whats.get("one"):  # a detector trained here, on the normal class alone
+        return one_class_mode(data)
     key = query.model_picker("model", f"Model of normal {data.items}", f"ano_model_{data.name}",
                              datasets.on(data, catalog.rebuilds), f"zoo:{spec['model']}")
     if key is None:
         st.info(f"No model trained on {data.label} yet: train one on the Train page.")
         return None, None
     model, card = widgets.load_or_stop(key)
-    ood = DATASETS[spec["ood"]]
-    whats = {"class": f"One class of {data.items}", "ood": "Items of another data set"}
-    if not data.classes:  # a photo patch's label is only its photo: no class to hold out
-        whats.pop("class")
-    what = query.radio("unusual", "What is unusual?", whats, next(iter(whats.values())),
-                       key=f"ano_what_{data.name}", horizontal=True)
     tag = loaders.model_tag(key, card)
     if what == whats.get("class"):
         cls = int(query.select("odd_class", f"Unusual {data.item} class", list(range(len(data.classes))),
@@ -142,42 +151,69 @@ def other_set(data: DataSet) -> tuple[dict | None, object]:
     return res, model
 
 
-def start_training(digit: int, epochs: int) -> None:
-    split = loaders.mnist_split("train")
-    job = an.submit_one_class(get_manager(), split.images, split.labels, digit, epochs,
-                              on_result=library.job_saver())  # kept in My models
-    st.session_state.setdefault(JOBS_KEY, {})[digit] = job
+def normal_name(data: DataSet, normal: int) -> str:
+    """The normal class in words: "digit 4", "class Bag"."""
+    return f"digit {normal}" if data.name == "mnist" else f"class {data.class_name(normal)}"
 
 
-def one_class_model(digit: int):
-    """Train (in the background) or reuse this session's detector for ``digit``; the model, or
-    None while it trains (a fragment polls and reruns the page when it finishes)."""
-    job = st.session_state.get(JOBS_KEY, {}).get(digit)
+def start_training(data: DataSet, normal: int, epochs: int) -> None:
+    split = load_split("train", data.name)
+    job = an.submit_one_class(get_manager(), split.images, split.labels, normal, epochs,
+                              on_result=library.job_saver(),  # kept in My models
+                              dataset=data.name)
+    st.session_state.setdefault(JOBS_KEY, {})[(data.name, normal)] = job
+
+
+def one_class_model(data: DataSet, normal: int):
+    """Train (in the background) or reuse this session's detector for class ``normal`` of
+    ``data``; the job, or None while it trains (a fragment polls and reruns the page when it
+    finishes)."""
+    job = st.session_state.get(JOBS_KEY, {}).get((data.name, normal))
+    what = normal_name(data, normal)
     c1, c2 = st.columns([1, 2])
     epochs = query.slider("epochs", "Epochs", 1, 10, 3, key="ano_epochs", where=c1)
     busy = job is not None and not job.finished
     label = "Retrain" if job is not None and job.model is not None else "Train the detector"
-    if c2.button(f"{label} on the {len(loaders.mnist_split('train').labels.eq(digit).nonzero()):,} "
-                 f"training images of digit {digit}", type="primary", disabled=busy,
-                 key="ano_train"):
+    n = int(load_split("train", data.name).labels.eq(normal).sum())
+    if c2.button(f"{label} on the {n:,} training {data.items} of {what}", type="primary",
+                 disabled=busy, key="ano_train"):
         try:
-            start_training(digit, epochs)
+            start_training(data, normal, epochs)
         except AecoreError as exc:
             st.error(f"The training could not start: {exc}")
             return None
         st.rerun()
     if job is None:
-        st.info("A dense AE (784-256-128-32) learns digit "
-                f"{digit} only; a few epochs take seconds to a minute. It trains in the background, "
-                "so you can keep using the app.")
+        c, h, w = data.shape
+        st.info(f"A dense AE ({c * h * w}-256-128-32) learns {what} only; a few epochs take seconds "
+                "to a minute. It trains in the background, so you can keep using the app.")
         return None
-    if not widgets.job_progress(job, f"Training on digit {digit}"):
+    if not widgets.job_progress(job, f"Training on {what}"):
         return None
     if job.model is None:
         st.error(f"The training did not finish: {job.error or job.status}")
         return None
-    st.caption(f"Detector trained on digit {digit} only: {len(job.history)} epoch(s).")
+    st.caption(f"Detector trained on {what} only: {len(job.history)} epoch(s).")
     return job
+
+
+def one_class_mode(data: DataSet) -> tuple[dict | None, object]:
+    """One class normal, the others anomalous (Ruff et al., 2018): the class, the detector
+    trained on it, and the scores of the first test items; (None, None) while it trains."""
+    names = list(range(len(data.classes)))
+    normal = int(query.select("normal", f"Normal {'digit' if data.name == 'mnist' else 'class'}",
+                              names, 0, key="ano_digit" if data.name == "mnist"
+                              else f"ano_normal_{data.name}", format_func=data.class_name))
+    job = one_class_model(data, normal)
+    if job is None:
+        return None, None
+    res = one_class_scores(job.id, data.name, normal, job.model)
+    what = normal_name(data, normal)
+    st.caption(f"Scored: the first {N_ONE_CLASS:,} test {data.items}; the "
+               f"{int((~res['is_anom']).sum())} of {what} are normal, the rest anomalous (Ruff "
+               "et al., 2018)." + (" `benchmarks/anomaly.py` runs this protocol for all ten digits."
+                                   if data.name == "mnist" else ""))
+    return res, job.model
 
 
 def gallery(key: str, title: str, idx: np.ndarray, res: dict, model, thr: float,
@@ -246,15 +282,7 @@ with tab_img:
                            f"{N_PER_KIND} generated images of each kind.")
                 res = ood_scores(loaders.model_tag(key, card), tuple(kinds), model)
         else:
-            digit = int(query.select("normal", "Normal digit", list(range(10)), 0, key="ano_digit"))
-            job = one_class_model(digit)
-            if job is not None:
-                model = job.model
-                res = one_class_scores(job.id, digit, model)
-                st.caption(f"Scored: the first {N_ONE_CLASS:,} test digits; the "
-                           f"{int((~res['is_anom']).sum())} of digit {digit} are normal, the rest "
-                           "anomalous (Ruff et al., 2018). `benchmarks/anomaly.py` runs this "
-                           "protocol for all ten digits.")
+            res, model = one_class_mode(data)
         if res is not None:
             scores, is_anom = res["scores"], res["is_anom"]
             default = an.quantile_threshold(scores[~is_anom], 0.95)
