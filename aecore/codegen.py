@@ -61,7 +61,7 @@ _DENSE = '''class Autoencoder(nn.Module):
         self.enc = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         rev = sizes[::-1]
         self.dec = nn.ModuleList(nn.Linear(a, b) for a, b in zip(rev[:-1], rev[1:]))
-        self.act = Act()
+        self.acts = nn.ModuleList(ACTS[a]() for a in layer_acts(c))  # one per hidden width
         self.code_act = {code_act}
         self.drop = nn.Dropout(c.dropout)  # while training only
 
@@ -69,14 +69,17 @@ _DENSE = '''class Autoencoder(nn.Module):
         h = x.flatten(1)  # (B, D)
         for i, layer in enumerate(self.enc):
             h = layer(h)
-            h = self.code_act(h) if i == len(self.enc) - 1 else self.drop(self.act(h))
+            h = self.code_act(h) if i == len(self.enc) - 1 else self.drop(self.acts[i](h))
         return h  # (B, k)
+
+    def dec_act(self, i):  # decoder layer i makes the width encoder layer L-1-i made
+        return self.acts[len(self.acts) - 1 - i]
 
     def decode_logits(self, z, y=None):
         h = z
         for i, layer in enumerate(self.dec):
             h = layer(h)
-            h = h if i == len(self.dec) - 1 else self.drop(self.act(h))
+            h = h if i == len(self.dec) - 1 else self.drop(self.dec_act(i)(h))
         return h.view(-1, *SHAPE)
 
     def forward(self, x, y=None):
@@ -93,7 +96,7 @@ class Autoencoder(nn.Module):
     def __init__(self, c):
         super().__init__()
         (c1, c2), k, (ch, h, w) = c.hidden, c.latent_dim, SHAPE
-        act = lambda: [Act()] + ([nn.Dropout(c.dropout)] if c.dropout else [])  # noqa: E731
+        act = lambda: [ACTS[c.activation]()] + ([nn.Dropout(c.dropout)] if c.dropout else [])  # noqa: E731
         self.encoder = nn.Sequential(
             nn.Conv2d(ch, c1, 3, stride=2, padding=1), *act(),  # (B, c1, H/2, W/2)
             nn.Conv2d(c1, c2, 3, stride=2, padding=1), *act(),  # (B, c2, H/4, W/4)
@@ -113,12 +116,12 @@ class Autoencoder(nn.Module):
         return self.decode_logits(self.encode(x))
 '''
 
-_VAE = '''def mlp(sizes, last_act=False):
+_VAE = '''def mlp(sizes, acts):  # an activation (and dropout) after the first len(acts) layers
     layers = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(a, b))
-        if last_act or i < len(sizes) - 2:
-            layers += [Act()] + ([nn.Dropout(MODEL.dropout)] if MODEL.dropout else [])
+        if i < len(acts):
+            layers += [ACTS[acts[i]]()] + ([nn.Dropout(MODEL.dropout)] if MODEL.dropout else [])
     return nn.Sequential(*layers)
 
 
@@ -128,10 +131,12 @@ class Autoencoder(nn.Module):
     def __init__(self, c):
         super().__init__()
         self.n_cond = {n_cond}
-        self.body = mlp([math.prod(SHAPE) + self.n_cond, *c.hidden], last_act=True)
+        acts = layer_acts(c)  # one per hidden width; the decoder's mirrored
+        self.body = mlp([math.prod(SHAPE) + self.n_cond, *c.hidden], acts)
         self.mu = nn.Linear(c.hidden[-1], c.latent_dim)
         self.logvar = nn.Linear(c.hidden[-1], c.latent_dim)
-        self.decoder = mlp([c.latent_dim + self.n_cond, *c.hidden[::-1], math.prod(SHAPE)])
+        self.decoder = mlp([c.latent_dim + self.n_cond, *c.hidden[::-1], math.prod(SHAPE)],
+                           acts[::-1])
 
     def cond(self, h, y):  # the conditional VAE appends the one-hot label
         return torch.cat([h, F.one_hot(y.long(), self.n_cond).to(h.dtype)], 1) if self.n_cond else h
@@ -250,12 +255,12 @@ _STAGES = '''    last = len(model.enc) - 1
             with torch.no_grad():  # the frozen layers below make this stage's data
                 h = x_in.flatten(1)
                 for i in range(s):
-                    h = model.act(model.enc[i](h))
+                    h = model.acts[i](model.enc[i](h))
             out = model.enc[s](h)
-            out = model.dec[last - s](model.code_act(out) if s == last else model.act(out))
+            out = model.dec[last - s](model.code_act(out) if s == last else model.acts[s](out))
             if s == 0:
                 return recon(out, h)  # pixels from logits
-            return (model.act(out) - h).pow(2).mean()  # hidden activations
+            return (model.dec_act(last - s)(out) - h).pow(2).mean()  # hidden activations
         params = [*model.enc[s].parameters(), *model.dec[last - s].parameters()]
         run_phase(params, stage_loss, x_all, y_all, MODEL.pretrain_epochs, gen)
 '''
@@ -398,10 +403,22 @@ def supported(card: dict) -> bool:
     return isinstance(cfg, dict) and cfg.get("kind") in _MODELS
 
 
+def _act_code(cfg: Any, per_layer: bool = True) -> str:
+    """The activation classes the model uses, by name, and (dense layers) ``layer_acts``: one
+    name per hidden layer, as :meth:`aecore.config.AEConfig.layer_activations` reads the config."""
+    names = sorted(set(cfg.layer_activations()) | {cfg.activation})
+    table = ", ".join(f"{n!r}: {_ACT_CODE[n]}" for n in names)
+    if not per_layer:
+        return f"ACTS = {{{table}}}\n\n\n"
+    return (f"ACTS = {{{table}}}\n\n\n"
+            "def layer_acts(c):  # the activation after each hidden layer of the encoder\n"
+            "    return list(getattr(c, \"activations\", None) or [c.activation] * len(c.hidden))\n\n\n")
+
+
 def _model_code(kind: str, cfg: Any) -> str:
     if kind == "seq":
         return _SEQ.format(cell=cfg.cell.upper())
-    act = f"Act = {_ACT_CODE[cfg.activation]}  # the activation between layers\n\n\n"
+    act = _act_code(cfg)
     code = _MODELS[kind]
     if code is _DENSE:
         key = f"sparse_{cfg.penalty}" if kind == "sparse" else kind
@@ -413,7 +430,7 @@ def _model_code(kind: str, cfg: Any) -> str:
     up = ("return [nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1)]"
           if cfg.upsample == "transpose"
           else "return [nn.Upsample(scale_factor=2), nn.Conv2d(c_in, c_out, 3, padding=1)]")
-    return act + code.format(up=up)
+    return _act_code(cfg, per_layer=False) + code.format(up=up)
 
 
 def script_sections(model_cfg: Any, train_cfg: Any, title: str = "model",
