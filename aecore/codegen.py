@@ -61,7 +61,8 @@ _DENSE = '''class Autoencoder(nn.Module):
         self.enc = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         rev = sizes[::-1]
         self.dec = nn.ModuleList(nn.Linear(a, b) for a, b in zip(rev[:-1], rev[1:]))
-        self.acts = nn.ModuleList(ACTS[a]() for a in layer_acts(c))  # one per hidden width
+        names = getattr(c, "activations", None) or [c.activation] * len(c.hidden)
+        self.acts = nn.ModuleList(ACTS[a]() for a in names)  # after each hidden layer, in order
         self.code_act = {code_act}
         self.drop = nn.Dropout(c.dropout)  # while training only
 
@@ -72,14 +73,12 @@ _DENSE = '''class Autoencoder(nn.Module):
             h = self.code_act(h) if i == len(self.enc) - 1 else self.drop(self.acts[i](h))
         return h  # (B, k)
 
-    def dec_act(self, i):  # decoder layer i makes the width encoder layer L-1-i made
-        return self.acts[len(self.acts) - 1 - i]
-
     def decode_logits(self, z, y=None):
         h = z
         for i, layer in enumerate(self.dec):
             h = layer(h)
-            h = h if i == len(self.dec) - 1 else self.drop(self.dec_act(i)(h))
+            # decoder layer i makes width hidden[-1 - i]: the activation encoder layer -1 - i has
+            h = h if i == len(self.dec) - 1 else self.drop(self.acts[-1 - i](h))
         return h.view(-1, *SHAPE)
 
     def forward(self, x, y=None):
@@ -131,7 +130,8 @@ class Autoencoder(nn.Module):
     def __init__(self, c):
         super().__init__()
         self.n_cond = {n_cond}
-        acts = layer_acts(c)  # one per hidden width; the decoder's mirrored
+        # after each hidden layer of the encoder; the decoder's mirrored
+        acts = list(getattr(c, "activations", None) or [c.activation] * len(c.hidden))
         self.body = mlp([math.prod(SHAPE) + self.n_cond, *c.hidden], acts)
         self.mu = nn.Linear(c.hidden[-1], c.latent_dim)
         self.logvar = nn.Linear(c.hidden[-1], c.latent_dim)
@@ -260,7 +260,7 @@ _STAGES = '''    last = len(model.enc) - 1
             out = model.dec[last - s](model.code_act(out) if s == last else model.acts[s](out))
             if s == 0:
                 return recon(out, h)  # pixels from logits
-            return (model.dec_act(last - s)(out) - h).pow(2).mean()  # hidden activations
+            return (model.acts[s - 1](out) - h).pow(2).mean()  # hidden activations of layer s-1
         params = [*model.enc[s].parameters(), *model.dec[last - s].parameters()]
         run_phase(params, stage_loss, x_all, y_all, MODEL.pretrain_epochs, gen)
 '''
@@ -403,16 +403,12 @@ def supported(card: dict) -> bool:
     return isinstance(cfg, dict) and cfg.get("kind") in _MODELS
 
 
-def _act_code(cfg: Any, per_layer: bool = True) -> str:
-    """The activation classes the model uses, by name, and (dense layers) ``layer_acts``: one
-    name per hidden layer, as :meth:`aecore.config.AEConfig.layer_activations` reads the config."""
+def _act_code(cfg: Any) -> str:
+    """The activation classes the model uses, by name (a config's ``activations`` where it has
+    them, else ``activation`` after every hidden layer, as ``AEConfig.layer_activations``)."""
     names = sorted(set(cfg.layer_activations()) | {cfg.activation})
     table = ", ".join(f"{n!r}: {_ACT_CODE[n]}" for n in names)
-    if not per_layer:
-        return f"ACTS = {{{table}}}\n\n\n"
-    return (f"ACTS = {{{table}}}\n\n\n"
-            "def layer_acts(c):  # the activation after each hidden layer of the encoder\n"
-            "    return list(getattr(c, \"activations\", None) or [c.activation] * len(c.hidden))\n\n\n")
+    return f"ACTS = {{{table}}}\n\n\n"
 
 
 def _model_code(kind: str, cfg: Any) -> str:
@@ -430,7 +426,7 @@ def _model_code(kind: str, cfg: Any) -> str:
     up = ("return [nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1)]"
           if cfg.upsample == "transpose"
           else "return [nn.Upsample(scale_factor=2), nn.Conv2d(c_in, c_out, 3, padding=1)]")
-    return _act_code(cfg, per_layer=False) + code.format(up=up)
+    return act + code.format(up=up)
 
 
 def script_sections(model_cfg: Any, train_cfg: Any, title: str = "model",

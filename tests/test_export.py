@@ -23,6 +23,8 @@ KINDS = {
     "dense_elu": dict(latent_dim=3, hidden=(24,), activation="elu"),
     "dense_leaky": dict(latent_dim=2, hidden=(24,), activation="leaky_relu"),
     "dense_tanh": dict(latent_dim=2, hidden=(24,), activation="tanh"),
+    "dense_layer_acts": dict(latent_dim=2, hidden=(32, 16, 24), activations=("tanh", "elu", "gelu")),
+    "vae_layer_acts": dict(latent_dim=2, hidden=(32, 16), activations=("sigmoid", "leaky_relu")),
     "conv": dict(latent_dim=2, hidden=(4, 8)),
     "conv_sigmoid": dict(latent_dim=2, hidden=(4, 8), activation="sigmoid"),
     "sparse": dict(latent_dim=8, hidden=(32,), penalty="kl", weight=0.01),
