@@ -6,6 +6,7 @@ Every command's last line is one line of JSON with its figures, so scripts can r
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -96,7 +97,9 @@ def cmd_train(args) -> dict:
         model_cfg = model_config_from_dict(spec["model"])
         train_cfg = train_config_from_dict(spec.get("train", {}))
         name, title, desc = spec.get("name", Path(args.config).stem), spec.get("title", ""), ""
-    model_keys = {k for k in over if k in config_to_dict(model_cfg)}
+    # the config's fields, not its card dict: that leaves out settings at their default
+    # (shape, activations), which --set may still change
+    model_keys = {k for k in over if k in {f.name for f in dataclasses.fields(model_cfg)}}
     model_cfg = replace(model_cfg, **{k: over[k] for k in model_keys})
     train_cfg = replace(train_cfg, **{k: v for k, v in over.items() if k not in model_keys})
     model_cfg, train_cfg = _on_dataset(model_cfg, train_cfg, args.dataset)
@@ -175,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--out", help="folder for NAME.safetensors + NAME.json (omit: do not save)")
     t.add_argument("--epochs", type=int, help="override the recipe's epochs")
     t.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="override a model or training setting, e.g. --set latent_dim=8")
+                   help="override a model or training setting, e.g. --set latent_dim=8, or "
+                        "one activation per hidden layer: --set 'activations=[\"tanh\",\"relu\"]'")
     t.add_argument("--dataset", help="train on this data set (see `list`); the model's input shape "
                                      "follows it")
     t.add_argument("--storage", choices=STORAGES, default="int8",

@@ -61,7 +61,8 @@ _DENSE = '''class Autoencoder(nn.Module):
         self.enc = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         rev = sizes[::-1]
         self.dec = nn.ModuleList(nn.Linear(a, b) for a, b in zip(rev[:-1], rev[1:]))
-        self.act = Act()
+        names = getattr(c, "activations", None) or [c.activation] * len(c.hidden)
+        self.acts = nn.ModuleList(ACTS[a]() for a in names)  # after each hidden layer, in order
         self.code_act = {code_act}
         self.drop = nn.Dropout(c.dropout)  # while training only
 
@@ -69,14 +70,15 @@ _DENSE = '''class Autoencoder(nn.Module):
         h = x.flatten(1)  # (B, D)
         for i, layer in enumerate(self.enc):
             h = layer(h)
-            h = self.code_act(h) if i == len(self.enc) - 1 else self.drop(self.act(h))
+            h = self.code_act(h) if i == len(self.enc) - 1 else self.drop(self.acts[i](h))
         return h  # (B, k)
 
     def decode_logits(self, z, y=None):
         h = z
         for i, layer in enumerate(self.dec):
             h = layer(h)
-            h = h if i == len(self.dec) - 1 else self.drop(self.act(h))
+            # decoder layer i makes width hidden[-1 - i]: the activation encoder layer -1 - i has
+            h = h if i == len(self.dec) - 1 else self.drop(self.acts[-1 - i](h))
         return h.view(-1, *SHAPE)
 
     def forward(self, x, y=None):
@@ -93,7 +95,7 @@ class Autoencoder(nn.Module):
     def __init__(self, c):
         super().__init__()
         (c1, c2), k, (ch, h, w) = c.hidden, c.latent_dim, SHAPE
-        act = lambda: [Act()] + ([nn.Dropout(c.dropout)] if c.dropout else [])  # noqa: E731
+        act = lambda: [ACTS[c.activation]()] + ([nn.Dropout(c.dropout)] if c.dropout else [])  # noqa: E731
         self.encoder = nn.Sequential(
             nn.Conv2d(ch, c1, 3, stride=2, padding=1), *act(),  # (B, c1, H/2, W/2)
             nn.Conv2d(c1, c2, 3, stride=2, padding=1), *act(),  # (B, c2, H/4, W/4)
@@ -113,12 +115,12 @@ class Autoencoder(nn.Module):
         return self.decode_logits(self.encode(x))
 '''
 
-_VAE = '''def mlp(sizes, last_act=False):
+_VAE = '''def mlp(sizes, acts):  # an activation (and dropout) after the first len(acts) layers
     layers = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(a, b))
-        if last_act or i < len(sizes) - 2:
-            layers += [Act()] + ([nn.Dropout(MODEL.dropout)] if MODEL.dropout else [])
+        if i < len(acts):
+            layers += [ACTS[acts[i]]()] + ([nn.Dropout(MODEL.dropout)] if MODEL.dropout else [])
     return nn.Sequential(*layers)
 
 
@@ -128,10 +130,13 @@ class Autoencoder(nn.Module):
     def __init__(self, c):
         super().__init__()
         self.n_cond = {n_cond}
-        self.body = mlp([math.prod(SHAPE) + self.n_cond, *c.hidden], last_act=True)
+        # after each hidden layer of the encoder; the decoder's mirrored
+        acts = list(getattr(c, "activations", None) or [c.activation] * len(c.hidden))
+        self.body = mlp([math.prod(SHAPE) + self.n_cond, *c.hidden], acts)
         self.mu = nn.Linear(c.hidden[-1], c.latent_dim)
         self.logvar = nn.Linear(c.hidden[-1], c.latent_dim)
-        self.decoder = mlp([c.latent_dim + self.n_cond, *c.hidden[::-1], math.prod(SHAPE)])
+        self.decoder = mlp([c.latent_dim + self.n_cond, *c.hidden[::-1], math.prod(SHAPE)],
+                           acts[::-1])
 
     def cond(self, h, y):  # the conditional VAE appends the one-hot label
         return torch.cat([h, F.one_hot(y.long(), self.n_cond).to(h.dtype)], 1) if self.n_cond else h
@@ -250,12 +255,12 @@ _STAGES = '''    last = len(model.enc) - 1
             with torch.no_grad():  # the frozen layers below make this stage's data
                 h = x_in.flatten(1)
                 for i in range(s):
-                    h = model.act(model.enc[i](h))
+                    h = model.acts[i](model.enc[i](h))
             out = model.enc[s](h)
-            out = model.dec[last - s](model.code_act(out) if s == last else model.act(out))
+            out = model.dec[last - s](model.code_act(out) if s == last else model.acts[s](out))
             if s == 0:
                 return recon(out, h)  # pixels from logits
-            return (model.act(out) - h).pow(2).mean()  # hidden activations
+            return (model.acts[s - 1](out) - h).pow(2).mean()  # hidden activations of layer s-1
         params = [*model.enc[s].parameters(), *model.dec[last - s].parameters()]
         run_phase(params, stage_loss, x_all, y_all, MODEL.pretrain_epochs, gen)
 '''
@@ -398,10 +403,18 @@ def supported(card: dict) -> bool:
     return isinstance(cfg, dict) and cfg.get("kind") in _MODELS
 
 
+def _act_code(cfg: Any) -> str:
+    """The activation classes the model uses, by name (a config's ``activations`` where it has
+    them, else ``activation`` after every hidden layer, as ``AEConfig.layer_activations``)."""
+    names = sorted(set(cfg.layer_activations()) | {cfg.activation})
+    table = ", ".join(f"{n!r}: {_ACT_CODE[n]}" for n in names)
+    return f"ACTS = {{{table}}}\n\n\n"
+
+
 def _model_code(kind: str, cfg: Any) -> str:
     if kind == "seq":
         return _SEQ.format(cell=cfg.cell.upper())
-    act = f"Act = {_ACT_CODE[cfg.activation]}  # the activation between layers\n\n\n"
+    act = _act_code(cfg)
     code = _MODELS[kind]
     if code is _DENSE:
         key = f"sparse_{cfg.penalty}" if kind == "sparse" else kind

@@ -66,6 +66,15 @@ def _check_widths(name: str, widths: tuple[int, ...], lo: int, hi: int, max_len:
             raise ConfigError(f"each of {name} must be an integer between {lo} and {hi}, got {w!r}")
 
 
+def _check_layer_activations(names: tuple[str, ...], hidden: tuple[int, ...]) -> None:
+    """``names``: empty, or one name of :data:`ACTIVATIONS` per hidden width."""
+    if not isinstance(names, tuple) or (names and len(names) != len(hidden)):
+        raise ConfigError(f"per-layer activations need one name per hidden layer ({len(hidden)}), "
+                          f"or none; got {names!r}")
+    for name in names:
+        _check_choice("each per-layer activation", name, ACTIVATIONS)
+
+
 def _as_tuples(cfg: Any, *names: str) -> None:
     """JSON gives lists: keep tuples, so that configs stay hashable and comparable."""
     for name in names:
@@ -98,17 +107,27 @@ class AEConfig:
     output: str = "sigmoid"  # "tanh" trains against data scaled to [-1, 1]; both need no clipping
     dropout: float = 0.0  # drop probability after every hidden activation, while training
     shape: tuple[int, ...] = MNIST_SHAPE  # (C, H, W) of the data set it is trained on
+    # one activation per hidden layer of the encoder, the decoder's mirrored (the layer that
+    # makes width hidden[i] uses activations[i] on both sides); () = ``activation`` everywhere,
+    # which every config and card older than this field means
+    activations: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # JSON gives lists; keep tuples so configs stay hashable and comparable
-        _as_tuples(self, "hidden", "shape")
+        _as_tuples(self, "hidden", "shape", "activations")
         self.validate()
+
+    def layer_activations(self) -> tuple[str, ...]:
+        """The activation after each hidden layer of the encoder, ``len(hidden)`` names; the
+        decoder applies them in reverse order (its hidden layers mirror the encoder's)."""
+        return self.activations or (self.activation,) * len(self.hidden)
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` if a field is out of its documented range."""
         _check_range("latent size k", self.latent_dim, 1, 2048)
         _check_widths("hidden widths", self.hidden, 1, 4096, 5, min_len=0)
         _check_choice("activation", self.activation, ACTIVATIONS)
+        _check_layer_activations(self.activations, self.hidden)
         _check_choice("output activation", self.output, OUTPUTS)
         _check_range("dropout", self.dropout, 0.0, 0.9)
         _check_shape(self.shape, conv=False)
@@ -135,6 +154,9 @@ class ConvAEConfig(AEConfig):
         _check_range("dropout", self.dropout, 0.0, 0.9)
         _check_choice("upsampling", self.upsample, UPSAMPLES)
         _check_shape(self.shape, conv=True)
+        if self.activations:  # its two widths are channel counts of conv layers, not dense ones
+            raise ConfigError("per-layer activations are for dense layers; the conv AE uses one "
+                              "activation (set activation instead)")
 
 
 @dataclass(frozen=True)
@@ -421,6 +443,8 @@ def config_to_dict(cfg: Any) -> dict:
             d[k] = list(v)
     if d.get("shape") == list(MNIST_SHAPE):
         del d["shape"]  # MNIST's shape is the default: older cards and MNIST models stay as they were
+    if d.get("activations") == []:
+        del d["activations"]  # one activation everywhere: the card stays as it was before the field
     if hasattr(type(cfg), "kind"):
         d = {"kind": type(cfg).kind, **d}
     return d

@@ -65,8 +65,8 @@ def _pair(v: Any) -> list[int]:
 def decoder_modules(model: Autoencoder) -> list[nn.Module]:
     """The decoder of ``model`` as the flat list of modules it applies to a code, in order.
 
-    Dense AEs (plain, sparse, contractive, stacked) keep their decoder as Linear layers with one
-    shared activation between them (none after the last); the conv AE and the VAEs hold an
+    Dense AEs (plain, sparse, contractive, stacked) keep their decoder as Linear layers with an
+    activation between them (each layer's own, none after the last); the conv AE and the VAEs hold an
     ``nn.Sequential``. Raises :class:`ExportError` for a model without an image decoder.
     """
     if getattr(model, "data_kind", "image") != "image":
@@ -77,7 +77,7 @@ def decoder_modules(model: Autoencoder) -> list[nn.Module]:
         for i, lin in enumerate(model.dec):
             out.append(lin)
             if i < len(model.dec) - 1:
-                out.append(model.act)
+                out.append(model.dec_act(i))
         return out
     dec = getattr(model, "decoder", None)
     if isinstance(dec, nn.Sequential):

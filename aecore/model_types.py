@@ -171,6 +171,18 @@ def _width(i: int) -> Field:
                  row="widths", when=lambda v, i=i: _dense(v) and i < v["layers"])
 
 
+SAME = "same"  # a hidden layer's activation option: the shared Activation's
+
+
+def _layer_act(i: int) -> Field:
+    return Field(f"a{i}", f"Activation {i + 1}", "select", SAME, options=(SAME, *ACTIVATIONS),
+                 labels={SAME: "same as Activation", **{a: a for a in ACTIVATIONS}},
+                 key=f"a{i}", param=f"act{i + 1}", row="acts",
+                 when=lambda v, i=i: _dense(v) and i < v["layers"],
+                 help=f"The activation after hidden layer {i + 1} of the encoder, and after the "
+                      "decoder layer that mirrors it.")
+
+
 def _channels(i: int) -> Field:
     return Field(f"c{i}", f"Conv {i + 1} channels", "int", (32, 64)[i], lo=4,
                  hi=_limit("max_channels", 128), step=4, key=f"c{i}", param=f"ch{i + 1}",
@@ -202,6 +214,7 @@ COMMON: tuple[Field, ...] = (
     Field("layers", "Hidden layers (each side of the code)", "slider", 2, lo=1, hi=3,
           when=_dense),
     *(_width(i) for i in range(3)),
+    *(_layer_act(i) for i in range(3)),
     Field("dropout", "Dropout", "slider", 0.0, lo=0.0, hi=0.5, step=0.05, key="drop",
           target="model.dropout",
           help="While training, each hidden unit is dropped with this probability."),
@@ -243,9 +256,11 @@ COMMON: tuple[Field, ...] = (
 )
 _COMMON_BY_NAME = {f.name: f for f in COMMON}
 
-# make_configs' defaults for the shared settings (``hidden`` stands for layers and widths)
+# make_configs' defaults for the shared settings (``hidden`` stands for layers and widths,
+# ``activations`` for the per-layer activations a0.., () = the shared activation everywhere)
 DEFAULTS: dict[str, Any] = {
-    **{f.name: f.default for f in COMMON if f.target}, "hidden": ()}  # () = the form's widths
+    **{f.name: f.default for f in COMMON if f.target}, "hidden": (),  # () = the form's widths
+    "activations": ()}
 
 
 def shown(t: ModelType, f: Field, values: Mapping[str, Any]) -> bool:
@@ -270,11 +285,25 @@ def hidden_of(t: ModelType, values: Mapping[str, Any]) -> tuple[int, ...]:
     return tuple(int(values[f"w{i}"]) for i in range(int(values["layers"])))
 
 
+def activations_of(t: ModelType, values: Mapping[str, Any]) -> tuple[str, ...]:
+    """``activations`` from the form's values: () where every hidden layer keeps the shared
+    activation (or the model is a conv AE), else one name per hidden layer, "same" read as the
+    shared ``activation``."""
+    if t.conv(values):
+        return ()
+    names = [values.get(f"a{i}", SAME) for i in range(int(values["layers"]))]
+    if all(n == SAME for n in names):
+        return ()
+    return tuple(values["activation"] if n == SAME else n for n in names)
+
+
 def settings_of_values(t: ModelType, values: Mapping[str, Any]) -> dict[str, Any]:
-    """:func:`make_configs` settings from the Train form's values (widths folded into ``hidden``)."""
-    skip = {"layers", "w0", "w1", "w2", "c0", "c1"}
+    """:func:`make_configs` settings from the Train form's values (widths folded into ``hidden``,
+    the per-layer activations into ``activations``)."""
+    skip = {"layers", "w0", "w1", "w2", "c0", "c1", "a0", "a1", "a2"}
     out = {k: v for k, v in values.items() if k not in skip and not k.startswith("_")}
     out["hidden"] = hidden_of(t, values)
+    out["activations"] = activations_of(t, values)
     return out
 
 
@@ -382,8 +411,11 @@ def make_configs(type_name: str, **settings: Any) -> tuple[Any, TrainConfig]:
         t.check(s)
     # no ``hidden`` given: the form's default widths (dense) or channels (conv)
     hidden = settings.get("hidden") or hidden_of(t, {**{f.name: f.default for f in COMMON}, **s})
+    acts = s["activations"]
     model_kw: dict[str, Any] = {"hidden": tuple(int(h) for h in hidden)
-                                if isinstance(hidden, (list, tuple)) else hidden, **t.fixed}
+                                if isinstance(hidden, (list, tuple)) else hidden,
+                                "activations": tuple(acts) if isinstance(acts, list) else acts,
+                                **t.fixed}
     train_kw: dict[str, Any] = {}
     for f in (*COMMON, *t.fields):
         where, _, attr = f.target.partition(".")
@@ -415,7 +447,7 @@ def preset_settings(preset: Any) -> tuple[str, dict[str, Any]]:
     m, tr = preset.model, preset.train
     t = TYPES[type_of(m, tr)]
     s: dict[str, Any] = {f.name: f.read(m, tr) for f in COMMON if f.target}
-    s.update(hidden=tuple(m.hidden))
+    s.update(hidden=tuple(m.hidden), activations=tuple(getattr(m, "activations", ())))
     for f in t.fields:
         s[f.name] = f.read(m, tr) if f.target else type(m).kind  # "" target: the kind (base)
     return t.name, s
@@ -427,13 +459,15 @@ def form_values(preset: Any) -> tuple[str, dict[str, Any]]:
     training image."""
     type_name, s = preset_settings(preset)
     t = TYPES[type_name]
-    values = {k: v for k, v in s.items() if k != "hidden"}
-    hidden = s["hidden"]
+    values = {k: v for k, v in s.items() if k not in ("hidden", "activations")}
+    hidden, acts = s["hidden"], s["activations"]
     if t.conv(s):
         values.update({f"c{i}": int(w) for i, w in enumerate(hidden)})
     else:
         values["layers"] = len(hidden)
         values.update({f"w{i}": int(w) for i, w in enumerate(hidden)})
+        # every per-layer select, so a preset without them resets what the form showed
+        values.update({f"a{i}": acts[i] if i < len(acts) else SAME for i in range(3)})
     values["subset"] = int(values["subset"]) or N_TRAIN
     return type_name, values
 

@@ -18,11 +18,13 @@ def run_cli(*args: str) -> tuple[int, dict]:
 
 def test_cli_trains_a_preset_saves_it_and_evaluates_it(tmp_path):
     rc, res = run_cli("train", "--preset", "quick_k2", "--epochs", "1", "--set", "subset=1000",
-                      "--set", "hidden=[32]", "--out", str(tmp_path))
+                      "--set", "hidden=[32]", "--set", 'activations=["tanh"]',
+                      "--out", str(tmp_path))
     assert rc == 0, res
     assert res["name"] == "quick_k2" and 0 < res["mse"] < 1 and "knn_2d" in res
     card = json.loads((tmp_path / "quick_k2.json").read_text())
     assert card["config"]["hidden"] == [32] and card["train"]["subset"] == 1000
+    assert card["config"]["activations"] == ["tanh"]  # a setting left out of the preset's card
     assert card["command"].startswith("python -m aecore train --preset quick_k2")
     rc, ev = run_cli("eval", str(tmp_path / "quick_k2.safetensors"), "--n", "500")
     assert rc == 0 and abs(ev["mse"] - res["mse"]) < 0.02
@@ -35,6 +37,12 @@ def test_cli_reports_bad_input_as_json():
     assert rc == 2 and "unknown preset" in res["error"]
     rc, res = run_cli("train", "--preset", "quick_k2", "--set", "epochs=0")
     assert rc == 2 and "epochs must be between" in res["error"]
+    rc, res = run_cli("train", "--type", "dense", "--set", "hidden=[32, 16]",
+                      "--set", 'activations=["tanh"]')
+    assert rc == 2 and "one name per hidden layer (2)" in res["error"]
+    rc, res = run_cli("train", "--type", "vae", "--set", "hidden=[64]",
+                      "--set", 'activations=["swish"]')
+    assert rc == 2 and "per-layer activation must be one of" in res["error"]
 
 
 def _imports(path: Path) -> set[str]:

@@ -47,6 +47,12 @@ CASES = {  # name: (model config, train config)
     "vae_dropout": (VAEConfig(latent_dim=4, hidden=(64,), dropout=0.2), {}),
     "dense_rmsprop": (AEConfig(latent_dim=8, hidden=(64,)),
                       {"optimizer": "rmsprop", "lr": 3e-4, "schedule": "warmup_cosine"}),
+    # one activation per hidden layer (mirrored in the decoder)
+    "dense_layer_acts": (AEConfig(latent_dim=8, hidden=(64, 32),
+                                  activations=("tanh", "leaky_relu")), {}),
+    "vae_layer_acts": (VAEConfig(latent_dim=4, hidden=(64, 32), activations=("elu", "tanh")), {}),
+    "stacked_layer_acts": (StackedAEConfig(latent_dim=8, hidden=(64, 32), pretrain_epochs=1,
+                                           activations=("sigmoid", "gelu")), {}),
 }
 
 

@@ -30,6 +30,8 @@ KINDS = {
     # colour: 3 x 32 x 32 planes, as the photo patches' models decode them
     "conv_rgb": dict(latent_dim=2, hidden=(4, 8), shape=(3, 32, 32)),
     "vae_rgb": dict(latent_dim=4, hidden=(16,), shape=(3, 32, 32)),
+    "dense_layer_acts": dict(latent_dim=2, hidden=(32, 16, 24), activations=("tanh", "elu", "gelu")),
+    "vae_layer_acts": dict(latent_dim=2, hidden=(32, 16), activations=("sigmoid", "leaky_relu")),
     "conv": dict(latent_dim=2, hidden=(4, 8)),
     "conv_sigmoid": dict(latent_dim=2, hidden=(4, 8), activation="sigmoid"),
     "sparse": dict(latent_dim=8, hidden=(32,), penalty="kl", weight=0.01),

@@ -17,7 +17,7 @@ from aecore.models import build_model
 from aecore.model_types import make_configs
 from aecore.weights import make_card, to_bytes
 
-from conftest import open_page, until
+from conftest import open_page, open_with, until
 
 POLL_LIMIT_S = 600
 
@@ -190,3 +190,36 @@ def test_preset_buttons_fill_the_form(app):
     at.selectbox(key="trn_type").set_value("stacked").run()
     assert at.text_input(key="trn_name").value == ""
     assert not at.exception
+
+
+def _layer_selects(at) -> list[str]:
+    return [s.key for s in at.selectbox if s.key in ("trn_a0", "trn_a1", "trn_a2")]
+
+
+def test_per_layer_activations_reach_the_training(app):
+    at = _tiny(open_page(app, "train"))
+    at.slider(key="trn_layers").set_value(2).run()
+    assert not at.exception
+    assert _layer_selects(at) == ["trn_a0", "trn_a1"]  # one per hidden layer
+    at.selectbox(key="trn_act").set_value("elu")
+    at.selectbox(key="trn_a0").set_value("tanh").run()  # trn_a1 stays "same as Activation"
+    assert at.query_params["act1"] == "tanh"  # kept in the link
+    at.button(key="trn_start").click().run()
+    assert not at.exception
+    job = _job(at)
+    assert job is not None, [e.value for e in at.error]
+    assert job.model_cfg.activations == ("tanh", "elu")
+    assert job.model_cfg.layer_activations() == ("tanh", "elu")
+    job.cancel()
+    assert job.wait(120)
+    # the conv AE has channels, not dense layers: no per-layer selects
+    at.selectbox(key="trn_type").set_value("conv").run()
+    assert not _layer_selects(at)
+
+
+def test_a_bad_per_layer_activation_in_a_link_is_named_and_ignored():
+    at = open_with("train", type="dense", layers="2", act1="swish", act2="gelu")
+    toasts = " ".join(t.value for t in at.toast)
+    assert "act1" in toasts and "swish" in toasts and "not one of" in toasts
+    assert at.selectbox(key="trn_a0").value == "same"  # the default, not the bad value
+    assert at.selectbox(key="trn_a1").value == "gelu"

@@ -8,7 +8,7 @@ overriding one hook (``penalty`` or ``loss``), never by copying ``forward``.
 from __future__ import annotations
 
 import threading
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Sequence
 
 import torch
 from torch import nn
@@ -35,15 +35,20 @@ ACT = {"relu": nn.ReLU, "gelu": nn.GELU, "elu": nn.ELU, "tanh": nn.Tanh, "sigmoi
        "leaky_relu": lambda: nn.LeakyReLU(0.1)}
 
 
-def mlp(sizes: list[int], activation: str, last_act: bool = False,
+def mlp(sizes: list[int], activation: str | Sequence[str], last_act: bool = False,
         dropout: float = 0.0) -> nn.Sequential:
-    """Linear layers through ``sizes`` with the activation between them (and after, if asked),
-    each activation followed by dropout when ``dropout`` > 0."""
+    """Linear layers through ``sizes`` with an activation between them (and after, if asked),
+    each activation followed by dropout when ``dropout`` > 0. ``activation`` is one name for
+    every layer, or one name per layer that has one, in order."""
+    n_acts = len(sizes) - 1 if last_act else max(len(sizes) - 2, 0)
+    names = [activation] * n_acts if isinstance(activation, str) else list(activation)
+    if len(names) != n_acts:
+        raise ConfigError(f"{n_acts} activations needed for layers {sizes}, got {len(names)}")
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(a, b))
-        if last_act or i < len(sizes) - 2:
-            layers.append(ACT[activation]())
+        if i < n_acts:  # module indices as before per-layer names: old weight files still load
+            layers.append(ACT[names[i]]())
             if dropout:
                 layers.append(nn.Dropout(dropout))
     return nn.Sequential(*layers)

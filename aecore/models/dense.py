@@ -11,7 +11,8 @@ from .base import ACT, Autoencoder, register
 
 @register
 class DenseAE(Autoencoder):
-    """784 -> hidden... -> k -> ...hidden -> 784, Linear layers with one activation.
+    """784 -> hidden... -> k -> ...hidden -> 784, Linear layers with an activation after each
+    hidden one (the config's per-layer names, mirrored in the decoder).
 
     Layers are kept in two ModuleLists (rather than Sequentials) so that the stacked AE can train
     one encoder/decoder pair at a time.
@@ -26,19 +27,26 @@ class DenseAE(Autoencoder):
         self.enc = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         rev = sizes[::-1]
         self.dec = nn.ModuleList(nn.Linear(a, b) for a, b in zip(rev[:-1], rev[1:]))
-        self.act = ACT[cfg.activation]()
+        # one per hidden width, encoder order; the decoder's layer that makes the same width
+        # reuses it. No weights: the state_dict (and every weight file) is as it was.
+        self.acts = nn.ModuleList(ACT[a]() for a in cfg.layer_activations())
         self.code_fn = ACT[self.code_act]() if self.code_act else nn.Identity()
         self.drop = nn.Dropout(cfg.dropout)  # after hidden activations; no weights
 
     def encode_layer(self, i: int, h: torch.Tensor) -> torch.Tensor:
         """Encoder layer i with its activation (the code's own on the last layer)."""
         h = self.enc[i](h)
-        return self.code_fn(h) if i == len(self.enc) - 1 else self.drop(self.act(h))
+        return self.code_fn(h) if i == len(self.enc) - 1 else self.drop(self.acts[i](h))
 
     def decode_layer(self, i: int, h: torch.Tensor) -> torch.Tensor:
         """Decoder layer i; the last one emits logits (no activation)."""
         h = self.dec[i](h)
-        return h if i == len(self.dec) - 1 else self.drop(self.act(h))
+        return h if i == len(self.dec) - 1 else self.drop(self.dec_act(i)(h))
+
+    def dec_act(self, i: int) -> nn.Module:
+        """The activation after decoder layer i (i < len(hidden)): it makes width
+        hidden[-1 - i], as encoder layer len(hidden) - 1 - i does."""
+        return self.acts[len(self.acts) - 1 - i]
 
     def encode(self, x, y=None):
         h = x.flatten(1)  # (B, C*H*W)

@@ -22,8 +22,9 @@ class TabularAE(Autoencoder):
         f, k = cfg.n_features, cfg.latent_dim
         self.register_buffer("mean", torch.zeros(f))
         self.register_buffer("std", torch.ones(f))
-        self.encoder = mlp([f, *cfg.hidden, k], cfg.activation)
-        self.decoder = mlp([k, *reversed(cfg.hidden), f], cfg.activation)
+        acts = cfg.layer_activations()  # one per hidden width; the decoder's mirrored
+        self.encoder = mlp([f, *cfg.hidden, k], acts)
+        self.decoder = mlp([k, *reversed(cfg.hidden), f], acts[::-1])
 
     @property
     def in_shape(self) -> tuple[int, ...]:  # type: ignore[override]

@@ -24,12 +24,13 @@ class VAE(Autoencoder):
     def __init__(self, cfg: VAEConfig) -> None:
         super().__init__(cfg)
         n_cond = cfg.n_classes if self.conditional else 0
-        self.body = mlp([self.n_pixels + n_cond, *cfg.hidden], cfg.activation, last_act=True,
+        acts = cfg.layer_activations()  # one per hidden width; the decoder's mirrored
+        self.body = mlp([self.n_pixels + n_cond, *cfg.hidden], acts, last_act=True,
                         dropout=cfg.dropout)
         self.mu = nn.Linear(cfg.hidden[-1], cfg.latent_dim)
         self.logvar = nn.Linear(cfg.hidden[-1], cfg.latent_dim)
         self.decoder = mlp([cfg.latent_dim + n_cond, *cfg.hidden[::-1], self.n_pixels],
-                           cfg.activation, dropout=cfg.dropout)
+                           acts[::-1], dropout=cfg.dropout)
 
     def _cond(self, h: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         return h  # the conditional VAE appends the one-hot label
