@@ -320,6 +320,9 @@ class TextAEConfig(_HiddenChecked):
     max_len: int = 12
     embed: int = 32  # character embedding size (recurrent cells)
     typo_rate: float = 0.0  # share of training inputs given one random typo: a denoising text AE
+    # recurrent encoders: read the text both ways, the two final states (2H) becoming the code;
+    # the backward one ends on the first letters, which the decoder spells first
+    bidirectional: bool = False
 
     def validate(self) -> None:
         _check_range("latent size k", self.latent_dim, 1, 512)
@@ -331,6 +334,11 @@ class TextAEConfig(_HiddenChecked):
         _check_range("maximum length", self.max_len, 2, 256)
         _check_range("embedding size", self.embed, 2, 512)
         _check_range("typo rate", self.typo_rate, 0.0, 1.0)
+        if not isinstance(self.bidirectional, bool):
+            raise ConfigError("bidirectional must be true or false")
+        if self.cell == "transformer" and self.bidirectional:
+            raise ConfigError("the Transformer encoder already reads both ways; bidirectional is "
+                              "for the LSTM and GRU")
         if self.cell == "transformer" and self.hidden[0] % 4:
             raise ConfigError("the Transformer's width must be a multiple of its 4 heads")
 

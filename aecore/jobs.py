@@ -102,10 +102,12 @@ class BrowserLimits:
         if not self.min_batch <= train_cfg.batch_size <= self.max_batch:
             raise ConfigError(f"the batch size must be between {self.min_batch} and "
                               f"{self.max_batch} here, got {train_cfg.batch_size}")
-        if train_cfg.dataset == "sensors":
-            raise ConfigError("the sensor data set trains only the sequence AE; use the command line")
-        if getattr(model_cfg, "kind", None) == "seq":
-            raise ConfigError("the sequence AE trains on sensor data; use the command line")
+        seq = getattr(model_cfg, "kind", None) == "seq"
+        if train_cfg.dataset == "sensors" and not seq:
+            raise ConfigError("the sensor data set trains only the sequence AE")
+        if seq and train_cfg.dataset != "sensors":
+            raise ConfigError("the sequence AE trains on the sensor signals, not on "
+                              f"{train_cfg.dataset}")
         if model_cfg.latent_dim > self.max_latent:
             raise ConfigError(f"the latent size k must be at most {self.max_latent} here, "
                               f"got {model_cfg.latent_dim}")

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from .config import (ACTIVATIONS, LOSSES, OUTPUTS, PRECISIONS, UPSAMPLES, AEConfig, ContractiveAEConfig, ConvAEConfig,
-                     CVAEConfig, SparseAEConfig, StackedAEConfig, TrainConfig, VAEConfig)
+                     CVAEConfig, SeqAEConfig, SparseAEConfig, StackedAEConfig, TrainConfig, VAEConfig)
 from .device import bf16_fast
 from .errors import ConfigError
 from .losses import check_output_loss
@@ -108,7 +108,9 @@ class ModelType:
 
     ``config`` is the model config class, or a function of the settings that picks one (the
     denoising type builds a dense or a conv AE). ``fixed`` holds model-config values the type
-    pins (``penalty="l1"``). ``matches`` recognises a config pair as this type where the class
+    pins (``penalty="l1"``); ``train_fixed`` the train-config values it pins (the sequence AE
+    trains on the sensor windows with mean squared error, whatever the page's data picker says),
+    and ``hides`` names shared settings its form leaves out (they do not apply to it). ``matches`` recognises a config pair as this type where the class
     and ``fixed`` are not enough (a noisy training is the denoising type). ``check`` raises
     :class:`ConfigError` for settings the config classes alone would accept.
     """
@@ -119,6 +121,8 @@ class ModelType:
     config: type | Callable[[Mapping[str, Any]], type]
     fields: tuple[Field, ...] = ()
     fixed: Mapping[str, Any] = field(default_factory=dict)
+    train_fixed: Mapping[str, Any] = field(default_factory=dict)
+    hides: tuple[str, ...] = ()
     matches: Callable[[Any, TrainConfig], bool] | None = None
     check: Callable[[Mapping[str, Any]], None] | None = None
 
@@ -140,6 +144,11 @@ class ModelType:
             return self.matches(model_cfg, train_cfg)
         return (type(model_cfg) is self.config and train_cfg.noise == "none"
                 and all(getattr(model_cfg, k, None) == v for k, v in self.fixed.items()))
+
+    @property
+    def dataset(self) -> str:
+        """The data set this type always trains on ("" = the one the page picks)."""
+        return self.train_fixed.get("dataset", "")
 
 
 TYPES: dict[str, ModelType] = {}
@@ -168,7 +177,7 @@ def _dense(values: Mapping[str, Any]) -> bool:
 def _width(i: int) -> Field:
     return Field(f"w{i}", f"Width {i + 1}", "int", (256, 128, 64)[i], lo=8,
                  hi=_limit("max_width", 1024), step=8, key=f"w{i}", param=f"w{i + 1}",
-                 row="widths", when=lambda v, i=i: _dense(v) and i < v["layers"])
+                 row="widths", when=lambda v, i=i: _dense(v) and i < v.get("layers", 1))
 
 
 SAME = "same"  # a hidden layer's activation option: the shared Activation's
@@ -265,7 +274,9 @@ DEFAULTS: dict[str, Any] = {
 
 def shown(t: ModelType, f: Field, values: Mapping[str, Any]) -> bool:
     """Whether the form draws ``f`` given the values drawn before it (widths or channels, and
-    only the first ``layers`` widths)."""
+    only the first ``layers`` widths); never one the type hides."""
+    if f.name in t.hides:
+        return False
     return f.when is None or f.when({**values, "_conv": t.conv(values)})
 
 
@@ -282,7 +293,8 @@ def hidden_of(t: ModelType, values: Mapping[str, Any]) -> tuple[int, ...]:
     """``hidden`` from the form's values: the two conv channel counts, or ``layers`` widths."""
     if t.conv(values):
         return tuple(int(values[f"c{i}"]) for i in range(2))
-    return tuple(int(values[f"w{i}"]) for i in range(int(values["layers"])))
+    # a type that hides ``layers`` has one width (the sequence AE's recurrent width)
+    return tuple(int(values[f"w{i}"]) for i in range(int(values.get("layers", 1))))
 
 
 def activations_of(t: ModelType, values: Mapping[str, Any]) -> tuple[str, ...]:
@@ -381,6 +393,18 @@ for _t in (
               fields=(Field("pretrain_epochs", "Pretraining epochs per layer", "int", 1, lo=0,
                             hi=5, step=1, key="pre", param="pretrain",
                             target="model.pretrain_epochs"),)),
+    # the sensor demo's recurrent AE: LSTM or GRU cells, one recurrent width (w0), trained on
+    # the generated normal sensor windows (aecore.sensors) with mean squared error on values
+    ModelType("sequence", "Sequence AE (LSTM / GRU) on sensor signals",
+              "A recurrent encoder reads a window of 64 steps of 4 sensor signals into a code of "
+              "k; a recurrent decoder unrolls it back. Trained on normal windows only.",
+              SeqAEConfig, train_fixed={"dataset": "sensors", "loss": "mse", "subset": 0},
+              hides=("activation", "output", "dropout", "layers", "loss", "subset"),
+              fields=(Field("cell", "Recurrent cell", "radio", "lstm", options=("lstm", "gru"),
+                            labels={"lstm": "LSTM", "gru": "GRU"}, target="model.cell",
+                            section="top",
+                            help="LSTM: a cell state beside the hidden state, three gates. GRU: "
+                                 "no cell state, two gates, about a quarter fewer weights."),)),
 ):
     register_type(_t)
 
@@ -410,7 +434,8 @@ def make_configs(type_name: str, **settings: Any) -> tuple[Any, TrainConfig]:
     if t.check is not None:
         t.check(s)
     # no ``hidden`` given: the form's default widths (dense) or channels (conv)
-    hidden = settings.get("hidden") or hidden_of(t, {**{f.name: f.default for f in COMMON}, **s})
+    hidden = settings.get("hidden") or hidden_of(t, {**{f.name: f.default for f in COMMON
+                                                        if f.name not in t.hides}, **s})
     acts = s["activations"]
     model_kw: dict[str, Any] = {"hidden": tuple(int(h) for h in hidden)
                                 if isinstance(hidden, (list, tuple)) else hidden,
@@ -423,11 +448,12 @@ def make_configs(type_name: str, **settings: Any) -> tuple[Any, TrainConfig]:
             (model_kw if where == "model" else train_kw)[attr] = s[f.name]
     if "noise_level" in train_kw:
         train_kw["noise_level"] = float(train_kw["noise_level"])
+    train_kw.update(t.train_fixed)
     cls = t.config_for(s)
     own = {f.name for f in dataclasses.fields(cls)}  # a conv-only setting is not a dense AE's
     model_cfg = cls(**{k: v for k, v in model_kw.items() if k in own})
     train_cfg = TrainConfig(**train_kw)
-    check_output_loss(model_cfg.output, train_cfg.loss)
+    check_output_loss(getattr(model_cfg, "output", "linear"), train_cfg.loss)
     return model_cfg, train_cfg
 
 

@@ -116,9 +116,14 @@ ZOO: dict[str, Preset] = {p.name: p for p in [
            TrainConfig(epochs=8, batch_size=128, lr=3e-3, loss="mse", dataset="transactions"),
            "A one-class AE trained on 17,000 normal synthetic card payments (aecore.tabular); "
            "probing, unusual hours, far merchants and amount spikes rebuild badly.", "tables"),
-    Preset("words_gru", "Word AE (GRU), code 32", TextAEConfig(latent_dim=32, hidden=(96,)),
+    # bidirectional: the backward direction ends on the first letters, which the decoder spells
+    # first (a one-way GRU of 96 rebuilt 80% of the held-out words exactly, this one 96%)
+    Preset("words_gru", "Word AE (GRU), code 32",
+           TextAEConfig(latent_dim=32, hidden=(128,), bidirectional=True),
            TrainConfig(epochs=12, batch_size=256, lr=4e-3, loss="mse", dataset="words"),
-           "A character-level GRU autoencoder on 21,600 English words; 2,400 more are held out.",
+           "A character-level autoencoder on 21,600 English words (2,400 more are held out): a "
+           "bidirectional GRU reads the word, both final states become a code of 32, and a GRU "
+           "spells it back.",
            "text"),
     Preset("sound_dae", "Speech denoiser (mask AE over STFT frames)",
            SoundAEConfig(latent_dim=64, hidden=(256,), context=3),
@@ -209,8 +214,8 @@ DEMOS: dict[str, Preset] = {p.name: p for p in [
            "A small dense AE trained on a table's normal rows (the Tables page; its data is "
            "aecore.tabular.train_data).", "tables"),
     Preset("words_typo", "Typo-repairing word AE (GRU)",
-           TextAEConfig(latent_dim=32, hidden=(192,), typo_rate=0.5),
-           TrainConfig(epochs=10, batch_size=256, lr=4e-3, loss="mse", dataset="words"),
+           TextAEConfig(latent_dim=32, hidden=(128,), bidirectional=True, typo_rate=0.5),
+           TrainConfig(epochs=12, batch_size=256, lr=4e-3, loss="mse", dataset="words"),
            "The word AE trained on words of which half carry one random typo, with the clean "
            "word as target: a denoising autoencoder for text.", "text"),
 ]}

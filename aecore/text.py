@@ -233,8 +233,10 @@ def submit_text(manager, cell: str, epochs: int, typo_rate: float = 0.0, on_resu
     from .config import replace
     from .presets import ZOO
     p = ZOO["words_gru"]
+    tf = cell == "transformer"  # it reads both ways already: no bidirectional option
     model = replace(p.model, cell=cell, typo_rate=float(typo_rate),
-                    hidden=(128,) if cell == "transformer" else p.model.hidden)
+                    hidden=(128,) if tf else p.model.hidden,
+                    bidirectional=p.model.bidirectional and not tf)
     title = f"{cell.upper()} word AE" + (" (typo repair)" if typo_rate else "")
     return manager.submit(model, replace(p.train, epochs=int(epochs)), name=f"words_{cell}",
                           title=title, on_result=on_result)

@@ -1,6 +1,6 @@
 """Sequences beyond images (issue 27): character-level autoencoders of words and sentences.
 
-* words: the zoo recipe ``words_gru`` (GRU, code 32) trained on the bundled words' training part;
+* words: the zoo recipe ``words_gru`` (bidirectional GRU encoder, code 32) trained on the bundled words' training part;
   on the 2,400 held-out words: the share rebuilt exactly and of characters right; the same recipe
   with a Transformer encoder-decoder (width 128) beside it; the ``words_typo`` recipe (half the
   inputs given one random typo) on the held-out words, each given one random typo: the share
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> dict:
     held = tx.split(tx.load_words())[1][: 500 if args.quick else None]
     p, typo = ZOO["words_gru"], DEMOS["words_typo"]
     gru, t_gru = fit(p.model, p.train, args.quick)
-    trf, t_trf = fit(replace(p.model, cell="transformer", hidden=(128,)),
+    trf, t_trf = fit(replace(p.model, cell="transformer", hidden=(128,), bidirectional=False),
                      replace(p.train, lr=1e-3), args.quick)
     rep, t_rep = fit(typo.model, typo.train, args.quick)
     sent_cfg = replace(p.model, alphabet=tx.SENTENCE_ALPHABET, max_len=48)

@@ -166,7 +166,7 @@ def test_every_type_makes_a_model_that_trains_in_the_browser(type_name):
     model_cfg, train_cfg = make_configs(type_name, **kw)
     BrowserLimits().check(model_cfg, train_cfg)
     model = build_model(model_cfg)
-    x = torch.rand(3, 1, 28, 28)
+    x = torch.rand(3, *model.in_shape)  # (3, 1, 28, 28) digits, or (3, 64, 4) sensor windows
     y = torch.tensor([1, 2, 3]) if model.conditional else None
     with torch.inference_mode():
         assert model.reconstruct(x, y).shape == x.shape

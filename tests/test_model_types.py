@@ -125,7 +125,7 @@ def test_the_shipped_types_keep_their_names_and_kinds():
     kinds = {n: t.kind for n, t in model_types.TYPES.items()}
     assert kinds == {"dense": "dense", "conv": "conv", "denoising": None, "sparse_l1": "sparse",
                      "sparse_kl": "sparse", "contractive": "contractive", "vae": "vae",
-                     "cvae": "cvae", "stacked": "stacked"}
+                     "cvae": "cvae", "stacked": "stacked", "sequence": "seq"}
     # a type may not redeclare a shared setting
     with pytest.raises(Exception, match="shared setting"):
         model_types.register_type(model_types.ModelType(
@@ -158,3 +158,21 @@ def test_the_toy_type_is_on_the_train_page(toy, app):
     finally:
         job.cancel()
         job.wait(60)
+
+
+def test_the_sequence_type_offers_both_cells_from_the_cli(tmp_path, capsys):
+    """``--type sequence --set cell=gru`` trains a GRU on the sensor windows, as the Train page
+    builds it; the card keeps the cell, and the seq_lstm preset fills the form with LSTM."""
+    t = model_types.TYPES["sequence"]
+    cell = next(f for f in t.fields if f.name == "cell")
+    assert cell.options == ("lstm", "gru") and cell.default == "lstm"
+    assert cli.main(["train", "--type", "sequence", "--epochs", "1", "--set", "cell=gru",
+                     "--set", "hidden=[8]", "--set", "latent_dim=2", "--set", "batch_size=512",
+                     "--out", str(tmp_path)]) == 0
+    model, card = load_model(tmp_path / "sequence.safetensors")
+    assert isinstance(model.encoder, torch.nn.GRU) and card["config"]["cell"] == "gru"
+    assert card["train"]["dataset"] == "sensors" and card["train"]["loss"] == "mse"
+    type_name, values = model_types.form_values(presets.get_preset("seq_lstm"))
+    assert type_name == "sequence" and values["cell"] == "lstm" and values["w0"] == 64
+    with pytest.raises(Exception, match="cell"):
+        model_types.make_configs("sequence", cell="rnn")

@@ -105,6 +105,37 @@ def test_cancel_stops_the_training(app):
     assert not at.button(key="trn_start").disabled, "Start stays disabled after a cancel"
 
 
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_the_sequence_ae_trains_with_the_chosen_cell_on_the_sensor_signals(app, cell):
+    """The sequence type offers LSTM and GRU; the choice reaches the trained model, its card and
+    the panel, and it trains on the sensor windows whatever the image data picker says."""
+    at = open_page(app, "train")
+    at.selectbox(key="trn_type").set_value("sequence").run()
+    assert not at.exception
+    radio = at.radio(key="trn_cell")
+    assert list(radio.options) == ["LSTM", "GRU"] and radio.value == "lstm"
+    # the image settings that do not apply to a recurrent AE are not drawn
+    keys = {w.key for kind in ("slider", "number_input", "selectbox", "radio") for w in at.get(kind)}
+    assert not {"trn_layers", "trn_subset", "trn_act", "trn_out", "trn_loss"} & keys
+    radio.set_value(cell)
+    at.number_input(key="trn_k").set_value(4)
+    at.number_input(key="trn_w0").set_value(16)
+    at.number_input(key="trn_epochs").set_value(1)
+    at.select_slider(key="trn_batch").set_value(512)
+    at.button(key="trn_start").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    job = _job(at)
+    _wait(at, lambda a: _job(a).finished)
+    assert not at.exception
+    assert job.status == "done", job.error
+    assert job.model_cfg.cell == cell and job.model_cfg.hidden == (16,)
+    assert type(job.model.encoder).__name__ == cell.upper()
+    assert job.card["config"]["cell"] == cell and job.card["data"] == "sensors"
+    assert job.card["train"]["loss"] == "mse"
+    shown = {m.label: m.value for m in at.get("metric")}
+    assert shown["Cell"] == cell.upper() and float(shown["Best validation MSE"]) > 0
+
+
 def test_bad_settings_are_refused_with_a_message(app):
     at = open_page(app, "train")
     # a denoising AE with no noise is a plain AE: refused, with the reason

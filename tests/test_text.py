@@ -1,5 +1,6 @@
 """Text: the bundled word and sentence lists load offline, texts round-trip through ids, typos
-are pure and seeded, and every cell (LSTM, GRU, Transformer) learns and decodes."""
+are pure and seeded, and every cell (LSTM, GRU, Transformer; the recurrent ones also read both
+ways) learns and decodes."""
 from __future__ import annotations
 
 import pytest
@@ -54,10 +55,12 @@ def test_char_marks_flag_wrong_and_missing_letters():
     assert tx.char_marks("cats", "cat") == [("c", True), ("a", True), ("t", True), ("_", False)]
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru", "transformer"])
-def test_each_cell_learns_a_few_words_and_spells_them_back(cell):
+@pytest.mark.parametrize("cell, bidirectional", [("lstm", False), ("gru", False), ("transformer", False),
+                                                 ("gru", True), ("lstm", True)])
+def test_each_cell_learns_a_few_words_and_spells_them_back(cell, bidirectional):
     words = ["cat", "dog", "bird", "fish", "cow", "hen", "pig", "ant"]
-    m = build_model(TextAEConfig(latent_dim=8, hidden=(32,), cell=cell, max_len=6), seed=0)
+    m = build_model(TextAEConfig(latent_dim=8, hidden=(32,), cell=cell, max_len=6,
+                                 bidirectional=bidirectional), seed=0)
     ids = tx.encode_texts(words * 32, LETTERS, 6)
     from aecore.train import TrainData
     data = TrainData(ids, None, ids[:8], None)
@@ -67,9 +70,25 @@ def test_each_cell_learns_a_few_words_and_spells_them_back(cell):
     assert tx.accuracy(m, words)["char_acc"] > 0.8
     z = tx.codes(m, words)
     assert z.shape == (8, 8)
+    state, code = tx.state_and_code(m, "cat")  # both directions' final states become the code
+    assert state.shape == (64 if bidirectional else 32,) and code.shape == (8,)
     path = tx.interpolate(m, "cat", "dog", 5)
     assert [t for t, _ in path] == pytest.approx([0, 0.25, 0.5, 0.75, 1])
     assert all(set(w) <= set(LETTERS) for _, w in path)
+
+
+def test_a_bidirectional_encoder_reads_both_ends_and_is_only_recurrent():
+    """The code is made of both directions' final states: the forward one after the last
+    position, the backward one after the first letter; a Transformer has no bidirectional
+    option (refused by name)."""
+    m = build_model(TextAEConfig(latent_dim=8, hidden=(16,), bidirectional=True), seed=0).eval()
+    x = tx.encode_texts(["cat", "elephant"], LETTERS, 12)
+    with torch.no_grad():
+        out, _ = m.encoder(m.embed(x))  # (2, 12, 2 x 16): forward, then backward outputs
+        state = m.final_state(x)
+    assert torch.allclose(state, torch.cat([out[:, -1, :16], out[:, 0, 16:]], dim=1), atol=1e-6)
+    with pytest.raises(ConfigError, match="bidirectional"):
+        TextAEConfig(cell="transformer", hidden=(32,), bidirectional=True)
 
 
 def test_words_prepare_holds_out_the_test_words():

@@ -27,13 +27,16 @@ def char_figure(source: str, marks: list[tuple[str, bool]]) -> go.Figure:
     return fig
 
 
-def state_to_code_figure(state: np.ndarray, code: np.ndarray, cell: str) -> go.Figure:
-    """The encoder's final state (H,) as a square heatmap, and the code (k,) it is projected to."""
+def state_to_code_figure(state: np.ndarray, code: np.ndarray, cell: str,
+                         both: bool = False) -> go.Figure:
+    """The encoder's final state (H,) as a square heatmap, and the code (k,) it is projected to;
+    ``both``: the final states of a bidirectional encoder's two directions, side by side (2H,)."""
     side = int(np.ceil(np.sqrt(state.size)))
     grid = np.full(side * side, np.nan)
     grid[: state.size] = state
     fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55], subplot_titles=(
-        f"{cell.upper()} encoder's final state: {state.size} numbers",
+        f"{cell.upper()} encoder's final states, both directions: {state.size} numbers" if both
+        else f"{cell.upper()} encoder's final state: {state.size} numbers",
         f"code: {code.size} numbers (a linear map of the state)"))
     fig.add_trace(go.Heatmap(z=grid.reshape(side, side), colorscale="RdBu", zmid=0,
                              showscale=False), row=1, col=1)

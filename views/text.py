@@ -47,7 +47,8 @@ def rebuild_section(model) -> str | None:
         (st.success if got == word else st.warning)(
             "Rebuilt exactly." if got == word else "Orange letters came back wrong.")
         state, code = tx.state_and_code(model, word)
-        charts.show(text_charts.state_to_code_figure(state, code, model.cfg.cell), key="txt_state")
+        charts.show(text_charts.state_to_code_figure(state, code, model.cfg.cell,
+                                                            model.cfg.bidirectional), key="txt_state")
     return word
 
 

@@ -1,5 +1,6 @@
 """Train: configure any image autoencoder, train it on a data set (MNIST, Fashion-MNIST, colour
 photo patches, CIFAR-10 where present, or the user's own images) in the background, watch it learn.
+The sequence type (LSTM or GRU cells) trains on the generated sensor windows instead.
 
 The training runs on a worker thread of the process-wide ``aecore.jobs`` manager (a bounded pool
 with a queue), so moving a widget or visiting another page never stops it; a fragment polls it.
@@ -26,6 +27,7 @@ from aecore import weights
 from aecore.errors import AecoreError
 from aecore.jobs import BrowserLimits, Job, JobManager, get_manager
 from aecore.presets import TEACHING
+from aecore.train import SENSOR_WINDOWS
 
 from aecore.datasets import DATASETS, plural, retarget
 from ui import catalog, charts, datasets, downloads, library, optim_view, query, widgets
@@ -121,7 +123,8 @@ def settings_form(limits: BrowserLimits) -> tuple[str, dict[str, Any], str]:
                              format_func=lambda t: mt.TYPES[t].label,
                              on_change=_forget_preset_name)
     t = mt.TYPES[type_name]
-    st.caption(t.summary)
+    st.caption(t.summary + (f" It trains on its own data ({t.dataset}), not on the data set "
+                            "picked above." if t.dataset else ""))
     fields = mt.form_fields(t)
     values: dict[str, Any] = {}
     row, cols, section = None, [], None
@@ -150,7 +153,7 @@ def how_it_learns(type_name: str, settings: dict[str, Any]) -> None:
         return  # the Start button says what is wrong with the settings
     with st.expander("How the weights will move: the update rule and the learning rate"):
         optim_view.update_rule(train_cfg.optimizer)
-        n = train_cfg.subset or mt.N_TRAIN
+        n = train_cfg.subset or (SENSOR_WINDOWS if train_cfg.dataset == "sensors" else mt.N_TRAIN)
         steps = train_cfg.epochs * math.ceil(n / train_cfg.batch_size)
         charts.show(optim_view.schedule_figure(train_cfg, steps), key="trn_lr_curve")
 
@@ -234,6 +237,15 @@ def _learning(job: Job) -> None:
                         config={"displayModeBar": False})
 
 
+def _image_metrics(card: dict) -> None:
+    m = card.get("metrics", {})
+    cols = st.columns(4)
+    cols[0].metric("Test MSE per pixel", f"{m.get('mse', float('nan')):.4f}")
+    cols[1].metric("Test PSNR", f"{m.get('psnr', float('nan')):.1f} dB")
+    cols[2].metric("Test SSIM", f"{m.get('ssim', float('nan')):.3f}")
+    cols[3].metric("Training time", _fmt_s(card["train_seconds"]))
+
+
 def _result(job: Job) -> None:
     adopted = catalog.adopt_pending()
     key = adopted.get(job.id)
@@ -247,8 +259,9 @@ def _result(job: Job) -> None:
     label = next((e.label for e in catalog.entries() if e.key == key), card.get("title", ""))
     kept = (f"cancelled after {len(job.history)} epoch(s); the best epoch ({card['best_epoch']}) "
             "was kept" if job.status == "cancelled" else f"trained in {_fmt_s(card['train_seconds'])}")
-    pages = "Reconstruct, Bottleneck sizes, Denoise, Latent space (k = 2), Anomaly detection, " \
-            "Features" + (", Generate" if card["model"] in ("vae", "cvae") else "")
+    pages = ("Reconstruct, Bottleneck sizes, Denoise, Latent space (k = 2), Anomaly detection, "
+             "Features" + (", Generate" if card["model"] in ("vae", "cvae") else "")
+             if card["data"] != "sensors" else "Under the hood, My models")
     if job.save_error:  # e.g. the owner's quota: usable in this session, not kept
         st.success(f"**{catalog.plain(card['title'])}**: {kept}. It now appears as "
                    f"**{catalog.plain(label)}** in the model picker of every page for this "
@@ -259,12 +272,17 @@ def _result(job: Job) -> None:
                    f"**{catalog.plain(label)}** in the model picker of every page ({pages}), "
                    "and is kept in **My models** on this "
                    "server for this browser.")
-    m = card.get("metrics", {})
-    cols = st.columns(4)
-    cols[0].metric("Test MSE per pixel", f"{m.get('mse', float('nan')):.4f}")
-    cols[1].metric("Test PSNR", f"{m.get('psnr', float('nan')):.1f} dB")
-    cols[2].metric("Test SSIM", f"{m.get('ssim', float('nan')):.3f}")
-    cols[3].metric("Training time", _fmt_s(card["train_seconds"]))
+    if card["data"] == "sensors":  # a sequence AE: no test images, its validation error instead
+        val = min((h["val_loss"] for h in job.history if math.isfinite(h["val_loss"])),
+                  default=float("nan"))
+        cols = st.columns(3)
+        cols[0].metric("Cell", card["config"]["cell"].upper())
+        cols[1].metric("Best validation MSE", f"{val:.4f}")
+        cols[2].metric("Training time", _fmt_s(card["train_seconds"]))
+        st.caption("Mean squared error per value on held-out normal sensor windows. Download it "
+                   "below; Under the hood exports it as a PyTorch script.")
+    else:
+        _image_metrics(card)
     cached = st.session_state.get(BYTES_KEY)
     if cached is None or cached[0] != job.id:
         cached = (job.id, weights.to_bytes(job.model, card))
@@ -369,7 +387,9 @@ with left:
     busy = job is not None and not job.finished
     if st.button("Start training", type="primary", key="trn_start", disabled=busy):
         try:
-            model_cfg, train_cfg = retarget(*mt.make_configs(type_name, **settings), data.name)
+            configs = mt.make_configs(type_name, **settings)
+            # a type with its own data (the sequence AE: sensor windows) ignores the picker
+            model_cfg, train_cfg = configs if mt.TYPES[type_name].dataset else retarget(*configs, data.name)
             title = unique_title(title)
             job = manager.submit(model_cfg, train_cfg, name=slug(title), title=title,
                                  on_result=library.job_saver(),  # kept in My models

@@ -36,9 +36,9 @@ class TextAE(Autoencoder):
         else:
             rnn = nn.LSTM if cfg.cell == "lstm" else nn.GRU
             self.embed = nn.Embedding(v + 1, cfg.embed)
-            self.encoder = rnn(cfg.embed, h, batch_first=True)
+            self.encoder = rnn(cfg.embed, h, batch_first=True, bidirectional=cfg.bidirectional)
             self.decoder = rnn(cfg.embed + k, h, batch_first=True)  # reads the code at every step
-        self.to_code = nn.Linear(h, k)
+        self.to_code = nn.Linear(2 * h if cfg.bidirectional else h, k)
         self.from_code = nn.Linear(k, h)
         self.head = nn.Linear(h, v)
 
@@ -55,12 +55,14 @@ class TextAE(Autoencoder):
 
     # encoder
     def final_state(self, x: torch.Tensor) -> torch.Tensor:
-        """The encoder's final state (B, H), which :meth:`encode` projects to the code."""
+        """The encoder's final state (B, H), or (B, 2H) for a bidirectional one (forward then
+        backward), which :meth:`encode` projects to the code."""
         if self.cfg.cell == "transformer":
             h = self.encoder(self.embed(x) + self.pos[: x.shape[1]])  # (B, L, H)
             return h.mean(dim=1)
         _, state = _rnn(self.encoder, self.embed(x))
-        return (state[0] if isinstance(state, tuple) else state)[-1]  # (B, H)
+        h = state[0] if isinstance(state, tuple) else state  # (directions, B, H)
+        return torch.cat(list(h), dim=1) if self.cfg.bidirectional else h[-1]  # (B, 2H) or (B, H)
 
     def encode(self, x, y=None):
         return self.to_code(self.final_state(x))  # (B, k)
@@ -128,5 +130,7 @@ class TextAE(Autoencoder):
 
     def describe(self):
         c, h, k, n = self.cfg.cell.upper(), self.cfg.hidden[0], self.cfg.latent_dim, self.cfg.max_len
-        return [("input", f"{n} characters"), (f"{c} encoder", f"final state {h}"), ("code", str(k)),
+        enc = f"final states 2x{h}" if self.cfg.bidirectional else f"final state {h}"
+        c_enc = f"bidirectional {c}" if self.cfg.bidirectional else c
+        return [("input", f"{n} characters"), (f"{c_enc} encoder", enc), ("code", str(k)),
                 (f"{c} decoder", f"{n}x{h}"), ("output", f"{n} characters")]
