@@ -187,7 +187,7 @@ def _layer_act(i: int) -> Field:
     return Field(f"a{i}", f"Activation {i + 1}", "select", SAME, options=(SAME, *ACTIVATIONS),
                  labels={SAME: "same as Activation", **{a: a for a in ACTIVATIONS}},
                  key=f"a{i}", param=f"act{i + 1}", row="acts",
-                 when=lambda v, i=i: _dense(v) and i < v["layers"],
+                 when=lambda v, i=i: _dense(v) and i < v.get("layers", 1),
                  help=f"The activation after hidden layer {i + 1} of the encoder, and after the "
                       "decoder layer that mirrors it.")
 
@@ -301,9 +301,9 @@ def activations_of(t: ModelType, values: Mapping[str, Any]) -> tuple[str, ...]:
     """``activations`` from the form's values: () where every hidden layer keeps the shared
     activation (or the model is a conv AE), else one name per hidden layer, "same" read as the
     shared ``activation``."""
-    if t.conv(values):
+    if t.conv(values) or "activation" in t.hides:  # the sequence AE: its cells' own
         return ()
-    names = [values.get(f"a{i}", SAME) for i in range(int(values["layers"]))]
+    names = [values.get(f"a{i}", SAME) for i in range(int(values.get("layers", 1)))]
     if all(n == SAME for n in names):
         return ()
     return tuple(values["activation"] if n == SAME else n for n in names)
@@ -399,7 +399,8 @@ for _t in (
               "A recurrent encoder reads a window of 64 steps of 4 sensor signals into a code of "
               "k; a recurrent decoder unrolls it back. Trained on normal windows only.",
               SeqAEConfig, train_fixed={"dataset": "sensors", "loss": "mse", "subset": 0},
-              hides=("activation", "output", "dropout", "layers", "loss", "subset"),
+              hides=("activation", "a0", "a1", "a2", "output", "dropout", "layers", "loss",
+                     "subset"),
               fields=(Field("cell", "Recurrent cell", "radio", "lstm", options=("lstm", "gru"),
                             labels={"lstm": "LSTM", "gru": "GRU"}, target="model.cell",
                             section="top",

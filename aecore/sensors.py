@@ -60,6 +60,7 @@ MIN_LENGTH = 4  # the shortest series (and window) in which every fault kind fit
 MAX_LENGTH = 1_000_000
 MAX_CHANNELS = 64
 MAX_WINDOWS = 1_000_000
+SENSOR_WINDOWS = 6000  # normal-behaviour windows generated to train a sequence AE (subset caps it)
 
 # Noise standard deviation per channel type, in raw units.
 _NOISE = (0.3, 0.15, 0.03, 0.15)

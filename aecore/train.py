@@ -31,7 +31,6 @@ from .losses import check_output_loss
 from .noise import add_noise
 from .optim import lr_at, make_optimizer
 
-SENSOR_WINDOWS = 6000  # normal-behaviour windows generated for a sequence AE (subset caps it)
 # data sets beyond images and sensors: name -> module with prepare(model, cfg) -> TrainData and
 # evaluate(model, dataset, n) -> card metrics (imported when used)
 DATA_SOURCES = {"transactions": "aecore.tabular", "breast_cancer": "aecore.tabular",
@@ -79,7 +78,7 @@ def prepare_data(model: Autoencoder, cfg: TrainConfig) -> TrainData:
         raise ConfigError(f"a {type(model.cfg).kind} model trains on one of "
                           f"{', '.join(DATA_SOURCES)}, not {cfg.dataset}")
     if model.data_kind == "series":
-        from .sensors import sensor_dataset
+        from .sensors import SENSOR_WINDOWS, sensor_dataset
         n = cfg.subset or SENSOR_WINDOWS
         mc = model.cfg
         train = sensor_dataset(n, window=mc.seq_len, channels=mc.channels, seed=cfg.seed)

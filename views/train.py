@@ -27,7 +27,7 @@ from aecore import weights
 from aecore.errors import AecoreError
 from aecore.jobs import BrowserLimits, Job, JobManager, get_manager
 from aecore.presets import TEACHING
-from aecore.train import SENSOR_WINDOWS
+from aecore.sensors import SENSOR_WINDOWS
 
 from aecore.datasets import DATASETS, plural, retarget
 from ui import catalog, charts, datasets, downloads, library, optim_view, query, widgets
