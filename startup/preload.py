@@ -7,9 +7,10 @@ Streamlit fetches an element's script only when a page first shows that element:
 first visit of the first page with a chart (Reconstruct's, since the Home page draws its diagram
 without Plotly), and the widget chunks on each page that first used them
 (benchmarks/startup.py). A tiny Components v2 element, mounted by ``app.py`` on every
-page, imports the same modules by the same URLs once the browser is idle, 1.5 s after the page
-was opened (``requestIdleCallback``, one module at a time, the chart first, and only after a second
-without pointer or key input, so a drag is never slowed); when Streamlit asks for them later, the
+page, imports the same modules by the same URLs once the browser is idle (at once on a page
+without live elements, 1.5 s after one with them: ``LIVE_PAGE_DELAY_MS``), with
+``requestIdleCallback``, one module at a time, the chart first, and only after a second without
+pointer or key input, so a drag is never slowed; when Streamlit asks for them later, the
 browser's module map has them.
 
 The file names carry a hash that changes with Streamlit's version: they are read from
@@ -42,7 +43,6 @@ JS_DIR = Path(st.__file__).parent / "static" / "static" / "js"
 # the page's own entry script (index.<hash>.js) names the folder the chunks are served from,
 # whatever path a proxy serves the app under
 _JS = """
-const DELAY_MS = 1500;
 const QUIET_MS = 1000;
 const MOUNT_WAIT_MS = 10000;
 export default function ({ data, setTriggerValue }) {
@@ -98,7 +98,7 @@ export default function ({ data, setTriggerValue }) {
       if (performance.now() - t0 > MOUNT_WAIT_MS) { g.__mount = "missed"; break; }
     }
     setTriggerValue("mounted", true);  // the next fragment run removes them
-  }, DELAY_MS);
+  }, data.delay_ms);
 }
 """
 _component = st.components.v2.component("ae_preload", js=_JS)
@@ -106,6 +106,11 @@ _component = st.components.v2.component("ae_preload", js=_JS)
 
 MOUNT_KEY = "ae_preload_mount"  # the hidden container's key (its CSS class: st-key-<key>)
 DONE = "ae_preload_done"  # session state: the hidden elements were drawn in this session
+# after a page with live elements (ui/live.py) opened, the preloader waits this long before its
+# first module: 4.7 MB of chart script parsed in an idle gap of that page's load delayed its
+# live map's first frame (benchmarks/ui_live.py). A page without them starts at once, so a click
+# soon after the first page (benchmarks/startup.py --at-once) finds the chart's code loaded
+LIVE_PAGE_DELAY_MS = 1500
 
 
 def _plotly_chart() -> None:
@@ -169,16 +174,20 @@ def chart_chunk() -> str | None:
 
 def mount(page: StreamlitPage) -> None:
     """Mount the preloader (no height; once per run, from app.py's frame, with the page shown)."""
+    from . import plan
     chunks = [c for c in map(chunk, ELEMENTS) if c is not None]
+    declared = plan.page(page.url_path)
+    delay = LIVE_PAGE_DELAY_MS if declared is None or declared.needs.live else 0
     if chunks:
         with st.sidebar:
-            _preloader(chunks, page)
+            _preloader(chunks, page, delay)
 
 
 @st.fragment
-def _preloader(chunks: list[str], page: StreamlitPage) -> None:
+def _preloader(chunks: list[str], page: StreamlitPage, delay_ms: int) -> None:
     # a fragment: the preloader's own triggers rerun only this function, not the page
-    res = _component(key="ae_preload", data={"chunks": chunks, "mount": f"st-key-{MOUNT_KEY}"},
+    res = _component(key="ae_preload", data={"chunks": chunks, "mount": f"st-key-{MOUNT_KEY}",
+                                             "delay_ms": delay_ms},
                      height=0, on_loaded_change=lambda: None, on_mounted_change=lambda: None)
     if getattr(res, "loaded", None) and not st.session_state.get(DONE):
         st.session_state[DONE] = True  # drawn in this run only: the next run removes them

@@ -9,11 +9,11 @@ needs, and this thread imports only while no run does. The phases:
    catalogue, the model library. None imports torch. A page declared without torch
    (``Needs(torch=False)``: Home draws its default model's shipped preview) is served now;
 1. torch, the core's modules the loaders use, the first page's default model, the test digits.
-   It starts ``SETTLE_S`` after the first page has been served (:func:`page_ran`; the browser is
-   drawing it), at once when a run needs torch (:func:`need_torch`, which waits for it), or
+   It starts as soon as the first page's run has ended (:func:`page_ran`; the browser draws it
+   meanwhile), at once when a run needs torch (:func:`need_torch`, which waits for it), or
    ``BROWSER_WAIT_S`` after the start if no browser came. Not sooner: importing torch holds the
-   GIL for about 2 s on 2 cores, and meanwhile the server would answer the browser's requests for
-   its first page slowly (``benchmarks/startup.py``);
+   GIL for about 2 s on 2 cores, and a first page whose own run shared it was drawn a second later
+   (``benchmarks/startup.py``); not later: a click soon after the first page waited for it;
 2. once the first page has been drawn (:func:`page_ran`, then ``SETTLE_S``; or after
    ``FIRST_PAGE_WAIT_S``): what the other pages' first visits would load, page by page
    (:func:`startup.plan.warm_order`): the libraries each imports (``Needs.libraries``), then the
@@ -33,7 +33,7 @@ from typing import Callable
 
 _LOG = logging.getLogger(__name__)
 _frame = threading.Event()       # phase 0 finished
-_go = threading.Event()          # phase 1 may start (after SETTLE_S)
+_go = threading.Event()          # phase 1 may start: the first page's run has ended
 _now = threading.Event()         # phase 1 must start: a run needs torch
 _done = threading.Event()        # phase 1 finished
 _first_page = threading.Event()  # a script run finished
@@ -108,6 +108,15 @@ def _vae_kl() -> None:
                 _LOG.warning("warm-up: zoo model %s did not load", name)
 
 
+def _word_codes() -> None:
+    # every shipped word AE's codes of the bundled word list
+    from ui import loaders
+    for name, card in loaders.cards().items():
+        if card.get("model") == "text" and card.get("train", {}).get("dataset") == "words":
+            _step_aside()
+            loaders.zoo_word_codes(name)
+
+
 def _detection_figures() -> None:
     # alone: plotly imports a trace type's modules on its first use
     from .runtime import freeze_imports
@@ -117,6 +126,7 @@ def _detection_figures() -> None:
 # the loaders a page may declare in ``Needs.warm``, by name
 STEPS: dict[str, Callable[[], None]] = {
     "zoo_models": _zoo_models, "pca_sweep": _pca_sweep, "vae_kl": _vae_kl,
+    "word_codes": _word_codes,
     "detection_figures": _detection_figures}
 
 
@@ -181,8 +191,9 @@ def _warm() -> None:
             _phase0()
         finally:
             _frame.set()
-        if _go.wait(BROWSER_WAIT_S):  # a page was served: let the browser draw it first
-            _now.wait(SETTLE_S)
+        # as soon as the first page's run has ended: the browser draws it on its own core, and a
+        # click soon after (benchmarks/startup.py --at-once) finds torch sooner
+        _go.wait(BROWSER_WAIT_S)
         # hand the GIL back to the server's event loop every 0.5 ms instead of 5: it serves the
         # browser's requests and messages meanwhile
         interval = sys.getswitchinterval()
@@ -194,7 +205,7 @@ def _warm() -> None:
             _done.set()
         # the first browser's page before the rest: its run, then its drawing in the browser
         # (about a second on 2 cores, which this phase's CPU would slow), so SETTLE_S after that
-        # run, not after phase 1 (which already began SETTLE_S after it)
+        # run, not after phase 1 (which may have ended sooner)
         if _first_page.wait(FIRST_PAGE_WAIT_S):
             time.sleep(max(0.0, _first_page_at + SETTLE_S - time.monotonic()))
         _phase2()

@@ -127,3 +127,18 @@ def test_kl(key: str, model: Autoencoder, card: dict) -> np.ndarray:
 def zoo_test_kl(name: str) -> np.ndarray:
     """:func:`test_kl` of a shipped VAE."""
     return test_kl(f"zoo:{name}", *zoo_model(name))
+
+
+@st.cache_data(max_entries=4, show_spinner="Coding the word list...")
+def word_codes(tag: str, _model: Autoencoder) -> tuple[list[str], np.ndarray]:
+    """The bundled word list and the code of each word (N, k) under the word AE ``tag`` names
+    (24,000 words: about a second on 2 cores, so the warm-up makes it for the shipped one)."""
+    from aecore import text as tx
+    words = tx.load_words()
+    return words, tx.codes(_model, words).numpy()
+
+
+def zoo_word_codes(name: str) -> tuple[list[str], np.ndarray]:
+    """:func:`word_codes` of a shipped word AE."""
+    model, card = zoo_model(name)
+    return word_codes(model_tag(f"zoo:{name}", card), model)

@@ -109,7 +109,7 @@ HOOD = Page("hood", {"model": "sparse_l1",  # its first layer's units look like 
 COMPARE = Page("compare", {"models": ("ae_k2", "ae_k32", "vae_k20")})
 TABLES = Page("tables", {"model": "tab_fraud"},
               Needs(libraries=("pandas", "sklearn.ensemble", "sklearn.metrics")))
-TEXT = Page("text", {"model": "words_gru"})
+TEXT = Page("text", {"model": "words_gru"}, Needs(warm=("word_codes",)))
 SOUND = Page("sound", {"model": "sound_dae"}, Needs(libraries=("scipy.signal",)))
 MY_MODELS = Page("my_models")
 MY_DATA = Page("my_data")  # a user's own image sets (ui.datasets, aecore.imageset)

@@ -21,12 +21,6 @@ def words_model(card: dict) -> bool:
     return card.get("model") == "text" and card.get("train", {}).get("dataset") == "words"
 
 
-@st.cache_data(max_entries=4, show_spinner="Coding the word list...")
-def vocab_codes(tag: str, _model) -> tuple[list[str], np.ndarray]:
-    words = tx.load_words()
-    return words, tx.codes(_model, words).numpy()
-
-
 def checked(word: str, model) -> str | None:
     """``word`` if the model can read it, else a message on the page and None."""
     try:
@@ -70,7 +64,7 @@ def nearest_section(model, tag: str, word: str | None) -> None:
     st.subheader("Nearest words of a code")
     if not word:
         return
-    words, vc = vocab_codes(tag, model)
+    words, vc = loaders.word_codes(tag, model)
     z = tx.codes(model, [word])[0]
     near = tx.nearest(model, z, words, torch.from_numpy(vc), 9)
     st.table({"word": [w for w, _ in near], "distance": [f"{d:.2f}" for _, d in near]})
@@ -96,7 +90,7 @@ def typo_section() -> None:
 def map_section(model, tag: str) -> None:
     st.subheader("A map of the words")
     prop = st.radio("Colour by", list(PROPS), format_func=PROPS.get, horizontal=True, key="txt_prop")
-    words, vc = vocab_codes(tag, model)
+    words, vc = loaders.word_codes(tag, model)
     idx = np.random.default_rng(0).choice(len(words), N_MAP, replace=False)
     xy = PCA.fit(torch.from_numpy(vc[idx])).encode(torch.from_numpy(vc[idx]), 2).numpy()
     w = [words[i] for i in idx]
