@@ -126,6 +126,7 @@ def test_the_sequence_ae_trains_with_the_chosen_cell_on_the_sensor_signals(app, 
     assert not at.exception and not at.error, [e.value for e in at.error]
     job = _job(at)
     _wait(at, lambda a: _job(a).finished)
+    at.run()  # the run after the job finished draws its result panel
     assert not at.exception
     assert job.status == "done", job.error
     assert job.model_cfg.cell == cell and job.model_cfg.hidden == (16,)
