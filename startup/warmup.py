@@ -110,9 +110,9 @@ def _vae_kl() -> None:
 
 def _word_codes() -> None:
     # every shipped word AE's codes of the bundled word list
-    from ui import loaders
+    from ui import catalog, loaders
     for name, card in loaders.cards().items():
-        if card.get("model") == "text" and card.get("train", {}).get("dataset") == "words":
+        if catalog.words_model(card):
             _step_aside()
             loaders.zoo_word_codes(name)
 

@@ -220,5 +220,10 @@ def takes_images(card: dict) -> bool:
     return rebuilds(card) and card_dataset(card) == "mnist"
 
 
+def words_model(card: dict) -> bool:
+    """A character-level text AE trained on the bundled word list (the Text page's models)."""
+    return card.get("model") == "text" and card.get("train", {}).get("dataset") == "words"
+
+
 def latent_dim(card: dict) -> int:
     return int(card.get("config", {}).get("latent_dim", 0))

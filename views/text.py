@@ -17,10 +17,6 @@ N_MAP = 2000
 PROPS = {"length": "length", "first": "first letter", "vowels": "share of vowels"}
 
 
-def words_model(card: dict) -> bool:
-    return card.get("model") == "text" and card.get("train", {}).get("dataset") == "words"
-
-
 def checked(word: str, model) -> str | None:
     """``word`` if the model can read it, else a message on the page and None."""
     try:
@@ -72,7 +68,7 @@ def nearest_section(model, tag: str, word: str | None) -> None:
 
 def typo_section() -> None:
     st.subheader("Repair typos (a denoising text autoencoder)")
-    typo_models = catalog.entries(lambda c: words_model(c) and c["config"].get("typo_rate", 0) > 0)
+    typo_models = catalog.entries(lambda c: catalog.words_model(c) and c["config"].get("typo_rate", 0) > 0)
     if not typo_models:
         st.info("Trained on words with one random typo and asked for the clean word, the same "
                 "network learns to repair spelling. Train one below with *With typos* ticked "
@@ -125,7 +121,7 @@ st.markdown("An autoencoder is not only for pictures. This one reads a word **ch
             "character** with a recurrent network (or a small Transformer); its final state "
             "becomes a code of 32 numbers, and a decoder spells the word back from the code "
             "alone. Trained on 21,600 English words, it also rebuilds words it never saw.")
-key = query.model_picker("model", "Word model", "txt_model", words_model,
+key = query.model_picker("model", "Word model", "txt_model", catalog.words_model,
                          f"zoo:{specs.TEXT.defaults['model']}")
 model, card = widgets.load_or_stop(key)
 tag = loaders.model_tag(key, card)
